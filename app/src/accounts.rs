@@ -1,0 +1,97 @@
+//! Server functions for accounts: sign up, log in, log out, who am I.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// The signed-in person, as pages see them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionUser {
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    /// `member`, `staff`, `counselor` or `admin`.
+    pub role: String,
+}
+
+impl SessionUser {
+    pub fn is_staff(&self) -> bool {
+        self.role == "staff" || self.role == "admin"
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<&server::accounts::User> for SessionUser {
+    fn from(user: &server::accounts::User) -> Self {
+        SessionUser {
+            id: user.id.to_string(),
+            email: user.email.clone(),
+            display_name: user.display_name.clone(),
+            role: user.role.as_str().to_owned(),
+        }
+    }
+}
+
+#[server(prefix = "/sfn", endpoint = "current_user")]
+pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
+    let session = crate::ssr::auth_session().await?;
+    Ok(session.user.as_ref().map(SessionUser::from))
+}
+
+/// Creates a member account and signs it in. Repeating the same form
+/// (same `idempotency_key`) signs in the account the first one created.
+#[server(prefix = "/sfn", endpoint = "sign_up")]
+pub async fn sign_up(
+    display_name: String,
+    email: String,
+    password: String,
+    idempotency_key: String,
+) -> Result<SessionUser, AppError> {
+    use server::accounts::{self, NewAccount};
+    let state = crate::ssr::state()?;
+    let account = NewAccount::parse(&email, &display_name, &password)?;
+    let user = accounts::sign_up(&state.pool, &account, Some(&idempotency_key)).await?;
+    let mut session = crate::ssr::auth_session().await?;
+    server::auth::log_in(&mut session, &user).await?;
+    leptos_axum::redirect("/account");
+    Ok(SessionUser::from(&user))
+}
+
+#[server(prefix = "/sfn", endpoint = "log_in")]
+pub async fn log_in(email: String, password: String, next: String) -> Result<SessionUser, AppError> {
+    use server::auth::{self, Credentials};
+    let state = crate::ssr::state()?;
+    let credentials = Credentials { email, password, address: crate::ssr::client_address().await };
+    let user = auth::check_credentials(&state.pool, &credentials).await?;
+    let mut session = crate::ssr::auth_session().await?;
+    auth::log_in(&mut session, &user).await?;
+    leptos_axum::redirect(&auth::safe_next(Some(&next)));
+    Ok(SessionUser::from(&user))
+}
+
+#[server(prefix = "/sfn", endpoint = "log_out")]
+pub async fn log_out() -> Result<(), AppError> {
+    let mut session = crate::ssr::auth_session().await?;
+    server::auth::log_out(&mut session).await?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoleCount {
+    pub role: String,
+    pub count: i64,
+}
+
+/// Staff only: how many accounts there are of each role.
+#[server(prefix = "/sfn", endpoint = "staff_overview")]
+pub async fn staff_overview() -> Result<Vec<RoleCount>, AppError> {
+    use server::accounts::Role;
+    let state = crate::ssr::state()?;
+    let session = crate::ssr::auth_session().await?;
+    server::auth::require_role(&session, Role::is_staff).map_err(AppError::from)?;
+    let mut conn = state.pool.acquire().await.map_err(server::Error::from)?;
+    let counts = server::accounts::count_by_role(&mut conn).await?;
+    Ok(counts.into_iter().map(|(role, count)| RoleCount { role: role.as_str().to_owned(), count }).collect())
+}

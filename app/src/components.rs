@@ -1,0 +1,166 @@
+//! Building blocks every page uses: the submit button, labelled fields with
+//! their errors, the form-level error, toasts, and idempotency keys.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+/// A submit button that cannot be pressed twice: disabled while its action
+/// is pending, with `aria-busy` and a busy label for people and tests.
+#[component]
+pub fn SubmitButton(
+    #[prop(into)] pending: Signal<bool>,
+    label: &'static str,
+    busy_label: &'static str,
+    #[prop(optional)] class: &'static str,
+) -> impl IntoView {
+    let class = if class.is_empty() { "button primary" } else { class };
+    view! {
+        <button
+            type="submit"
+            class=class
+            disabled=move || pending.get()
+            aria-busy=move || if pending.get() { "true" } else { "false" }
+        >
+            <Show when=move || pending.get() fallback=move || label>
+                <span class="spinner" aria-hidden="true"></span>
+                {busy_label}
+            </Show>
+        </button>
+    }
+}
+
+/// A labelled input with its error message right below it.
+#[component]
+pub fn Field(
+    label: &'static str,
+    name: &'static str,
+    #[prop(default = "text")] input_type: &'static str,
+    #[prop(optional)] autocomplete: &'static str,
+    #[prop(optional)] hint: &'static str,
+    #[prop(optional)] required: bool,
+    #[prop(into)] error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let id = format!("field-{name}");
+    let error_id = format!("{id}-error");
+    let message = move || error.get().and_then(|e| e.message_for(name));
+    view! {
+        <div class="field" class:has-error=move || message().is_some()>
+            <label for=id.clone()>{label}</label>
+            <input
+                id=id
+                name=name
+                type=input_type
+                autocomplete=autocomplete
+                required=required
+                aria-invalid=move || if message().is_some() { "true" } else { "false" }
+                aria-describedby=error_id.clone()
+            />
+            {(!hint.is_empty()).then(|| view! { <p class="hint">{hint}</p> })}
+            <p class="field-error" id=error_id role="alert">{message}</p>
+        </div>
+    }
+}
+
+/// The error of a form that belongs to no single field.
+#[component]
+pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>, fields: &'static [&'static str]) -> impl IntoView {
+    let general = move || error.get().filter(|e| e.field().is_none_or(|f| !fields.contains(&f)));
+    view! {
+        <Show when=move || general().is_some()>
+            <div class="alert error" role="alert">{move || general().map(|e| e.to_string())}</div>
+        </Show>
+    }
+}
+
+/// The error of a server action's last result, if it failed.
+pub fn action_error<I, O>(action: ServerAction<I>) -> Signal<Option<AppError>>
+where
+    I: leptos::server_fn::ServerFn<Output = O, Error = AppError> + Clone + Send + Sync + 'static,
+    O: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || action.value().get().and_then(|result| result.err()))
+}
+
+/// A fresh idempotency key for a create form. The server mints the one in
+/// the first HTML; the browser mints later ones (crypto.getRandomValues
+/// works on plain http too, unlike randomUUID).
+pub fn mint_idempotency_key() -> String {
+    #[cfg(feature = "ssr")]
+    {
+        uuid::Uuid::new_v4().to_string()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let mut bytes = [0u8; 16];
+        if let Some(crypto) = web_sys::window().and_then(|w| w.crypto().ok()) {
+            let _ = crypto.get_random_values_with_u8_array(&mut bytes);
+        }
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToastKind {
+    Success,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Toast {
+    id: u64,
+    kind: ToastKind,
+    message: String,
+}
+
+/// Short notices after something succeeded or failed; dismissed by the user
+/// or after a few seconds.
+#[derive(Clone, Copy)]
+pub struct Toasts {
+    list: RwSignal<Vec<Toast>>,
+    next_id: StoredValue<u64>,
+}
+
+impl Toasts {
+    pub fn provide() -> Self {
+        let toasts = Toasts { list: RwSignal::new(Vec::new()), next_id: StoredValue::new(0) };
+        provide_context(toasts);
+        toasts
+    }
+
+    pub fn push(&self, kind: ToastKind, message: impl Into<String>) {
+        let id = self.next_id.get_value();
+        self.next_id.set_value(id + 1);
+        self.list.update(|list| list.push(Toast { id, kind, message: message.into() }));
+        let list = self.list;
+        set_timeout(move || list.update(|l| l.retain(|t| t.id != id)), std::time::Duration::from_secs(5));
+    }
+
+    pub fn success(&self, message: impl Into<String>) {
+        self.push(ToastKind::Success, message);
+    }
+
+    fn dismiss(&self, id: u64) {
+        self.list.update(|list| list.retain(|t| t.id != id));
+    }
+}
+
+pub fn use_toasts() -> Toasts {
+    use_context::<Toasts>().unwrap_or_else(Toasts::provide)
+}
+
+#[component]
+pub fn ToastRegion() -> impl IntoView {
+    let toasts = use_toasts();
+    view! {
+        <div class="toasts" role="status" aria-live="polite">
+            <For each=move || toasts.list.get() key=|toast| toast.id let:toast>
+                <div class="toast" class:error=toast.kind == ToastKind::Error>
+                    <span>{toast.message.clone()}</span>
+                    <button type="button" class="toast-close" aria-label="Dismiss"
+                        on:click=move |_| toasts.dismiss(toast.id)>"×"</button>
+                </div>
+            </For>
+        </div>
+    }
+}

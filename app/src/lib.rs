@@ -1,0 +1,156 @@
+//! Lockstep's user interface: routes, pages, components and the server
+//! functions they call. Compiled twice: for the server (`ssr`) and for the
+//! browser (`hydrate`).
+
+pub mod accounts;
+pub mod components;
+pub mod error;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::path;
+
+use accounts::{current_user, LogOut, SessionUser};
+use components::{SubmitButton, ToastRegion, Toasts};
+use error::AppError;
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// Who is signed in, shared by every page. `refresh` is bumped after
+/// signing in or out so the header follows.
+#[derive(Clone, Copy)]
+pub struct Session {
+    pub user: Resource<Result<Option<SessionUser>, AppError>>,
+    refresh: RwSignal<u32>,
+}
+
+impl Session {
+    pub fn refresh(&self) {
+        self.refresh.update(|n| *n += 1);
+    }
+
+    /// The signed-in user, once known.
+    pub fn current(&self) -> Option<SessionUser> {
+        self.user.get().and_then(|result| result.ok()).flatten()
+    }
+}
+
+pub fn use_session() -> Session {
+    expect_context::<Session>()
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    Toasts::provide();
+    let refresh = RwSignal::new(0u32);
+    let session = Session { user: Resource::new(move || refresh.get(), |_| current_user()), refresh };
+    provide_context(session);
+
+    // Lets people (and end-to-end tests) know the page is interactive.
+    Effect::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/lockstep.css" />
+        <Title formatter=|title: String| {
+            if title.is_empty() { "Lockstep".to_owned() } else { format!("{title} · Lockstep") }
+        } />
+        <Router>
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <Header />
+            <main id="main" class="container">
+                <Routes fallback=pages::NotFound>
+                    <Route path=path!("/") view=pages::HomePage />
+                    <Route path=path!("/signup") view=pages::SignUpPage />
+                    <Route path=path!("/login") view=pages::LogInPage />
+                    <Route path=path!("/account") view=pages::AccountPage />
+                    <Route path=path!("/staff") view=pages::StaffPage />
+                </Routes>
+            </main>
+            <ToastRegion />
+            <footer class="site-footer container">
+                "Lockstep — nothing is created twice, no edit is silently lost."
+            </footer>
+        </Router>
+    }
+}
+
+#[component]
+fn Header() -> impl IntoView {
+    let session = use_session();
+    view! {
+        <header class="site-header">
+            <nav class="container nav" aria-label="Main">
+                <A href="/" attr:class="brand">"Lockstep"</A>
+                <Transition fallback=|| ()>
+                    {move || match session.current() {
+                        Some(user) => view! { <SignedInNav user /> }.into_any(),
+                        None => view! {
+                            <ul class="nav-links">
+                                <li><A href="/login">"Log in"</A></li>
+                                <li><A href="/signup" attr:class="button small">"Sign up"</A></li>
+                            </ul>
+                        }.into_any(),
+                    }}
+                </Transition>
+            </nav>
+        </header>
+    }
+}
+
+#[component]
+fn SignedInNav(user: SessionUser) -> impl IntoView {
+    let session = use_session();
+    let log_out = ServerAction::<LogOut>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = log_out.value().get() {
+            session.refresh();
+            components::use_toasts().success("You are signed out.");
+        }
+    });
+    let is_staff = user.is_staff();
+    view! {
+        <ul class="nav-links">
+            <li><A href="/account">"Account"</A></li>
+            {is_staff.then(|| view! { <li><A href="/staff">"Staff"</A></li> })}
+            <li class="nav-user" title=user.email.clone()>
+                <span class="avatar" aria-hidden="true">
+                    {user.display_name.chars().next().unwrap_or('?').to_uppercase().to_string()}
+                </span>
+                <span class="nav-user-name">{user.display_name.clone()}</span>
+                <span class="role-badge">{user.role.clone()}</span>
+            </li>
+            <li>
+                <leptos::form::ActionForm action=log_out attr:class="inline-form">
+                    <SubmitButton pending=log_out.pending() label="Log out" busy_label="Logging out…" class="button ghost small" />
+                </leptos::form::ActionForm>
+            </li>
+        </ul>
+    }
+}

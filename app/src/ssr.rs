@@ -1,0 +1,38 @@
+//! What server functions need from the server side: the shared state, the
+//! session, the caller's address. Server functions stay thin: authorise,
+//! call a `server` operation, convert its error.
+
+use server::auth::AuthSession;
+use server::http::ClientAddress;
+use server::AppState;
+
+use crate::error::AppError;
+
+pub fn state() -> Result<AppState, AppError> {
+    leptos::prelude::use_context::<AppState>().ok_or_else(|| {
+        tracing::error!("AppState missing from the server function context");
+        AppError::Internal
+    })
+}
+
+pub async fn auth_session() -> Result<AuthSession, AppError> {
+    leptos_axum::extract::<AuthSession>().await.map_err(|error| {
+        tracing::error!(?error, "no auth session on the request; is the auth layer installed?");
+        AppError::Internal
+    })
+}
+
+pub async fn client_address() -> Option<std::net::IpAddr> {
+    leptos_axum::extract::<ClientAddress>().await.ok().and_then(|ClientAddress(address)| address)
+}
+
+/// True when the browser posted a plain HTML form (no JavaScript). Leptos
+/// then answers with a redirect back to the form, carrying the error in the
+/// URL; changing the status code would break that redirect.
+pub fn is_plain_form_post() -> bool {
+    leptos::prelude::use_context::<axum::http::request::Parts>()
+        .and_then(|parts| {
+            parts.headers.get(axum::http::header::ACCEPT).and_then(|v| v.to_str().ok()).map(|accept| accept.contains("text/html"))
+        })
+        .unwrap_or(false)
+}

@@ -1,0 +1,35 @@
+# shellcheck shell=bash
+# Shared environment for Lockstep's scripts. Sourced, not run.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export ROOT
+# Builds are slow on small machines: keep compiled artefacts outside the
+# clone, so a fresh clone (CI) reuses them.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/lockstep/target}"
+# Where npm-installed tools (wasm-opt) live, also outside the clone.
+export LOCKSTEP_TOOLS="${LOCKSTEP_TOOLS:-$HOME/.cache/lockstep/tools}"
+export PATH="$LOCKSTEP_TOOLS/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+# sqlx checks queries against the committed metadata in .sqlx/, so building
+# needs no database.
+export SQLX_OFFLINE="${SQLX_OFFLINE:-true}"
+export LEPTOS_ENV=PROD
+
+CARGO_LEPTOS_VERSION=0.3.10
+BINARYEN_VERSION=132.0.0
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+as_root() {
+    if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_install() {
+    say "installing $* (apt)"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
+}
+
+# The wasm-bindgen version Cargo.lock resolved; the CLI must match it exactly.
+locked_wasm_bindgen_version() {
+    awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"
+}

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Installs whatever building (and, with --test, testing) Lockstep needs on a
+# fresh machine, skipping everything already present. Safe to run again.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+source "$ROOT/scripts/pg.sh"
+
+with_test_tools=false
+[ "${1:-}" = "--test" ] && with_test_tools=true
+
+if ! command -v cargo >/dev/null; then
+    echo "error: cargo not found; install Rust with rustup first" >&2
+    exit 1
+fi
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    say "adding the wasm32-unknown-unknown target"
+    rustup target add wasm32-unknown-unknown
+fi
+
+# 0.3.11 needs a newer rustc than this machine's; 0.3.10 builds with --locked.
+if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
+    say "installing cargo-leptos $CARGO_LEPTOS_VERSION (takes a while, once)"
+    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
+fi
+
+# cargo-leptos downloads wasm-bindgen from GitHub unless it is on PATH, and
+# uses whatever it finds there, so it must equal the crate version exactly.
+# (--locked fails: a locked dependency is missing from the registry.)
+wasm_bindgen_version="$(locked_wasm_bindgen_version)"
+if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $wasm_bindgen_version"; then
+    say "installing wasm-bindgen-cli $wasm_bindgen_version"
+    cargo install wasm-bindgen-cli --version "$wasm_bindgen_version" --force
+fi
+
+# wasm-opt for release builds, from npm's binaryen (no GitHub download).
+if [ ! -x "$LOCKSTEP_TOOLS/node_modules/.bin/wasm-opt" ]; then
+    say "installing wasm-opt (npm binaryen $BINARYEN_VERSION)"
+    mkdir -p "$LOCKSTEP_TOOLS"
+    npm install --prefix "$LOCKSTEP_TOOLS" --no-audit --no-fund --silent "binaryen@$BINARYEN_VERSION"
+fi
+
+ensure_postgres_binaries
+
+if $with_test_tools; then
+    if [ ! -x /usr/bin/chromium ]; then
+        apt_install chromium
+    fi
+    if [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ]; then
+        say "installing end-to-end test packages"
+        (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
+    fi
+fi

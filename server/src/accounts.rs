@@ -1,0 +1,327 @@
+//! Accounts: sign-up, lookup and password checks.
+//!
+//! Inputs arrive as plain strings and are parsed into [`NewAccount`] first;
+//! once one exists, every field in it is valid. Email uniqueness is left to
+//! the database (`users_email_key`, case-insensitive).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+use validator::ValidateEmail;
+
+use crate::audit;
+use crate::error::{Error, Result, ResultExt};
+use crate::idempotency::{self, Claim, IdempotencyKey, StoredResponse};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, utoipa::ToSchema)]
+#[sqlx(type_name = "user_role", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Member,
+    Staff,
+    Counselor,
+    Admin,
+}
+
+impl Role {
+    /// Staff pages are open to staff and admins.
+    pub fn is_staff(self) -> bool {
+        matches!(self, Role::Staff | Role::Admin)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Member => "member",
+            Role::Staff => "staff",
+            Role::Counselor => "counselor",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+    fn from_str(value: &str) -> Result<Self, String> {
+        match value {
+            "member" => Ok(Role::Member),
+            "staff" => Ok(Role::Staff),
+            "counselor" => Ok(Role::Counselor),
+            "admin" => Ok(Role::Admin),
+            other => Err(format!("unknown role {other:?}; expected member, staff, counselor or admin")),
+        }
+    }
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    #[serde(skip)]
+    pub password_hash: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An email address that has the shape of one. Stored as typed; compared
+/// case-insensitively by the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            return Err(Error::invalid("email", "Enter your email address."));
+        }
+        if trimmed.len() > 254 || !trimmed.validate_email() {
+            return Err(Error::invalid("email", "Enter a valid email address, like ada@example.com."));
+        }
+        Ok(Email(trimmed.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A password of acceptable length. Never logged, never stored as typed.
+#[derive(Clone)]
+pub struct Password(String);
+
+impl Password {
+    pub const MIN_LEN: usize = 8;
+    pub const MAX_LEN: usize = 128;
+
+    pub fn parse(raw: &str) -> Result<Self> {
+        let length = raw.chars().count();
+        if length < Self::MIN_LEN {
+            return Err(Error::invalid("password", format!("Use at least {} characters.", Self::MIN_LEN)));
+        }
+        if length > Self::MAX_LEN {
+            return Err(Error::invalid("password", format!("Use at most {} characters.", Self::MAX_LEN)));
+        }
+        Ok(Password(raw.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(…)")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    pub fn parse(raw: &str) -> Result<Self> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            return Err(Error::invalid("display_name", "Enter your name."));
+        }
+        if trimmed.chars().count() > 100 {
+            return Err(Error::invalid("display_name", "Use at most 100 characters."));
+        }
+        if trimmed.chars().any(char::is_control) {
+            return Err(Error::invalid("display_name", "Remove the control characters."));
+        }
+        Ok(DisplayName(trimmed.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub email: Email,
+    pub display_name: DisplayName,
+    pub password: Password,
+}
+
+impl NewAccount {
+    /// Parses every field, reporting the first one that is wrong.
+    pub fn parse(email: &str, display_name: &str, password: &str) -> Result<Self> {
+        Ok(NewAccount {
+            display_name: DisplayName::parse(display_name)?,
+            email: Email::parse(email)?,
+            password: Password::parse(password)?,
+        })
+    }
+}
+
+/// Hashes off the async runtime: argon2 is deliberately slow.
+pub async fn hash_password(password: &Password) -> Result<String> {
+    let password = password.clone();
+    tokio::task::spawn_blocking(move || password_auth::generate_hash(password.expose()))
+        .await
+        .map_err(Error::internal)
+}
+
+/// Whether `password` matches `hash`, checked off the async runtime.
+pub async fn password_matches(password: &str, hash: &str) -> Result<bool> {
+    let (password, hash) = (password.to_owned(), hash.to_owned());
+    tokio::task::spawn_blocking(move || password_auth::verify_password(password, &hash).is_ok())
+        .await
+        .map_err(Error::internal)
+}
+
+/// Inserts the account and its audit row. Run it inside a transaction so
+/// both land or neither does. A taken email (in any letter case) is a field
+/// error, decided by the unique index.
+pub async fn create(conn: &mut PgConnection, account: &NewAccount, role: Role) -> Result<User> {
+    let password_hash = hash_password(&account.password).await?;
+    let user = sqlx::query_as!(
+        User,
+        r#"INSERT INTO users (email, display_name, password_hash, role)
+           VALUES ($1, $2, $3, $4)
+           RETURNING id, email, display_name, role AS "role: Role", password_hash, created_at AS "created_at: DateTime<Utc>""#,
+        account.email.as_str(),
+        account.display_name.as_str(),
+        password_hash,
+        role as Role,
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .on_constraint("users_email_key", || {
+        Error::already_exists("email", "An account with this email already exists. Log in instead?")
+    })?;
+    audit::record(conn, Some(user.id), "user", &user.id.to_string(), audit::Action::Create, None, Some(1)).await?;
+    Ok(user)
+}
+
+/// Sign-up for members, safe to repeat: with an idempotency key (minted
+/// when the form was rendered), a resent form — double click before the
+/// page is interactive, refresh, network retry — returns the account the
+/// first submission created instead of "email taken". The replay still
+/// requires the same password, so knowing a key alone gives nothing.
+pub async fn sign_up(pool: &PgPool, account: &NewAccount, idempotency_key: Option<&str>) -> Result<User> {
+    // The password stays out of the fingerprint: it is checked against the
+    // stored hash on replay instead of being kept as an unsalted digest.
+    let key = idempotency_key
+        .filter(|key| !key.trim().is_empty())
+        .map(|key| {
+            IdempotencyKey::new(
+                "sign-up",
+                key,
+                &(account.email.as_str().to_lowercase(), account.display_name.as_str()),
+            )
+        })
+        .transpose()?;
+
+    let mut tx = pool.begin().await?;
+    if let Some(key) = &key {
+        if let Claim::Replay(stored) = idempotency::claim(&mut tx, key).await? {
+            tx.commit().await?;
+            return replayed_sign_up(pool, &stored, &account.password).await;
+        }
+    }
+    let user = create(&mut tx, account, Role::Member).await?;
+    if let Some(key) = &key {
+        let response = StoredResponse { status: 201, body: serde_json::json!({ "id": user.id }) };
+        idempotency::store(&mut tx, key, &response).await?;
+    }
+    tx.commit().await?;
+    Ok(user)
+}
+
+async fn replayed_sign_up(pool: &PgPool, stored: &StoredResponse, password: &Password) -> Result<User> {
+    let id = stored
+        .body
+        .get("id")
+        .and_then(|id| id.as_str())
+        .and_then(|id| Uuid::parse_str(id).ok())
+        .ok_or_else(|| Error::internal("stored sign-up response has no user id"))?;
+    let mut conn = pool.acquire().await?;
+    let user = find_by_id(&mut conn, id).await?.ok_or(Error::NotFound)?;
+    if password_matches(password.expose(), &user.password_hash).await? {
+        Ok(user)
+    } else {
+        Err(Error::KeyReused)
+    }
+}
+
+pub async fn find_by_id(conn: &mut PgConnection, id: Uuid) -> Result<Option<User>> {
+    Ok(sqlx::query_as!(
+        User,
+        r#"SELECT id, email, display_name, role AS "role: Role", password_hash, created_at AS "created_at: DateTime<Utc>"
+           FROM users WHERE id = $1"#,
+        id
+    )
+    .fetch_optional(conn)
+    .await?)
+}
+
+pub async fn find_by_email(conn: &mut PgConnection, email: &str) -> Result<Option<User>> {
+    Ok(sqlx::query_as!(
+        User,
+        r#"SELECT id, email, display_name, role AS "role: Role", password_hash, created_at AS "created_at: DateTime<Utc>"
+           FROM users WHERE lower(email) = lower($1)"#,
+        email.trim()
+    )
+    .fetch_optional(conn)
+    .await?)
+}
+
+pub async fn count_by_role(conn: &mut PgConnection) -> Result<Vec<(Role, i64)>> {
+    let rows = sqlx::query!(
+        r#"SELECT role AS "role!: Role", count(*) AS "count!" FROM users GROUP BY role ORDER BY role"#
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|row| (row.role, row.count)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_must_have_the_shape_of_one() {
+        assert!(Email::parse("ada@example.com").is_ok());
+        assert_eq!(Email::parse("  Ada@Example.com ").unwrap().as_str(), "Ada@Example.com");
+        for bad in ["", "   ", "ada", "ada@", "@example.com", "a b@example.com"] {
+            assert!(matches!(Email::parse(bad), Err(Error::Invalid { ref field, .. }) if field == "email"), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn password_length_is_bounded() {
+        assert!(Password::parse("short").is_err());
+        assert!(Password::parse("exactly8").is_ok());
+        assert!(Password::parse(&"x".repeat(129)).is_err());
+        assert_eq!(format!("{:?}", Password::parse("secret-password").unwrap()), "Password(…)");
+    }
+
+    #[test]
+    fn display_name_is_trimmed_and_bounded() {
+        assert_eq!(DisplayName::parse("  Ada  ").unwrap().as_str(), "Ada");
+        assert!(DisplayName::parse("").is_err());
+        assert!(DisplayName::parse(&"é".repeat(101)).is_err());
+        assert!(DisplayName::parse("tab\there").is_err());
+    }
+
+    #[test]
+    fn roles_parse_from_their_names() {
+        assert_eq!("staff".parse::<Role>(), Ok(Role::Staff));
+        assert!("root".parse::<Role>().is_err());
+        assert!(Role::Admin.is_staff() && !Role::Counselor.is_staff());
+    }
+}

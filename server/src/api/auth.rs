@@ -1,0 +1,84 @@
+//! `/api/auth/*`: the same sessions as the browser, for API clients.
+
+use axum::http::StatusCode;
+use axum::{extract::State, Json};
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use crate::accounts::{Role, User};
+use crate::auth::{self, AuthSession, Credentials};
+use crate::error::{ErrorBody, Result};
+use crate::http::ClientAddress;
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(login)).routes(routes!(logout)).routes(routes!(me))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LoginRequest {
+    email: String,
+    password: String,
+}
+
+/// The signed-in user as the API shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    id: Uuid,
+    email: String,
+    display_name: String,
+    role: Role,
+}
+
+impl From<&User> for UserView {
+    fn from(user: &User) -> Self {
+        UserView { id: user.id, email: user.email.clone(), display_name: user.display_name.clone(), role: user.role }
+    }
+}
+
+/// Signs in and sets the session cookie.
+#[utoipa::path(
+    post, path = "/api/auth/login", tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = UserView),
+        (status = 401, description = "Wrong email or password", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts; see Retry-After", body = ErrorBody),
+    )
+)]
+async fn login(
+    State(pool): State<PgPool>,
+    ClientAddress(address): ClientAddress,
+    mut session: AuthSession,
+    Json(body): Json<LoginRequest>,
+) -> Result<Json<UserView>> {
+    let credentials = Credentials { email: body.email, password: body.password, address };
+    let user = auth::check_credentials(&pool, &credentials).await?;
+    auth::log_in(&mut session, &user).await?;
+    Ok(Json(UserView::from(&user)))
+}
+
+/// Ends this session (other devices stay signed in).
+#[utoipa::path(
+    post, path = "/api/auth/logout", tag = "auth",
+    responses((status = 204, description = "Signed out"))
+)]
+async fn logout(mut session: AuthSession) -> Result<StatusCode> {
+    auth::log_out(&mut session).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Who is signed in on this session.
+#[utoipa::path(
+    get, path = "/api/auth/me", tag = "auth",
+    responses(
+        (status = 200, description = "The signed-in user", body = UserView),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    )
+)]
+async fn me(session: AuthSession) -> Result<Json<UserView>> {
+    Ok(Json(UserView::from(auth::require_user(&session)?)))
+}

@@ -1,0 +1,48 @@
+//! The audit trail: every create, update and delete writes one row, in the
+//! same transaction as the change, so the log can never disagree with the data.
+
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::error::Result;
+
+#[derive(Debug, Clone, Copy)]
+pub enum Action {
+    Create,
+    Update,
+    Delete,
+}
+
+impl Action {
+    fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Delete => "delete",
+        }
+    }
+}
+
+pub async fn record(
+    conn: &mut PgConnection,
+    actor: Option<Uuid>,
+    entity: &str,
+    entity_id: &str,
+    action: Action,
+    old_version: Option<i32>,
+    new_version: Option<i32>,
+) -> Result<()> {
+    sqlx::query!(
+        "INSERT INTO audit_log (actor_id, entity, entity_id, action, old_version, new_version)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        actor,
+        entity,
+        entity_id,
+        action.as_str(),
+        old_version,
+        new_version,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}

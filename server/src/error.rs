@@ -1,0 +1,223 @@
+//! The one error type of Lockstep's server side.
+//!
+//! Every domain operation returns [`Error`]. Each variant maps to one HTTP
+//! status and one stable `code`; REST handlers render it as
+//! `{"error": {"code", "message", ...}}` and the Leptos layer converts it to
+//! its wire twin. Messages are fit for a user; causes go to the log only.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A field the user typed is not acceptable.
+    #[error("{message}")]
+    Invalid { field: String, message: String },
+
+    /// A unique value (email, slug, …) is already taken by another record.
+    #[error("{message}")]
+    AlreadyExists { field: String, message: String },
+
+    /// The record changed since the caller read it; `current` is the row as
+    /// it is now, so the caller can merge.
+    #[error("this record was changed by someone else")]
+    VersionConflict { current: serde_json::Value },
+
+    /// The same idempotency key is still being processed.
+    #[error("this request is already being processed")]
+    InProgress,
+
+    /// The same idempotency key was used for a different request.
+    #[error("this idempotency key was already used for a different request")]
+    KeyReused,
+
+    #[error("please sign in")]
+    Unauthorized,
+
+    #[error("wrong email or password")]
+    WrongCredentials,
+
+    #[error("you do not have access to this")]
+    Forbidden,
+
+    #[error("not found")]
+    NotFound,
+
+    #[error("too many attempts; try again in {retry_after_secs} seconds")]
+    TooManyRequests { retry_after_secs: u64 },
+
+    /// The database could not be reached or dropped the connection: try again.
+    #[error("the service is temporarily unavailable, please try again")]
+    Unavailable(#[source] sqlx::Error),
+
+    #[error("something went wrong on our side")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl Error {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Invalid { field: field.into(), message: message.into() }
+    }
+
+    pub fn already_exists(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::AlreadyExists { field: field.into(), message: message.into() }
+    }
+
+    pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Error::Internal(cause.into())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::Invalid { .. } | Error::KeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::AlreadyExists { .. } | Error::VersionConflict { .. } | Error::InProgress => {
+                StatusCode::CONFLICT
+            }
+            Error::Unauthorized | Error::WrongCredentials => StatusCode::UNAUTHORIZED,
+            Error::Forbidden => StatusCode::FORBIDDEN,
+            Error::NotFound => StatusCode::NOT_FOUND,
+            Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A stable, machine-readable name for the kind of error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Invalid { .. } => "invalid",
+            Error::AlreadyExists { .. } => "already_exists",
+            Error::VersionConflict { .. } => "version_conflict",
+            Error::InProgress => "in_progress",
+            Error::KeyReused => "idempotency_key_reused",
+            Error::Unauthorized => "unauthorized",
+            Error::WrongCredentials => "wrong_credentials",
+            Error::Forbidden => "forbidden",
+            Error::NotFound => "not_found",
+            Error::TooManyRequests { .. } => "too_many_requests",
+            Error::Unavailable(_) => "unavailable",
+            Error::Internal(_) => "internal",
+        }
+    }
+
+    /// Logs what the user does not get to see.
+    pub fn log(&self) {
+        match self {
+            Error::Internal(cause) => tracing::error!(error = ?cause, "internal error"),
+            Error::Unavailable(cause) => tracing::warn!(error = %cause, "database unavailable"),
+            _ => {}
+        }
+    }
+
+    pub fn body(&self) -> ErrorBody {
+        let (field, current, retry_after_secs) = match self {
+            Error::Invalid { field, .. } | Error::AlreadyExists { field, .. } => {
+                (Some(field.clone()), None, None)
+            }
+            Error::VersionConflict { current } => (None, Some(current.clone()), None),
+            Error::TooManyRequests { retry_after_secs } => (None, None, Some(*retry_after_secs)),
+            _ => (None, None, None),
+        };
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code().to_owned(),
+                message: self.to_string(),
+                field,
+                current,
+                retry_after_secs,
+            },
+        }
+    }
+}
+
+/// The JSON body of every REST error response.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable kind, e.g. `already_exists`, `version_conflict`.
+    pub code: String,
+    /// A message fit to show to a person.
+    pub message: String,
+    /// The input field the error is about, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// On `version_conflict`: the record as it is now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_secs: Option<u64>,
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        self.log();
+        let mut response = (self.status(), axum::Json(self.body())).into_response();
+        if let Error::TooManyRequests { retry_after_secs } = self {
+            if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+        }
+        response
+    }
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(error: sqlx::Error) -> Self {
+        if is_connection_error(&error) {
+            Error::Unavailable(error)
+        } else {
+            Error::Internal(Box::new(error))
+        }
+    }
+}
+
+/// Errors that say "the database is not there right now", as opposed to "this
+/// statement is wrong".
+pub fn is_connection_error(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Database(db) => {
+            // 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now,
+            // 08xxx connection exceptions.
+            db.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57P"))
+        }
+        _ => false,
+    }
+}
+
+/// The name of the constraint a database error violated, if any.
+pub fn violated_constraint(error: &sqlx::Error) -> Option<&str> {
+    match error {
+        sqlx::Error::Database(db) => db.constraint(),
+        _ => None,
+    }
+}
+
+/// Extension for mapping a named constraint violation to a precise error,
+/// leaving every other error as it is.
+pub trait ResultExt<T> {
+    fn on_constraint(self, name: &str, map: impl FnOnce() -> Error) -> Result<T>;
+}
+
+impl<T> ResultExt<T> for std::result::Result<T, sqlx::Error> {
+    fn on_constraint(self, name: &str, map: impl FnOnce() -> Error) -> Result<T> {
+        self.map_err(|error| {
+            if violated_constraint(&error) == Some(name) {
+                map()
+            } else {
+                Error::from(error)
+            }
+        })
+    }
+}

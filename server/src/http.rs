@@ -1,0 +1,128 @@
+//! HTTP plumbing shared by pages, server functions and the REST API:
+//! cross-origin refusal, request ids, health endpoints.
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use sqlx::PgPool;
+
+use crate::error::{Error, ErrorBody, ErrorDetail};
+
+/// Refuses state-changing requests that a browser sent on behalf of another
+/// site. Browsers label every request with `Sec-Fetch-Site` and cross-origin
+/// POSTs with `Origin`; scripts and API clients send neither and are let
+/// through (they authenticate with a session they logged in for, or a key).
+pub async fn refuse_cross_origin(request: Request, next: Next) -> Response {
+    if is_safe(request.method()) || is_same_origin(request.headers()) {
+        return next.run(request).await;
+    }
+    tracing::warn!(
+        origin = ?request.headers().get(header::ORIGIN),
+        path = %request.uri().path(),
+        "refused a cross-origin request"
+    );
+    let body = ErrorBody {
+        error: ErrorDetail {
+            code: "cross_origin".to_owned(),
+            message: "Requests from other sites are not allowed.".to_owned(),
+            field: None,
+            current: None,
+            retry_after_secs: None,
+        },
+    };
+    (StatusCode::FORBIDDEN, axum::Json(body)).into_response()
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// Whether the headers a browser adds say the request comes from our own
+/// pages. Absent headers (non-browser clients) count as same-origin.
+pub fn is_same_origin(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        // "none" is the user typing a URL or a bookmark; "same-site" is a
+        // sibling subdomain, which is still not us.
+        if site != "same-origin" && site != "none" {
+            return false;
+        }
+    }
+    match headers.get(header::ORIGIN) {
+        None => true,
+        Some(origin) => {
+            let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+            let origin_host = origin
+                .to_str()
+                .ok()
+                .and_then(|o| o.strip_prefix("https://").or_else(|| o.strip_prefix("http://")));
+            matches!((origin_host, host), (Some(o), Some(h)) if o.eq_ignore_ascii_case(h))
+        }
+    }
+}
+
+/// `GET /healthz`: the process is up.
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// `GET /readyz`: the database answers and every migration is applied.
+pub async fn readyz(State(pool): State<PgPool>) -> Response {
+    if crate::db::is_ready(&pool).await {
+        "ready".into_response()
+    } else {
+        Error::Unavailable(sqlx::Error::PoolTimedOut).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    #[test]
+    fn same_origin_requests_pass() {
+        assert!(is_same_origin(&headers(&[("host", "127.0.0.1:3000")])));
+        assert!(is_same_origin(&headers(&[
+            ("host", "127.0.0.1:3000"),
+            ("origin", "http://127.0.0.1:3000"),
+            ("sec-fetch-site", "same-origin"),
+        ])));
+    }
+
+    #[test]
+    fn cross_origin_requests_are_refused() {
+        assert!(!is_same_origin(&headers(&[("host", "127.0.0.1:3000"), ("origin", "http://evil.example")])));
+        assert!(!is_same_origin(&headers(&[("host", "127.0.0.1:3000"), ("sec-fetch-site", "cross-site")])));
+        assert!(!is_same_origin(&headers(&[("host", "127.0.0.1:3000"), ("origin", "null")])));
+        assert!(!is_same_origin(&headers(&[
+            ("host", "127.0.0.1:3000"),
+            ("origin", "http://127.0.0.1:3000.evil.example"),
+        ])));
+    }
+}
+
+/// The peer address of the connection, when the server was started with
+/// connect info (it always is, except in some tests).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddress(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let address = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip());
+        Ok(ClientAddress(address))
+    }
+}

@@ -1,0 +1,19 @@
+//! Lockstep's server side: everything that never reaches the browser.
+//!
+//! One module per domain concept. Domain operations take a
+//! `&mut PgConnection` (or a pool when they manage their own transaction),
+//! so callers can compose several in one transaction.
+
+pub mod accounts;
+pub mod api;
+pub mod audit;
+pub mod auth;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod idempotency;
+pub mod state;
+pub mod throttle;
+
+pub use error::{Error, Result};
+pub use state::AppState;

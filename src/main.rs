@@ -1,0 +1,219 @@
+//! The `lockstep` command: serve the application, apply migrations, and
+//! administer accounts.
+
+#[cfg(feature = "ssr")]
+fn main() -> std::process::ExitCode {
+    cli::main()
+}
+
+#[cfg(not(feature = "ssr"))]
+fn main() {
+    // The browser build has no binary; cargo-leptos builds this with `ssr`.
+}
+
+#[cfg(feature = "ssr")]
+mod cli {
+    use std::io::BufRead;
+    use std::net::SocketAddr;
+    use std::process::ExitCode;
+
+    use anyhow::{bail, Context};
+    use clap::{Args, Parser, Subcommand};
+    use leptos::config::{Env, LeptosOptions};
+    use sqlx::PgPool;
+
+    use lockstep::startup;
+    use server::accounts::{self, NewAccount, Role};
+    use server::db;
+
+    #[derive(Parser)]
+    #[command(name = "lockstep", version, about = "Lockstep: nothing is created twice, no edit is silently lost.")]
+    struct Cli {
+        #[command(flatten)]
+        database: DatabaseArgs,
+
+        /// Log filter, e.g. `info` or `lockstep=debug,tower_http=debug`.
+        #[arg(long, env = "LOCKSTEP_LOG", default_value = "info", global = true)]
+        log: String,
+
+        #[command(subcommand)]
+        command: Option<Command>,
+    }
+
+    #[derive(Args)]
+    struct DatabaseArgs {
+        /// PostgreSQL URL, e.g. postgres://user:password@127.0.0.1:5432/lockstep
+        #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+        database_url: Option<String>,
+
+        /// Most connections Lockstep opens to the database.
+        #[arg(long, env = "LOCKSTEP_POOL_SIZE", default_value_t = 16, global = true,
+              value_parser = clap::value_parser!(u32).range(1..=1000))]
+        pool_size: u32,
+    }
+
+    #[derive(Subcommand)]
+    enum Command {
+        /// Serve Lockstep over HTTP (the default).
+        Serve(ServeArgs),
+        /// Apply pending database migrations and exit.
+        Migrate,
+        /// Account administration.
+        #[command(subcommand)]
+        Admin(AdminCommand),
+    }
+
+    #[derive(Args)]
+    struct ServeArgs {
+        /// Address to listen on.
+        #[arg(long, env = "LOCKSTEP_LISTEN", default_value = "127.0.0.1:3000")]
+        listen: SocketAddr,
+
+        /// Folder with the built site (pkg/ with the WASM bundle and CSS).
+        #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+        site_root: String,
+
+        /// Mark session cookies Secure; set when users reach Lockstep over https.
+        #[arg(long, env = "LOCKSTEP_SECURE_COOKIES", default_value_t = false)]
+        secure_cookies: bool,
+    }
+
+    #[derive(Subcommand)]
+    enum AdminCommand {
+        /// Create an account with any role; reads the password from stdin.
+        CreateUser {
+            #[arg(long)]
+            email: String,
+            /// Display name; defaults to the part of the email before `@`.
+            #[arg(long)]
+            name: Option<String>,
+            #[arg(long, default_value = "member")]
+            role: Role,
+            /// Read the password from the first line of standard input.
+            #[arg(long, required = true)]
+            password_stdin: bool,
+        },
+    }
+
+    pub fn main() -> ExitCode {
+        let cli = Cli::parse();
+        init_tracing(&cli.log);
+        let runtime = match tokio::runtime::Runtime::new() {
+            Ok(runtime) => runtime,
+            Err(error) => {
+                eprintln!("error: cannot start the async runtime: {error}");
+                return ExitCode::FAILURE;
+            }
+        };
+        match runtime.block_on(run(cli)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+
+    fn init_tracing(filter: &str) {
+        let filter = tracing_subscriber::EnvFilter::try_new(filter)
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+    }
+
+    async fn run(cli: Cli) -> anyhow::Result<()> {
+        let command = cli.command.unwrap_or(Command::Serve(ServeArgs::parse_from_env()));
+        let pool = connect(&cli.database).await?;
+        match command {
+            Command::Serve(args) => {
+                migrate(&pool).await?;
+                serve(pool, args).await
+            }
+            Command::Migrate => {
+                migrate(&pool).await?;
+                println!("migrations applied");
+                Ok(())
+            }
+            Command::Admin(AdminCommand::CreateUser { email, name, role, password_stdin: _ }) => {
+                migrate(&pool).await?;
+                let mut password = String::new();
+                std::io::stdin().lock().read_line(&mut password).context("cannot read the password from stdin")?;
+                let password = password.trim_end_matches(['\r', '\n']);
+                let name = name.unwrap_or_else(|| email.split('@').next().unwrap_or("").to_owned());
+                let account = NewAccount::parse(&email, &name, password).map_err(|e| anyhow::anyhow!("{e}"))?;
+                let mut tx = pool.begin().await?;
+                let user = accounts::create(&mut tx, &account, role).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                tx.commit().await?;
+                println!("created {} {} ({})", user.role.as_str(), user.email, user.id);
+                Ok(())
+            }
+        }
+    }
+
+    impl ServeArgs {
+        /// `lockstep` with no subcommand serves, with settings from the environment.
+        fn parse_from_env() -> Self {
+            #[derive(Parser)]
+            struct Only {
+                #[command(flatten)]
+                serve: ServeArgs,
+            }
+            Only::parse_from(["lockstep"]).serve
+        }
+    }
+
+    async fn connect(args: &DatabaseArgs) -> anyhow::Result<PgPool> {
+        let Some(url) = args.database_url.as_deref() else {
+            bail!("no database configured: set DATABASE_URL or pass --database-url (the README's run command starts a local PostgreSQL for you)");
+        };
+        db::connect(url, args.pool_size)
+            .await
+            .with_context(|| format!("cannot connect to the database at {}", db::redact_url(url)))
+    }
+
+    async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
+        db::migrate(pool).await.context("cannot apply database migrations")
+    }
+
+    async fn serve(pool: PgPool, args: ServeArgs) -> anyhow::Result<()> {
+        let leptos_options = LeptosOptions::builder()
+            .output_name("lockstep")
+            .site_root(args.site_root.as_str())
+            .site_pkg_dir("pkg")
+            .site_addr(args.listen)
+            .env(Env::PROD)
+            .build();
+        let settings = startup::Settings { secure_cookies: args.secure_cookies };
+        let app = startup::app(pool.clone(), leptos_options, settings).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        tracing::info!("Lockstep is listening on http://{}", args.listen);
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .context("server error")?;
+        pool.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+
+    /// Resolves on Ctrl-C or SIGTERM; in-flight requests then finish.
+    async fn shutdown_signal() {
+        let ctrl_c = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        let terminate = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            () = ctrl_c => {},
+            () = terminate => {},
+        }
+        tracing::info!("shutting down");
+    }
+}

@@ -1,0 +1,62 @@
+//! Builds the HTTP application: pages and server functions (Leptos), the
+//! REST API, health endpoints, and the layers around all of them.
+
+use axum::routing::get;
+use axum::{middleware, Router};
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use sqlx::PgPool;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use app::{shell, App};
+use server::{auth, http, AppState};
+
+pub struct Settings {
+    /// Mark cookies `Secure`: set when Lockstep is served over https.
+    pub secure_cookies: bool,
+}
+
+/// The whole application. Also starts the background reapers (expired
+/// sessions, expired idempotency keys) that belong to it.
+pub async fn app(pool: PgPool, leptos_options: LeptosOptions, settings: Settings) -> Result<Router, server::Error> {
+    let store = auth::session_store(&pool).await?;
+    auth::spawn_session_reaper(store.clone());
+    server::idempotency::spawn_reaper(pool.clone(), std::time::Duration::from_secs(600));
+
+    let state = AppState { pool: pool.clone(), leptos_options: leptos_options.clone() };
+    let routes = generate_route_list(App);
+    let context_state = state.clone();
+
+    let router = Router::new()
+        .route("/healthz", get(http::healthz))
+        .route("/readyz", get(http::readyz))
+        .merge(server::api::router())
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(context_state.clone()),
+            {
+                let options = leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // Layers run outside-in from the last one added.
+        .layer(middleware::from_fn(auth::redirect_anonymous_to_login))
+        .layer(auth::layer(pool, store, settings.secure_cookies))
+        .layer(middleware::from_fn(http::refuse_cross_origin))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+            let request_id = request
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            tracing::info_span!("request", id = %request_id, method = %request.method(), path = %request.uri().path())
+        }))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state);
+    Ok(router)
+}
