@@ -30,9 +30,12 @@ pub async fn client_address() -> Option<std::net::IpAddr> {
 /// then answers with a redirect back to the form, carrying the error in the
 /// URL; changing the status code would break that redirect.
 pub fn is_plain_form_post() -> bool {
-    leptos::prelude::use_context::<axum::http::request::Parts>()
-        .and_then(|parts| {
-            parts.headers.get(axum::http::header::ACCEPT).and_then(|v| v.to_str().ok()).map(|accept| accept.contains("text/html"))
-        })
-        .unwrap_or(false)
+    leptos::prelude::use_context::<axum::http::request::Parts>().is_some_and(|parts| {
+        parts.method == axum::http::Method::POST
+            && parts
+                .headers
+                .get(axum::http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|accept| accept.contains("text/html"))
+    })
 }

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Builds and serves Lockstep at http://127.0.0.1:3000 (LOCKSTEP_LISTEN to
+# change). Without DATABASE_URL it starts a project-local PostgreSQL under
+# .lockstep/ (created on first run, kept across runs).
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+source "$ROOT/scripts/pg.sh"
+
+"$ROOT/scripts/setup.sh"
+
+say "building the release site"
+cargo leptos build --release
+
+if [ -z "${DATABASE_URL:-}" ]; then
+    port="${LOCKSTEP_PG_PORT:-5433}"
+    say "starting the project-local PostgreSQL (.lockstep/pg, port $port)"
+    pg_cluster_start "$ROOT/.lockstep/pg" "$port"
+    pg_ensure_database "$port" lockstep
+    export DATABASE_URL="postgres://lockstep@127.0.0.1:$port/lockstep"
+fi
+
+export LOCKSTEP_LISTEN="${LOCKSTEP_LISTEN:-127.0.0.1:3000}"
+export LEPTOS_SITE_ROOT="$ROOT/target/site"
+binary="$CARGO_TARGET_DIR/release/lockstep"
+cat <<MSG
+
+  Lockstep: http://$LOCKSTEP_LISTEN
+  Create the first admin (in another terminal):
+    echo 'a-long-password' | DATABASE_URL='$DATABASE_URL' \\
+      $binary admin create-user --email you@example.com --role admin --password-stdin
+
+MSG
+exec "$binary" serve

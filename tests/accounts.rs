@@ -1,0 +1,214 @@
+//! Accounts and sessions over real HTTP against a real PostgreSQL.
+
+mod common;
+
+use std::sync::Arc;
+
+use reqwest::StatusCode;
+use server::accounts::Role;
+use tokio::sync::Barrier;
+
+const PASSWORD: &str = "correct horse battery";
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn twenty_simultaneous_sign_ups_with_one_email_make_one_account(pool: sqlx::PgPool) {
+    let app = Arc::new(common::spawn(pool).await);
+    let barrier = Arc::new(Barrier::new(20));
+    let attempts = (0..20).map(|i| {
+        let (app, barrier) = (app.clone(), barrier.clone());
+        tokio::spawn(async move {
+            // Same address in different letter cases, each a different person's form.
+            let email = if i % 2 == 0 { "Grace@Example.com" } else { "grace@EXAMPLE.com" };
+            let client = app.device();
+            barrier.wait().await;
+            app.sign_up(&client, email, PASSWORD, &format!("form-{i}")).await
+        })
+    });
+    let results: Vec<_> = futures::future::join_all(attempts).await.into_iter().map(|r| r.expect("task")).collect();
+
+    let created = results.iter().filter(|(status, _)| *status == StatusCode::OK).count();
+    let refused: Vec<_> = results.iter().filter(|(status, _)| *status == StatusCode::CONFLICT).collect();
+    assert_eq!(created, 1, "exactly one sign-up succeeds: {results:?}");
+    assert_eq!(refused.len(), 19, "the others are told the email is taken: {results:?}");
+    for (_, body) in &refused {
+        assert_eq!(body["AlreadyExists"]["field"], "email", "{body}");
+    }
+    assert_eq!(app.count_users("grace@example.com").await, 1);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_resent_sign_up_form_returns_the_first_account(pool: sqlx::PgPool) {
+    let app = Arc::new(common::spawn(pool).await);
+    let barrier = Arc::new(Barrier::new(5));
+    // Five copies of one form (same idempotency key): a double click before
+    // hydration, a refresh, a network resend.
+    let copies = (0..5).map(|_| {
+        let (app, barrier) = (app.clone(), barrier.clone());
+        tokio::spawn(async move {
+            let client = app.device();
+            barrier.wait().await;
+            app.sign_up(&client, "ada@example.com", PASSWORD, "one-form").await
+        })
+    });
+    let results: Vec<_> = futures::future::join_all(copies).await.into_iter().map(|r| r.expect("task")).collect();
+    for (status, body) in &results {
+        // Either the account (first or replayed), or "still in progress".
+        match *status {
+            StatusCode::OK => assert_eq!(body["email"], "ada@example.com"),
+            StatusCode::CONFLICT => assert_eq!(body, &serde_json::json!("InProgress")),
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    assert!(results.iter().any(|(status, _)| *status == StatusCode::OK));
+    assert_eq!(app.count_users("ada@example.com").await, 1);
+
+    // Once the first has finished, a repeat always replays it.
+    let (status, body) = app.sign_up(&app.device(), "ada@example.com", PASSWORD, "one-form").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(app.count_users("ada@example.com").await, 1);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_reused_key_with_different_values_is_refused(pool: sqlx::PgPool) {
+    let app = common::spawn(pool).await;
+    let client = app.device();
+    assert_eq!(app.sign_up(&client, "ada@example.com", PASSWORD, "k").await.0, StatusCode::OK);
+    let (status, body) = app.sign_up(&client, "someone-else@example.com", PASSWORD, "k").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    // Same values but a wrong password: the key alone must not sign anyone in.
+    let (status, _) = app.sign_up(&client, "ada@example.com", "not the password", "k").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.count_users("someone-else@example.com").await, 0);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn invalid_sign_up_fields_are_field_errors(pool: sqlx::PgPool) {
+    let app = common::spawn(pool).await;
+    let client = app.device();
+    let (status, body) = app.sign_up(&client, "not-an-email", PASSWORD, "k1").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["Invalid"]["field"], "email");
+    let (status, body) = app.sign_up(&client, "ada@example.com", "short", "k2").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["Invalid"]["field"], "password");
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn each_device_keeps_its_own_session(pool: sqlx::PgPool) {
+    let app = common::spawn(pool).await;
+    app.create_user("ada@example.com", PASSWORD, Role::Member).await;
+    let (laptop, phone) = (app.device(), app.device());
+    assert_eq!(app.me(&laptop).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.api_login(&laptop, "ada@example.com", PASSWORD).await, StatusCode::OK);
+    assert_eq!(app.api_login(&phone, "ADA@example.com", PASSWORD).await, StatusCode::OK);
+    assert_eq!(app.me(&laptop).await, StatusCode::OK);
+    assert_eq!(app.me(&phone).await, StatusCode::OK);
+
+    let logout = laptop.post(format!("{}/api/auth/logout", app.address)).send().await.expect("logout");
+    assert_eq!(logout.status(), StatusCode::NO_CONTENT);
+    assert_eq!(app.me(&laptop).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.me(&phone).await, StatusCode::OK, "logging out one device leaves the other signed in");
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn repeated_failed_logins_are_refused_for_a_while(pool: sqlx::PgPool) {
+    let app = common::spawn(pool).await;
+    app.create_user("ada@example.com", PASSWORD, Role::Member).await;
+    let client = app.device();
+    for attempt in 1..=server::throttle::FREE_FAILURES_PER_ACCOUNT {
+        let status = app.api_login(&client, "ada@example.com", "wrong password").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {attempt}");
+    }
+    // One more failure starts the block ...
+    assert_eq!(app.api_login(&client, "ada@example.com", "wrong password").await, StatusCode::UNAUTHORIZED);
+    // ... and while it lasts even the right password is refused.
+    let response = client
+        .post(format!("{}/api/auth/login", app.address))
+        .json(&serde_json::json!({ "email": "ada@example.com", "password": PASSWORD }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!(retry_after >= 1);
+    let body: serde_json::Value = response.json().await.expect("json body");
+    assert_eq!(body["error"]["code"], "too_many_requests");
+    // Another account is not affected.
+    app.create_user("grace@example.com", PASSWORD, Role::Member).await;
+    assert_eq!(app.api_login(&client, "grace@example.com", PASSWORD).await, StatusCode::OK);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn staff_functions_check_the_role(pool: sqlx::PgPool) {
+    let app = common::spawn(pool).await;
+    app.create_user("member@example.com", PASSWORD, Role::Member).await;
+    app.create_user("staff@example.com", PASSWORD, Role::Staff).await;
+
+    let anonymous = app.device();
+    assert_eq!(app.server_fn(&anonymous, "staff_overview", &[]).await.0, StatusCode::UNAUTHORIZED);
+
+    let member = app.device();
+    app.api_login(&member, "member@example.com", PASSWORD).await;
+    let (status, body) = app.server_fn(&member, "staff_overview", &[]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let page = member.get(format!("{}/staff", app.address)).header("Accept", "text/html").send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::FORBIDDEN);
+
+    let staff = app.device();
+    app.api_login(&staff, "staff@example.com", PASSWORD).await;
+    let (status, body) = app.server_fn(&staff, "staff_overview", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.as_array().is_some_and(|roles| roles.len() == 2), "{body}");
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn anonymous_visitors_are_sent_to_login_and_back(pool: sqlx::PgPool) {
+    let app = common::spawn(pool).await;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let response = client.get(format!("{}/account", app.address)).header("Accept", "text/html").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()["location"], "/login?next=%2Faccount");
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn cross_origin_posts_are_refused(pool: sqlx::PgPool) {
+    let app = common::spawn(pool).await;
+    app.create_user("ada@example.com", PASSWORD, Role::Member).await;
+    let client = app.device();
+    for path in ["/sfn/sign_up", "/sfn/log_in", "/api/auth/login"] {
+        let response = client
+            .post(format!("{}{path}", app.address))
+            .header("Origin", "http://evil.example")
+            .header("Sec-Fetch-Site", "cross-site")
+            .json(&serde_json::json!({ "email": "ada@example.com", "password": PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    assert_eq!(app.me(&client).await, StatusCode::UNAUTHORIZED, "no session was created");
+    // The same request from our own origin goes through.
+    let response = client
+        .post(format!("{}/api/auth/login", app.address))
+        .header("Origin", &app.address)
+        .json(&serde_json::json!({ "email": "ada@example.com", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn health_and_openapi_are_served(pool: sqlx::PgPool) {
+    let app = common::spawn(pool).await;
+    let client = app.device();
+    assert_eq!(client.get(format!("{}/healthz", app.address)).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(client.get(format!("{}/readyz", app.address)).send().await.unwrap().status(), StatusCode::OK);
+    let document: serde_json::Value =
+        client.get(format!("{}/api/openapi.json", app.address)).send().await.unwrap().json().await.unwrap();
+    for path in ["/api/auth/login", "/api/auth/logout", "/api/auth/me"] {
+        assert!(document["paths"][path].is_object(), "{path} is documented");
+    }
+    let missing = client.get(format!("{}/no-such-page", app.address)).send().await.unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}

@@ -1,0 +1,94 @@
+//! Spawns the whole application on a random port against the fresh
+//! database `#[sqlx::test]` made for the test, and talks to it over HTTP.
+
+use std::net::SocketAddr;
+
+use leptos::config::{Env, LeptosOptions};
+use reqwest::StatusCode;
+use serde_json::Value;
+use sqlx::PgPool;
+
+pub struct TestApp {
+    pub address: String,
+    pub pool: PgPool,
+}
+
+pub async fn spawn(pool: PgPool) -> TestApp {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
+    let address = listener.local_addr().expect("local address");
+    let options = LeptosOptions::builder()
+        .output_name("lockstep")
+        .site_root("target/site")
+        .site_pkg_dir("pkg")
+        .site_addr(address)
+        .env(Env::PROD)
+        .build();
+    let settings = lockstep::startup::Settings { secure_cookies: false };
+    let app = lockstep::startup::app(pool.clone(), options, settings).await.expect("build the app");
+    tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .await
+            .expect("serve");
+    });
+    TestApp { address: format!("http://{address}"), pool }
+}
+
+impl TestApp {
+    /// A client with its own cookie jar and its own connections: one device.
+    pub fn device(&self) -> reqwest::Client {
+        reqwest::Client::builder().cookie_store(true).build().expect("http client")
+    }
+
+    /// Calls a server function the way the hydrated page does.
+    pub async fn server_fn(&self, client: &reqwest::Client, name: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
+        let response = client
+            .post(format!("{}/sfn/{name}", self.address))
+            .header("Accept", "application/json")
+            .form(form)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status();
+        let body = response.json::<Value>().await.unwrap_or(Value::Null);
+        (status, body)
+    }
+
+    pub async fn sign_up(&self, client: &reqwest::Client, email: &str, password: &str, key: &str) -> (StatusCode, Value) {
+        self.server_fn(
+            client,
+            "sign_up",
+            &[("display_name", "Ada Lovelace"), ("email", email), ("password", password), ("idempotency_key", key)],
+        )
+        .await
+    }
+
+    pub async fn api_login(&self, client: &reqwest::Client, email: &str, password: &str) -> StatusCode {
+        client
+            .post(format!("{}/api/auth/login", self.address))
+            .json(&serde_json::json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .expect("request")
+            .status()
+    }
+
+    pub async fn me(&self, client: &reqwest::Client) -> StatusCode {
+        client.get(format!("{}/api/auth/me", self.address)).send().await.expect("request").status()
+    }
+
+    pub async fn count_users(&self, email: &str) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM users WHERE lower(email) = lower($1)")
+            .bind(email)
+            .fetch_one(&self.pool)
+            .await
+            .expect("count users")
+    }
+
+    /// Creates an account directly, with any role.
+    pub async fn create_user(&self, email: &str, password: &str, role: server::accounts::Role) {
+        let account = server::accounts::NewAccount::parse(email, "Test User", password).expect("valid account");
+        let mut tx = self.pool.begin().await.expect("begin");
+        server::accounts::create(&mut tx, &account, role).await.expect("create user");
+        tx.commit().await.expect("commit");
+    }
+}
