@@ -66,7 +66,9 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     Toasts::provide();
     let refresh = RwSignal::new(0u32);
-    let session = Session { user: Resource::new(move || refresh.get(), |_| current_user()), refresh };
+    // Blocking: the first HTML must already know who is signed in, so pages
+    // render finished without JavaScript (streamed fallbacks need a script).
+    let session = Session { user: Resource::new_blocking(move || refresh.get(), |_| current_user()), refresh };
     provide_context(session);
 
     // Lets people (and end-to-end tests) know the page is interactive.
