@@ -12,7 +12,7 @@ pub mod ssr;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 use accounts::{current_user, LogOut, SessionUser};
 use components::{SubmitButton, ToastRegion, Toasts};
@@ -87,12 +87,14 @@ pub fn App() -> impl IntoView {
             <a class="skip-link" href="#main">"Skip to content"</a>
             <Header />
             <main id="main" class="container">
+                // Async: every page is sent complete (resources resolved), so it
+                // works without JavaScript and its status code is final.
                 <Routes fallback=pages::NotFound>
-                    <Route path=path!("/") view=pages::HomePage />
-                    <Route path=path!("/signup") view=pages::SignUpPage />
-                    <Route path=path!("/login") view=pages::LogInPage />
-                    <Route path=path!("/account") view=pages::AccountPage />
-                    <Route path=path!("/staff") view=pages::StaffPage />
+                    <Route path=path!("/") ssr=SsrMode::Async view=pages::HomePage />
+                    <Route path=path!("/signup") ssr=SsrMode::Async view=pages::SignUpPage />
+                    <Route path=path!("/login") ssr=SsrMode::Async view=pages::LogInPage />
+                    <Route path=path!("/account") ssr=SsrMode::Async view=pages::AccountPage />
+                    <Route path=path!("/staff") ssr=SsrMode::Async view=pages::StaffPage />
                 </Routes>
             </main>
             <ToastRegion />
