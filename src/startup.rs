@@ -32,6 +32,7 @@ pub async fn app(pool: PgPool, leptos_options: LeptosOptions, settings: Settings
     let router = Router::new()
         .route("/healthz", get(http::healthz))
         .route("/readyz", get(http::readyz))
+        .route("/c/{slug}/card.vcf", get(server::cards::vcard_download))
         .merge(server::api::router())
         .leptos_routes_with_context(
             &state,

@@ -187,7 +187,7 @@ pub fn spawn_session_reaper(store: PostgresStore) -> tokio::task::JoinHandle<()>
 /// Pages only signed-in people may see; anonymous visitors are sent to the
 /// login page and brought back afterwards. (Role checks happen in the pages'
 /// server functions, which answer 403.)
-const MEMBER_PAGES: &[&str] = &["/account", "/staff", "/admin"];
+const MEMBER_PAGES: &[&str] = &["/account", "/cards", "/profile", "/staff", "/admin"];
 
 pub async fn redirect_anonymous_to_login(session: AuthSession, request: Request, next: Next) -> Response {
     let path = request.uri().path();

@@ -26,6 +26,14 @@ pub enum Error {
     #[error("this record was changed by someone else")]
     VersionConflict { current: serde_json::Value },
 
+    /// Like `VersionConflict`, for a REST client that sent `If-Match`.
+    #[error("this record was changed by someone else")]
+    PreconditionFailed { current: serde_json::Value },
+
+    /// A version-checked write came without the version it was based on.
+    #[error("send the version you edited, in If-Match or in a `version` field")]
+    PreconditionRequired,
+
     /// The same idempotency key is still being processed.
     #[error("this request is already being processed")]
     InProgress,
@@ -77,6 +85,8 @@ impl Error {
                 StatusCode::CONFLICT
             }
             Error::Unauthorized | Error::WrongCredentials => StatusCode::UNAUTHORIZED,
+            Error::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
+            Error::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             Error::Forbidden => StatusCode::FORBIDDEN,
             Error::NotFound => StatusCode::NOT_FOUND,
             Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -91,6 +101,8 @@ impl Error {
             Error::Invalid { .. } => "invalid",
             Error::AlreadyExists { .. } => "already_exists",
             Error::VersionConflict { .. } => "version_conflict",
+            Error::PreconditionFailed { .. } => "precondition_failed",
+            Error::PreconditionRequired => "precondition_required",
             Error::InProgress => "in_progress",
             Error::KeyReused => "idempotency_key_reused",
             Error::Unauthorized => "unauthorized",
@@ -117,7 +129,9 @@ impl Error {
             Error::Invalid { field, .. } | Error::AlreadyExists { field, .. } => {
                 (Some(field.clone()), None, None)
             }
-            Error::VersionConflict { current } => (None, Some(current.clone()), None),
+            Error::VersionConflict { current } | Error::PreconditionFailed { current } => {
+                (None, Some(current.clone()), None)
+            }
             Error::TooManyRequests { retry_after_secs } => (None, None, Some(*retry_after_secs)),
             _ => (None, None, None),
         };

@@ -8,10 +8,12 @@ pub mod accounts;
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod cards;
 pub mod db;
 pub mod error;
 pub mod http;
 pub mod idempotency;
+pub mod slugs;
 pub mod state;
 pub mod throttle;
 

@@ -12,6 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::state::AppState;
 
 pub mod auth;
+pub mod cards;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -22,7 +23,10 @@ pub mod auth;
                        session cookie it sets authenticates later calls.",
         version = "1"
     ),
-    tags((name = "auth", description = "Signing in and out"))
+    tags(
+        (name = "auth", description = "Signing in and out"),
+        (name = "cards", description = "Business cards (versioned; writes need If-Match or `version`)")
+    )
 )]
 struct ApiDoc;
 
@@ -30,6 +34,7 @@ struct ApiDoc;
 pub fn router() -> Router<AppState> {
     let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(auth::router())
+        .merge(cards::router())
         .split_for_parts();
     let document = openapi.clone();
     router.route("/api/openapi.json", get(move || async move { Json(document) }))
@@ -39,5 +44,6 @@ pub fn router() -> Router<AppState> {
 pub fn openapi() -> utoipa::openapi::OpenApi {
     OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
         .merge(auth::router())
+        .merge(cards::router())
         .into_openapi()
 }

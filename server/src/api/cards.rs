@@ -1,0 +1,196 @@
+//! `/api/cards`: business cards for API clients.
+//!
+//! Versions travel as ETags (`"v3"`). A write names the version it is based
+//! on either in `If-Match` (stale → 412) or in the body / query as `version`
+//! (stale → 409); both carry the current card. Neither → 428.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use sqlx::PgPool;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use crate::auth::{require_user, AuthSession};
+use crate::cards::{self, Card, CardChanges, CardFields};
+use crate::error::{Error, ErrorBody, Result};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_cards, create_card))
+        .routes(routes!(get_card, update_card, delete_card))
+}
+
+/// The ETag of a card version.
+fn etag(version: i32) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"v{version}\"")).unwrap_or(HeaderValue::from_static("\"v0\""))
+}
+
+fn card_response(status: StatusCode, card: Card) -> Response {
+    let mut response = (status, [(header::ETAG, etag(card.version))], Json(&card)).into_response();
+    if status == StatusCode::CREATED {
+        if let Ok(location) = HeaderValue::from_str(&format!("/api/cards/{}", card.id)) {
+            response.headers_mut().insert(header::LOCATION, location);
+        }
+    }
+    response
+}
+
+/// The version named by `If-Match: "v3"` (weak tags accepted), if sent.
+fn if_match_version(headers: &HeaderMap) -> Result<Option<i32>> {
+    let Some(value) = headers.get(header::IF_MATCH) else { return Ok(None) };
+    value
+        .to_str()
+        .ok()
+        .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
+        .and_then(|v| v.strip_prefix('v'))
+        .and_then(|v| v.parse::<i32>().ok())
+        .map(Some)
+        .ok_or_else(|| Error::invalid("If-Match", "If-Match must be an ETag of this API, like \"v3\"."))
+}
+
+/// Runs a version-checked write with the version from `If-Match` or else
+/// from the request itself, answering in the matching conflict form.
+async fn with_expected_version<T>(
+    headers: &HeaderMap,
+    from_request: Option<i32>,
+    write: impl AsyncFnOnce(i32) -> Result<T>,
+) -> Result<T> {
+    match (if_match_version(headers)?, from_request) {
+        (Some(version), _) => write(version).await.map_err(|error| match error {
+            Error::VersionConflict { current } => Error::PreconditionFailed { current },
+            other => other,
+        }),
+        (None, Some(version)) => write(version).await,
+        (None, None) => Err(Error::PreconditionRequired),
+    }
+}
+
+/// My cards, newest first.
+#[utoipa::path(
+    get, path = "/api/cards", tag = "cards",
+    responses(
+        (status = 200, description = "The signed-in user's cards", body = Vec<Card>),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    )
+)]
+async fn list_cards(State(pool): State<PgPool>, session: AuthSession) -> Result<Json<Vec<Card>>> {
+    let user = require_user(&session)?;
+    let mut conn = pool.acquire().await?;
+    Ok(Json(cards::list(&mut conn, user.id).await?))
+}
+
+/// Creates a card. `{"name": "…"}` is enough. Send `Idempotency-Key` to make
+/// retries safe: the same key returns the first response.
+#[utoipa::path(
+    post, path = "/api/cards", tag = "cards",
+    request_body = CardFields,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries return the first response")),
+    responses(
+        (status = 201, description = "Created (or the stored response of the same key)", body = Card,
+         headers(("Location" = String), ("ETag" = String))),
+        (status = 409, description = "Same key still in progress", body = ErrorBody),
+        (status = 422, description = "A field is invalid, or the key was used for another request", body = ErrorBody),
+    )
+)]
+async fn create_card(
+    State(pool): State<PgPool>,
+    session: AuthSession,
+    headers: HeaderMap,
+    Json(fields): Json<CardFields>,
+) -> Result<Response> {
+    let user = require_user(&session)?;
+    let key = headers.get("idempotency-key").map(|value| {
+        value.to_str().map_err(|_| Error::invalid("Idempotency-Key", "The idempotency key must be plain text."))
+    });
+    let key = key.transpose()?;
+    let created = cards::create(&pool, user.id, fields, key).await?;
+    Ok(card_response(StatusCode::CREATED, created.into_card()))
+}
+
+/// One of my cards, with its version as ETag.
+#[utoipa::path(
+    get, path = "/api/cards/{id}", tag = "cards",
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, description = "The card", body = Card, headers(("ETag" = String))),
+        (status = 404, description = "No such card of yours", body = ErrorBody),
+    )
+)]
+async fn get_card(State(pool): State<PgPool>, session: AuthSession, Path(id): Path<Uuid>) -> Result<Response> {
+    let user = require_user(&session)?;
+    let mut conn = pool.acquire().await?;
+    let card = cards::find(&mut conn, user.id, id).await?.ok_or(Error::NotFound)?;
+    Ok(card_response(StatusCode::OK, card))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CardPatch {
+    /// The version the change is based on (or send `If-Match`).
+    version: Option<i32>,
+    #[serde(flatten)]
+    changes: CardChanges,
+}
+
+/// Changes some fields of a card, if it is still at the version you name.
+#[utoipa::path(
+    patch, path = "/api/cards/{id}", tag = "cards",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version edited")),
+    request_body = CardPatch,
+    responses(
+        (status = 200, description = "Updated", body = Card, headers(("ETag" = String))),
+        (status = 404, description = "No such card of yours", body = ErrorBody),
+        (status = 409, description = "Stale `version`, or the slug is taken; `current` is the card now", body = ErrorBody),
+        (status = 412, description = "Stale If-Match; `current` is the card now", body = ErrorBody),
+        (status = 428, description = "No version given", body = ErrorBody),
+    )
+)]
+async fn update_card(
+    State(pool): State<PgPool>,
+    session: AuthSession,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+    Json(patch): Json<CardPatch>,
+) -> Result<Response> {
+    let user = require_user(&session)?;
+    let card = with_expected_version(&headers, patch.version, async |version| {
+        cards::update(&pool, user.id, id, version, patch.changes).await
+    })
+    .await?;
+    Ok(card_response(StatusCode::OK, card))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct DeleteQuery {
+    /// The version being deleted (or send `If-Match`).
+    version: Option<i32>,
+}
+
+/// Deletes a card, if it is still at the version you name.
+#[utoipa::path(
+    delete, path = "/api/cards/{id}", tag = "cards",
+    params(("id" = Uuid, Path), DeleteQuery, ("If-Match" = Option<String>, Header)),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such card of yours", body = ErrorBody),
+        (status = 409, description = "Stale `version`", body = ErrorBody),
+        (status = 412, description = "Stale If-Match", body = ErrorBody),
+        (status = 428, description = "No version given", body = ErrorBody),
+    )
+)]
+async fn delete_card(
+    State(pool): State<PgPool>,
+    session: AuthSession,
+    Path(id): Path<Uuid>,
+    Query(query): Query<DeleteQuery>,
+    headers: HeaderMap,
+) -> Result<StatusCode> {
+    let user = require_user(&session)?;
+    with_expected_version(&headers, query.version, async |version| cards::delete(&pool, user.id, id, version).await)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,536 @@
+//! Business cards: create (idempotent, slug drawn by the database), read,
+//! version-checked update and delete, the public page's lookup and vCard.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::{PgConnection, PgPool};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::audit::{self, Action};
+use crate::error::{Error, Result};
+use crate::idempotency::{self, Claim, IdempotencyKey, StoredResponse};
+use crate::slugs;
+
+/// The templates we ship; the database CHECK lists the same names.
+pub const TEMPLATES: &[&str] = &["classic", "modern", "bold"];
+pub const LAYOUTS: &[&str] = &["left", "center"];
+const ENTITY: &str = "business_card";
+
+/// A card as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Card {
+    pub id: Uuid,
+    pub slug: String,
+    pub version: i32,
+    pub name: String,
+    pub template: String,
+    pub full_name: String,
+    pub job_title: String,
+    pub company: String,
+    pub email: String,
+    pub phone: String,
+    pub website: String,
+    pub address: String,
+    pub tagline: String,
+    pub accent_color: String,
+    pub layout: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What a person edits on a card. Missing fields take their defaults, so
+/// `{"name": "…"}` is a whole card.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct CardFields {
+    pub name: String,
+    pub template: String,
+    pub full_name: String,
+    pub job_title: String,
+    pub company: String,
+    pub email: String,
+    pub phone: String,
+    pub website: String,
+    pub address: String,
+    pub tagline: String,
+    pub accent_color: String,
+    pub layout: String,
+}
+
+impl Default for CardFields {
+    fn default() -> Self {
+        CardFields {
+            name: String::new(),
+            template: TEMPLATES[0].to_owned(),
+            full_name: String::new(),
+            job_title: String::new(),
+            company: String::new(),
+            email: String::new(),
+            phone: String::new(),
+            website: String::new(),
+            address: String::new(),
+            tagline: String::new(),
+            accent_color: "#2563eb".to_owned(),
+            layout: LAYOUTS[0].to_owned(),
+        }
+    }
+}
+
+impl CardFields {
+    /// Every field checked and normalised; the first bad one is the error.
+    pub fn validated(self) -> Result<CardFields> {
+        Ok(CardFields {
+            name: check_field("name", &self.name)?,
+            template: check_field("template", &self.template)?,
+            full_name: check_field("full_name", &self.full_name)?,
+            job_title: check_field("job_title", &self.job_title)?,
+            company: check_field("company", &self.company)?,
+            email: check_field("email", &self.email)?,
+            phone: check_field("phone", &self.phone)?,
+            website: check_field("website", &self.website)?,
+            address: check_field("address", &self.address)?,
+            tagline: check_field("tagline", &self.tagline)?,
+            accent_color: check_field("accent_color", &self.accent_color)?,
+            layout: check_field("layout", &self.layout)?,
+        })
+    }
+}
+
+/// A change to a card: only the fields given change. The browser's editor
+/// sends them all; REST clients may send a few.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CardChanges {
+    pub name: Option<String>,
+    pub slug: Option<String>,
+    pub template: Option<String>,
+    pub full_name: Option<String>,
+    pub job_title: Option<String>,
+    pub company: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub website: Option<String>,
+    pub address: Option<String>,
+    pub tagline: Option<String>,
+    pub accent_color: Option<String>,
+    pub layout: Option<String>,
+}
+
+impl CardChanges {
+    pub fn validated(self) -> Result<CardChanges> {
+        let check = |field: &str, value: Option<String>| value.map(|v| check_field(field, &v)).transpose();
+        Ok(CardChanges {
+            name: check("name", self.name)?,
+            slug: self.slug.map(|slug| slugs::parse(&slug)).transpose()?,
+            template: check("template", self.template)?,
+            full_name: check("full_name", self.full_name)?,
+            job_title: check("job_title", self.job_title)?,
+            company: check("company", self.company)?,
+            email: check("email", self.email)?,
+            phone: check("phone", self.phone)?,
+            website: check("website", self.website)?,
+            address: check("address", self.address)?,
+            tagline: check("tagline", self.tagline)?,
+            accent_color: check("accent_color", self.accent_color)?,
+            layout: check("layout", self.layout)?,
+        })
+    }
+}
+
+/// Checks and normalises one field of a card.
+fn check_field(field: &str, value: &str) -> Result<String> {
+    let value = value.trim();
+    let too_long = |max: usize| {
+        Err(Error::invalid(field, format!("Keep this to at most {max} characters.")))
+    };
+    match field {
+        "name" if value.is_empty() => Err(Error::invalid(field, "Give the card a name.")),
+        "name" | "full_name" | "job_title" | "company" if value.chars().count() > 100 => too_long(100),
+        "tagline" if value.chars().count() > 140 => too_long(140),
+        "address" if value.chars().count() > 200 => too_long(200),
+        "template" if !TEMPLATES.contains(&value) => {
+            Err(Error::invalid(field, format!("Choose one of the templates: {}.", TEMPLATES.join(", "))))
+        }
+        "layout" if !LAYOUTS.contains(&value) => Err(Error::invalid(field, "Choose a layout: left or center.")),
+        "accent_color" => {
+            let color = value.to_ascii_lowercase();
+            let well_formed = color.len() == 7
+                && color.starts_with('#')
+                && color[1..].bytes().all(|b| b.is_ascii_hexdigit());
+            if well_formed { Ok(color) } else { Err(Error::invalid(field, "Use a color like #2563eb.")) }
+        }
+        "email" if !value.is_empty() => {
+            let well_formed = value.len() <= 254
+                && value.split_once('@').is_some_and(|(local, domain)| {
+                    !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+                })
+                && !value.contains(char::is_whitespace);
+            if well_formed { Ok(value.to_owned()) } else { Err(Error::invalid(field, "This does not look like an email address.")) }
+        }
+        "phone" if !value.is_empty() => {
+            let allowed = value.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
+            let digits = value.chars().filter(char::is_ascii_digit).count();
+            if allowed && (5..=20).contains(&digits) && value.len() <= 40 {
+                Ok(value.to_owned())
+            } else {
+                Err(Error::invalid(field, "Use digits, spaces and + - ( ) . only, like +1 555 010 2030."))
+            }
+        }
+        "website" if !value.is_empty() => {
+            let with_scheme = if value.starts_with("http://") || value.starts_with("https://") {
+                value.to_owned()
+            } else {
+                format!("https://{value}")
+            };
+            match url::Url::parse(&with_scheme) {
+                Ok(url) if url.host_str().is_some_and(|host| host.contains('.')) && with_scheme.len() <= 200 => {
+                    Ok(with_scheme)
+                }
+                _ => Err(Error::invalid(field, "This does not look like a web address.")),
+            }
+        }
+        _ => Ok(value.to_owned()),
+    }
+}
+
+/// How a create ended: a new card, or the card an earlier request with the
+/// same idempotency key created (its stored response).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Created {
+    New(Card),
+    Replayed(Card),
+}
+
+impl Created {
+    pub fn card(&self) -> &Card {
+        match self {
+            Created::New(card) | Created::Replayed(card) => card,
+        }
+    }
+
+    pub fn into_card(self) -> Card {
+        match self {
+            Created::New(card) | Created::Replayed(card) => card,
+        }
+    }
+}
+
+/// Creates a card for `owner`. With an idempotency key, the same key again
+/// gives the first response back instead of a second card.
+pub async fn create(pool: &PgPool, owner: Uuid, fields: CardFields, idempotency_key: Option<&str>) -> Result<Created> {
+    let fields = fields.validated()?;
+    let key = idempotency_key
+        .filter(|key| !key.trim().is_empty())
+        .map(|key| IdempotencyKey::new(owner.to_string(), key, &("create_card", &fields)))
+        .transpose()?;
+
+    let mut tx = pool.begin().await?;
+    if let Some(key) = &key {
+        if let Claim::Replay(stored) = idempotency::claim(&mut tx, key).await? {
+            tx.commit().await?;
+            let card = serde_json::from_value(stored.body).map_err(Error::internal)?;
+            return Ok(Created::Replayed(card));
+        }
+    }
+    let card = insert(&mut tx, owner, &fields).await?;
+    audit::record(&mut tx, Some(owner), ENTITY, &card.id.to_string(), Action::Create, None, Some(card.version)).await?;
+    if let Some(key) = &key {
+        let body = serde_json::to_value(&card).map_err(Error::internal)?;
+        idempotency::store(&mut tx, key, &StoredResponse { status: 201, body }).await?;
+    }
+    tx.commit().await?;
+    Ok(Created::New(card))
+}
+
+/// Inserts a card with a slug drawn from its name, in the caller's
+/// transaction (one statement: see `create_business_card`).
+pub async fn insert(conn: &mut PgConnection, owner: Uuid, fields: &CardFields) -> Result<Card> {
+    insert_with_attempts(conn, owner, fields, 8).await
+}
+
+/// [`insert`] with a chosen number of slug attempts, so tests can exhaust them.
+pub async fn insert_with_attempts(conn: &mut PgConnection, owner: Uuid, fields: &CardFields, attempts: i32) -> Result<Card> {
+    let base_slug = slugs::from_name(&fields.name);
+    let card_json = serde_json::to_value(fields).map_err(Error::internal)?;
+    sqlx::query_as!(
+        Card,
+        r#"SELECT id AS "id!", slug AS "slug!", version AS "version!", name AS "name!",
+                  template AS "template!", full_name AS "full_name!", job_title AS "job_title!",
+                  company AS "company!", email AS "email!", phone AS "phone!", website AS "website!",
+                  address AS "address!", tagline AS "tagline!", accent_color AS "accent_color!",
+                  layout AS "layout!", created_at AS "created_at!: DateTime<Utc>",
+                  updated_at AS "updated_at!: DateTime<Utc>"
+           FROM create_business_card($1, $2, $3, $4)"#,
+        owner,
+        base_slug,
+        card_json,
+        attempts,
+    )
+    .fetch_one(conn)
+    .await
+    .map_err(write_error)
+}
+
+/// Applies `changes` if the card is still at `expected_version`. A card
+/// that is gone or someone else's is 404; a newer version is 409 carrying
+/// the card as it is now.
+pub async fn update(pool: &PgPool, owner: Uuid, id: Uuid, expected_version: i32, changes: CardChanges) -> Result<Card> {
+    let changes = changes.validated()?;
+    let mut tx = pool.begin().await?;
+    let updated = sqlx::query_as!(
+        Card,
+        r#"UPDATE business_cards SET
+               name = COALESCE($4, name), slug = COALESCE($5, slug), template = COALESCE($6, template),
+               full_name = COALESCE($7, full_name), job_title = COALESCE($8, job_title),
+               company = COALESCE($9, company), email = COALESCE($10, email), phone = COALESCE($11, phone),
+               website = COALESCE($12, website), address = COALESCE($13, address),
+               tagline = COALESCE($14, tagline), accent_color = COALESCE($15, accent_color),
+               layout = COALESCE($16, layout),
+               version = version + 1, updated_at = now()
+           WHERE id = $1 AND owner_id = $2 AND version = $3
+           RETURNING id, slug, version, name, template, full_name, job_title, company, email, phone,
+                     website, address, tagline, accent_color, layout,
+                     created_at AS "created_at: DateTime<Utc>", updated_at AS "updated_at: DateTime<Utc>""#,
+        id,
+        owner,
+        expected_version,
+        changes.name,
+        changes.slug,
+        changes.template,
+        changes.full_name,
+        changes.job_title,
+        changes.company,
+        changes.email,
+        changes.phone,
+        changes.website,
+        changes.address,
+        changes.tagline,
+        changes.accent_color,
+        changes.layout,
+    )
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(write_error)?;
+    let Some(card) = updated else {
+        return Err(missing_or_conflict(&mut tx, owner, id).await);
+    };
+    audit::record(&mut tx, Some(owner), ENTITY, &id.to_string(), Action::Update, Some(expected_version), Some(card.version)).await?;
+    tx.commit().await?;
+    Ok(card)
+}
+
+/// Deletes the card if it is still at `expected_version`; errors as [`update`].
+pub async fn delete(pool: &PgPool, owner: Uuid, id: Uuid, expected_version: i32) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    let deleted = sqlx::query_scalar!(
+        "DELETE FROM business_cards WHERE id = $1 AND owner_id = $2 AND version = $3 RETURNING version",
+        id,
+        owner,
+        expected_version
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if deleted.is_none() {
+        return Err(missing_or_conflict(&mut tx, owner, id).await);
+    }
+    audit::record(&mut tx, Some(owner), ENTITY, &id.to_string(), Action::Delete, Some(expected_version), None).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Why a version-checked write matched no row.
+async fn missing_or_conflict(conn: &mut PgConnection, owner: Uuid, id: Uuid) -> Error {
+    match find(conn, owner, id).await {
+        Ok(Some(current)) => match serde_json::to_value(&current) {
+            Ok(current) => Error::VersionConflict { current },
+            Err(error) => Error::internal(error),
+        },
+        Ok(None) => Error::NotFound,
+        Err(error) => error,
+    }
+}
+
+/// One of `owner`'s cards.
+pub async fn find(conn: &mut PgConnection, owner: Uuid, id: Uuid) -> Result<Option<Card>> {
+    Ok(sqlx::query_as!(
+        Card,
+        r#"SELECT id, slug, version, name, template, full_name, job_title, company, email, phone,
+                  website, address, tagline, accent_color, layout,
+                  created_at AS "created_at: DateTime<Utc>", updated_at AS "updated_at: DateTime<Utc>"
+           FROM business_cards WHERE id = $1 AND owner_id = $2"#,
+        id,
+        owner
+    )
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// `owner`'s cards, newest first.
+pub async fn list(conn: &mut PgConnection, owner: Uuid) -> Result<Vec<Card>> {
+    Ok(sqlx::query_as!(
+        Card,
+        r#"SELECT id, slug, version, name, template, full_name, job_title, company, email, phone,
+                  website, address, tagline, accent_color, layout,
+                  created_at AS "created_at: DateTime<Utc>", updated_at AS "updated_at: DateTime<Utc>"
+           FROM business_cards WHERE owner_id = $1 ORDER BY created_at DESC, id"#,
+        owner
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Any card by its public slug (for `/c/{slug}`).
+pub async fn find_by_slug(conn: &mut PgConnection, slug: &str) -> Result<Option<Card>> {
+    Ok(sqlx::query_as!(
+        Card,
+        r#"SELECT id, slug, version, name, template, full_name, job_title, company, email, phone,
+                  website, address, tagline, accent_color, layout,
+                  created_at AS "created_at: DateTime<Utc>", updated_at AS "updated_at: DateTime<Utc>"
+           FROM business_cards WHERE slug = $1"#,
+        slug
+    )
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Database errors a card write can cause by the user's doing, as field errors.
+fn write_error(error: sqlx::Error) -> Error {
+    let code = error.as_database_error().and_then(|db| db.code()).map(|code| code.into_owned());
+    match (crate::error::violated_constraint(&error), code.as_deref()) {
+        (Some("business_cards_slug_key"), _) => {
+            Error::already_exists("slug", "This address is taken. Choose another.")
+        }
+        (Some("business_cards_slug_shape"), _) => {
+            Error::invalid("slug", "This address is reserved. Choose another.")
+        }
+        (_, Some("LS001")) => Error::already_exists(
+            "name",
+            "Could not find a free address for this name. Try a different name.",
+        ),
+        _ => Error::from(error),
+    }
+}
+
+/// The card as a vCard 3.0 file, for "add to contacts".
+pub fn to_vcard(card: &Card) -> String {
+    fn escape(value: &str) -> String {
+        value
+            .replace('\\', "\\\\")
+            .replace(';', "\\;")
+            .replace(',', "\\,")
+            .replace('\n', "\\n")
+            .replace('\r', "")
+    }
+    let display_name = if card.full_name.is_empty() { &card.name } else { &card.full_name };
+    let mut lines = vec!["BEGIN:VCARD".to_owned(), "VERSION:3.0".to_owned()];
+    let (given, family) = match display_name.rsplit_once(' ') {
+        Some((given, family)) => (given, family),
+        None => (display_name.as_str(), ""),
+    };
+    lines.push(format!("N:{};{};;;", escape(family), escape(given)));
+    lines.push(format!("FN:{}", escape(display_name)));
+    let optional = [
+        ("ORG", &card.company),
+        ("TITLE", &card.job_title),
+        ("EMAIL;TYPE=INTERNET", &card.email),
+        ("TEL", &card.phone),
+        ("URL", &card.website),
+        ("NOTE", &card.tagline),
+    ];
+    for (property, value) in optional {
+        if !value.is_empty() {
+            lines.push(format!("{property}:{}", escape(value)));
+        }
+    }
+    if !card.address.is_empty() {
+        lines.push(format!("ADR;TYPE=WORK:;;{};;;;", escape(&card.address)));
+    }
+    lines.push("END:VCARD".to_owned());
+    let mut vcard = lines.join("\r\n");
+    vcard.push_str("\r\n");
+    vcard
+}
+
+/// `GET /c/{slug}/card.vcf`: the public card as a contact file.
+pub async fn vcard_download(
+    axum::extract::State(pool): axum::extract::State<PgPool>,
+    axum::extract::Path(slug): axum::extract::Path<String>,
+) -> Result<axum::response::Response> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let mut conn = pool.acquire().await?;
+    let card = find_by_slug(&mut conn, &slug).await?.ok_or(Error::NotFound)?;
+    let disposition = format!("attachment; filename=\"{}.vcf\"", card.slug);
+    Ok((
+        [(header::CONTENT_TYPE, "text/vcard; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, disposition)],
+        to_vcard(&card),
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn card() -> Card {
+        let now = Utc::now();
+        Card {
+            id: Uuid::nil(),
+            slug: "jane".into(),
+            version: 1,
+            name: "Jane".into(),
+            template: "classic".into(),
+            full_name: "Jane Q. Doe".into(),
+            job_title: "Engineer".into(),
+            company: "Acme, Inc.".into(),
+            email: "jane@example.com".into(),
+            phone: "+1 555 0100".into(),
+            website: "https://example.com".into(),
+            address: "1 Main St; Springfield".into(),
+            tagline: String::new(),
+            accent_color: "#2563eb".into(),
+            layout: "left".into(),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn a_name_alone_is_a_whole_card() {
+        let fields: CardFields = serde_json::from_str(r#"{"name": "  My Card "}"#).unwrap();
+        let fields = fields.validated().unwrap();
+        assert_eq!(fields.name, "My Card");
+        assert_eq!(fields.template, "classic");
+        assert_eq!(fields.accent_color, "#2563eb");
+    }
+
+    #[test]
+    fn bad_fields_name_themselves() {
+        let bad = |json: &str| serde_json::from_str::<CardFields>(json).unwrap().validated().unwrap_err();
+        assert!(matches!(bad(r#"{"name": ""}"#), Error::Invalid { field, .. } if field == "name"));
+        assert!(matches!(bad(r#"{"name": "a", "email": "nope"}"#), Error::Invalid { field, .. } if field == "email"));
+        assert!(matches!(bad(r#"{"name": "a", "phone": "call me"}"#), Error::Invalid { field, .. } if field == "phone"));
+        assert!(matches!(bad(r#"{"name": "a", "template": "comic"}"#), Error::Invalid { field, .. } if field == "template"));
+        assert!(matches!(bad(r#"{"name": "a", "accent_color": "red"}"#), Error::Invalid { field, .. } if field == "accent_color"));
+        assert!(matches!(bad(r#"{"name": "a", "website": "not a site"}"#), Error::Invalid { field, .. } if field == "website"));
+    }
+
+    #[test]
+    fn websites_get_a_scheme_and_colors_are_lowercased() {
+        let fields = CardFields { name: "a".into(), website: "example.com".into(), accent_color: "#AABBCC".into(), ..Default::default() };
+        let fields = fields.validated().unwrap();
+        assert_eq!(fields.website, "https://example.com");
+        assert_eq!(fields.accent_color, "#aabbcc");
+    }
+
+    #[test]
+    fn vcards_escape_their_values() {
+        let vcard = to_vcard(&card());
+        assert!(vcard.starts_with("BEGIN:VCARD\r\nVERSION:3.0\r\n"));
+        assert!(vcard.contains("N:Doe;Jane Q.;;;\r\n"));
+        assert!(vcard.contains("ORG:Acme\\, Inc.\r\n"));
+        assert!(vcard.contains("ADR;TYPE=WORK:;;1 Main St\\; Springfield;;;;\r\n"));
+        assert!(!vcard.contains("NOTE"));
+        assert!(vcard.ends_with("END:VCARD\r\n"));
+    }
+}
