@@ -46,6 +46,7 @@ pub async fn app(pool: PgPool, leptos_options: LeptosOptions, settings: Settings
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         // Layers run outside-in from the last one added.
         .layer(middleware::from_fn(auth::redirect_anonymous_to_login))
+        .layer(middleware::from_fn_with_state(pool.clone(), auth::end_revoked_sessions))
         .layer(auth::layer(pool, store, settings.secure_cookies))
         .layer(middleware::from_fn(http::refuse_cross_origin))
         .layer(PropagateRequestIdLayer::x_request_id())

@@ -53,7 +53,7 @@ pub async fn sign_up(
     let account = NewAccount::parse(&email, &display_name, &password)?;
     let user = accounts::sign_up(&state.pool, &account, Some(&idempotency_key)).await?;
     let mut session = crate::ssr::auth_session().await?;
-    server::auth::log_in(&mut session, &user).await?;
+    server::auth::log_in(&state.pool, &mut session, &user, &crate::ssr::origin().await).await?;
     leptos_axum::redirect("/account");
     Ok(SessionUser::from(&user))
 }
@@ -62,18 +62,20 @@ pub async fn sign_up(
 pub async fn log_in(email: String, password: String, next: String) -> Result<SessionUser, AppError> {
     use server::auth::{self, Credentials};
     let state = crate::ssr::state()?;
-    let credentials = Credentials { email, password, address: crate::ssr::client_address().await };
+    let origin = crate::ssr::origin().await;
+    let credentials = Credentials { email, password, address: origin.ip };
     let user = auth::check_credentials(&state.pool, &credentials).await?;
     let mut session = crate::ssr::auth_session().await?;
-    auth::log_in(&mut session, &user).await?;
+    auth::log_in(&state.pool, &mut session, &user, &origin).await?;
     leptos_axum::redirect(&auth::safe_next(Some(&next)));
     Ok(SessionUser::from(&user))
 }
 
 #[server(prefix = "/sfn", endpoint = "log_out")]
 pub async fn log_out() -> Result<(), AppError> {
+    let state = crate::ssr::state()?;
     let mut session = crate::ssr::auth_session().await?;
-    server::auth::log_out(&mut session).await?;
+    server::auth::log_out(&state.pool, &mut session).await?;
     leptos_axum::redirect("/");
     Ok(())
 }

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
+use crate::merge::EditorState;
 
 /// A submit button that cannot be pressed twice: disabled while its action
 /// is pending, with `aria-busy` and a busy label for people and tests.
@@ -57,6 +58,81 @@ pub fn Field(
                 aria-describedby=error_id.clone()
             />
             {(!hint.is_empty()).then(|| view! { <p class="hint">{hint}</p> })}
+            <p class="field-error" id=error_id role="alert">{message}</p>
+        </div>
+    }
+}
+
+/// A labelled input (or textarea) bound to one field of an editor, posted
+/// as `{form}[{field}]`, with its error right below it.
+#[component]
+pub fn BoundField(
+    state: EditorState,
+    form: &'static str,
+    field: &'static str,
+    label: &'static str,
+    #[prop(default = "text")] input_type: &'static str,
+    #[prop(optional)] hint: &'static str,
+    #[prop(optional)] multiline: bool,
+    #[prop(optional)] required: bool,
+    #[prop(into)] error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let id = format!("field-{field}");
+    let error_id = format!("{id}-error");
+    let name = format!("{form}[{field}]");
+    let message = move || error.get().and_then(|e| e.message_for(field));
+    let invalid = move || if message().is_some() { "true" } else { "false" };
+    let value = move || state.get(field);
+    let input = if multiline {
+        view! {
+            <textarea id=id.clone() name=name rows="2" aria-invalid=invalid aria-describedby=error_id.clone()
+                prop:value=value on:input=move |ev| state.set(field, event_target_value(&ev))
+            >{state.get(field)}</textarea>
+        }
+        .into_any()
+    } else {
+        view! {
+            <input id=id.clone() name=name type=input_type required=required
+                aria-invalid=invalid aria-describedby=error_id.clone()
+                value=state.get(field)
+                prop:value=value on:input=move |ev| state.set(field, event_target_value(&ev)) />
+        }
+        .into_any()
+    };
+    view! {
+        <div class="field" class:has-error=move || message().is_some()>
+            <label for=id>{label}</label>
+            {input}
+            {(!hint.is_empty()).then(|| view! { <p class="hint">{hint}</p> })}
+            <p class="field-error" id=error_id role="alert">{message}</p>
+        </div>
+    }
+}
+
+/// A labelled select bound to one field of an editor.
+#[component]
+pub fn BoundSelect(
+    state: EditorState,
+    form: &'static str,
+    field: &'static str,
+    label: &'static str,
+    options: &'static [(&'static str, &'static str)],
+    #[prop(into)] error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let id = format!("field-{field}");
+    let error_id = format!("{id}-error");
+    let message = move || error.get().and_then(|e| e.message_for(field));
+    view! {
+        <div class="field" class:has-error=move || message().is_some()>
+            <label for=id.clone()>{label}</label>
+            <select id=id name=format!("{form}[{field}]") aria-describedby=error_id.clone()
+                prop:value=move || state.get(field)
+                on:change=move |ev| state.set(field, event_target_value(&ev))>
+                {options.iter().map(|(value, text)| {
+                    let selected = state.values.with_untracked(|v| v.get(field).map(String::as_str) == Some(*value));
+                    view! { <option value=*value selected=selected>{*text}</option> }
+                }).collect_view()}
+            </select>
             <p class="field-error" id=error_id role="alert">{message}</p>
         </div>
     }
@@ -138,6 +214,10 @@ impl Toasts {
 
     pub fn success(&self, message: impl Into<String>) {
         self.push(ToastKind::Success, message);
+    }
+
+    pub fn error(&self, message: impl Into<String>) {
+        self.push(ToastKind::Error, message);
     }
 
     fn dismiss(&self, id: u64) {

@@ -2,10 +2,16 @@
 //! functions they call. Compiled twice: for the server (`ssr`) and for the
 //! browser (`hydrate`).
 
+// Leptos view types nest deeply; the editor pages exceed the default of 128.
+#![recursion_limit = "256"]
+
 pub mod accounts;
+pub mod cards;
 pub mod components;
 pub mod error;
+pub mod merge;
 pub mod pages;
+pub mod profile;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
@@ -95,6 +101,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") ssr=SsrMode::Async view=pages::LogInPage />
                     <Route path=path!("/account") ssr=SsrMode::Async view=pages::AccountPage />
                     <Route path=path!("/staff") ssr=SsrMode::Async view=pages::StaffPage />
+                    <Route path=path!("/cards") ssr=SsrMode::Async view=pages::CardsPage />
+                    <Route path=path!("/cards/new") ssr=SsrMode::Async view=pages::NewCardPage />
+                    <Route path=path!("/cards/:id") ssr=SsrMode::Async view=pages::CardEditorPage />
+                    <Route path=path!("/c/:slug") ssr=SsrMode::Async view=pages::PublicCardPage />
+                    <Route path=path!("/profile") ssr=SsrMode::Async view=pages::ProfilePage />
+                    <Route path=path!("/profile/sessions") ssr=SsrMode::Async view=pages::SessionsPage />
                 </Routes>
             </main>
             <ToastRegion />
@@ -141,6 +153,8 @@ fn SignedInNav(user: SessionUser) -> impl IntoView {
     let is_staff = user.is_staff();
     view! {
         <ul class="nav-links">
+            <li><A href="/cards">"Cards"</A></li>
+            <li><A href="/profile">"Profile"</A></li>
             <li><A href="/account">"Account"</A></li>
             {is_staff.then(|| view! { <li><A href="/staff">"Staff"</A></li> })}
             <li class="nav-user" title=user.email.clone()>

@@ -1,15 +1,19 @@
 //! One component per page.
 
 mod account;
+mod cards;
 mod home;
 mod login;
 mod not_found;
+mod profile;
 mod signup;
 mod staff;
 
 pub use account::AccountPage;
+pub use cards::{CardEditorPage, CardPreview, CardsPage, NewCardPage, PublicCardPage};
 pub use home::HomePage;
 pub use login::LogInPage;
 pub use not_found::NotFound;
+pub use profile::{ProfilePage, SessionsPage};
 pub use signup::SignUpPage;
 pub use staff::StaffPage;

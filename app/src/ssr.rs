@@ -3,7 +3,6 @@
 //! call a `server` operation, convert its error.
 
 use server::auth::AuthSession;
-use server::http::ClientAddress;
 use server::AppState;
 
 use crate::error::AppError;
@@ -22,8 +21,9 @@ pub async fn auth_session() -> Result<AuthSession, AppError> {
     })
 }
 
-pub async fn client_address() -> Option<std::net::IpAddr> {
-    leptos_axum::extract::<ClientAddress>().await.ok().and_then(|ClientAddress(address)| address)
+/// The caller's User-Agent and address.
+pub async fn origin() -> server::devices::Origin {
+    leptos_axum::extract::<server::devices::Origin>().await.unwrap_or_default()
 }
 
 /// True when the browser posted a plain HTML form (no JavaScript). Leptos
@@ -38,4 +38,10 @@ pub fn is_plain_form_post() -> bool {
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|accept| accept.contains("text/html"))
     })
+}
+
+/// The signed-in user, or 401.
+pub async fn signed_in_user() -> Result<server::accounts::User, AppError> {
+    let session = auth_session().await?;
+    Ok(server::auth::require_user(&session)?.clone())
 }

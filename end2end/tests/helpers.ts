@@ -31,3 +31,27 @@ export async function logIn(page: Page, email: string, password = PASSWORD): Pro
   await page.getByRole('button', { name: 'Log in' }).click();
   await expect(page).toHaveURL(/\/account$/);
 }
+
+/** Signs up through the server function (no UI), leaving the session cookie in the page's context. */
+export async function signUpDirectly(page: Page, name = 'Card Maker'): Promise<string> {
+  const email = uniqueEmail('cards');
+  const response = await page.request.post('/sfn/sign_up', {
+    form: { display_name: name, email, password: PASSWORD, idempotency_key: randomUUID() },
+    headers: { Accept: 'application/json' },
+  });
+  expect(response.status()).toBe(200);
+  return email;
+}
+
+/** Creates a card through the form and returns the editor's path (/cards/{id}). */
+export async function createCard(page: Page, name: string, fields: Record<string, string> = {}): Promise<string> {
+  await openHydrated(page, '/cards/new');
+  await page.getByLabel('Card name', { exact: true }).fill(name);
+  for (const [label, value] of Object.entries(fields)) {
+    await page.getByLabel(label, { exact: true }).fill(value);
+  }
+  await page.getByRole('button', { name: 'Create card' }).click();
+  await expect(page).toHaveURL(/\/cards\/[0-9a-f-]{36}$/);
+  await expect(page.getByTestId('version')).toHaveText('Version 1');
+  return new URL(page.url()).pathname;
+}

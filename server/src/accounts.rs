@@ -280,6 +280,32 @@ pub async fn find_by_email(conn: &mut PgConnection, email: &str) -> Result<Optio
     .await?)
 }
 
+/// Sets a new password when `current` is right, and returns the user with
+/// the new hash. The caller decides what happens to other sessions (see
+/// `auth::keep_only_this_device`).
+pub async fn change_password(pool: &PgPool, user: &User, current: &str, new: &str) -> Result<User> {
+    if !password_matches(current, &user.password_hash).await? {
+        return Err(Error::invalid("current_password", "This is not your current password."));
+    }
+    let new = Password::parse(new).map_err(|error| match error {
+        Error::Invalid { message, .. } => Error::invalid("new_password", message),
+        other => other,
+    })?;
+    let hash = hash_password(&new).await?;
+    let mut tx = pool.begin().await?;
+    let version = sqlx::query_scalar!(
+        "UPDATE users SET password_hash = $2, version = version + 1, updated_at = now() WHERE id = $1 RETURNING version",
+        user.id,
+        hash
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(Error::NotFound)?;
+    audit::record(&mut tx, Some(user.id), "user", &user.id.to_string(), audit::Action::Update, Some(version - 1), Some(version)).await?;
+    tx.commit().await?;
+    Ok(User { password_hash: hash, ..user.clone() })
+}
+
 pub async fn count_by_role(conn: &mut PgConnection) -> Result<Vec<(Role, i64)>> {
     let rows = sqlx::query!(
         r#"SELECT role AS "role!: Role", count(*) AS "count!" FROM users GROUP BY role ORDER BY role"#

@@ -20,6 +20,8 @@ use tower_sessions_sqlx_store::PostgresStore;
 use uuid::Uuid;
 
 use crate::accounts::{self, Role, User};
+use crate::devices::{self, Origin};
+use crate::http::ClientAddress;
 use crate::error::{Error, Result};
 use crate::throttle::{self, Subjects};
 
@@ -122,14 +124,76 @@ fn dummy_hash() -> &'static str {
     HASH.get_or_init(|| password_auth::generate_hash("lockstep-timing-equaliser"))
 }
 
-/// Marks the session as signed in for `user`.
-pub async fn log_in(session: &mut AuthSession, user: &User) -> Result<()> {
-    session.login(user).await.map_err(session_error)
+/// The session key holding the id of this sign-in's `devices` row.
+const DEVICE_KEY: &str = "device_id";
+
+/// Marks the session as signed in for `user` and records the device.
+pub async fn log_in(pool: &PgPool, session: &mut AuthSession, user: &User, origin: &Origin) -> Result<()> {
+    session.login(user).await.map_err(session_error)?;
+    let device = {
+        let mut conn = pool.acquire().await?;
+        devices::register(&mut conn, user.id, origin).await?
+    };
+    session.session.insert(DEVICE_KEY, device).await.map_err(Error::internal)?;
+    Ok(())
 }
 
-pub async fn log_out(session: &mut AuthSession) -> Result<()> {
+/// Ends this session and forgets its device.
+pub async fn log_out(pool: &PgPool, session: &mut AuthSession) -> Result<()> {
+    if let Some(device) = current_device(session).await {
+        devices::forget(pool, device).await?;
+    }
     session.logout().await.map_err(session_error)?;
     Ok(())
+}
+
+/// The `devices` row of this session, when signed in.
+pub async fn current_device(session: &AuthSession) -> Option<Uuid> {
+    session.session.get::<Uuid>(DEVICE_KEY).await.ok().flatten()
+}
+
+/// After the password changed: keeps this session signed in (with the new
+/// password hash) and signs every other device out.
+pub async fn keep_only_this_device(pool: &PgPool, session: &mut AuthSession, user: &User) -> Result<u64> {
+    let device = current_device(session).await;
+    session.login(user).await.map_err(session_error)?;
+    let mut conn = pool.acquire().await?;
+    match device {
+        Some(device) => {
+            session.session.insert(DEVICE_KEY, device).await.map_err(Error::internal)?;
+            devices::revoke_others(&mut conn, user.id, device).await
+        }
+        None => devices::revoke_others(&mut conn, user.id, Uuid::nil()).await,
+    }
+}
+
+/// Logs out a signed-in session whose device was revoked (or that has no
+/// device), before anything else sees the request: handlers then treat it
+/// as anonymous.
+pub async fn end_revoked_sessions(
+    axum::extract::State(pool): axum::extract::State<PgPool>,
+    mut session: AuthSession,
+    ClientAddress(ip): ClientAddress,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    if let Some(user) = session.user.clone() {
+        let active = match current_device(&session).await {
+            Some(device) => devices::is_active(&pool, user.id, device, ip).await,
+            None => Ok(false),
+        };
+        match active {
+            Ok(true) => {}
+            Ok(false) => {
+                if let Err(error) = session.logout().await {
+                    tracing::warn!(%error, "could not end a revoked session");
+                }
+                request.extensions_mut().insert(session);
+            }
+            Err(error) => return error.into_response(),
+        }
+    }
+    next.run(request).await
 }
 
 fn session_error(error: axum_login::Error<Backend>) -> Error {

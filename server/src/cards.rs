@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::audit::{self, Action};
 use crate::error::{Error, Result};
+use crate::fields;
 use crate::idempotency::{self, Claim, IdempotencyKey, StoredResponse};
 use crate::slugs;
 
@@ -139,57 +140,23 @@ impl CardChanges {
 
 /// Checks and normalises one field of a card.
 fn check_field(field: &str, value: &str) -> Result<String> {
-    let value = value.trim();
-    let too_long = |max: usize| {
-        Err(Error::invalid(field, format!("Keep this to at most {max} characters.")))
-    };
     match field {
-        "name" if value.is_empty() => Err(Error::invalid(field, "Give the card a name.")),
-        "name" | "full_name" | "job_title" | "company" if value.chars().count() > 100 => too_long(100),
-        "tagline" if value.chars().count() > 140 => too_long(140),
-        "address" if value.chars().count() > 200 => too_long(200),
-        "template" if !TEMPLATES.contains(&value) => {
-            Err(Error::invalid(field, format!("Choose one of the templates: {}.", TEMPLATES.join(", "))))
-        }
-        "layout" if !LAYOUTS.contains(&value) => Err(Error::invalid(field, "Choose a layout: left or center.")),
-        "accent_color" => {
-            let color = value.to_ascii_lowercase();
-            let well_formed = color.len() == 7
-                && color.starts_with('#')
-                && color[1..].bytes().all(|b| b.is_ascii_hexdigit());
-            if well_formed { Ok(color) } else { Err(Error::invalid(field, "Use a color like #2563eb.")) }
-        }
-        "email" if !value.is_empty() => {
-            let well_formed = value.len() <= 254
-                && value.split_once('@').is_some_and(|(local, domain)| {
-                    !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
-                })
-                && !value.contains(char::is_whitespace);
-            if well_formed { Ok(value.to_owned()) } else { Err(Error::invalid(field, "This does not look like an email address.")) }
-        }
-        "phone" if !value.is_empty() => {
-            let allowed = value.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
-            let digits = value.chars().filter(char::is_ascii_digit).count();
-            if allowed && (5..=20).contains(&digits) && value.len() <= 40 {
-                Ok(value.to_owned())
-            } else {
-                Err(Error::invalid(field, "Use digits, spaces and + - ( ) . only, like +1 555 010 2030."))
-            }
-        }
-        "website" if !value.is_empty() => {
-            let with_scheme = if value.starts_with("http://") || value.starts_with("https://") {
-                value.to_owned()
-            } else {
-                format!("https://{value}")
-            };
-            match url::Url::parse(&with_scheme) {
-                Ok(url) if url.host_str().is_some_and(|host| host.contains('.')) && with_scheme.len() <= 200 => {
-                    Ok(with_scheme)
-                }
-                _ => Err(Error::invalid(field, "This does not look like a web address.")),
-            }
-        }
-        _ => Ok(value.to_owned()),
+        "name" => fields::required_text(field, value, 100, "Give the card a name."),
+        "full_name" | "job_title" | "company" => fields::text(field, value, 100),
+        "tagline" => fields::text(field, value, 140),
+        "address" => fields::text(field, value, 200),
+        "template" => fields::one_of(
+            field,
+            value,
+            TEMPLATES,
+            &format!("Choose one of the templates: {}.", TEMPLATES.join(", ")),
+        ),
+        "layout" => fields::one_of(field, value, LAYOUTS, "Choose a layout: left or center."),
+        "accent_color" => fields::color(field, value),
+        "email" => fields::optional_email(field, value),
+        "phone" => fields::optional_phone(field, value),
+        "website" => fields::optional_url(field, value),
+        _ => fields::text(field, value, 200),
     }
 }
 

@@ -126,3 +126,19 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddress {
         Ok(ClientAddress(address))
     }
 }
+
+/// The User-Agent and address of a request, for recording a sign-in.
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for crate::devices::Origin {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let ClientAddress(ip) = ClientAddress::from_request_parts(parts, state).await?;
+        let user_agent = parts
+            .headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        Ok(crate::devices::Origin { user_agent, ip })
+    }
+}

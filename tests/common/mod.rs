@@ -1,6 +1,9 @@
 //! Spawns the whole application on a random port against the fresh
 //! database `#[sqlx::test]` made for the test, and talks to it over HTTP.
 
+// Each test binary uses a different part of these helpers.
+#![allow(dead_code)]
+
 use std::net::SocketAddr;
 
 use leptos::config::{Env, LeptosOptions};
@@ -91,4 +94,34 @@ impl TestApp {
         server::accounts::create(&mut tx, &account, role).await.expect("create user");
         tx.commit().await.expect("commit");
     }
+}
+
+/// A signed-in session for a new account: its `Cookie` header value, to
+/// hand to as many separate clients (connections) as a test needs.
+pub async fn signed_in_cookie(app: &TestApp, email: &str) -> String {
+    app.create_user(email, "correct horse battery", server::accounts::Role::Member).await;
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/auth/login", app.address))
+        .json(&serde_json::json!({ "email": email, "password": "correct horse battery" }))
+        .send()
+        .await
+        .expect("login request");
+    assert_eq!(response.status(), StatusCode::OK, "login");
+    let cookies: Vec<String> = response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .filter_map(|value| value.split(';').next())
+        .map(str::to_owned)
+        .collect();
+    assert!(!cookies.is_empty(), "the login sets a session cookie");
+    cookies.join("; ")
+}
+
+/// A client of its own (own connection pool) that sends `cookie`.
+pub fn client_with_cookie(cookie: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::COOKIE, cookie.parse().expect("cookie header"));
+    reqwest::Client::builder().default_headers(headers).build().expect("http client")
 }

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::accounts::{Role, User};
 use crate::auth::{self, AuthSession, Credentials};
 use crate::error::{ErrorBody, Result};
-use crate::http::ClientAddress;
+use crate::devices::Origin;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -51,13 +51,13 @@ impl From<&User> for UserView {
 )]
 async fn login(
     State(pool): State<PgPool>,
-    ClientAddress(address): ClientAddress,
+    origin: Origin,
     mut session: AuthSession,
     Json(body): Json<LoginRequest>,
 ) -> Result<Json<UserView>> {
-    let credentials = Credentials { email: body.email, password: body.password, address };
+    let credentials = Credentials { email: body.email, password: body.password, address: origin.ip };
     let user = auth::check_credentials(&pool, &credentials).await?;
-    auth::log_in(&mut session, &user).await?;
+    auth::log_in(&pool, &mut session, &user, &origin).await?;
     Ok(Json(UserView::from(&user)))
 }
 
@@ -66,8 +66,8 @@ async fn login(
     post, path = "/api/auth/logout", tag = "auth",
     responses((status = 204, description = "Signed out"))
 )]
-async fn logout(mut session: AuthSession) -> Result<StatusCode> {
-    auth::log_out(&mut session).await?;
+async fn logout(State(pool): State<PgPool>, mut session: AuthSession) -> Result<StatusCode> {
+    auth::log_out(&pool, &mut session).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -19,15 +19,12 @@ use crate::cards::{self, Card, CardChanges, CardFields};
 use crate::error::{Error, ErrorBody, Result};
 use crate::state::AppState;
 
+use super::{etag, with_expected_version};
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_cards, create_card))
         .routes(routes!(get_card, update_card, delete_card))
-}
-
-/// The ETag of a card version.
-fn etag(version: i32) -> HeaderValue {
-    HeaderValue::from_str(&format!("\"v{version}\"")).unwrap_or(HeaderValue::from_static("\"v0\""))
 }
 
 fn card_response(status: StatusCode, card: Card) -> Response {
@@ -38,36 +35,6 @@ fn card_response(status: StatusCode, card: Card) -> Response {
         }
     }
     response
-}
-
-/// The version named by `If-Match: "v3"` (weak tags accepted), if sent.
-fn if_match_version(headers: &HeaderMap) -> Result<Option<i32>> {
-    let Some(value) = headers.get(header::IF_MATCH) else { return Ok(None) };
-    value
-        .to_str()
-        .ok()
-        .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
-        .and_then(|v| v.strip_prefix('v'))
-        .and_then(|v| v.parse::<i32>().ok())
-        .map(Some)
-        .ok_or_else(|| Error::invalid("If-Match", "If-Match must be an ETag of this API, like \"v3\"."))
-}
-
-/// Runs a version-checked write with the version from `If-Match` or else
-/// from the request itself, answering in the matching conflict form.
-async fn with_expected_version<T>(
-    headers: &HeaderMap,
-    from_request: Option<i32>,
-    write: impl AsyncFnOnce(i32) -> Result<T>,
-) -> Result<T> {
-    match (if_match_version(headers)?, from_request) {
-        (Some(version), _) => write(version).await.map_err(|error| match error {
-            Error::VersionConflict { current } => Error::PreconditionFailed { current },
-            other => other,
-        }),
-        (None, Some(version)) => write(version).await,
-        (None, None) => Err(Error::PreconditionRequired),
-    }
 }
 
 /// My cards, newest first.

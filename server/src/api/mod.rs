@@ -4,15 +4,18 @@
 //! utoipa, so `/api/openapi.json` is generated from the code and cannot
 //! drift from it.
 
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::routing::get;
 use axum::{Json, Router};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::error::{Error, Result};
 use crate::state::AppState;
 
 pub mod auth;
 pub mod cards;
+pub mod profile;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -25,25 +28,66 @@ pub mod cards;
     ),
     tags(
         (name = "auth", description = "Signing in and out"),
-        (name = "cards", description = "Business cards (versioned; writes need If-Match or `version`)")
+        (name = "cards", description = "Business cards (versioned; writes need If-Match or `version`)"),
+        (name = "profile", description = "Personal and professional profile sections (versioned upserts)")
     )
 )]
 struct ApiDoc;
 
 /// Every REST route, plus `/api/openapi.json` describing them.
 pub fn router() -> Router<AppState> {
-    let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(auth::router())
-        .merge(cards::router())
-        .split_for_parts();
-    let document = openapi.clone();
-    router.route("/api/openapi.json", get(move || async move { Json(document) }))
+    let (router, openapi) = documented_routes().split_for_parts();
+    router.route("/api/openapi.json", get(move || async move { Json(openapi) }))
 }
 
 /// The OpenAPI document, for tests and tooling.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
+    documented_routes().into_openapi()
+}
+
+fn documented_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(auth::router())
         .merge(cards::router())
-        .into_openapi()
+        .merge(profile::router())
 }
+
+// Versions travel as ETags (`"v3"`). A write names the version it is based
+// on either in `If-Match` (stale → 412) or in the body / query as `version`
+// (stale → 409); both carry the current record. Neither → 428.
+
+/// The ETag of a record version.
+fn etag(version: i32) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"v{version}\"")).unwrap_or(HeaderValue::from_static("\"v0\""))
+}
+
+/// The version named by `If-Match: "v3"` (weak tags accepted), if sent.
+fn if_match_version(headers: &HeaderMap) -> Result<Option<i32>> {
+    let Some(value) = headers.get(header::IF_MATCH) else { return Ok(None) };
+    value
+        .to_str()
+        .ok()
+        .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
+        .and_then(|v| v.strip_prefix('v'))
+        .and_then(|v| v.parse::<i32>().ok())
+        .map(Some)
+        .ok_or_else(|| Error::invalid("If-Match", "If-Match must be an ETag of this API, like \"v3\"."))
+}
+
+/// Runs a version-checked write with the version from `If-Match` or else
+/// from the request itself, answering in the matching conflict form.
+async fn with_expected_version<T>(
+    headers: &HeaderMap,
+    from_request: Option<i32>,
+    write: impl AsyncFnOnce(i32) -> Result<T>,
+) -> Result<T> {
+    match (if_match_version(headers)?, from_request) {
+        (Some(version), _) => write(version).await.map_err(|error| match error {
+            Error::VersionConflict { current } => Error::PreconditionFailed { current },
+            other => other,
+        }),
+        (None, Some(version)) => write(version).await,
+        (None, None) => Err(Error::PreconditionRequired),
+    }
+}
+

@@ -1,0 +1,180 @@
+import { test, expect, type Page } from '@playwright/test';
+import { randomUUID } from 'node:crypto';
+import { createCard, openHydrated, signUpDirectly } from './helpers';
+
+function uniqueName(prefix: string): string {
+  return `${prefix} ${randomUUID().slice(0, 8)}`;
+}
+
+async function save(page: Page, expectedVersion: number): Promise<void> {
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.getByTestId('version')).toHaveText(`Version ${expectedVersion}`);
+}
+
+test('a new user sees the empty state, then the card they create', async ({ page }) => {
+  await signUpDirectly(page);
+  await openHydrated(page, '/cards');
+  await expect(page.getByTestId('cards-empty')).toBeVisible();
+
+  const name = uniqueName('First');
+  await createCard(page, name, { 'Full name': 'Ada Lovelace', 'Job title': 'Analyst' });
+  await expect(page.getByTestId('card-preview')).toContainText('Ada Lovelace');
+  await openHydrated(page, '/cards');
+  await expect(page.getByTestId('card-list').getByRole('link', { name, exact: true })).toHaveCount(1);
+});
+
+test('the create form previews the card while typing', async ({ page }) => {
+  await signUpDirectly(page);
+  await openHydrated(page, '/cards/new');
+  await page.getByLabel('Full name', { exact: true }).fill('Grace Hopper');
+  await page.getByLabel('Company', { exact: true }).fill('Navy');
+  const preview = page.getByTestId('card-preview');
+  await expect(preview).toContainText('Grace Hopper');
+  await expect(preview).toContainText('Navy');
+  await page.getByLabel('Template').selectOption('bold');
+  await expect(preview).toHaveClass(/template-bold/);
+});
+
+test('a double click on "Create card" makes one card', async ({ page }) => {
+  await signUpDirectly(page);
+  await openHydrated(page, '/cards/new');
+  const name = uniqueName('Double');
+  await page.getByLabel('Card name', { exact: true }).fill(name);
+
+  let posts = 0;
+  let releaseFirst!: () => void;
+  const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
+  await page.route('**/sfn/create_card', async (route) => {
+    posts += 1;
+    if (posts === 1) await firstHeld;
+    await route.continue();
+  });
+  const button = page.getByRole('button', { name: /Create card|Creating/ });
+  await button.dblclick();
+  await expect(button).toBeDisabled();
+  await expect(button).toHaveAttribute('aria-busy', 'true');
+  releaseFirst();
+
+  await expect(page).toHaveURL(/\/cards\/[0-9a-f-]{36}$/);
+  expect(posts).toBe(1);
+  await openHydrated(page, '/cards');
+  await expect(page.getByTestId('card-list').getByRole('link', { name, exact: true })).toHaveCount(1);
+});
+
+test('two tabs editing different fields: both changes survive', async ({ page, context }) => {
+  await signUpDirectly(page);
+  const editor = await createCard(page, uniqueName('Merge'), { 'Job title': 'Engineer', Company: 'Acme' });
+  const other = await context.newPage();
+  await openHydrated(other, editor);
+  await openHydrated(page, editor);
+
+  await page.getByLabel('Job title', { exact: true }).fill('CTO');
+  await save(page, 2);
+
+  await other.getByLabel('Company', { exact: true }).fill('Globex');
+  await other.getByRole('button', { name: 'Save' }).click();
+  const panel = other.getByTestId('merge-panel');
+  await expect(panel).toBeVisible();
+  await expect(other.getByTestId('merged-fields')).toContainText('Job title');
+  await expect(other.getByLabel('Job title', { exact: true })).toHaveValue('CTO');
+  await expect(other.getByLabel('Company', { exact: true })).toHaveValue('Globex');
+  await save(other, 3);
+  await expect(panel).toBeHidden();
+
+  await page.reload();
+  await expect(page.getByLabel('Job title', { exact: true })).toHaveValue('CTO');
+  await expect(page.getByLabel('Company', { exact: true })).toHaveValue('Globex');
+  await expect(page.getByTestId('version')).toHaveText('Version 3');
+});
+
+test('two tabs editing the same field: the merge panel shows both and the user decides', async ({ page, context }) => {
+  await signUpDirectly(page);
+  const editor = await createCard(page, uniqueName('Clash'), { Company: 'Acme' });
+  const other = await context.newPage();
+  await openHydrated(other, editor);
+  await openHydrated(page, editor);
+
+  await page.getByLabel('Company', { exact: true }).fill('Initech');
+  await save(page, 2);
+
+  await other.getByLabel('Company', { exact: true }).fill('Globex');
+  await other.getByLabel('Tagline', { exact: true }).fill('Only mine');
+  await other.getByRole('button', { name: 'Save' }).click();
+  const conflict = other.getByTestId('conflict-company');
+  await expect(conflict).toBeVisible();
+  await expect(conflict.getByTestId('mine')).toHaveText('Globex');
+  await expect(conflict.getByTestId('theirs')).toHaveText('Initech');
+  // Nothing typed is lost while deciding.
+  await expect(other.getByLabel('Company', { exact: true })).toHaveValue('Globex');
+  await expect(other.getByLabel('Tagline', { exact: true })).toHaveValue('Only mine');
+
+  await other.getByRole('button', { name: 'Use their Company' }).click();
+  await expect(conflict).toBeHidden();
+  await expect(other.getByLabel('Company', { exact: true })).toHaveValue('Initech');
+  await save(other, 3);
+
+  await page.reload();
+  await expect(page.getByLabel('Company', { exact: true })).toHaveValue('Initech');
+  await expect(page.getByLabel('Tagline', { exact: true })).toHaveValue('Only mine');
+});
+
+test('the public page opens by slug while logged out, with a vCard', async ({ page, browser }) => {
+  await signUpDirectly(page);
+  await createCard(page, uniqueName('Public'), { 'Full name': 'Katherine Johnson', Company: 'NASA' });
+  const publicPath = await page.getByTestId('public-link').getAttribute('href');
+  expect(publicPath).toMatch(/^\/c\/public-[a-z0-9-]+$/);
+
+  const visitor = await browser.newContext();
+  const visitorPage = await visitor.newPage();
+  const response = await visitorPage.goto(publicPath!);
+  expect(response?.status()).toBe(200);
+  await expect(visitorPage.getByTestId('card-preview')).toContainText('Katherine Johnson');
+  await expect(visitorPage.getByTestId('card-preview')).toContainText('NASA');
+  const vcardLink = visitorPage.getByRole('link', { name: 'Add to contacts (vCard)' });
+  const vcard = await visitorPage.request.get((await vcardLink.getAttribute('href'))!);
+  expect(vcard.headers()['content-type']).toContain('text/vcard');
+  expect(await vcard.text()).toContain('FN:Katherine Johnson');
+
+  const missing = await visitorPage.goto('/c/no-card-here-' + randomUUID().slice(0, 6));
+  expect(missing?.status()).toBe(404);
+  await expect(visitorPage.getByTestId('card-missing')).toBeVisible();
+  await visitor.close();
+});
+
+test('deleting a card frees its page', async ({ page }) => {
+  await signUpDirectly(page);
+  await createCard(page, uniqueName('Gone'));
+  const publicPath = (await page.getByTestId('public-link').getAttribute('href'))!;
+  await page.getByRole('button', { name: 'Delete card' }).click();
+  await expect(page).toHaveURL(/\/cards$/);
+  const response = await page.goto(publicPath);
+  expect(response?.status()).toBe(404);
+});
+
+test.describe('without JavaScript', () => {
+  test.use({ javaScriptEnabled: false });
+
+  test('a create form posted twice makes one card', async ({ page }) => {
+    await signUpDirectly(page);
+    await page.goto('/cards/new');
+    const name = uniqueName('NoScript');
+    await page.getByLabel('Card name', { exact: true }).fill(name);
+
+    // The network sends the form twice (a resend); the browser sees the second answer.
+    const locations: string[] = [];
+    await page.route('**/sfn/create_card', async (route) => {
+      const first = await route.fetch({ maxRedirects: 0 });
+      const second = await route.fetch({ maxRedirects: 0 });
+      locations.push(first.headers()['location'] ?? '', second.headers()['location'] ?? '');
+      await route.fulfill({ response: second });
+    });
+    await page.getByRole('button', { name: 'Create card' }).click();
+    await expect(page).toHaveURL(/\/cards\/[0-9a-f-]{36}$/);
+    expect(locations[0]).toMatch(/\/cards\/[0-9a-f-]{36}$/);
+    expect(locations[1]).toBe(locations[0]);
+    await page.unroute('**/sfn/create_card');
+
+    await page.goto('/cards');
+    await expect(page.getByTestId('card-list').getByRole('link', { name, exact: true })).toHaveCount(1);
+  });
+});

@@ -1,0 +1,131 @@
+//! `/api/profile/{personal,professional}`: the two profile sections, each
+//! read with its version as ETag and saved by a versioned PUT (version 0,
+//! or `If-Match: "v0"`, for the first save).
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::auth::{require_user, AuthSession};
+use crate::error::{ErrorBody, Result};
+use crate::profiles::{self, PersonalFields, PersonalInfo, ProfessionalFields, ProfessionalInfo, Saved};
+use crate::state::AppState;
+
+use super::{etag, with_expected_version};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_personal, put_personal))
+        .routes(routes!(get_professional, put_professional))
+}
+
+fn section_response(version: i32, body: impl Serialize) -> Response {
+    (StatusCode::OK, [(header::ETAG, etag(version))], Json(body)).into_response()
+}
+
+/// My personal section (version 0 and empty when never saved).
+#[utoipa::path(
+    get, path = "/api/profile/personal", tag = "profile",
+    responses(
+        (status = 200, description = "The section", body = PersonalInfo, headers(("ETag" = String))),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    )
+)]
+async fn get_personal(State(pool): State<PgPool>, session: AuthSession) -> Result<Response> {
+    let user = require_user(&session)?;
+    let mut conn = pool.acquire().await?;
+    let section = profiles::personal(&mut conn, user.id).await?;
+    Ok(section_response(section.version, section))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PersonalPut {
+    /// The version the save is based on: 0 for the first save (or send `If-Match`).
+    version: Option<i32>,
+    #[serde(flatten)]
+    fields: PersonalFields,
+}
+
+/// Saves the whole personal section if it is still at the version you name.
+#[utoipa::path(
+    put, path = "/api/profile/personal", tag = "profile",
+    params(("If-Match" = Option<String>, Header, description = "ETag of the version edited; \"v0\" for the first save")),
+    request_body = PersonalPut,
+    responses(
+        (status = 200, description = "Saved; `is_new` says whether this save created the section", body = Saved<PersonalInfo>,
+         headers(("ETag" = String))),
+        (status = 409, description = "Stale `version`; `current` is the section now", body = ErrorBody),
+        (status = 412, description = "Stale If-Match; `current` is the section now", body = ErrorBody),
+        (status = 422, description = "A field is invalid", body = ErrorBody),
+        (status = 428, description = "No version given", body = ErrorBody),
+    )
+)]
+async fn put_personal(
+    State(pool): State<PgPool>,
+    session: AuthSession,
+    headers: HeaderMap,
+    Json(body): Json<PersonalPut>,
+) -> Result<Response> {
+    let user = require_user(&session)?;
+    let saved = with_expected_version(&headers, body.version, async |version| {
+        profiles::save_personal(&pool, user.id, version, &body.fields).await
+    })
+    .await?;
+    Ok(section_response(saved.section.version, saved))
+}
+
+/// My professional section (version 0 and empty when never saved).
+#[utoipa::path(
+    get, path = "/api/profile/professional", tag = "profile",
+    responses(
+        (status = 200, description = "The section", body = ProfessionalInfo, headers(("ETag" = String))),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    )
+)]
+async fn get_professional(State(pool): State<PgPool>, session: AuthSession) -> Result<Response> {
+    let user = require_user(&session)?;
+    let mut conn = pool.acquire().await?;
+    let section = profiles::professional(&mut conn, user.id).await?;
+    Ok(section_response(section.version, section))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ProfessionalPut {
+    /// The version the save is based on: 0 for the first save (or send `If-Match`).
+    version: Option<i32>,
+    #[serde(flatten)]
+    fields: ProfessionalFields,
+}
+
+/// Saves the whole professional section if it is still at the version you name.
+#[utoipa::path(
+    put, path = "/api/profile/professional", tag = "profile",
+    params(("If-Match" = Option<String>, Header, description = "ETag of the version edited; \"v0\" for the first save")),
+    request_body = ProfessionalPut,
+    responses(
+        (status = 200, description = "Saved; `is_new` says whether this save created the section", body = Saved<ProfessionalInfo>,
+         headers(("ETag" = String))),
+        (status = 409, description = "Stale `version`; `current` is the section now", body = ErrorBody),
+        (status = 412, description = "Stale If-Match; `current` is the section now", body = ErrorBody),
+        (status = 422, description = "A field is invalid", body = ErrorBody),
+        (status = 428, description = "No version given", body = ErrorBody),
+    )
+)]
+async fn put_professional(
+    State(pool): State<PgPool>,
+    session: AuthSession,
+    headers: HeaderMap,
+    Json(body): Json<ProfessionalPut>,
+) -> Result<Response> {
+    let user = require_user(&session)?;
+    let saved = with_expected_version(&headers, body.version, async |version| {
+        profiles::save_professional(&pool, user.id, version, &body.fields).await
+    })
+    .await?;
+    Ok(section_response(saved.section.version, saved))
+}

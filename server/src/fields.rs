@@ -1,0 +1,158 @@
+//! Checks for the kinds of text fields several forms share (emails, phone
+//! numbers, web addresses, lengths). Each takes the field's name so the
+//! error lands beside the right input, and returns the normalised value.
+
+use chrono::NaiveDate;
+use validator::ValidateEmail;
+
+use crate::error::{Error, Result};
+
+/// Trims and limits the length (in characters).
+pub fn text(field: &str, value: &str, max: usize) -> Result<String> {
+    let value = value.trim();
+    if value.chars().count() > max {
+        return Err(Error::invalid(field, format!("Keep this to at most {max} characters.")));
+    }
+    Ok(value.to_owned())
+}
+
+/// Like [`text`], but empty is refused.
+pub fn required_text(field: &str, value: &str, max: usize, missing: &str) -> Result<String> {
+    let value = text(field, value, max)?;
+    if value.is_empty() {
+        return Err(Error::invalid(field, missing));
+    }
+    Ok(value)
+}
+
+/// An email address, or empty.
+pub fn optional_email(field: &str, value: &str) -> Result<String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(String::new());
+    }
+    if value.len() <= 254 && value.validate_email() && value.rsplit_once('@').is_some_and(|(_, d)| d.contains('.')) {
+        Ok(value.to_owned())
+    } else {
+        Err(Error::invalid(field, "This does not look like an email address."))
+    }
+}
+
+/// A phone number written the way people write them, or empty.
+pub fn optional_phone(field: &str, value: &str) -> Result<String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(String::new());
+    }
+    let allowed = value.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
+    let digits = value.chars().filter(char::is_ascii_digit).count();
+    if allowed && (5..=20).contains(&digits) && value.len() <= 40 {
+        Ok(value.to_owned())
+    } else {
+        Err(Error::invalid(field, "Use digits, spaces and + - ( ) . only, like +1 555 010 2030."))
+    }
+}
+
+/// A web address, or empty; `example.com` becomes `https://example.com`.
+pub fn optional_url(field: &str, value: &str) -> Result<String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(String::new());
+    }
+    let with_scheme = if value.starts_with("http://") || value.starts_with("https://") {
+        value.to_owned()
+    } else {
+        format!("https://{value}")
+    };
+    match url::Url::parse(&with_scheme) {
+        Ok(url) if url.host_str().is_some_and(|host| host.contains('.')) && with_scheme.len() <= 200 => {
+            Ok(with_scheme)
+        }
+        _ => Err(Error::invalid(field, "This does not look like a web address.")),
+    }
+}
+
+/// A LinkedIn profile address, or empty.
+pub fn optional_linkedin(field: &str, value: &str) -> Result<String> {
+    let url = optional_url(field, value)?;
+    if url.is_empty() {
+        return Ok(url);
+    }
+    let host = url::Url::parse(&url).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
+    if host == "linkedin.com" || host.ends_with(".linkedin.com") {
+        Ok(url)
+    } else {
+        Err(Error::invalid(field, "Use your LinkedIn address, like https://www.linkedin.com/in/your-name."))
+    }
+}
+
+/// A date of birth as `YYYY-MM-DD`, or none when empty.
+pub fn optional_birth_date(field: &str, value: &str, today: NaiveDate) -> Result<Option<NaiveDate>> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    let date = NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .map_err(|_| Error::invalid(field, "Use a date like 1990-12-31."))?;
+    let earliest = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(NaiveDate::MIN);
+    if date < earliest || date > today {
+        return Err(Error::invalid(field, "Use a date between 1900 and today."));
+    }
+    Ok(Some(date))
+}
+
+/// A color like `#2563eb`, lowercased.
+pub fn color(field: &str, value: &str) -> Result<String> {
+    let color = value.trim().to_ascii_lowercase();
+    let well_formed = color.len() == 7 && color.starts_with('#') && color[1..].bytes().all(|b| b.is_ascii_hexdigit());
+    if well_formed { Ok(color) } else { Err(Error::invalid(field, "Use a color like #2563eb.")) }
+}
+
+/// One of a fixed list of choices.
+pub fn one_of(field: &str, value: &str, choices: &[&str], message: &str) -> Result<String> {
+    let value = value.trim();
+    if choices.contains(&value) { Ok(value.to_owned()) } else { Err(Error::invalid(field, message)) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field_of(error: Error) -> String {
+        match error {
+            Error::Invalid { field, .. } => field,
+            other => panic!("expected a field error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn empty_optional_values_are_fine() {
+        assert_eq!(optional_email("e", "  ").unwrap(), "");
+        assert_eq!(optional_phone("p", "").unwrap(), "");
+        assert_eq!(optional_url("w", "").unwrap(), "");
+        assert_eq!(optional_birth_date("d", "", NaiveDate::MAX).unwrap(), None);
+    }
+
+    #[test]
+    fn bad_values_name_their_field() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        assert_eq!(field_of(optional_email("email", "ada@").unwrap_err()), "email");
+        assert_eq!(field_of(optional_phone("phone", "call me").unwrap_err()), "phone");
+        assert_eq!(field_of(optional_url("website", "not a site").unwrap_err()), "website");
+        assert_eq!(field_of(optional_linkedin("linkedin", "https://example.com/ada").unwrap_err()), "linkedin");
+        assert_eq!(field_of(optional_birth_date("dob", "31/12/1990", today).unwrap_err()), "dob");
+        assert_eq!(field_of(optional_birth_date("dob", "2030-01-01", today).unwrap_err()), "dob");
+        assert_eq!(field_of(text("bio", &"x".repeat(11), 10).unwrap_err()), "bio");
+        assert_eq!(field_of(color("accent", "red").unwrap_err()), "accent");
+    }
+
+    #[test]
+    fn good_values_are_normalised() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        assert_eq!(optional_url("w", "example.com").unwrap(), "https://example.com");
+        assert_eq!(optional_linkedin("l", "linkedin.com/in/ada").unwrap(), "https://linkedin.com/in/ada");
+        assert_eq!(optional_birth_date("d", "1990-12-31", today).unwrap(), NaiveDate::from_ymd_opt(1990, 12, 31));
+        assert_eq!(color("c", "#AABBCC").unwrap(), "#aabbcc");
+        assert_eq!(text("t", "  Ada  ", 10).unwrap(), "Ada");
+    }
+}

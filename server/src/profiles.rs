@@ -1,0 +1,276 @@
+//! Profiles: a personal and a professional section per user, each saved by
+//! one optimistic upsert.
+//!
+//! The client sends the version it saw, 0 when it saw no row. Version 0 is
+//! `INSERT .. ON CONFLICT DO NOTHING` (the primary key decides who creates
+//! the row); any other version is `UPDATE .. WHERE version = expected`. No
+//! row back means someone else saved first: 409 with the row as it is now.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::{PgConnection, PgPool};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::audit::{self, Action};
+use crate::error::{Error, Result};
+use crate::fields;
+
+/// The personal section as stored; version 0 and empty fields when the
+/// user has never saved it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PersonalInfo {
+    pub full_name: String,
+    pub primary_email: String,
+    pub phone: String,
+    /// `YYYY-MM-DD`.
+    pub date_of_birth: Option<NaiveDate>,
+    pub address: String,
+    pub city: String,
+    pub country: String,
+    pub version: i32,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// What a person edits in the personal section (a whole section: a PUT).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct PersonalFields {
+    pub full_name: String,
+    pub primary_email: String,
+    pub phone: String,
+    /// `YYYY-MM-DD`, or empty.
+    pub date_of_birth: String,
+    pub address: String,
+    pub city: String,
+    pub country: String,
+}
+
+struct ValidPersonal {
+    full_name: String,
+    primary_email: String,
+    phone: String,
+    date_of_birth: Option<NaiveDate>,
+    address: String,
+    city: String,
+    country: String,
+}
+
+impl PersonalFields {
+    fn validated(&self, today: NaiveDate) -> Result<ValidPersonal> {
+        Ok(ValidPersonal {
+            full_name: fields::text("full_name", &self.full_name, 100)?,
+            primary_email: fields::optional_email("primary_email", &self.primary_email)?,
+            phone: fields::optional_phone("phone", &self.phone)?,
+            date_of_birth: fields::optional_birth_date("date_of_birth", &self.date_of_birth, today)?,
+            address: fields::text("address", &self.address, 200)?,
+            city: fields::text("city", &self.city, 100)?,
+            country: fields::text("country", &self.country, 100)?,
+        })
+    }
+}
+
+/// The professional section as stored; version 0 when never saved.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ProfessionalInfo {
+    pub company: String,
+    pub job_title: String,
+    pub department: String,
+    pub website: String,
+    pub linkedin: String,
+    pub bio: String,
+    pub version: i32,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct ProfessionalFields {
+    pub company: String,
+    pub job_title: String,
+    pub department: String,
+    pub website: String,
+    pub linkedin: String,
+    pub bio: String,
+}
+
+impl ProfessionalFields {
+    fn validated(&self) -> Result<ProfessionalFields> {
+        Ok(ProfessionalFields {
+            company: fields::text("company", &self.company, 100)?,
+            job_title: fields::text("job_title", &self.job_title, 100)?,
+            department: fields::text("department", &self.department, 100)?,
+            website: fields::optional_url("website", &self.website)?,
+            linkedin: fields::optional_linkedin("linkedin", &self.linkedin)?,
+            bio: fields::text("bio", &self.bio, 1000)?,
+        })
+    }
+}
+
+/// A saved section, and whether this save created its row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Saved<T> {
+    pub is_new: bool,
+    #[serde(flatten)]
+    pub section: T,
+}
+
+const PERSONAL: &str = "personal_info";
+const PROFESSIONAL: &str = "professional_info";
+
+pub async fn personal(conn: &mut PgConnection, user: Uuid) -> Result<PersonalInfo> {
+    let row = sqlx::query_as!(
+        PersonalInfo,
+        r#"SELECT full_name, primary_email, phone, date_of_birth AS "date_of_birth: NaiveDate", address, city, country, version,
+                  updated_at AS "updated_at?: DateTime<Utc>"
+           FROM personal_info WHERE user_id = $1"#,
+        user
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.unwrap_or_default())
+}
+
+pub async fn professional(conn: &mut PgConnection, user: Uuid) -> Result<ProfessionalInfo> {
+    let row = sqlx::query_as!(
+        ProfessionalInfo,
+        r#"SELECT company, job_title, department, website, linkedin, bio, version,
+                  updated_at AS "updated_at?: DateTime<Utc>"
+           FROM professional_info WHERE user_id = $1"#,
+        user
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.unwrap_or_default())
+}
+
+/// Saves the personal section if it is still at `expected_version`.
+pub async fn save_personal(
+    pool: &PgPool,
+    user: Uuid,
+    expected_version: i32,
+    input: &PersonalFields,
+) -> Result<Saved<PersonalInfo>> {
+    let new = input.validated(Utc::now().date_naive())?;
+    let mut tx = pool.begin().await?;
+    let saved = if expected_version == 0 {
+        sqlx::query_as!(
+            PersonalInfo,
+            r#"INSERT INTO personal_info (user_id, full_name, primary_email, phone, date_of_birth, address, city, country)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+               ON CONFLICT (user_id) DO NOTHING
+               RETURNING full_name, primary_email, phone, date_of_birth AS "date_of_birth: NaiveDate", address, city, country, version,
+                         updated_at AS "updated_at?: DateTime<Utc>""#,
+            user,
+            new.full_name,
+            new.primary_email,
+            new.phone,
+            new.date_of_birth as _,
+            new.address,
+            new.city,
+            new.country,
+        )
+        .fetch_optional(&mut *tx)
+        .await?
+    } else {
+        sqlx::query_as!(
+            PersonalInfo,
+            r#"UPDATE personal_info SET full_name = $3, primary_email = $4, phone = $5, date_of_birth = $6,
+                      address = $7, city = $8, country = $9, version = version + 1, updated_at = now()
+               WHERE user_id = $1 AND version = $2
+               RETURNING full_name, primary_email, phone, date_of_birth AS "date_of_birth: NaiveDate", address, city, country, version,
+                         updated_at AS "updated_at?: DateTime<Utc>""#,
+            user,
+            expected_version,
+            new.full_name,
+            new.primary_email,
+            new.phone,
+            new.date_of_birth as _,
+            new.address,
+            new.city,
+            new.country,
+        )
+        .fetch_optional(&mut *tx)
+        .await?
+    };
+    let Some(section) = saved else {
+        return Err(conflict(personal(&mut tx, user).await?));
+    };
+    finish(tx, user, PERSONAL, expected_version, section.version).await?;
+    Ok(Saved { is_new: expected_version == 0, section })
+}
+
+/// Saves the professional section if it is still at `expected_version`.
+pub async fn save_professional(
+    pool: &PgPool,
+    user: Uuid,
+    expected_version: i32,
+    input: &ProfessionalFields,
+) -> Result<Saved<ProfessionalInfo>> {
+    let new = input.validated()?;
+    let mut tx = pool.begin().await?;
+    let saved = if expected_version == 0 {
+        sqlx::query_as!(
+            ProfessionalInfo,
+            r#"INSERT INTO professional_info (user_id, company, job_title, department, website, linkedin, bio)
+               VALUES ($1, $2, $3, $4, $5, $6, $7)
+               ON CONFLICT (user_id) DO NOTHING
+               RETURNING company, job_title, department, website, linkedin, bio, version,
+                         updated_at AS "updated_at?: DateTime<Utc>""#,
+            user,
+            new.company,
+            new.job_title,
+            new.department,
+            new.website,
+            new.linkedin,
+            new.bio,
+        )
+        .fetch_optional(&mut *tx)
+        .await?
+    } else {
+        sqlx::query_as!(
+            ProfessionalInfo,
+            r#"UPDATE professional_info SET company = $3, job_title = $4, department = $5, website = $6,
+                      linkedin = $7, bio = $8, version = version + 1, updated_at = now()
+               WHERE user_id = $1 AND version = $2
+               RETURNING company, job_title, department, website, linkedin, bio, version,
+                         updated_at AS "updated_at?: DateTime<Utc>""#,
+            user,
+            expected_version,
+            new.company,
+            new.job_title,
+            new.department,
+            new.website,
+            new.linkedin,
+            new.bio,
+        )
+        .fetch_optional(&mut *tx)
+        .await?
+    };
+    let Some(section) = saved else {
+        return Err(conflict(professional(&mut tx, user).await?));
+    };
+    finish(tx, user, PROFESSIONAL, expected_version, section.version).await?;
+    Ok(Saved { is_new: expected_version == 0, section })
+}
+
+fn conflict(current: impl Serialize) -> Error {
+    match serde_json::to_value(current) {
+        Ok(current) => Error::VersionConflict { current },
+        Err(error) => Error::internal(error),
+    }
+}
+
+/// Writes the audit row and commits.
+async fn finish(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    user: Uuid,
+    entity: &str,
+    old_version: i32,
+    new_version: i32,
+) -> Result<()> {
+    let (action, old) = if old_version == 0 { (Action::Create, None) } else { (Action::Update, Some(old_version)) };
+    audit::record(&mut tx, Some(user), entity, &user.to_string(), action, old, Some(new_version)).await?;
+    tx.commit().await?;
+    Ok(())
+}

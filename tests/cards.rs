@@ -1,0 +1,266 @@
+//! Business cards over real HTTP against a real PostgreSQL: concurrent
+//! creates and updates on separate connections released together, the
+//! idempotency protocol, and the REST semantics of /api/cards.
+
+mod common;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use reqwest::{header, StatusCode};
+use serde_json::{json, Value};
+use tokio::sync::Barrier;
+
+use common::{client_with_cookie, signed_in_cookie, TestApp};
+
+struct Reply {
+    status: StatusCode,
+    headers: header::HeaderMap,
+    body: Value,
+}
+
+async fn reply(request: reqwest::RequestBuilder) -> Reply {
+    let response = request.send().await.expect("request");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.json::<Value>().await.unwrap_or(Value::Null);
+    Reply { status, headers, body }
+}
+
+/// Runs `n` requests at once, each from its own client (own connection),
+/// all released by one barrier.
+async fn at_once<F>(n: usize, cookie: &str, make: F) -> Vec<Reply>
+where
+    F: Fn(usize, reqwest::Client) -> reqwest::RequestBuilder + Send + Sync + 'static,
+{
+    let barrier = Arc::new(Barrier::new(n));
+    let make = Arc::new(make);
+    let tasks = (0..n).map(|i| {
+        let (barrier, make, client) = (barrier.clone(), make.clone(), client_with_cookie(cookie));
+        tokio::spawn(async move {
+            let request = make(i, client);
+            barrier.wait().await;
+            reply(request).await
+        })
+    });
+    futures::future::join_all(tasks).await.into_iter().map(|r| r.expect("task")).collect()
+}
+
+async fn card_count(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM business_cards").fetch_one(&app.pool).await.expect("count")
+}
+
+async fn create(app: &TestApp, client: &reqwest::Client, body: Value) -> Reply {
+    reply(client.post(format!("{}/api/cards", app.address)).json(&body)).await
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_hundred_simultaneous_creates_with_one_name_get_a_hundred_slugs(pool: sqlx::PgPool) {
+    let app = common::spawn(pool).await;
+    let cookie = signed_in_cookie(&app, "ada@example.com").await;
+    let address = app.address.clone();
+    let replies = at_once(100, &cookie, move |_, client| {
+        client.post(format!("{address}/api/cards")).json(&json!({ "name": "My Card" }))
+    })
+    .await;
+
+    let statuses: Vec<_> = replies.iter().map(|r| r.status).collect();
+    assert!(statuses.iter().all(|s| *s == StatusCode::CREATED), "{statuses:?}");
+    let slugs: HashSet<&str> = replies.iter().map(|r| r.body["slug"].as_str().expect("slug")).collect();
+    assert_eq!(slugs.len(), 100, "every card got its own slug");
+    assert!(slugs.contains("my-card"), "one got the plain slug");
+    for slug in &slugs {
+        assert!(*slug == "my-card" || (slug.starts_with("my-card-") && slug.len() == "my-card-".len() + 6), "{slug}");
+    }
+    assert_eq!(card_count(&app).await, 100);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn fifty_simultaneous_patches_of_one_version_have_one_winner(pool: sqlx::PgPool) {
+    let app = common::spawn(pool).await;
+    let cookie = signed_in_cookie(&app, "ada@example.com").await;
+    let card = create(&app, &client_with_cookie(&cookie), json!({ "name": "My Card" })).await.body;
+    let url = format!("{}/api/cards/{}", app.address, card["id"].as_str().expect("id"));
+
+    let replies = at_once(50, &cookie, move |i, client| {
+        client.patch(&url).json(&json!({ "version": 1, "tagline": format!("edit {i}") }))
+    })
+    .await;
+
+    let winners: Vec<_> = replies.iter().filter(|r| r.status == StatusCode::OK).collect();
+    let conflicts: Vec<_> = replies.iter().filter(|r| r.status == StatusCode::CONFLICT).collect();
+    assert_eq!(winners.len(), 1, "{:?}", replies.iter().map(|r| r.status).collect::<Vec<_>>());
+    assert_eq!(conflicts.len(), 49);
+    let winner = &winners[0].body;
+    assert_eq!(winner["version"], 2);
+    for conflict in conflicts {
+        assert_eq!(conflict.body["error"]["code"], "version_conflict");
+        assert_eq!(conflict.body["error"]["current"]["version"], 2);
+        assert_eq!(conflict.body["error"]["current"]["tagline"], winner["tagline"]);
+    }
+    let stored: (String, i32) = sqlx::query_as("SELECT tagline, version FROM business_cards")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, (winner["tagline"].as_str().unwrap().to_owned(), 2), "the stored card is the winner's");
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn twenty_simultaneous_posts_with_one_key_make_one_card(pool: sqlx::PgPool) {
+    let app = common::spawn(pool).await;
+    let cookie = signed_in_cookie(&app, "ada@example.com").await;
+    let address = app.address.clone();
+    let replies = at_once(20, &cookie, move |_, client| {
+        client
+            .post(format!("{address}/api/cards"))
+            .header("Idempotency-Key", "one-form")
+            .json(&json!({ "name": "My Card", "company": "Acme" }))
+    })
+    .await;
+
+    let created: Vec<_> = replies.iter().filter(|r| r.status == StatusCode::CREATED).collect();
+    assert!(!created.is_empty());
+    for r in &replies {
+        match r.status {
+            StatusCode::CREATED => assert_eq!(r.body, created[0].body, "every 201 is the stored response"),
+            StatusCode::CONFLICT => assert_eq!(r.body["error"]["code"], "in_progress", "{}", r.body),
+            other => panic!("unexpected {other}: {}", r.body),
+        }
+    }
+    assert_eq!(card_count(&app).await, 1);
+
+    let again = create_with_key(&app, &cookie, "one-form", json!({ "name": "My Card", "company": "Acme" })).await;
+    assert_eq!(again.status, StatusCode::CREATED);
+    assert_eq!(again.body, created[0].body, "a later repeat returns the stored 201 body");
+    assert_eq!(card_count(&app).await, 1);
+
+    let changed = create_with_key(&app, &cookie, "one-form", json!({ "name": "Another Card" })).await;
+    assert_eq!(changed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(changed.body["error"]["code"], "idempotency_key_reused");
+    assert_eq!(card_count(&app).await, 1);
+}
+
+async fn create_with_key(app: &TestApp, cookie: &str, key: &str, body: Value) -> Reply {
+    reply(client_with_cookie(cookie).post(format!("{}/api/cards", app.address)).header("Idempotency-Key", key).json(&body))
+        .await
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn the_rest_api_speaks_versions_as_etags(pool: sqlx::PgPool) {
+    let app = common::spawn(pool).await;
+    let client = client_with_cookie(&signed_in_cookie(&app, "ada@example.com").await);
+
+    let created = create(&app, &client, json!({ "name": "Jane Doe" })).await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    assert_eq!(created.body["template"], "classic", "the template defaults to the first one");
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(created.headers[header::LOCATION], format!("/api/cards/{id}").as_str());
+    assert_eq!(created.headers[header::ETAG], "\"v1\"");
+    let url = format!("{}/api/cards/{id}", app.address);
+
+    let fetched = reply(client.get(&url)).await;
+    assert_eq!(fetched.status, StatusCode::OK);
+    assert_eq!(fetched.headers[header::ETAG], "\"v1\"");
+
+    let patched = reply(client.patch(&url).header(header::IF_MATCH, "\"v1\"").json(&json!({ "job_title": "CTO" }))).await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
+    assert_eq!(patched.headers[header::ETAG], "\"v2\"");
+    assert_eq!(patched.body["job_title"], "CTO");
+    assert_eq!(patched.body["name"], "Jane Doe", "fields not sent are kept");
+
+    let stale_if_match = reply(client.patch(&url).header(header::IF_MATCH, "\"v1\"").json(&json!({ "job_title": "CEO" }))).await;
+    assert_eq!(stale_if_match.status, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(stale_if_match.body["error"]["current"]["version"], 2);
+    assert_eq!(stale_if_match.body["error"]["current"]["job_title"], "CTO");
+
+    let stale_body = reply(client.patch(&url).json(&json!({ "version": 1, "job_title": "CEO" }))).await;
+    assert_eq!(stale_body.status, StatusCode::CONFLICT);
+    assert_eq!(stale_body.body["error"]["current"]["version"], 2);
+
+    let no_version = reply(client.patch(&url).json(&json!({ "job_title": "CEO" }))).await;
+    assert_eq!(no_version.status, StatusCode::PRECONDITION_REQUIRED);
+    assert_eq!(no_version.body["error"]["code"], "precondition_required");
+
+    let bad_field = reply(client.patch(&url).json(&json!({ "version": 2, "email": "not an email" }))).await;
+    assert_eq!(bad_field.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad_field.body["error"]["field"], "email");
+
+    let listed = reply(client.get(format!("{}/api/cards", app.address))).await;
+    assert_eq!(listed.body.as_array().map(Vec::len), Some(1));
+
+    let stale_delete = reply(client.delete(format!("{url}?version=1"))).await;
+    assert_eq!(stale_delete.status, StatusCode::CONFLICT);
+    let deleted = client.delete(&url).header(header::IF_MATCH, "\"v2\"").send().await.unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    assert_eq!(reply(client.get(&url)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(reply(client.patch(&url).json(&json!({ "version": 2 }))).await.status, StatusCode::NOT_FOUND);
+
+    let audit: Vec<(String, Option<i32>, Option<i32>)> =
+        sqlx::query_as("SELECT action, old_version, new_version FROM audit_log WHERE entity_id = $1 ORDER BY id")
+            .bind(&id)
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        audit,
+        vec![("create".into(), None, Some(1)), ("update".into(), Some(1), Some(2)), ("delete".into(), Some(2), None)]
+    );
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn cards_are_private_to_their_owner_and_need_a_session(pool: sqlx::PgPool) {
+    let app = common::spawn(pool).await;
+    let ada = client_with_cookie(&signed_in_cookie(&app, "ada@example.com").await);
+    let grace = client_with_cookie(&signed_in_cookie(&app, "grace@example.com").await);
+    let card = create(&app, &ada, json!({ "name": "Ada" })).await.body;
+    let url = format!("{}/api/cards/{}", app.address, card["id"].as_str().unwrap());
+
+    assert_eq!(reply(grace.get(&url)).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(reply(grace.patch(&url).json(&json!({ "version": 1, "name": "Mine" }))).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(reply(grace.get(format!("{}/api/cards", app.address))).await.body, json!([]));
+    let anonymous = reply(reqwest::Client::new().get(format!("{}/api/cards", app.address))).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(anonymous.body["error"]["code"], "unauthorized");
+    assert_eq!(create(&app, &reqwest::Client::new(), json!({ "name": "x" })).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(card_count(&app).await, 1);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn an_owner_can_choose_a_free_slug_and_the_public_page_follows(pool: sqlx::PgPool) {
+    let app = common::spawn(pool).await;
+    let client = client_with_cookie(&signed_in_cookie(&app, "ada@example.com").await);
+    let taken = create(&app, &client, json!({ "name": "Taken" })).await.body;
+    let card = create(&app, &client, json!({ "name": "Ada Lovelace", "company": "Analytical Engines, Ltd" })).await.body;
+    let url = format!("{}/api/cards/{}", app.address, card["id"].as_str().unwrap());
+
+    let clash = reply(client.patch(&url).json(&json!({ "version": 1, "slug": taken["slug"] }))).await;
+    assert_eq!(clash.status, StatusCode::CONFLICT);
+    assert_eq!(clash.body["error"]["code"], "already_exists");
+    assert_eq!(clash.body["error"]["field"], "slug");
+    let reserved = reply(client.patch(&url).json(&json!({ "version": 1, "slug": "admin" }))).await;
+    assert_eq!(reserved.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(reserved.body["error"]["field"], "slug");
+    let malformed = reply(client.patch(&url).json(&json!({ "version": 1, "slug": "no spaces!" }))).await;
+    assert_eq!(malformed.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let renamed = reply(client.patch(&url).json(&json!({ "version": 1, "slug": "ada" }))).await;
+    assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.body);
+    assert_eq!(renamed.body["slug"], "ada");
+
+    // The public page and the vCard need no session.
+    let anonymous = reqwest::Client::new();
+    let page = anonymous.get(format!("{}/c/ada", app.address)).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Analytical Engines, Ltd"), "the public page shows the card");
+    let vcard = anonymous.get(format!("{}/c/ada/card.vcf", app.address)).send().await.unwrap();
+    assert_eq!(vcard.status(), StatusCode::OK);
+    assert!(vcard.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/vcard"));
+    let vcard = vcard.text().await.unwrap();
+    assert!(vcard.contains("FN:Ada Lovelace\r\n") && vcard.contains("ORG:Analytical Engines\\, Ltd\r\n"), "{vcard}");
+
+    let old_address = anonymous.get(format!("{}/c/{}/card.vcf", app.address, card["slug"].as_str().unwrap())).send().await.unwrap();
+    assert_eq!(old_address.status(), StatusCode::NOT_FOUND);
+    let unknown_page = anonymous.get(format!("{}/c/no-such-card", app.address)).send().await.unwrap();
+    assert_eq!(unknown_page.status(), StatusCode::NOT_FOUND);
+}
