@@ -127,10 +127,24 @@ pub fn MergePanel(state: EditorState, labels: &'static [(&'static str, &'static 
         labels.iter().find(|(name, _)| *name == field).map(|(_, label)| *label).unwrap_or("Field").to_owned()
     };
     let shown = move || state.merged_from_theirs.with(Option::is_some);
+    // The save button is usually far below the panel: bring the panel into
+    // view when a conflict opens it, or the user may never see it.
+    let panel = NodeRef::<leptos::html::Section>::new();
+    // Unique per form: a page may hold several editors (the profile does).
+    let title_id = format!("merge-title-{}", labels.first().map(|(field, _)| *field).unwrap_or("form"));
+    Effect::new(move |_| {
+        if shown() {
+            request_animation_frame(move || {
+                if let Some(panel) = panel.get_untracked() {
+                    panel.scroll_into_view();
+                }
+            });
+        }
+    });
     view! {
         <Show when=shown>
-            <section class="merge-panel" data-testid="merge-panel" aria-labelledby="merge-title">
-                <h2 id="merge-title">"Someone else saved this while you were editing"</h2>
+            <section class="merge-panel" node_ref=panel data-testid="merge-panel" aria-labelledby=title_id.clone()>
+                <h2 id=title_id.clone()>"Someone else saved this while you were editing"</h2>
                 {move || {
                     let taken = state.merged_from_theirs.get().unwrap_or_default();
                     let taken_labels: Vec<String> = taken.iter().map(|f| label_of(f)).collect();

@@ -173,7 +173,7 @@ fn FillFromProfile(state: EditorState) -> impl IntoView {
         None => {}
     });
     view! {
-        <button type="button" class="button small ghost" disabled=move || fill.pending().get()
+        <button type="button" class="button small ghost fill-from-profile" disabled=move || fill.pending().get()
             on:click=move |_| { fill.dispatch(()); }>
             "Fill from my profile"
         </button>
