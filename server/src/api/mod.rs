@@ -15,6 +15,7 @@ use crate::state::AppState;
 
 pub mod auth;
 pub mod cards;
+pub mod clients;
 pub mod profile;
 
 #[derive(OpenApi)]
@@ -29,7 +30,8 @@ pub mod profile;
     tags(
         (name = "auth", description = "Signing in and out"),
         (name = "cards", description = "Business cards (versioned; writes need If-Match or `version`)"),
-        (name = "profile", description = "Personal and professional profile sections (versioned upserts)")
+        (name = "profile", description = "Personal and professional profile sections (versioned upserts)"),
+        (name = "clients", description = "Staff: clients, created idempotently by id")
     )
 )]
 struct ApiDoc;
@@ -50,6 +52,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(auth::router())
         .merge(cards::router())
         .merge(profile::router())
+        .merge(clients::router())
 }
 
 // Versions travel as ETags (`"v3"`). A write names the version it is based

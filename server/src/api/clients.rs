@@ -1,0 +1,55 @@
+//! `/api/clients`: staff create clients with their own ids (idempotent by id).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use sqlx::PgPool;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::accounts::Role;
+use crate::auth::{require_role, AuthSession};
+use crate::clients::{self, Client, Created, NewClient};
+use crate::error::{Error, ErrorBody, Result};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create_client)).routes(routes!(get_client))
+}
+
+/// Creates a client. An `id` that already exists returns that client
+/// (200, `created: false`) and changes nothing.
+#[utoipa::path(
+    post, path = "/api/clients", tag = "clients",
+    request_body = NewClient,
+    responses(
+        (status = 201, description = "Created", body = Created),
+        (status = 200, description = "A client with this id already existed", body = Created),
+        (status = 403, description = "Not staff", body = ErrorBody),
+        (status = 409, description = "Another client has this email", body = ErrorBody),
+        (status = 422, description = "A field is invalid", body = ErrorBody),
+    )
+)]
+async fn create_client(
+    State(pool): State<PgPool>,
+    session: AuthSession,
+    Json(input): Json<NewClient>,
+) -> Result<(StatusCode, Json<Created>)> {
+    let staff = require_role(&session, Role::is_staff)?;
+    let created = clients::create(&pool, staff.id, &input).await?;
+    let status = if created.created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(created)))
+}
+
+#[utoipa::path(
+    get, path = "/api/clients/{id}", tag = "clients",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The client", body = Client),
+        (status = 404, description = "No such client", body = ErrorBody),
+    )
+)]
+async fn get_client(State(pool): State<PgPool>, session: AuthSession, Path(id): Path<String>) -> Result<Json<Client>> {
+    require_role(&session, Role::is_staff)?;
+    let mut conn = pool.acquire().await?;
+    Ok(Json(clients::find(&mut conn, &id).await?.ok_or(Error::NotFound)?))
+}

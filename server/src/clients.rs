@@ -1,0 +1,132 @@
+//! Clients of the staff workflow. The caller may choose the id (an external
+//! system's key); creating an id that exists returns that client untouched,
+//! so resent and simultaneous creates all land on one row.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::{PgConnection, PgPool};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::audit::{self, Action};
+use crate::error::{violated_constraint, Error, Result};
+use crate::fields;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Client {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    pub company: String,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A new client as submitted. Without `id`, one is generated.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct NewClient {
+    pub id: Option<String>,
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    pub company: String,
+}
+
+struct ValidClient {
+    id: String,
+    name: String,
+    email: String,
+    phone: String,
+    company: String,
+}
+
+impl NewClient {
+    fn validated(&self) -> Result<ValidClient> {
+        let id = match self.id.as_deref().map(str::trim) {
+            None | Some("") => Uuid::new_v4().simple().to_string(),
+            Some(id) if id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') => {
+                id.to_owned()
+            }
+            Some(_) => return Err(Error::invalid("id", "Use 1 to 64 letters, digits, - or _.")),
+        };
+        Ok(ValidClient {
+            id,
+            name: fields::required_text("name", &self.name, 200, "Enter the client's name.")?,
+            email: fields::optional_email("email", &self.email)?,
+            phone: fields::optional_phone("phone", &self.phone)?,
+            company: fields::text("company", &self.company, 200)?,
+        })
+    }
+}
+
+/// Whether a create made the client or found it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Created {
+    pub created: bool,
+    #[serde(flatten)]
+    pub client: Client,
+}
+
+/// Creates the client, or returns the one that already has this id.
+///
+/// `INSERT .. ON CONFLICT (id) DO NOTHING`, then, if nothing was inserted,
+/// a read (a new statement, so it sees the row a concurrent create just
+/// committed). A taken email belongs to another client: 409 on `email`.
+pub async fn create(pool: &PgPool, actor: Uuid, input: &NewClient) -> Result<Created> {
+    let new = input.validated()?;
+    let mut tx = pool.begin().await?;
+    let inserted = sqlx::query_as!(
+        Client,
+        r#"INSERT INTO clients (id, name, email, phone, company, created_by)
+           VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (id) DO NOTHING
+           RETURNING id, name, email, phone, company, version,
+                     created_at AS "created_at: DateTime<Utc>", updated_at AS "updated_at: DateTime<Utc>""#,
+        new.id,
+        new.name,
+        new.email,
+        new.phone,
+        new.company,
+        actor,
+    )
+    .fetch_optional(&mut *tx)
+    .await;
+    match inserted {
+        Ok(Some(client)) => {
+            audit::record(&mut tx, Some(actor), "client", &client.id, Action::Create, None, Some(1)).await?;
+            tx.commit().await?;
+            Ok(Created { created: true, client })
+        }
+        Ok(None) => {
+            let client = find(&mut tx, &new.id).await?.ok_or(Error::NotFound)?;
+            Ok(Created { created: false, client })
+        }
+        Err(error) if violated_constraint(&error) == Some("clients_email_key") => {
+            // Simultaneous creates of one id and one email can trip the email
+            // index before the id conflict is seen; if the id exists now, this
+            // was the same client all along.
+            tx.rollback().await?;
+            let mut conn = pool.acquire().await?;
+            match find(&mut conn, &new.id).await? {
+                Some(client) => Ok(Created { created: false, client }),
+                None => Err(Error::already_exists("email", "Another client already has this email address.")),
+            }
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+pub async fn find(conn: &mut PgConnection, id: &str) -> Result<Option<Client>> {
+    Ok(sqlx::query_as!(
+        Client,
+        r#"SELECT id, name, email, phone, company, version,
+                  created_at AS "created_at: DateTime<Utc>", updated_at AS "updated_at: DateTime<Utc>"
+           FROM clients WHERE id = $1"#,
+        id
+    )
+    .fetch_optional(conn)
+    .await?)
+}
