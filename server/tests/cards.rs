@@ -3,10 +3,14 @@
 //! commit or rollback. "Waits" is observed in pg_stat_activity, not guessed
 //! with sleeps.
 
+mod common;
+
 use server::cards::{self, Card, CardChanges, CardFields};
 use server::Error;
 use sqlx::PgPool;
 use uuid::Uuid;
+
+use common::until_a_backend_waits_on_a_lock;
 
 async fn user(pool: &PgPool, email: &str) -> Uuid {
     // The hash is never checked here; these tests do not sign in.
@@ -19,24 +23,6 @@ async fn user(pool: &PgPool, email: &str) -> Uuid {
 
 fn named(name: &str) -> CardFields {
     CardFields { name: name.to_owned(), ..CardFields::default() }
-}
-
-/// Returns once some backend of this database is blocked on a lock (the
-/// write we spawned is waiting for the open transaction).
-async fn until_a_backend_waits_on_a_lock(pool: &PgPool) {
-    loop {
-        let waiting: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM pg_stat_activity
-             WHERE datname = current_database() AND wait_event_type = 'Lock'",
-        )
-        .fetch_one(pool)
-        .await
-        .expect("read pg_stat_activity");
-        if waiting > 0 {
-            return;
-        }
-        tokio::task::yield_now().await;
-    }
 }
 
 async fn card_count(pool: &PgPool) -> i64 {

@@ -1,9 +1,13 @@
 //! Document numbers: gapless among committed transactions, per kind and
 //! business-time-zone year, under real concurrency and interleavings.
 
+mod common;
+
 use chrono::{DateTime, TimeZone, Utc};
 use server::numbers::{self, BusinessTimeZone, Kind};
 use sqlx::PgPool;
+
+use common::until_a_backend_waits_on_a_lock;
 
 fn utc() -> BusinessTimeZone {
     BusinessTimeZone::default()
@@ -11,21 +15,6 @@ fn utc() -> BusinessTimeZone {
 
 fn at(rfc3339: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(rfc3339).expect("a timestamp").with_timezone(&Utc)
-}
-
-async fn until_a_backend_waits_on_a_lock(pool: &PgPool) {
-    loop {
-        let waiting: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
-        )
-        .fetch_one(pool)
-        .await
-        .expect("read pg_stat_activity");
-        if waiting > 0 {
-            return;
-        }
-        tokio::task::yield_now().await;
-    }
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]

@@ -2,10 +2,14 @@
 //! open in a transaction while another connection's save waits for it
 //! (observed in pg_stat_activity), then commit or rollback.
 
+mod common;
+
 use server::profiles::{self, PersonalFields};
 use server::Error;
 use sqlx::PgPool;
 use uuid::Uuid;
+
+use common::until_a_backend_waits_on_a_lock;
 
 async fn user(pool: &PgPool) -> Uuid {
     sqlx::query_scalar("INSERT INTO users (email, display_name, password_hash) VALUES ('ada@example.com', 'Ada', 'x') RETURNING id")
@@ -16,21 +20,6 @@ async fn user(pool: &PgPool) -> Uuid {
 
 fn named(full_name: &str) -> PersonalFields {
     PersonalFields { full_name: full_name.to_owned(), ..PersonalFields::default() }
-}
-
-async fn until_a_backend_waits_on_a_lock(pool: &PgPool) {
-    loop {
-        let waiting: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
-        )
-        .fetch_one(pool)
-        .await
-        .expect("read pg_stat_activity");
-        if waiting > 0 {
-            return;
-        }
-        tokio::task::yield_now().await;
-    }
 }
 
 /// A first save (row insert) held open.
