@@ -76,6 +76,11 @@ mod cli {
         /// Mark session cookies Secure; set when users reach Lockstep over https.
         #[arg(long, env = "LOCKSTEP_SECURE_COOKIES", default_value_t = false)]
         secure_cookies: bool,
+
+        /// Business time zone (IANA name, e.g. Europe/Berlin): the year of
+        /// document numbers like REQ-2026-0001 is the year there.
+        #[arg(long, env = "LOCKSTEP_TIME_ZONE", default_value = "UTC")]
+        time_zone: String,
     }
 
     #[derive(Subcommand)]
@@ -182,7 +187,11 @@ mod cli {
             .site_addr(args.listen)
             .env(Env::PROD)
             .build();
-        let settings = startup::Settings { secure_cookies: args.secure_cookies };
+        let time_zone = server::numbers::BusinessTimeZone::new(args.time_zone.clone());
+        server::numbers::check_time_zone(&pool, &time_zone)
+            .await
+            .with_context(|| format!("unknown time zone {:?}; use an IANA name like Europe/Berlin", args.time_zone))?;
+        let settings = startup::Settings { secure_cookies: args.secure_cookies, time_zone };
         let app = startup::app(pool.clone(), leptos_options, settings).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await

@@ -16,6 +16,8 @@ use server::{auth, http, AppState};
 pub struct Settings {
     /// Mark cookies `Secure`: set when Lockstep is served over https.
     pub secure_cookies: bool,
+    /// The business time zone (IANA name) that decides document years.
+    pub time_zone: server::numbers::BusinessTimeZone,
 }
 
 /// The whole application. Also starts the background reapers (expired
@@ -25,7 +27,7 @@ pub async fn app(pool: PgPool, leptos_options: LeptosOptions, settings: Settings
     auth::spawn_session_reaper(store.clone());
     server::idempotency::spawn_reaper(pool.clone(), std::time::Duration::from_secs(600));
 
-    let state = AppState { pool: pool.clone(), leptos_options: leptos_options.clone() };
+    let state = AppState { pool: pool.clone(), leptos_options: leptos_options.clone(), time_zone: settings.time_zone.clone() };
     let routes = generate_route_list(App);
     let context_state = state.clone();
 

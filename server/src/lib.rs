@@ -5,6 +5,8 @@
 //! so callers can compose several in one transaction.
 
 pub mod accounts;
+pub mod appointments;
+pub mod assessments;
 pub mod api;
 pub mod audit;
 pub mod auth;
@@ -18,6 +20,7 @@ pub mod http;
 pub mod idempotency;
 pub mod numbers;
 pub mod profiles;
+pub mod requests;
 pub mod slugs;
 pub mod state;
 pub mod throttle;

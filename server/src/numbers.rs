@@ -63,3 +63,9 @@ pub async fn next(conn: &mut PgConnection, kind: Kind, created_at: DateTime<Utc>
     .await?;
     Ok(number)
 }
+
+/// Fails when PostgreSQL does not know the time zone.
+pub async fn check_time_zone(pool: &sqlx::PgPool, zone: &BusinessTimeZone) -> Result<()> {
+    sqlx::query_scalar!(r#"SELECT now() AT TIME ZONE $1 AS "now!""#, zone.as_str()).fetch_one(pool).await?;
+    Ok(())
+}

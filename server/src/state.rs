@@ -4,8 +4,12 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sqlx::PgPool;
 
+use crate::numbers::BusinessTimeZone;
+
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub pool: PgPool,
     pub leptos_options: LeptosOptions,
+    /// Decides the year of document numbers.
+    pub time_zone: BusinessTimeZone,
 }

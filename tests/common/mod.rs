@@ -26,7 +26,7 @@ pub async fn spawn(pool: PgPool) -> TestApp {
         .site_addr(address)
         .env(Env::PROD)
         .build();
-    let settings = lockstep::startup::Settings { secure_cookies: false };
+    let settings = lockstep::startup::Settings { secure_cookies: false, time_zone: Default::default() };
     let app = lockstep::startup::app(pool.clone(), options, settings).await.expect("build the app");
     tokio::spawn(async move {
         axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())

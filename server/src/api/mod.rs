@@ -17,6 +17,7 @@ pub mod auth;
 pub mod cards;
 pub mod clients;
 pub mod profile;
+pub mod workflow;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -31,7 +32,8 @@ pub mod profile;
         (name = "auth", description = "Signing in and out"),
         (name = "cards", description = "Business cards (versioned; writes need If-Match or `version`)"),
         (name = "profile", description = "Personal and professional profile sections (versioned upserts)"),
-        (name = "clients", description = "Staff: clients, created idempotently by id")
+        (name = "clients", description = "Staff: clients, created idempotently by id"),
+        (name = "workflow", description = "Staff: requests, inspections, appointments, assessments, reports")
     )
 )]
 struct ApiDoc;
@@ -53,6 +55,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(cards::router())
         .merge(profile::router())
         .merge(clients::router())
+        .merge(workflow::router())
 }
 
 // Versions travel as ETags (`"v3"`). A write names the version it is based

@@ -1,0 +1,200 @@
+//! The staff workflow for API clients: requests → inspection →
+//! appointments → assessment → report. Every "create the one X of Y" call
+//! answers 201 when it created X and 200 when X already existed, with the
+//! same body shape.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use crate::accounts::{Role, User};
+use crate::appointments::{self, Appointment, Schedule};
+use crate::assessments::{self, AssessmentDetail, Report, Tyre, TyreFields};
+use crate::auth::{require_role, AuthSession};
+use crate::error::{Error, ErrorBody, Result};
+use crate::requests::{self, Inspection, NewRequest, Request};
+use crate::state::AppState;
+
+use super::with_expected_version;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_request))
+        .routes(routes!(get_request))
+        .routes(routes!(create_inspection))
+        .routes(routes!(create_appointment))
+        .routes(routes!(get_appointment, reschedule_appointment))
+        .routes(routes!(start_assessment))
+        .routes(routes!(get_assessment))
+        .routes(routes!(save_tyre))
+        .routes(routes!(complete_assessment))
+        .routes(routes!(create_report))
+}
+
+fn staff(session: &AuthSession) -> Result<&User> {
+    require_role(session, Role::is_staff)
+}
+
+fn created_or_found(created: bool) -> StatusCode {
+    if created { StatusCode::CREATED } else { StatusCode::OK }
+}
+
+/// Opens a request for a client, numbered REQ-YYYY-NNNN.
+#[utoipa::path(post, path = "/api/requests", tag = "workflow", request_body = NewRequest,
+    responses((status = 201, body = Request), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_request(State(state): State<AppState>, session: AuthSession, Json(input): Json<NewRequest>) -> Result<(StatusCode, Json<Request>)> {
+    let user = staff(&session)?;
+    let request = requests::create(&state.pool, user.id, &state.time_zone, &input).await?;
+    Ok((StatusCode::CREATED, Json(request)))
+}
+
+#[utoipa::path(get, path = "/api/requests/{id}", tag = "workflow", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Request), (status = 404, body = ErrorBody)))]
+async fn get_request(State(state): State<AppState>, session: AuthSession, Path(id): Path<Uuid>) -> Result<Json<Request>> {
+    staff(&session)?;
+    let mut conn = state.pool.acquire().await?;
+    Ok(Json(requests::find(&mut conn, id).await?.ok_or(Error::NotFound)?))
+}
+
+/// The request's inspection: created by the first call, returned by later ones.
+#[utoipa::path(post, path = "/api/requests/{id}/inspection", tag = "workflow", params(("id" = Uuid, Path)),
+    responses((status = 201, body = Inspection), (status = 200, description = "It existed", body = Inspection),
+              (status = 404, body = ErrorBody)))]
+async fn create_inspection(State(state): State<AppState>, session: AuthSession, Path(id): Path<Uuid>) -> Result<(StatusCode, Json<Inspection>)> {
+    let user = staff(&session)?;
+    let (inspection, created) = requests::inspection_for(&state.pool, user.id, &state.time_zone, id).await?;
+    Ok((created_or_found(created), Json(inspection)))
+}
+
+#[utoipa::path(post, path = "/api/inspections/{id}/appointments", tag = "workflow", params(("id" = Uuid, Path)),
+    request_body = Schedule,
+    responses((status = 201, body = Appointment), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_appointment(
+    State(state): State<AppState>,
+    session: AuthSession,
+    Path(id): Path<Uuid>,
+    Json(schedule): Json<Schedule>,
+) -> Result<(StatusCode, Json<Appointment>)> {
+    let user = staff(&session)?;
+    let appointment = appointments::create(&state.pool, user.id, &state.time_zone, id, &schedule).await?;
+    Ok((StatusCode::CREATED, Json(appointment)))
+}
+
+#[utoipa::path(get, path = "/api/appointments/{id}", tag = "workflow", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Appointment), (status = 404, body = ErrorBody)))]
+async fn get_appointment(State(state): State<AppState>, session: AuthSession, Path(id): Path<Uuid>) -> Result<Json<Appointment>> {
+    staff(&session)?;
+    let mut conn = state.pool.acquire().await?;
+    Ok(Json(appointments::find(&mut conn, id).await?.ok_or(Error::NotFound)?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Reschedule {
+    version: Option<i32>,
+    #[serde(flatten)]
+    schedule: Schedule,
+}
+
+/// Moves an appointment, if it is still at the version you name.
+#[utoipa::path(patch, path = "/api/appointments/{id}", tag = "workflow", params(("id" = Uuid, Path)),
+    request_body = Reschedule,
+    responses((status = 200, body = Appointment), (status = 409, body = ErrorBody), (status = 412, body = ErrorBody),
+              (status = 428, body = ErrorBody)))]
+async fn reschedule_appointment(
+    State(state): State<AppState>,
+    session: AuthSession,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+    Json(body): Json<Reschedule>,
+) -> Result<Json<Appointment>> {
+    let user = staff(&session)?;
+    let appointment = with_expected_version(&headers, body.version, async |version| {
+        appointments::reschedule(&state.pool, user.id, id, version, &body.schedule).await
+    })
+    .await?;
+    Ok(Json(appointment))
+}
+
+/// Starts the appointment's assessment (with all its sections), or returns it.
+#[utoipa::path(post, path = "/api/appointments/{id}/assessment", tag = "workflow", params(("id" = Uuid, Path)),
+    responses((status = 201, body = AssessmentDetail), (status = 200, description = "It existed", body = AssessmentDetail),
+              (status = 404, body = ErrorBody)))]
+async fn start_assessment(State(state): State<AppState>, session: AuthSession, Path(id): Path<Uuid>) -> Result<(StatusCode, Json<AssessmentDetail>)> {
+    let user = staff(&session)?;
+    let (assessment, created) = assessments::start(&state.pool, user.id, &state.time_zone, id).await?;
+    Ok((created_or_found(created), Json(assessment)))
+}
+
+#[utoipa::path(get, path = "/api/assessments/{id}", tag = "workflow", params(("id" = Uuid, Path)),
+    responses((status = 200, body = AssessmentDetail), (status = 404, body = ErrorBody)))]
+async fn get_assessment(State(state): State<AppState>, session: AuthSession, Path(id): Path<Uuid>) -> Result<Json<AssessmentDetail>> {
+    staff(&session)?;
+    let mut conn = state.pool.acquire().await?;
+    Ok(Json(assessments::find(&mut conn, id).await?.ok_or(Error::NotFound)?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TyrePut {
+    version: Option<i32>,
+    #[serde(flatten)]
+    fields: TyreFields,
+}
+
+/// Saves one tyre row, if it is still at the version you name.
+#[utoipa::path(put, path = "/api/assessments/{id}/tyres/{position}", tag = "workflow",
+    params(("id" = Uuid, Path), ("position" = String, Path, description = "front_left, front_right, rear_left, rear_right or spare")),
+    request_body = TyrePut,
+    responses((status = 200, body = Tyre), (status = 409, body = ErrorBody), (status = 412, body = ErrorBody),
+              (status = 428, body = ErrorBody)))]
+async fn save_tyre(
+    State(state): State<AppState>,
+    session: AuthSession,
+    Path((id, position)): Path<(Uuid, String)>,
+    headers: HeaderMap,
+    Json(body): Json<TyrePut>,
+) -> Result<Json<Tyre>> {
+    let user = staff(&session)?;
+    let tyre = with_expected_version(&headers, body.version, async |version| {
+        assessments::save_tyre(&state.pool, user.id, id, &position, version, &body.fields).await
+    })
+    .await?;
+    Ok(Json(tyre))
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct VersionOnly {
+    version: Option<i32>,
+}
+
+/// Marks the assessment completed, if it is still at the version you name.
+#[utoipa::path(post, path = "/api/assessments/{id}/complete", tag = "workflow", params(("id" = Uuid, Path)),
+    request_body = VersionOnly,
+    responses((status = 200, body = VersionOnly), (status = 409, body = ErrorBody)))]
+async fn complete_assessment(
+    State(state): State<AppState>,
+    session: AuthSession,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+    Json(body): Json<VersionOnly>,
+) -> Result<Json<VersionOnly>> {
+    let user = staff(&session)?;
+    let version = with_expected_version(&headers, body.version, async |version| {
+        assessments::complete(&state.pool, user.id, id, version).await
+    })
+    .await?;
+    Ok(Json(VersionOnly { version: Some(version) }))
+}
+
+/// The completed assessment's report: numbered by the first call, returned by later ones.
+#[utoipa::path(post, path = "/api/assessments/{id}/report", tag = "workflow", params(("id" = Uuid, Path)),
+    responses((status = 201, body = Report), (status = 200, description = "It existed", body = Report),
+              (status = 422, description = "The assessment is not completed", body = ErrorBody)))]
+async fn create_report(State(state): State<AppState>, session: AuthSession, Path(id): Path<Uuid>) -> Result<(StatusCode, Json<Report>)> {
+    let user = staff(&session)?;
+    let (report, created) = assessments::report_for(&state.pool, user.id, &state.time_zone, id).await?;
+    Ok((created_or_found(created), Json(report)))
+}

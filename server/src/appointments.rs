@@ -1,0 +1,109 @@
+//! Appointments (APT) for an inspection: when, where, which assessor.
+//! Rescheduling is version checked.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::{PgConnection, PgPool};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::audit::{self, Action};
+use crate::error::{violated_constraint, Error, Result};
+use crate::fields;
+use crate::numbers::{self, BusinessTimeZone, Kind};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Appointment {
+    pub id: Uuid,
+    pub number: String,
+    pub inspection_id: Uuid,
+    pub scheduled_at: DateTime<Utc>,
+    pub location: String,
+    pub assessor_id: Option<Uuid>,
+    pub status: String,
+    pub version: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Schedule {
+    pub scheduled_at: DateTime<Utc>,
+    #[serde(default)]
+    pub location: String,
+    #[serde(default)]
+    pub assessor_id: Option<Uuid>,
+}
+
+fn assessor_error(error: sqlx::Error) -> Error {
+    match violated_constraint(&error) {
+        Some("appointments_assessor_id_fkey") => Error::invalid("assessor_id", "There is no such assessor."),
+        Some("appointments_inspection_id_fkey") => Error::NotFound,
+        _ => Error::from(error),
+    }
+}
+
+pub async fn create(pool: &PgPool, actor: Uuid, zone: &BusinessTimeZone, inspection_id: Uuid, schedule: &Schedule) -> Result<Appointment> {
+    let location = fields::text("location", &schedule.location, 200)?;
+    let mut tx = pool.begin().await?;
+    let number = numbers::next(&mut tx, Kind::Appointment, Utc::now(), zone).await?;
+    let appointment = sqlx::query_as!(
+        Appointment,
+        r#"INSERT INTO appointments (number, inspection_id, scheduled_at, location, assessor_id)
+           VALUES ($1, $2, $3, $4, $5)
+           RETURNING id, number, inspection_id, scheduled_at AS "scheduled_at: DateTime<Utc>", location,
+                     assessor_id, status, version"#,
+        number,
+        inspection_id,
+        schedule.scheduled_at as _,
+        location,
+        schedule.assessor_id,
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(assessor_error)?;
+    audit::record(&mut tx, Some(actor), "appointment", &appointment.id.to_string(), Action::Create, None, Some(1)).await?;
+    tx.commit().await?;
+    Ok(appointment)
+}
+
+/// Moves the appointment if it is still at `expected_version`.
+pub async fn reschedule(pool: &PgPool, actor: Uuid, id: Uuid, expected_version: i32, schedule: &Schedule) -> Result<Appointment> {
+    let location = fields::text("location", &schedule.location, 200)?;
+    let mut tx = pool.begin().await?;
+    let updated = sqlx::query_as!(
+        Appointment,
+        r#"UPDATE appointments SET scheduled_at = $3, location = $4, assessor_id = $5,
+                  version = version + 1, updated_at = now()
+           WHERE id = $1 AND version = $2
+           RETURNING id, number, inspection_id, scheduled_at AS "scheduled_at: DateTime<Utc>", location,
+                     assessor_id, status, version"#,
+        id,
+        expected_version,
+        schedule.scheduled_at as _,
+        location,
+        schedule.assessor_id,
+    )
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(assessor_error)?;
+    let Some(appointment) = updated else {
+        return Err(match find(&mut tx, id).await? {
+            Some(current) => Error::VersionConflict { current: serde_json::to_value(current).map_err(Error::internal)? },
+            None => Error::NotFound,
+        });
+    };
+    audit::record(&mut tx, Some(actor), "appointment", &id.to_string(), Action::Update, Some(expected_version), Some(appointment.version)).await?;
+    tx.commit().await?;
+    Ok(appointment)
+}
+
+pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Appointment>> {
+    Ok(sqlx::query_as!(
+        Appointment,
+        r#"SELECT id, number, inspection_id, scheduled_at AS "scheduled_at: DateTime<Utc>", location,
+                  assessor_id, status, version
+           FROM appointments WHERE id = $1"#,
+        id
+    )
+    .fetch_optional(conn)
+    .await?)
+}

@@ -1,0 +1,250 @@
+//! Assessments (ASM) and their reports (RPT).
+//!
+//! Starting an assessment is get-or-create in one database function
+//! (`start_assessment`), which also creates every section row, so there is
+//! never an assessment without its tyres, damage, vehicle values,
+//! pre-incident estimate and estimate. Each section row has its own version.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::{PgConnection, PgPool};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::audit::{self, Action};
+use crate::error::{Error, Result};
+use crate::fields;
+use crate::numbers::{self, BusinessTimeZone, Kind};
+
+pub const TYRE_POSITIONS: &[&str] = &["front_left", "front_right", "rear_left", "rear_right", "spare"];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Assessment {
+    pub id: Uuid,
+    pub number: String,
+    pub appointment_id: Uuid,
+    pub status: String,
+    pub current_tab: String,
+    pub tabs_completed: Vec<String>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Tyre {
+    pub position: String,
+    pub make: String,
+    pub size: String,
+    pub tread_depth_mm: String,
+    pub condition: String,
+    pub version: i32,
+}
+
+/// An assessment with the sections the workflow needs to show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AssessmentDetail {
+    #[serde(flatten)]
+    pub assessment: Assessment,
+    pub tyres: Vec<Tyre>,
+    pub damage_version: i32,
+    pub vehicle_values_version: i32,
+    pub pre_incident_estimate_version: i32,
+    pub estimate_total: String,
+    pub estimate_version: i32,
+}
+
+/// The appointment's assessment, created (with all its sections) on the
+/// first call; `true` when this call created it.
+pub async fn start(pool: &PgPool, actor: Uuid, zone: &BusinessTimeZone, appointment_id: Uuid) -> Result<(AssessmentDetail, bool)> {
+    let mut tx = pool.begin().await?;
+    let started = sqlx::query!(
+        r#"SELECT out_assessment_id AS "id!", out_created AS "created!" FROM start_assessment($1, $2, $3)"#,
+        appointment_id,
+        actor,
+        zone.as_str()
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|error| match error.as_database_error().and_then(|db| db.code()).as_deref() {
+        Some("P0002") => Error::NotFound,
+        _ => Error::from(error),
+    })?;
+    tx.commit().await?;
+    let mut conn = pool.acquire().await?;
+    let detail = find(&mut conn, started.id).await?.ok_or(Error::NotFound)?;
+    Ok((detail, started.created))
+}
+
+pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<AssessmentDetail>> {
+    let Some(assessment) = sqlx::query_as!(
+        Assessment,
+        r#"SELECT id, number, appointment_id, status, current_tab, tabs_completed, version,
+                  created_at AS "created_at: DateTime<Utc>"
+           FROM assessments WHERE id = $1"#,
+        id
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let tyres = tyres(&mut *conn, id).await?;
+    let sections = sqlx::query!(
+        r#"SELECT d.version AS damage_version, v.version AS vehicle_values_version,
+                  p.version AS pre_incident_estimate_version, e.total::text AS "estimate_total!",
+                  e.version AS estimate_version
+           FROM assessment_damage d
+           JOIN assessment_vehicle_values v USING (assessment_id)
+           JOIN assessment_pre_incident_estimates p USING (assessment_id)
+           JOIN assessment_estimates e USING (assessment_id)
+           WHERE d.assessment_id = $1"#,
+        id
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(Some(AssessmentDetail {
+        assessment,
+        tyres,
+        damage_version: sections.damage_version,
+        vehicle_values_version: sections.vehicle_values_version,
+        pre_incident_estimate_version: sections.pre_incident_estimate_version,
+        estimate_total: sections.estimate_total,
+        estimate_version: sections.estimate_version,
+    }))
+}
+
+pub async fn tyres(conn: &mut PgConnection, assessment_id: Uuid) -> Result<Vec<Tyre>> {
+    Ok(sqlx::query_as!(
+        Tyre,
+        r#"SELECT position, make, size, tread_depth_mm, condition, version
+           FROM assessment_tyres WHERE assessment_id = $1
+           ORDER BY array_position(ARRAY['front_left', 'front_right', 'rear_left', 'rear_right', 'spare'], position)"#,
+        assessment_id
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct TyreFields {
+    pub make: String,
+    pub size: String,
+    pub tread_depth_mm: String,
+    pub condition: String,
+}
+
+/// Saves one tyre row if it is still at `expected_version`.
+pub async fn save_tyre(
+    pool: &PgPool,
+    actor: Uuid,
+    assessment_id: Uuid,
+    position: &str,
+    expected_version: i32,
+    input: &TyreFields,
+) -> Result<Tyre> {
+    if !TYRE_POSITIONS.contains(&position) {
+        return Err(Error::NotFound);
+    }
+    let tread = fields::text("tread_depth_mm", &input.tread_depth_mm, 10)?;
+    if !tread.is_empty() && !tread.parse::<f64>().is_ok_and(|mm| (0.0..=30.0).contains(&mm)) {
+        return Err(Error::invalid("tread_depth_mm", "Enter the tread depth in millimetres, like 4.5."));
+    }
+    let make = fields::text("make", &input.make, 100)?;
+    let size = fields::text("size", &input.size, 40)?;
+    let condition = fields::text("condition", &input.condition, 200)?;
+    let mut tx = pool.begin().await?;
+    let saved = sqlx::query_as!(
+        Tyre,
+        r#"UPDATE assessment_tyres SET make = $4, size = $5, tread_depth_mm = $6, condition = $7, version = version + 1
+           WHERE assessment_id = $1 AND position = $2 AND version = $3
+           RETURNING position, make, size, tread_depth_mm, condition, version"#,
+        assessment_id,
+        position,
+        expected_version,
+        make,
+        size,
+        tread,
+        condition,
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(tyre) = saved else {
+        let current = tyres(&mut tx, assessment_id).await?.into_iter().find(|t| t.position == position);
+        return Err(match current {
+            Some(current) => Error::VersionConflict { current: serde_json::to_value(current).map_err(Error::internal)? },
+            None => Error::NotFound,
+        });
+    };
+    let entity_id = format!("{assessment_id}/{position}");
+    audit::record(&mut tx, Some(actor), "assessment_tyre", &entity_id, Action::Update, Some(expected_version), Some(tyre.version)).await?;
+    tx.commit().await?;
+    Ok(tyre)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Report {
+    pub id: Uuid,
+    pub number: String,
+    pub assessment_id: Uuid,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The assessment's report, numbered on the first call; later calls return
+/// it (`false`). Only a completed assessment gets one.
+pub async fn report_for(pool: &PgPool, actor: Uuid, zone: &BusinessTimeZone, assessment_id: Uuid) -> Result<(Report, bool)> {
+    let mut tx = pool.begin().await?;
+    let status = sqlx::query_scalar!("SELECT status FROM assessments WHERE id = $1 FOR UPDATE", assessment_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let existing = sqlx::query_as!(
+        Report,
+        r#"SELECT id, number, assessment_id, created_at AS "created_at: DateTime<Utc>" FROM reports WHERE assessment_id = $1"#,
+        assessment_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(report) = existing {
+        return Ok((report, false));
+    }
+    if status != "completed" {
+        return Err(Error::invalid("status", "Complete the assessment before generating its report."));
+    }
+    let number = numbers::next(&mut tx, Kind::Report, Utc::now(), zone).await?;
+    let report = sqlx::query_as!(
+        Report,
+        r#"INSERT INTO reports (number, assessment_id, created_by) VALUES ($1, $2, $3)
+           RETURNING id, number, assessment_id, created_at AS "created_at: DateTime<Utc>""#,
+        number,
+        assessment_id,
+        actor
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    audit::record(&mut tx, Some(actor), "report", &report.id.to_string(), Action::Create, None, Some(1)).await?;
+    tx.commit().await?;
+    Ok((report, true))
+}
+
+/// Marks the assessment completed if it is still at `expected_version`.
+pub async fn complete(pool: &PgPool, actor: Uuid, id: Uuid, expected_version: i32) -> Result<i32> {
+    let mut tx = pool.begin().await?;
+    let version = sqlx::query_scalar!(
+        "UPDATE assessments SET status = 'completed', version = version + 1, updated_at = now()
+         WHERE id = $1 AND version = $2 RETURNING version",
+        id,
+        expected_version
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(version) = version else {
+        return Err(match find(&mut tx, id).await? {
+            Some(current) => Error::VersionConflict { current: serde_json::to_value(current).map_err(Error::internal)? },
+            None => Error::NotFound,
+        });
+    };
+    audit::record(&mut tx, Some(actor), "assessment", &id.to_string(), Action::Update, Some(expected_version), Some(version)).await?;
+    tx.commit().await?;
+    Ok(version)
+}

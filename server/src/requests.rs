@@ -1,0 +1,166 @@
+//! Requests (REQ) for a client, and the one inspection (INS) a request may
+//! have. Numbers are drawn in the inserting transaction (see `numbers`).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::{PgConnection, PgPool};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::audit::{self, Action};
+use crate::error::{violated_constraint, Error, Result};
+use crate::fields;
+use crate::numbers::{self, BusinessTimeZone, Kind};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Request {
+    pub id: Uuid,
+    pub number: String,
+    pub client_id: String,
+    pub vehicle_make: String,
+    pub vehicle_model: String,
+    pub registration: String,
+    pub vin: String,
+    pub claim_reference: String,
+    pub notes: String,
+    pub status: String,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct NewRequest {
+    pub client_id: String,
+    pub vehicle_make: String,
+    pub vehicle_model: String,
+    pub registration: String,
+    pub vin: String,
+    pub claim_reference: String,
+    pub notes: String,
+}
+
+impl NewRequest {
+    fn validated(&self) -> Result<NewRequest> {
+        let vin = fields::text("vin", &self.vin, 17)?.to_ascii_uppercase();
+        if !vin.is_empty() && (vin.len() != 17 || !vin.bytes().all(|b| b.is_ascii_alphanumeric())) {
+            return Err(Error::invalid("vin", "A VIN has 17 letters and digits."));
+        }
+        Ok(NewRequest {
+            client_id: fields::required_text("client_id", &self.client_id, 64, "Choose the client.")?,
+            vehicle_make: fields::text("vehicle_make", &self.vehicle_make, 100)?,
+            vehicle_model: fields::text("vehicle_model", &self.vehicle_model, 100)?,
+            registration: fields::text("registration", &self.registration, 20)?.to_ascii_uppercase(),
+            vin,
+            claim_reference: fields::text("claim_reference", &self.claim_reference, 100)?,
+            notes: fields::text("notes", &self.notes, 2000)?,
+        })
+    }
+}
+
+/// Creates a request with the next REQ number, in one transaction.
+pub async fn create(pool: &PgPool, actor: Uuid, zone: &BusinessTimeZone, input: &NewRequest) -> Result<Request> {
+    let new = input.validated()?;
+    let mut tx = pool.begin().await?;
+    let number = numbers::next(&mut tx, Kind::Request, Utc::now(), zone).await?;
+    let request = sqlx::query_as!(
+        Request,
+        r#"INSERT INTO requests (number, client_id, vehicle_make, vehicle_model, registration, vin,
+                                 claim_reference, notes, created_by)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+           RETURNING id, number, client_id, vehicle_make, vehicle_model, registration, vin, claim_reference,
+                     notes, status, version, created_at AS "created_at: DateTime<Utc>""#,
+        number,
+        new.client_id,
+        new.vehicle_make,
+        new.vehicle_model,
+        new.registration,
+        new.vin,
+        new.claim_reference,
+        new.notes,
+        actor,
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|error| match violated_constraint(&error) {
+        Some("requests_client_id_fkey") => Error::invalid("client_id", "There is no client with this id."),
+        _ => Error::from(error),
+    })?;
+    audit::record(&mut tx, Some(actor), "request", &request.id.to_string(), Action::Create, None, Some(1)).await?;
+    tx.commit().await?;
+    Ok(request)
+}
+
+pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Request>> {
+    Ok(sqlx::query_as!(
+        Request,
+        r#"SELECT id, number, client_id, vehicle_make, vehicle_model, registration, vin, claim_reference,
+                  notes, status, version, created_at AS "created_at: DateTime<Utc>"
+           FROM requests WHERE id = $1"#,
+        id
+    )
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// A client's requests, newest first.
+pub async fn for_client(conn: &mut PgConnection, client_id: &str) -> Result<Vec<Request>> {
+    Ok(sqlx::query_as!(
+        Request,
+        r#"SELECT id, number, client_id, vehicle_make, vehicle_model, registration, vin, claim_reference,
+                  notes, status, version, created_at AS "created_at: DateTime<Utc>"
+           FROM requests WHERE client_id = $1 ORDER BY created_at DESC"#,
+        client_id
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Inspection {
+    pub id: Uuid,
+    pub number: String,
+    pub request_id: Uuid,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The request's inspection, created on the first call. Later and
+/// simultaneous calls get the same one (`created: false`); the request row
+/// is locked first so only the creator draws a number.
+pub async fn inspection_for(pool: &PgPool, actor: Uuid, zone: &BusinessTimeZone, request_id: Uuid) -> Result<(Inspection, bool)> {
+    let mut tx = pool.begin().await?;
+    let locked = sqlx::query_scalar!("SELECT id FROM requests WHERE id = $1 FOR UPDATE", request_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if locked.is_none() {
+        return Err(Error::NotFound);
+    }
+    if let Some(existing) = find_inspection(&mut tx, request_id).await? {
+        return Ok((existing, false));
+    }
+    let number = numbers::next(&mut tx, Kind::Inspection, Utc::now(), zone).await?;
+    let inspection = sqlx::query_as!(
+        Inspection,
+        r#"INSERT INTO inspections (number, request_id, created_by) VALUES ($1, $2, $3)
+           RETURNING id, number, request_id, created_at AS "created_at: DateTime<Utc>""#,
+        number,
+        request_id,
+        actor
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    audit::record(&mut tx, Some(actor), "inspection", &inspection.id.to_string(), Action::Create, None, Some(1)).await?;
+    tx.commit().await?;
+    Ok((inspection, true))
+}
+
+pub async fn find_inspection(conn: &mut PgConnection, request_id: Uuid) -> Result<Option<Inspection>> {
+    Ok(sqlx::query_as!(
+        Inspection,
+        r#"SELECT id, number, request_id, created_at AS "created_at: DateTime<Utc>"
+           FROM inspections WHERE request_id = $1"#,
+        request_id
+    )
+    .fetch_optional(conn)
+    .await?)
+}

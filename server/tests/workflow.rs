@@ -1,0 +1,115 @@
+//! Start-assessment under deterministic interleavings, and the shape of
+//! what it creates.
+
+mod common;
+
+use chrono::{Duration, Utc};
+use server::appointments::{self, Schedule};
+use server::assessments;
+use server::clients::{self, NewClient};
+use server::numbers::BusinessTimeZone;
+use server::requests::{self, NewRequest};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use common::until_a_backend_waits_on_a_lock;
+
+/// A staff user and an appointment ready to be assessed.
+async fn appointment(pool: &PgPool) -> (Uuid, Uuid) {
+    let staff: Uuid = sqlx::query_scalar(
+        "INSERT INTO users (email, display_name, password_hash, role) VALUES ('staff@example.com', 'Staff', 'x', 'staff') RETURNING id",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    let zone = BusinessTimeZone::default();
+    let client = NewClient { id: Some("c-1".into()), name: "Acme".into(), ..Default::default() };
+    clients::create(pool, staff, &client).await.unwrap();
+    let request = requests::create(pool, staff, &zone, &NewRequest { client_id: "c-1".into(), ..Default::default() }).await.unwrap();
+    let (inspection, _) = requests::inspection_for(pool, staff, &zone, request.id).await.unwrap();
+    let schedule = Schedule { scheduled_at: Utc::now() + Duration::days(1), location: "Depot".into(), assessor_id: Some(staff) };
+    let appointment = appointments::create(pool, staff, &zone, inspection.id, &schedule).await.unwrap();
+    (staff, appointment.id)
+}
+
+/// Runs start_assessment in a transaction that stays open.
+async fn open_start(pool: &PgPool, staff: Uuid, appointment: Uuid) -> (sqlx::Transaction<'static, sqlx::Postgres>, Uuid) {
+    let mut tx = pool.begin().await.unwrap();
+    let (id, created): (Uuid, bool) = sqlx::query_as("SELECT * FROM start_assessment($1, $2, 'UTC')")
+        .bind(appointment)
+        .bind(staff)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert!(created);
+    (tx, id)
+}
+
+async fn counts(pool: &PgPool) -> (i64, i64, i64, i64) {
+    sqlx::query_as(
+        "SELECT (SELECT count(*) FROM assessments), (SELECT count(*) FROM assessment_tyres),
+                (SELECT count(*) FROM assessment_estimates), (SELECT COALESCE(max(last_value), 0)::bigint FROM document_counters WHERE kind = 'ASM')",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_start_waiting_on_another_start_returns_its_assessment_when_it_commits(pool: PgPool) {
+    let (staff, appointment) = appointment(&pool).await;
+    let (first, first_id) = open_start(&pool, staff, appointment).await;
+    let second = tokio::spawn({
+        let pool = pool.clone();
+        async move { assessments::start(&pool, staff, &BusinessTimeZone::default(), appointment).await }
+    });
+    until_a_backend_waits_on_a_lock(&pool).await;
+    first.commit().await.unwrap();
+
+    let (detail, created) = second.await.unwrap().expect("the second start succeeds");
+    assert!(!created);
+    assert_eq!(detail.assessment.id, first_id);
+    assert_eq!(counts(&pool).await, (1, 5, 1, 1), "one assessment, its sections, one number");
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_start_waiting_on_another_start_creates_it_when_that_rolls_back(pool: PgPool) {
+    let (staff, appointment) = appointment(&pool).await;
+    let (first, _) = open_start(&pool, staff, appointment).await;
+    let second = tokio::spawn({
+        let pool = pool.clone();
+        async move { assessments::start(&pool, staff, &BusinessTimeZone::default(), appointment).await }
+    });
+    until_a_backend_waits_on_a_lock(&pool).await;
+    first.rollback().await.unwrap();
+
+    let (detail, created) = second.await.unwrap().expect("the second start succeeds");
+    assert!(created);
+    let year = Utc::now().format("%Y");
+    assert_eq!(detail.assessment.number, format!("ASM-{year}-0001"), "the rolled-back number was given back");
+    assert_eq!(detail.tyres.len(), 5);
+    assert_eq!(counts(&pool).await, (1, 5, 1, 1));
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn an_unknown_appointment_is_not_found(pool: PgPool) {
+    let (staff, _) = appointment(&pool).await;
+    let outcome = assessments::start(&pool, staff, &BusinessTimeZone::default(), Uuid::new_v4()).await;
+    assert!(matches!(outcome, Err(server::Error::NotFound)), "{outcome:?}");
+    assert_eq!(counts(&pool).await, (0, 0, 0, 0), "no number drawn");
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_report_needs_a_completed_assessment_and_is_numbered_once(pool: PgPool) {
+    let (staff, appointment) = appointment(&pool).await;
+    let zone = BusinessTimeZone::default();
+    let (detail, _) = assessments::start(&pool, staff, &zone, appointment).await.unwrap();
+    let id = detail.assessment.id;
+    assert!(matches!(assessments::report_for(&pool, staff, &zone, id).await, Err(server::Error::Invalid { .. })));
+    assessments::complete(&pool, staff, id, 1).await.unwrap();
+    let (first, created) = assessments::report_for(&pool, staff, &zone, id).await.unwrap();
+    assert!(created);
+    let (again, created) = assessments::report_for(&pool, staff, &zone, id).await.unwrap();
+    assert!(!created);
+    assert_eq!(first, again);
+}

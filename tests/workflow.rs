@@ -1,0 +1,161 @@
+//! The staff workflow over real HTTP: numbering under 200 simultaneous
+//! creations (some of them failing), and 50 simultaneous "start assessment".
+
+mod common;
+
+use std::sync::Arc;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use server::accounts::Role;
+use tokio::sync::Barrier;
+
+const PASSWORD: &str = "correct horse battery";
+
+struct Staff {
+    app: Arc<common::TestApp>,
+    client: reqwest::Client,
+}
+
+impl Staff {
+    async fn new(pool: sqlx::PgPool) -> Staff {
+        let app = Arc::new(common::spawn(pool).await);
+        app.create_user("staff@example.com", PASSWORD, Role::Staff).await;
+        let client = app.device();
+        assert_eq!(app.api_login(&client, "staff@example.com", PASSWORD).await, StatusCode::OK);
+        Staff { app, client }
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let response = self.client.post(format!("{}{path}", self.app.address)).json(&body).send().await.expect("request");
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// `n` POSTs released together; `body(i)` is the i-th body.
+    async fn posts_at_once(&self, n: usize, path: &str, body: impl Fn(usize) -> Value) -> Vec<(StatusCode, Value)> {
+        let barrier = Arc::new(Barrier::new(n));
+        let tasks = (0..n).map(|i| {
+            let (barrier, client, url, body) =
+                (barrier.clone(), self.client.clone(), format!("{}{path}", self.app.address), body(i));
+            tokio::spawn(async move {
+                let request = client.post(url).json(&body);
+                barrier.wait().await;
+                let response = request.send().await.expect("request");
+                let status = response.status();
+                (status, response.json::<Value>().await.unwrap_or(Value::Null))
+            })
+        });
+        futures::future::join_all(tasks).await.into_iter().map(|r| r.expect("task")).collect()
+    }
+}
+
+fn year() -> String {
+    chrono::Utc::now().format("%Y").to_string()
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn two_hundred_simultaneous_requests_are_numbered_without_gaps(pool: sqlx::PgPool) {
+    let staff = Staff::new(pool).await;
+    assert_eq!(staff.post("/api/clients", json!({ "id": "c-1", "name": "Acme" })).await.0, StatusCode::CREATED);
+
+    let replies = staff.posts_at_once(200, "/api/requests", |i| json!({ "client_id": "c-1", "notes": format!("#{i}") })).await;
+    assert!(replies.iter().all(|(status, _)| *status == StatusCode::CREATED), "{:?}", replies.iter().map(|r| r.0).collect::<Vec<_>>());
+    let mut numbers: Vec<String> = replies.iter().map(|(_, body)| body["number"].as_str().unwrap().to_owned()).collect();
+    numbers.sort();
+    let expected: Vec<String> = (1..=200).map(|n| format!("REQ-{}-{n:04}", year())).collect();
+    assert_eq!(numbers, expected, "REQ-…-0001 to 0200, no duplicate, no gap");
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn failed_creations_give_their_numbers_back(pool: sqlx::PgPool) {
+    let staff = Staff::new(pool).await;
+    staff.post("/api/clients", json!({ "id": "c-1", "name": "Acme" })).await;
+
+    // Every third names a client that does not exist: it draws a number,
+    // then its insert fails and the transaction rolls back.
+    let replies = staff
+        .posts_at_once(60, "/api/requests", |i| json!({ "client_id": if i % 3 == 0 { "missing" } else { "c-1" } }))
+        .await;
+    let failed = replies.iter().filter(|(status, _)| *status == StatusCode::UNPROCESSABLE_ENTITY).count();
+    assert_eq!(failed, 20);
+    for (status, body) in replies.iter().filter(|(status, _)| *status == StatusCode::UNPROCESSABLE_ENTITY) {
+        assert_eq!(body["error"]["field"], "client_id", "{status}: {body}");
+    }
+    let mut committed: Vec<String> = sqlx::query_scalar("SELECT number FROM requests").fetch_all(&staff.app.pool).await.unwrap();
+    committed.sort();
+    let expected: Vec<String> = (1..=40).map(|n| format!("REQ-{}-{n:04}", year())).collect();
+    assert_eq!(committed, expected);
+}
+
+async fn appointment_path(staff: &Staff) -> String {
+    staff.post("/api/clients", json!({ "id": "c-1", "name": "Acme" })).await;
+    let (_, request) = staff.post("/api/requests", json!({ "client_id": "c-1", "vehicle_make": "Volvo" })).await;
+    let request_id = request["id"].as_str().unwrap();
+    let (status, inspection) = staff.post(&format!("/api/requests/{request_id}/inspection"), json!({})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, again) = staff.post(&format!("/api/requests/{request_id}/inspection"), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "a second 'create inspection' returns the first");
+    assert_eq!(again, inspection);
+    let inspection_id = inspection["id"].as_str().unwrap();
+    let (status, appointment) = staff
+        .post(&format!("/api/inspections/{inspection_id}/appointments"), json!({ "scheduled_at": "2026-12-01T09:00:00Z", "location": "Depot" }))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{appointment}");
+    format!("/api/appointments/{}", appointment["id"].as_str().unwrap())
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn fifty_simultaneous_starts_make_one_assessment_with_all_its_sections(pool: sqlx::PgPool) {
+    let staff = Staff::new(pool).await;
+    let appointment = appointment_path(&staff).await;
+    let replies = staff.posts_at_once(50, &format!("{appointment}/assessment"), |_| json!({})).await;
+
+    assert_eq!(replies.iter().filter(|(s, _)| *s == StatusCode::CREATED).count(), 1, "{:?}", replies.iter().map(|r| r.0).collect::<Vec<_>>());
+    assert_eq!(replies.iter().filter(|(s, _)| *s == StatusCode::OK).count(), 49);
+    let id = &replies[0].1["id"];
+    assert!(replies.iter().all(|(_, body)| &body["id"] == id && body["tyres"].as_array().map(Vec::len) == Some(5)));
+    assert_eq!(replies[0].1["number"], format!("ASM-{}-0001", year()));
+
+    let (assessments, tyres, damage, values, pre, estimates, asm_numbers): (i64, i64, i64, i64, i64, i64, i32) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM assessments), (SELECT count(*) FROM assessment_tyres),
+                (SELECT count(*) FROM assessment_damage), (SELECT count(*) FROM assessment_vehicle_values),
+                (SELECT count(*) FROM assessment_pre_incident_estimates), (SELECT count(*) FROM assessment_estimates),
+                (SELECT last_value FROM document_counters WHERE kind = 'ASM')",
+    )
+    .fetch_one(&staff.app.pool)
+    .await
+    .unwrap();
+    assert_eq!((assessments, tyres, damage, values, pre, estimates, asm_numbers), (1, 5, 1, 1, 1, 1, 1));
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn tyre_rows_and_appointments_are_version_checked(pool: sqlx::PgPool) {
+    let staff = Staff::new(pool).await;
+    let appointment = appointment_path(&staff).await;
+    let (_, assessment) = staff.post(&format!("{appointment}/assessment"), json!({})).await;
+    let tyre_url = format!("{}/api/assessments/{}/tyres/front_left", staff.app.address, assessment["id"].as_str().unwrap());
+
+    let saved = staff.client.put(&tyre_url).json(&json!({ "version": 1, "make": "Michelin", "tread_depth_mm": "6.5" })).send().await.unwrap();
+    assert_eq!(saved.status(), StatusCode::OK);
+    let stale = staff.client.put(&tyre_url).json(&json!({ "version": 1, "make": "Pirelli" })).send().await.unwrap();
+    assert_eq!(stale.status(), StatusCode::CONFLICT);
+    let stale: Value = stale.json().await.unwrap();
+    assert_eq!((stale["error"]["current"]["make"].clone(), stale["error"]["current"]["version"].clone()), (json!("Michelin"), json!(2)));
+    let bad = staff.client.put(&tyre_url).json(&json!({ "version": 2, "tread_depth_mm": "deep" })).send().await.unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let url = format!("{}{appointment}", staff.app.address);
+    let moved = staff.client.patch(&url).json(&json!({ "version": 1, "scheduled_at": "2026-12-02T09:00:00Z" })).send().await.unwrap();
+    assert_eq!(moved.status(), StatusCode::OK);
+    let stale = staff.client.patch(&url).header("If-Match", "\"v1\"").json(&json!({ "scheduled_at": "2026-12-03T09:00:00Z" })).send().await.unwrap();
+    assert_eq!(stale.status(), StatusCode::PRECONDITION_FAILED);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn members_cannot_use_the_workflow(pool: sqlx::PgPool) {
+    let app = common::spawn(pool).await;
+    let member = common::client_with_cookie(&common::signed_in_cookie(&app, "member@example.com").await);
+    let response = member.post(format!("{}/api/requests", app.address)).json(&json!({ "client_id": "c-1" })).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
