@@ -50,5 +50,11 @@ if ! $ready; then
     cat "$work_dir/server.log" >&2
     exit 1
 fi
-(cd "$ROOT/end2end" && LOCKSTEP_URL="http://127.0.0.1:$app_port" npx playwright test)
+# The staff pages need a staff account; members sign up in the tests themselves.
+staff_email="staff@lockstep.test"
+staff_password="staff-password-$RANDOM$RANDOM"
+echo "$staff_password" | DATABASE_URL="$base_url/lockstep_e2e" "$CARGO_TARGET_DIR/release/lockstep" \
+    admin create-user --email "$staff_email" --name "Sam Staff" --role staff --password-stdin >/dev/null
+(cd "$ROOT/end2end" && LOCKSTEP_URL="http://127.0.0.1:$app_port" LOCKSTEP_STAFF_EMAIL="$staff_email" \
+    LOCKSTEP_STAFF_PASSWORD="$staff_password" npx playwright test)
 say "all tests passed"

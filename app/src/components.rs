@@ -76,8 +76,11 @@ pub fn BoundField(
     #[prop(optional)] multiline: bool,
     #[prop(optional)] required: bool,
     #[prop(into)] error: Signal<Option<AppError>>,
+    /// Makes the element ids unique when a page repeats one form (tyre rows).
+    #[prop(optional, into)]
+    id_prefix: Option<String>,
 ) -> impl IntoView {
-    let id = format!("field-{field}");
+    let id = format!("{}field-{field}", id_prefix.unwrap_or_default());
     let error_id = format!("{id}-error");
     let name = format!("{form}[{field}]");
     let message = move || error.get().and_then(|e| e.message_for(field));

@@ -12,6 +12,7 @@ pub mod error;
 pub mod merge;
 pub mod pages;
 pub mod profile;
+pub mod workflow;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
@@ -107,6 +108,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/c/:slug") ssr=SsrMode::Async view=pages::PublicCardPage />
                     <Route path=path!("/profile") ssr=SsrMode::Async view=pages::ProfilePage />
                     <Route path=path!("/profile/sessions") ssr=SsrMode::Async view=pages::SessionsPage />
+                    <Route path=path!("/staff/clients") ssr=SsrMode::Async view=pages::ClientsPage />
+                    <Route path=path!("/staff/clients/new") ssr=SsrMode::Async view=pages::NewClientPage />
+                    <Route path=path!("/staff/clients/:id") ssr=SsrMode::Async view=pages::ClientPage />
+                    <Route path=path!("/staff/requests/:id") ssr=SsrMode::Async view=pages::RequestPage />
+                    <Route path=path!("/staff/assessments/:id") ssr=SsrMode::Async view=pages::AssessmentPage />
+                    <Route path=path!("/staff/assessments/:id/report") ssr=SsrMode::Async view=pages::ReportPage />
                 </Routes>
             </main>
             <ToastRegion />

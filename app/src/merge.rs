@@ -122,7 +122,13 @@ impl EditorState {
 /// Shown after a version conflict: what was merged in, and every field both
 /// sides changed, side by side, with a choice.
 #[component]
-pub fn MergePanel(state: EditorState, labels: &'static [(&'static str, &'static str)]) -> AnyView {
+pub fn MergePanel(
+    state: EditorState,
+    labels: &'static [(&'static str, &'static str)],
+    /// Distinguishes panels when a page has several editors of one kind.
+    #[prop(optional, into)]
+    id: Option<String>,
+) -> AnyView {
     let label_of = move |field: &str| {
         labels.iter().find(|(name, _)| *name == field).map(|(_, label)| *label).unwrap_or("Field").to_owned()
     };
@@ -131,7 +137,10 @@ pub fn MergePanel(state: EditorState, labels: &'static [(&'static str, &'static 
     // view when a conflict opens it, or the user may never see it.
     let panel = NodeRef::<leptos::html::Section>::new();
     // Unique per form: a page may hold several editors (the profile does).
-    let title_id = format!("merge-title-{}", labels.first().map(|(field, _)| *field).unwrap_or("form"));
+    let title_id = format!(
+        "merge-title-{}",
+        id.unwrap_or_else(|| labels.first().map(|(field, _)| *field).unwrap_or("form").to_owned())
+    );
     Effect::new(move |_| {
         if shown() {
             request_animation_frame(move || {

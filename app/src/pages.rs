@@ -8,6 +8,7 @@ mod not_found;
 mod profile;
 mod signup;
 mod staff;
+mod workflow;
 
 pub use account::AccountPage;
 pub use cards::{CardEditorPage, CardPreview, CardsPage, NewCardPage, PublicCardPage};
@@ -17,3 +18,4 @@ pub use not_found::NotFound;
 pub use profile::{ProfilePage, SessionsPage};
 pub use signup::SignUpPage;
 pub use staff::StaffPage;
+pub use workflow::{AssessmentPage, ClientPage, ClientsPage, NewClientPage, ReportPage, RequestPage};

@@ -55,3 +55,12 @@ export async function createCard(page: Page, name: string, fields: Record<string
   await expect(page.getByTestId('version')).toHaveText('Version 1');
   return new URL(page.url()).pathname;
 }
+
+/** Logs in as the staff account scripts/test.sh creates. */
+export async function logInAsStaff(page: Page): Promise<void> {
+  const email = process.env.LOCKSTEP_STAFF_EMAIL;
+  const password = process.env.LOCKSTEP_STAFF_PASSWORD;
+  if (!email || !password) throw new Error('LOCKSTEP_STAFF_EMAIL / LOCKSTEP_STAFF_PASSWORD are not set (scripts/test.sh sets them)');
+  const response = await page.request.post('/api/auth/login', { data: { email, password } });
+  expect(response.status()).toBe(200);
+}

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::audit::{self, Action};
 use crate::error::{violated_constraint, Error, Result};
 use crate::fields;
+use crate::idempotency::{self, IdempotencyKey};
 use crate::numbers::{self, BusinessTimeZone, Kind};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -41,27 +42,42 @@ fn assessor_error(error: sqlx::Error) -> Error {
     }
 }
 
-pub async fn create(pool: &PgPool, actor: Uuid, zone: &BusinessTimeZone, inspection_id: Uuid, schedule: &Schedule) -> Result<Appointment> {
+/// Books an appointment with the next APT number. With an idempotency key,
+/// a resent form returns the first appointment.
+pub async fn create(
+    pool: &PgPool,
+    actor: Uuid,
+    zone: &BusinessTimeZone,
+    inspection_id: Uuid,
+    schedule: &Schedule,
+    idempotency_key: Option<&str>,
+) -> Result<Appointment> {
     let location = fields::text("location", &schedule.location, 200)?;
-    let mut tx = pool.begin().await?;
-    let number = numbers::next(&mut tx, Kind::Appointment, Utc::now(), zone).await?;
-    let appointment = sqlx::query_as!(
-        Appointment,
-        r#"INSERT INTO appointments (number, inspection_id, scheduled_at, location, assessor_id)
-           VALUES ($1, $2, $3, $4, $5)
-           RETURNING id, number, inspection_id, scheduled_at AS "scheduled_at: DateTime<Utc>", location,
-                     assessor_id, status, version"#,
-        number,
-        inspection_id,
-        schedule.scheduled_at as _,
-        location,
-        schedule.assessor_id,
-    )
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(assessor_error)?;
-    audit::record(&mut tx, Some(actor), "appointment", &appointment.id.to_string(), Action::Create, None, Some(1)).await?;
-    tx.commit().await?;
+    let key = idempotency_key
+        .filter(|key| !key.trim().is_empty())
+        .map(|key| IdempotencyKey::new(actor.to_string(), key, &("create_appointment", inspection_id, schedule)))
+        .transpose()?;
+    let (appointment, _) = idempotency::create_once(pool, key.as_ref(), async |conn: &mut PgConnection| {
+        let number = numbers::next(conn, Kind::Appointment, Utc::now(), zone).await?;
+        let appointment = sqlx::query_as!(
+            Appointment,
+            r#"INSERT INTO appointments (number, inspection_id, scheduled_at, location, assessor_id)
+               VALUES ($1, $2, $3, $4, $5)
+               RETURNING id, number, inspection_id, scheduled_at AS "scheduled_at: DateTime<Utc>", location,
+                         assessor_id, status, version"#,
+            number,
+            inspection_id,
+            schedule.scheduled_at as _,
+            location,
+            schedule.assessor_id,
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(assessor_error)?;
+        audit::record(conn, Some(actor), "appointment", &appointment.id.to_string(), Action::Create, None, Some(1)).await?;
+        Ok(appointment)
+    })
+    .await?;
     Ok(appointment)
 }
 
@@ -106,4 +122,25 @@ pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Appointmen
     )
     .fetch_optional(conn)
     .await?)
+}
+
+/// An inspection's appointments, soonest first.
+pub async fn for_inspection(conn: &mut PgConnection, inspection_id: Uuid) -> Result<Vec<Appointment>> {
+    Ok(sqlx::query_as!(
+        Appointment,
+        r#"SELECT id, number, inspection_id, scheduled_at AS "scheduled_at: DateTime<Utc>", location,
+                  assessor_id, status, version
+           FROM appointments WHERE inspection_id = $1 ORDER BY scheduled_at"#,
+        inspection_id
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// The assessment started from an appointment, if any.
+pub async fn assessment_of(conn: &mut PgConnection, appointment_id: Uuid) -> Result<Option<(Uuid, String)>> {
+    let row = sqlx::query!("SELECT id, number FROM assessments WHERE appointment_id = $1", appointment_id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(row.map(|row| (row.id, row.number)))
 }

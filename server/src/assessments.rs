@@ -198,14 +198,7 @@ pub async fn report_for(pool: &PgPool, actor: Uuid, zone: &BusinessTimeZone, ass
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(Error::NotFound)?;
-    let existing = sqlx::query_as!(
-        Report,
-        r#"SELECT id, number, assessment_id, created_at AS "created_at: DateTime<Utc>" FROM reports WHERE assessment_id = $1"#,
-        assessment_id
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    if let Some(report) = existing {
+    if let Some(report) = find_report(&mut tx, assessment_id).await? {
         return Ok((report, false));
     }
     if status != "completed" {
@@ -247,4 +240,14 @@ pub async fn complete(pool: &PgPool, actor: Uuid, id: Uuid, expected_version: i3
     audit::record(&mut tx, Some(actor), "assessment", &id.to_string(), Action::Update, Some(expected_version), Some(version)).await?;
     tx.commit().await?;
     Ok(version)
+}
+
+pub async fn find_report(conn: &mut PgConnection, assessment_id: Uuid) -> Result<Option<Report>> {
+    Ok(sqlx::query_as!(
+        Report,
+        r#"SELECT id, number, assessment_id, created_at AS "created_at: DateTime<Utc>" FROM reports WHERE assessment_id = $1"#,
+        assessment_id
+    )
+    .fetch_optional(conn)
+    .await?)
 }

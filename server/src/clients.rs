@@ -130,3 +130,21 @@ pub async fn find(conn: &mut PgConnection, id: &str) -> Result<Option<Client>> {
     .fetch_optional(conn)
     .await?)
 }
+
+/// Clients whose id, name, email or company contains `query` (all when
+/// empty), by name; at most 100.
+pub async fn search(conn: &mut PgConnection, query: &str) -> Result<Vec<Client>> {
+    let pattern = format!("%{}%", query.trim().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    Ok(sqlx::query_as!(
+        Client,
+        r#"SELECT id, name, email, phone, company, version,
+                  created_at AS "created_at: DateTime<Utc>", updated_at AS "updated_at: DateTime<Utc>"
+           FROM clients
+           WHERE id ILIKE $1 OR name ILIKE $1 OR email ILIKE $1 OR company ILIKE $1
+           ORDER BY lower(name), id
+           LIMIT 100"#,
+        pattern
+    )
+    .fetch_all(conn)
+    .await?)
+}

@@ -139,3 +139,30 @@ pub fn spawn_reaper(pool: PgPool, period: Duration) -> tokio::task::JoinHandle<(
         }
     })
 }
+
+/// Runs `create` in a transaction at most once per key: with a key seen
+/// before, returns the stored result instead (`false`). Without a key it
+/// simply runs. The result is stored in the same transaction as the work.
+pub async fn create_once<T>(
+    pool: &PgPool,
+    key: Option<&IdempotencyKey>,
+    create: impl AsyncFnOnce(&mut PgConnection) -> Result<T>,
+) -> Result<(T, bool)>
+where
+    T: Serialize + serde::de::DeserializeOwned,
+{
+    let mut tx = pool.begin().await?;
+    if let Some(key) = key {
+        if let Claim::Replay(stored) = claim(&mut tx, key).await? {
+            tx.commit().await?;
+            return Ok((serde_json::from_value(stored.body).map_err(Error::internal)?, false));
+        }
+    }
+    let value = create(&mut tx).await?;
+    if let Some(key) = key {
+        let body = serde_json::to_value(&value).map_err(Error::internal)?;
+        store(&mut tx, key, &StoredResponse { status: 201, body }).await?;
+    }
+    tx.commit().await?;
+    Ok((value, true))
+}

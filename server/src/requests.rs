@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::audit::{self, Action};
 use crate::error::{violated_constraint, Error, Result};
 use crate::fields;
+use crate::idempotency::{self, IdempotencyKey};
 use crate::numbers::{self, BusinessTimeZone, Kind};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -58,36 +59,49 @@ impl NewRequest {
     }
 }
 
-/// Creates a request with the next REQ number, in one transaction.
-pub async fn create(pool: &PgPool, actor: Uuid, zone: &BusinessTimeZone, input: &NewRequest) -> Result<Request> {
+/// Creates a request with the next REQ number, in one transaction. With an
+/// idempotency key, a resent form returns the first request.
+pub async fn create(
+    pool: &PgPool,
+    actor: Uuid,
+    zone: &BusinessTimeZone,
+    input: &NewRequest,
+    idempotency_key: Option<&str>,
+) -> Result<Request> {
     let new = input.validated()?;
-    let mut tx = pool.begin().await?;
-    let number = numbers::next(&mut tx, Kind::Request, Utc::now(), zone).await?;
-    let request = sqlx::query_as!(
-        Request,
-        r#"INSERT INTO requests (number, client_id, vehicle_make, vehicle_model, registration, vin,
-                                 claim_reference, notes, created_by)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-           RETURNING id, number, client_id, vehicle_make, vehicle_model, registration, vin, claim_reference,
-                     notes, status, version, created_at AS "created_at: DateTime<Utc>""#,
-        number,
-        new.client_id,
-        new.vehicle_make,
-        new.vehicle_model,
-        new.registration,
-        new.vin,
-        new.claim_reference,
-        new.notes,
-        actor,
-    )
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(|error| match violated_constraint(&error) {
-        Some("requests_client_id_fkey") => Error::invalid("client_id", "There is no client with this id."),
-        _ => Error::from(error),
-    })?;
-    audit::record(&mut tx, Some(actor), "request", &request.id.to_string(), Action::Create, None, Some(1)).await?;
-    tx.commit().await?;
+    let key = idempotency_key
+        .filter(|key| !key.trim().is_empty())
+        .map(|key| IdempotencyKey::new(actor.to_string(), key, &("create_request", &new)))
+        .transpose()?;
+    let (request, _) = idempotency::create_once(pool, key.as_ref(), async |conn: &mut PgConnection| {
+        let number = numbers::next(conn, Kind::Request, Utc::now(), zone).await?;
+        let request = sqlx::query_as!(
+            Request,
+            r#"INSERT INTO requests (number, client_id, vehicle_make, vehicle_model, registration, vin,
+                                     claim_reference, notes, created_by)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+               RETURNING id, number, client_id, vehicle_make, vehicle_model, registration, vin, claim_reference,
+                         notes, status, version, created_at AS "created_at: DateTime<Utc>""#,
+            number,
+            new.client_id,
+            new.vehicle_make,
+            new.vehicle_model,
+            new.registration,
+            new.vin,
+            new.claim_reference,
+            new.notes,
+            actor,
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|error| match violated_constraint(&error) {
+            Some("requests_client_id_fkey") => Error::invalid("client_id", "There is no client with this id."),
+            _ => Error::from(error),
+        })?;
+        audit::record(conn, Some(actor), "request", &request.id.to_string(), Action::Create, None, Some(1)).await?;
+        Ok(request)
+    })
+    .await?;
     Ok(request)
 }
 

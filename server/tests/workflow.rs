@@ -25,10 +25,10 @@ async fn appointment(pool: &PgPool) -> (Uuid, Uuid) {
     let zone = BusinessTimeZone::default();
     let client = NewClient { id: Some("c-1".into()), name: "Acme".into(), ..Default::default() };
     clients::create(pool, staff, &client).await.unwrap();
-    let request = requests::create(pool, staff, &zone, &NewRequest { client_id: "c-1".into(), ..Default::default() }).await.unwrap();
+    let request = requests::create(pool, staff, &zone, &NewRequest { client_id: "c-1".into(), ..Default::default() }, None).await.unwrap();
     let (inspection, _) = requests::inspection_for(pool, staff, &zone, request.id).await.unwrap();
     let schedule = Schedule { scheduled_at: Utc::now() + Duration::days(1), location: "Depot".into(), assessor_id: Some(staff) };
-    let appointment = appointments::create(pool, staff, &zone, inspection.id, &schedule).await.unwrap();
+    let appointment = appointments::create(pool, staff, &zone, inspection.id, &schedule, None).await.unwrap();
     (staff, appointment.id)
 }
 

@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::A;
 
 use crate::accounts::staff_overview;
 use crate::error::AppError;
@@ -15,6 +16,7 @@ pub fn StaffPage() -> impl IntoView {
                 Ok(counts) => view! {
                     <section class="panel">
                         <h1>"Staff workspace"</h1>
+                        <p><A href="/staff/clients" attr:class="button primary">"Clients and requests"</A></p>
                         <p class="muted">"Accounts by role."</p>
                         <table class="table">
                             <thead><tr><th scope="col">"Role"</th><th scope="col" class="num">"Accounts"</th></tr></thead>

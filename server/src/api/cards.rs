@@ -71,10 +71,7 @@ async fn create_card(
     Json(fields): Json<CardFields>,
 ) -> Result<Response> {
     let user = require_user(&session)?;
-    let key = headers.get("idempotency-key").map(|value| {
-        value.to_str().map_err(|_| Error::invalid("Idempotency-Key", "The idempotency key must be plain text."))
-    });
-    let key = key.transpose()?;
+    let key = super::idempotency_key(&headers)?;
     let created = cards::create(&pool, user.id, fields, key).await?;
     Ok(card_response(StatusCode::CREATED, created.into_card()))
 }

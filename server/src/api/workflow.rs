@@ -45,10 +45,17 @@ fn created_or_found(created: bool) -> StatusCode {
 
 /// Opens a request for a client, numbered REQ-YYYY-NNNN.
 #[utoipa::path(post, path = "/api/requests", tag = "workflow", request_body = NewRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries return the first response")),
     responses((status = 201, body = Request), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create_request(State(state): State<AppState>, session: AuthSession, Json(input): Json<NewRequest>) -> Result<(StatusCode, Json<Request>)> {
+async fn create_request(
+    State(state): State<AppState>,
+    session: AuthSession,
+    headers: HeaderMap,
+    Json(input): Json<NewRequest>,
+) -> Result<(StatusCode, Json<Request>)> {
     let user = staff(&session)?;
-    let request = requests::create(&state.pool, user.id, &state.time_zone, &input).await?;
+    let key = super::idempotency_key(&headers)?;
+    let request = requests::create(&state.pool, user.id, &state.time_zone, &input, key).await?;
     Ok((StatusCode::CREATED, Json(request)))
 }
 
@@ -70,17 +77,20 @@ async fn create_inspection(State(state): State<AppState>, session: AuthSession, 
     Ok((created_or_found(created), Json(inspection)))
 }
 
-#[utoipa::path(post, path = "/api/inspections/{id}/appointments", tag = "workflow", params(("id" = Uuid, Path)),
+#[utoipa::path(post, path = "/api/inspections/{id}/appointments", tag = "workflow",
+    params(("id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries return the first response")),
     request_body = Schedule,
     responses((status = 201, body = Appointment), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_appointment(
     State(state): State<AppState>,
     session: AuthSession,
     Path(id): Path<Uuid>,
+    headers: HeaderMap,
     Json(schedule): Json<Schedule>,
 ) -> Result<(StatusCode, Json<Appointment>)> {
     let user = staff(&session)?;
-    let appointment = appointments::create(&state.pool, user.id, &state.time_zone, id, &schedule).await?;
+    let key = super::idempotency_key(&headers)?;
+    let appointment = appointments::create(&state.pool, user.id, &state.time_zone, id, &schedule, key).await?;
     Ok((StatusCode::CREATED, Json(appointment)))
 }
 

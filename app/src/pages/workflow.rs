@@ -1,0 +1,499 @@
+//! Staff workflow pages: clients, a request with its inspection and
+//! appointments, the assessment editor (tyres) and the printable report.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::components::{action_error, mint_idempotency_key, use_toasts, BoundField, FormError, SubmitButton};
+use crate::error::AppError;
+use crate::merge::{EditorState, MergePanel, Values};
+use crate::workflow::{
+    get_assessment, get_client, get_report, get_request, list_clients, tyre_label, AppointmentRow, AssessmentView,
+    ClientDetail, CompleteAssessment, CreateAppointment, CreateClient, CreateInspection, CreateRequest,
+    GenerateReport, RequestDetail, SaveTyre, StartAssessment, TyreView, TYRE_FIELDS,
+};
+
+fn empty_values(fields: &[&str]) -> Values {
+    fields.iter().map(|field| (field.to_string(), String::new())).collect()
+}
+
+/// What a staff page shows when its data could not be loaded.
+fn load_error(error: AppError) -> AnyView {
+    match error {
+        AppError::Forbidden => view! {
+            <section class="panel narrow" data-testid="forbidden">
+                <h1>"No access"</h1>
+                <p>"This page is for staff. If you need access, ask an administrator."</p>
+            </section>
+        }
+        .into_any(),
+        AppError::NotFound => view! {
+            <section class="panel narrow" data-testid="not-found">
+                <h1>"Not found"</h1>
+                <p class="muted">"It may have been removed, or the link is wrong."</p>
+                <A href="/staff/clients" attr:class="button primary">"Clients"</A>
+            </section>
+        }
+        .into_any(),
+        other => view! { <div class="alert error" role="alert">{other.to_string()}</div> }.into_any(),
+    }
+}
+
+#[component]
+pub fn ClientsPage() -> AnyView {
+    let query = use_query_map();
+    let search = move || query.read().get("q").unwrap_or_default();
+    let clients = Resource::new_blocking(search, list_clients);
+    view! {
+        <Title text="Clients" />
+        <section class="page-head">
+            <h1>"Clients"</h1>
+            <A href="/staff/clients/new" attr:class="button primary">"New client"</A>
+        </section>
+        <form method="get" action="/staff/clients" class="search-form" role="search">
+            <label for="client-search" class="visually-hidden">"Search clients"</label>
+            <input id="client-search" type="search" name="q" placeholder="Search by id, name, email or company"
+                value=search />
+            <button type="submit" class="button">"Search"</button>
+        </form>
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || clients.get().map(|result| match result {
+                Ok(clients) if clients.is_empty() => view! {
+                    <section class="panel empty-state" data-testid="clients-empty">
+                        <h2>"No clients found"</h2>
+                        <p class="muted">"Create one, or search for something else."</p>
+                    </section>
+                }.into_any(),
+                Ok(clients) => view! {
+                    <table class="table panel" data-testid="client-list">
+                        <thead><tr><th scope="col">"Id"</th><th scope="col">"Name"</th><th scope="col">"Company"</th><th scope="col">"Email"</th></tr></thead>
+                        <tbody>
+                            {clients.into_iter().map(|client| view! {
+                                <tr>
+                                    <td><code>{client.id.clone()}</code></td>
+                                    <td><A href=format!("/staff/clients/{}", client.id)>{client.name.clone()}</A></td>
+                                    <td>{client.company.clone()}</td>
+                                    <td>{client.email.clone()}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any(),
+                Err(error) => load_error(error),
+            })}
+        </Suspense>
+    }
+    .into_any()
+}
+
+const CLIENT_FIELDS: &[&str] = &["id", "name", "email", "phone", "company"];
+
+#[component]
+pub fn NewClientPage() -> AnyView {
+    let action = ServerAction::<CreateClient>::new();
+    let error = action_error(action);
+    let state = EditorState::new(empty_values(CLIENT_FIELDS), 0);
+    view! {
+        <Title text="New client" />
+        <section class="page-head">
+            <h1>"New client"</h1>
+            <A href="/staff/clients" attr:class="button ghost">"Clients"</A>
+        </section>
+        <section class="panel narrow-form">
+            <ActionForm action=action attr:class="form" attr:novalidate=true>
+                <BoundField state form="client" field="id" label="Client id" error
+                    hint="Optional: your system's id (letters, digits, - and _). An existing id opens that client." />
+                <BoundField state form="client" field="name" label="Name" required=true error />
+                <div class="field-row">
+                    <BoundField state form="client" field="email" label="Email" input_type="email" error />
+                    <BoundField state form="client" field="phone" label="Phone" input_type="tel" error />
+                </div>
+                <BoundField state form="client" field="company" label="Company" error />
+                <FormError error fields=CLIENT_FIELDS />
+                <SubmitButton pending=action.pending() label="Create client" busy_label="Creating…" />
+            </ActionForm>
+        </section>
+    }
+    .into_any()
+}
+
+const REQUEST_FIELDS: &[&str] = &["vehicle_make", "vehicle_model", "registration", "vin", "claim_reference", "notes"];
+
+#[component]
+pub fn ClientPage() -> AnyView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let detail = Resource::new_blocking(id, get_client);
+    let existed = move || query.read().get("existing").is_some();
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || detail.get().map(|result| match result {
+                Ok(detail) => view! { <ClientDetailView detail existed=existed() /> }.into_any(),
+                Err(error) => load_error(error),
+            })}
+        </Suspense>
+    }
+    .into_any()
+}
+
+#[component]
+fn ClientDetailView(detail: ClientDetail, existed: bool) -> AnyView {
+    let ClientDetail { client, requests } = detail;
+    let action = ServerAction::<CreateRequest>::new();
+    let error = action_error(action);
+    let state = EditorState::new(empty_values(REQUEST_FIELDS), 0);
+    let idempotency_key = mint_idempotency_key();
+    view! {
+        <Title text=client.name.clone() />
+        <section class="page-head">
+            <h1 data-testid="client-name">{client.name.clone()}</h1>
+            <A href="/staff/clients" attr:class="button ghost">"Clients"</A>
+        </section>
+        {existed.then(|| view! {
+            <div class="alert info" role="status" data-testid="client-existed">
+                "A client with this id already existed, so it was opened; nothing was changed."
+            </div>
+        })}
+        <section class="panel">
+            <dl class="facts">
+                <dt>"Client id"</dt><dd><code data-testid="client-id">{client.id.clone()}</code></dd>
+                <dt>"Company"</dt><dd>{client.company.clone()}</dd>
+                <dt>"Email"</dt><dd>{client.email.clone()}</dd>
+                <dt>"Phone"</dt><dd>{client.phone.clone()}</dd>
+            </dl>
+        </section>
+        <section class="panel">
+            <h2>"Requests"</h2>
+            {if requests.is_empty() {
+                view! { <p class="muted" data-testid="requests-empty">"No requests yet."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="table" data-testid="request-list">
+                        <thead><tr><th scope="col">"Number"</th><th scope="col">"Vehicle"</th><th scope="col">"Registration"</th><th scope="col">"Opened"</th></tr></thead>
+                        <tbody>
+                            {requests.into_iter().map(|r| view! {
+                                <tr>
+                                    <td><A href=format!("/staff/requests/{}", r.id)>{r.number.clone()}</A></td>
+                                    <td>{r.vehicle.clone()}</td>
+                                    <td>{r.registration.clone()}</td>
+                                    <td>{r.created.clone()}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+        </section>
+        <section class="panel">
+            <h2>"New request"</h2>
+            <ActionForm action=action attr:class="form" attr:novalidate=true>
+                <input type="hidden" name="client_id" value=client.id.clone() />
+                <input type="hidden" name="idempotency_key" value=idempotency_key />
+                <div class="field-row">
+                    <BoundField state form="request" field="vehicle_make" label="Make" error />
+                    <BoundField state form="request" field="vehicle_model" label="Model" error />
+                </div>
+                <div class="field-row">
+                    <BoundField state form="request" field="registration" label="Registration" error />
+                    <BoundField state form="request" field="vin" label="VIN" error />
+                </div>
+                <BoundField state form="request" field="claim_reference" label="Claim reference" error />
+                <BoundField state form="request" field="notes" label="Notes" multiline=true error />
+                <FormError error fields=REQUEST_FIELDS />
+                <SubmitButton pending=action.pending() label="Open request" busy_label="Opening…" />
+            </ActionForm>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+pub fn RequestPage() -> AnyView {
+    let params = use_params_map();
+    let inspect = ServerAction::<CreateInspection>::new();
+    let book = ServerAction::<CreateAppointment>::new();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let detail = Resource::new_blocking(
+        move || (id(), inspect.version().get(), book.version().get()),
+        |(id, _, _)| get_request(id),
+    );
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || detail.get().map(|result| match result {
+                Ok(detail) => view! { <RequestDetailView detail inspect book /> }.into_any(),
+                Err(error) => load_error(error),
+            })}
+        </Suspense>
+    }
+    .into_any()
+}
+
+#[component]
+fn RequestDetailView(
+    detail: RequestDetail,
+    inspect: ServerAction<CreateInspection>,
+    book: ServerAction<CreateAppointment>,
+) -> AnyView {
+    let inspect_error = action_error(inspect);
+    let book_error = action_error(book);
+    let idempotency_key = mint_idempotency_key();
+    view! {
+        <Title text=detail.number.clone() />
+        <section class="page-head">
+            <h1><span class="doc-number" data-testid="request-number">{detail.number.clone()}</span></h1>
+            <A href=format!("/staff/clients/{}", detail.client.id) attr:class="button ghost">{detail.client.name.clone()}</A>
+        </section>
+        <section class="panel">
+            <dl class="facts">
+                <dt>"Vehicle"</dt><dd>{detail.vehicle.clone()}</dd>
+                <dt>"Registration"</dt><dd>{detail.registration.clone()}</dd>
+                <dt>"VIN"</dt><dd>{detail.vin.clone()}</dd>
+                <dt>"Claim reference"</dt><dd>{detail.claim_reference.clone()}</dd>
+                <dt>"Notes"</dt><dd>{detail.notes.clone()}</dd>
+            </dl>
+        </section>
+        <section class="panel">
+            <h2>"Inspection"</h2>
+            {match detail.inspection.clone() {
+                None => view! {
+                    <p class="muted">"No inspection yet."</p>
+                    <ActionForm action=inspect attr:class="inline-form">
+                        <input type="hidden" name="request_id" value=detail.id.clone() />
+                        <SubmitButton pending=inspect.pending() label="Create inspection" busy_label="Creating…" />
+                    </ActionForm>
+                    <FormError error=inspect_error fields=&[] />
+                }.into_any(),
+                Some((inspection_id, number)) => view! {
+                    <p>"Inspection " <strong class="doc-number" data-testid="inspection-number">{number}</strong></p>
+                    <h3>"Appointments"</h3>
+                    <AppointmentTable rows=detail.appointments.clone() />
+                    <ActionForm action=book attr:class="form appointment-form" attr:novalidate=true>
+                        <input type="hidden" name="inspection_id" value=inspection_id />
+                        <input type="hidden" name="idempotency_key" value=idempotency_key.clone() />
+                        <div class="field-row">
+                            <div class="field">
+                                <label for="field-scheduled_at">"Date and time (UTC)"</label>
+                                <input id="field-scheduled_at" name="scheduled_at" type="datetime-local" required=true />
+                                <p class="field-error" role="alert">{move || book_error.get().and_then(|e| e.message_for("scheduled_at"))}</p>
+                            </div>
+                            <div class="field">
+                                <label for="field-location">"Location"</label>
+                                <input id="field-location" name="location" type="text" />
+                            </div>
+                        </div>
+                        <FormError error=book_error fields=&["scheduled_at"] />
+                        <SubmitButton pending=book.pending() label="Book appointment" busy_label="Booking…" />
+                    </ActionForm>
+                }.into_any(),
+            }}
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn AppointmentTable(rows: Vec<AppointmentRow>) -> AnyView {
+    if rows.is_empty() {
+        return view! { <p class="muted" data-testid="appointments-empty">"None booked yet."</p> }.into_any();
+    }
+    view! {
+        <table class="table" data-testid="appointment-list">
+            <thead><tr><th scope="col">"Number"</th><th scope="col">"When"</th><th scope="col">"Location"</th><th scope="col">"Assessment"</th></tr></thead>
+            <tbody>
+                {rows.into_iter().map(|row| view! { <AppointmentLine row /> }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+#[component]
+fn AppointmentLine(row: AppointmentRow) -> AnyView {
+    let start = ServerAction::<StartAssessment>::new();
+    let error = action_error(start);
+    view! {
+        <tr data-testid="appointment">
+            <td class="doc-number">{row.number.clone()}</td>
+            <td>{row.when.clone()}</td>
+            <td>{row.location.clone()}</td>
+            <td>
+                {match row.assessment.clone() {
+                    Some((id, number)) => view! {
+                        <A href=format!("/staff/assessments/{id}") attr:data-testid="assessment-link">{format!("Open {number}")}</A>
+                    }.into_any(),
+                    None => view! {
+                        <ActionForm action=start attr:class="inline-form">
+                            <input type="hidden" name="appointment_id" value=row.id.clone() />
+                            <SubmitButton pending=start.pending() label="Start assessment" busy_label="Starting…" class="button small primary" />
+                        </ActionForm>
+                        <FormError error fields=&[] />
+                    }.into_any(),
+                }}
+            </td>
+        </tr>
+    }
+    .into_any()
+}
+
+#[component]
+pub fn AssessmentPage() -> AnyView {
+    let params = use_params_map();
+    let complete = ServerAction::<CompleteAssessment>::new();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let assessment = Resource::new_blocking(move || (id(), complete.version().get()), |(id, _)| get_assessment(id));
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || assessment.get().map(|result| match result {
+                Ok(assessment) => view! { <AssessmentEditor assessment complete /> }.into_any(),
+                Err(error) => load_error(error),
+            })}
+        </Suspense>
+    }
+    .into_any()
+}
+
+#[component]
+fn AssessmentEditor(assessment: AssessmentView, complete: ServerAction<CompleteAssessment>) -> AnyView {
+    let report = ServerAction::<GenerateReport>::new();
+    let complete_error = action_error(complete);
+    let report_error = action_error(report);
+    let completed = assessment.status == "completed";
+    let id = assessment.id.clone();
+    view! {
+        <Title text=assessment.number.clone() />
+        <section class="page-head">
+            <h1>
+                <span class="doc-number" data-testid="assessment-number">{assessment.number.clone()}</span>
+                <span class="badge" data-testid="assessment-status">{if completed { "Completed" } else { "In progress" }}</span>
+            </h1>
+        </section>
+        <section class="panel">
+            <h2>"Tyres"</h2>
+            <p class="muted">"Each row saves on its own, so two people can work on different tyres at once."</p>
+            <div class="tyre-list">
+                {assessment.tyres.into_iter().map(|tyre| view! { <TyreRow assessment_id=id.clone() tyre /> }).collect_view()}
+            </div>
+        </section>
+        <section class="panel">
+            <h2>"Summary"</h2>
+            <dl class="facts">
+                <dt>"Estimate total"</dt><dd data-testid="estimate-total">{assessment.estimate_total.clone()}</dd>
+            </dl>
+            {if completed {
+                view! {
+                    <ActionForm action=report attr:class="inline-form">
+                        <input type="hidden" name="assessment_id" value=assessment.id.clone() />
+                        <SubmitButton pending=report.pending() label="Generate report" busy_label="Generating…" />
+                    </ActionForm>
+                    <FormError error=report_error fields=&[] />
+                }.into_any()
+            } else {
+                view! {
+                    <ActionForm action=complete attr:class="inline-form">
+                        <input type="hidden" name="id" value=assessment.id.clone() />
+                        <input type="hidden" name="version" value=assessment.version />
+                        <SubmitButton pending=complete.pending() label="Mark assessment completed" busy_label="Completing…" />
+                    </ActionForm>
+                    <FormError error=complete_error fields=&[] />
+                }.into_any()
+            }}
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn TyreRow(assessment_id: String, tyre: TyreView) -> AnyView {
+    let state = EditorState::new(tyre.values.clone(), tyre.version);
+    let save = ServerAction::<SaveTyre>::new();
+    let toasts = use_toasts();
+    let position = tyre.position.clone();
+    let label = tyre_label(&position);
+    Effect::new(move |_| match save.value().get() {
+        Some(Ok(saved)) => {
+            state.saved(saved.values, saved.version);
+            toasts.success(format!("{label} tyre saved."));
+        }
+        Some(Err(AppError::VersionConflict { current })) => {
+            let theirs = TyreView::from_json(&current);
+            state.conflicted(theirs.values, theirs.version);
+        }
+        _ => {}
+    });
+    let error = Signal::derive(move || match save.value().get() {
+        Some(Err(AppError::VersionConflict { .. })) | Some(Ok(_)) | None => None,
+        Some(Err(error)) => Some(error),
+    });
+    let prefix = format!("{position}-");
+    let testid = format!("tyre-{position}");
+    let panel_id = position.clone();
+    view! {
+        <section class="tyre" data-testid=testid aria-label=format!("{label} tyre")>
+            <h3>{label}</h3>
+            <MergePanel state labels=TYRE_FIELDS id=panel_id />
+            <ActionForm action=save attr:class="form tyre-form" attr:novalidate=true>
+                <input type="hidden" name="assessment_id" value=assessment_id />
+                <input type="hidden" name="position" value=position />
+                <input type="hidden" name="version" value=state.version.get_untracked()
+                    prop:value=move || state.version.get().to_string() />
+                <div class="field-row">
+                    <BoundField state form="tyre" field="make" label="Make" error id_prefix=prefix.clone() />
+                    <BoundField state form="tyre" field="size" label="Size" error id_prefix=prefix.clone() />
+                    <BoundField state form="tyre" field="tread_depth_mm" label="Tread depth (mm)" error id_prefix=prefix.clone() />
+                    <BoundField state form="tyre" field="condition" label="Condition" error id_prefix=prefix.clone() />
+                </div>
+                <FormError error fields=&["make", "size", "tread_depth_mm", "condition"] />
+                <div class="form-actions">
+                    <SubmitButton pending=save.pending() label="Save tyre" busy_label="Saving…" class="button small primary" />
+                    <span class="muted small" data-testid="tyre-version">{move || format!("Version {}", state.version.get())}</span>
+                </div>
+            </ActionForm>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+pub fn ReportPage() -> AnyView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let report = Resource::new_blocking(id, get_report);
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || report.get().map(|result| match result {
+                Ok(report) => view! {
+                    <Title text=report.number.clone() />
+                    <article class="report panel" data-testid="report">
+                        <header class="report-head">
+                            <h1 class="doc-number" data-testid="report-number">{report.number.clone()}</h1>
+                            <p class="muted">{format!("Assessment {} · generated {}", report.assessment.number, report.created)}</p>
+                        </header>
+                        <h2>"Tyres"</h2>
+                        <table class="table">
+                            <thead><tr><th scope="col">"Position"</th>
+                                {TYRE_FIELDS.iter().map(|(_, label)| view! { <th scope="col">{*label}</th> }).collect_view()}
+                            </tr></thead>
+                            <tbody>
+                                {report.assessment.tyres.iter().map(|tyre| view! {
+                                    <tr>
+                                        <th scope="row">{tyre_label(&tyre.position)}</th>
+                                        {TYRE_FIELDS.iter().map(|(field, _)| view! {
+                                            <td>{tyre.values.get(*field).cloned().unwrap_or_default()}</td>
+                                        }).collect_view()}
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                        <p class="report-total">"Estimate total: " <strong>{report.assessment.estimate_total.clone()}</strong></p>
+                    </article>
+                }.into_any(),
+                Err(error) => load_error(error),
+            })}
+        </Suspense>
+    }
+    .into_any()
+}

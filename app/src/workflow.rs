@@ -1,0 +1,377 @@
+//! Server functions of the staff workflow: clients, requests, inspections,
+//! appointments, assessments (tyres) and reports. Staff only.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::merge::Values;
+
+pub const TYRE_FIELDS: &[(&str, &str)] =
+    &[("make", "Make"), ("size", "Size"), ("tread_depth_mm", "Tread depth (mm)"), ("condition", "Condition")];
+
+pub fn tyre_label(position: &str) -> &'static str {
+    match position {
+        "front_left" => "Front left",
+        "front_right" => "Front right",
+        "rear_left" => "Rear left",
+        "rear_right" => "Rear right",
+        _ => "Spare",
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClientView {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    pub company: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestRow {
+    pub id: String,
+    pub number: String,
+    pub vehicle: String,
+    pub registration: String,
+    pub status: String,
+    pub created: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClientDetail {
+    pub client: ClientView,
+    pub requests: Vec<RequestRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppointmentRow {
+    pub id: String,
+    pub number: String,
+    pub when: String,
+    pub location: String,
+    /// The assessment started from it: (id, number).
+    pub assessment: Option<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestDetail {
+    pub id: String,
+    pub number: String,
+    pub client: ClientView,
+    pub vehicle: String,
+    pub registration: String,
+    pub vin: String,
+    pub claim_reference: String,
+    pub notes: String,
+    /// The inspection: (id, number).
+    pub inspection: Option<(String, String)>,
+    pub appointments: Vec<AppointmentRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TyreView {
+    pub position: String,
+    pub values: Values,
+    pub version: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssessmentView {
+    pub id: String,
+    pub number: String,
+    pub status: String,
+    pub version: i32,
+    pub tyres: Vec<TyreView>,
+    pub estimate_total: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportView {
+    pub number: String,
+    pub created: String,
+    pub assessment: AssessmentView,
+}
+
+/// What the client form posts, as `client[field]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ClientInput {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    pub company: String,
+}
+
+/// What the request form posts, as `request[field]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RequestInput {
+    pub vehicle_make: String,
+    pub vehicle_model: String,
+    pub registration: String,
+    pub vin: String,
+    pub claim_reference: String,
+    pub notes: String,
+}
+
+/// What a tyre row posts, as `tyre[field]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TyreInput {
+    pub make: String,
+    pub size: String,
+    pub tread_depth_mm: String,
+    pub condition: String,
+}
+
+impl TyreView {
+    /// From a stored tyre's JSON (a save's answer or a 409's `current`).
+    pub fn from_json(json: &serde_json::Value) -> Self {
+        let text = |field: &str| json.get(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+        TyreView {
+            position: text("position"),
+            values: TYRE_FIELDS.iter().map(|(field, _)| (field.to_string(), text(field))).collect(),
+            version: json.get("version").and_then(|v| v.as_i64()).unwrap_or(0) as i32,
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::*;
+
+    pub async fn staff() -> Result<(server::AppState, server::accounts::User), AppError> {
+        let state = crate::ssr::state()?;
+        let session = crate::ssr::auth_session().await?;
+        let user = server::auth::require_role(&session, server::accounts::Role::is_staff)?.clone();
+        Ok((state, user))
+    }
+
+    pub fn uuid(id: &str) -> Result<uuid::Uuid, AppError> {
+        uuid::Uuid::parse_str(id).map_err(|_| AppError::NotFound)
+    }
+
+    pub fn when(at: chrono::DateTime<chrono::Utc>) -> String {
+        at.format("%Y-%m-%d %H:%M UTC").to_string()
+    }
+
+    pub fn client_view(client: server::clients::Client) -> ClientView {
+        ClientView { id: client.id, name: client.name, email: client.email, phone: client.phone, company: client.company }
+    }
+
+    pub fn tyre_view(tyre: &server::assessments::Tyre) -> Result<TyreView, AppError> {
+        Ok(TyreView::from_json(&serde_json::to_value(tyre).map_err(|_| AppError::Internal)?))
+    }
+
+    pub async fn assessment_view(state: &server::AppState, id: uuid::Uuid) -> Result<AssessmentView, AppError> {
+        let mut conn = state.pool.acquire().await.map_err(server::Error::from)?;
+        let detail = server::assessments::find(&mut conn, id).await?.ok_or(AppError::NotFound)?;
+        Ok(AssessmentView {
+            id: detail.assessment.id.to_string(),
+            number: detail.assessment.number,
+            status: detail.assessment.status,
+            version: detail.assessment.version,
+            tyres: detail.tyres.iter().map(tyre_view).collect::<Result<_, _>>()?,
+            estimate_total: detail.estimate_total,
+        })
+    }
+}
+
+#[server(prefix = "/sfn", endpoint = "list_clients")]
+pub async fn list_clients(query: String) -> Result<Vec<ClientView>, AppError> {
+    let (state, _) = ssr::staff().await?;
+    let mut conn = state.pool.acquire().await.map_err(server::Error::from)?;
+    Ok(server::clients::search(&mut conn, &query).await?.into_iter().map(ssr::client_view).collect())
+}
+
+/// Creates a client, or opens the one that already has this id.
+#[server(prefix = "/sfn", endpoint = "create_client")]
+pub async fn create_client(client: ClientInput) -> Result<ClientView, AppError> {
+    let (state, user) = ssr::staff().await?;
+    let input = server::clients::NewClient {
+        id: Some(client.id).filter(|id| !id.trim().is_empty()),
+        name: client.name,
+        email: client.email,
+        phone: client.phone,
+        company: client.company,
+    };
+    let created = server::clients::create(&state.pool, user.id, &input).await?;
+    let view = ssr::client_view(created.client);
+    let notice = if created.created { "" } else { "?existing=1" };
+    leptos_axum::redirect(&format!("/staff/clients/{}{notice}", view.id));
+    Ok(view)
+}
+
+#[server(prefix = "/sfn", endpoint = "get_client")]
+pub async fn get_client(id: String) -> Result<ClientDetail, AppError> {
+    let (state, _) = ssr::staff().await?;
+    let mut conn = state.pool.acquire().await.map_err(server::Error::from)?;
+    let client = server::clients::find(&mut conn, &id).await?.ok_or(AppError::NotFound)?;
+    let requests = server::requests::for_client(&mut conn, &id).await?;
+    Ok(ClientDetail {
+        client: ssr::client_view(client),
+        requests: requests
+            .into_iter()
+            .map(|r| RequestRow {
+                id: r.id.to_string(),
+                number: r.number,
+                vehicle: format!("{} {}", r.vehicle_make, r.vehicle_model).trim().to_owned(),
+                registration: r.registration,
+                status: r.status,
+                created: ssr::when(r.created_at),
+            })
+            .collect(),
+    })
+}
+
+/// Opens a request for the client; the form's key makes a resend harmless.
+#[server(prefix = "/sfn", endpoint = "create_request")]
+pub async fn create_request(client_id: String, request: RequestInput, idempotency_key: String) -> Result<String, AppError> {
+    let (state, user) = ssr::staff().await?;
+    let input = server::requests::NewRequest {
+        client_id,
+        vehicle_make: request.vehicle_make,
+        vehicle_model: request.vehicle_model,
+        registration: request.registration,
+        vin: request.vin,
+        claim_reference: request.claim_reference,
+        notes: request.notes,
+    };
+    let created = server::requests::create(&state.pool, user.id, &state.time_zone, &input, Some(&idempotency_key)).await?;
+    leptos_axum::redirect(&format!("/staff/requests/{}", created.id));
+    Ok(created.id.to_string())
+}
+
+#[server(prefix = "/sfn", endpoint = "get_request")]
+pub async fn get_request(id: String) -> Result<RequestDetail, AppError> {
+    let (state, _) = ssr::staff().await?;
+    let mut conn = state.pool.acquire().await.map_err(server::Error::from)?;
+    let request = server::requests::find(&mut conn, ssr::uuid(&id)?).await?.ok_or(AppError::NotFound)?;
+    let client = server::clients::find(&mut conn, &request.client_id).await?.ok_or(AppError::NotFound)?;
+    let inspection = server::requests::find_inspection(&mut conn, request.id).await?;
+    let mut appointments = Vec::new();
+    if let Some(inspection) = &inspection {
+        for appointment in server::appointments::for_inspection(&mut conn, inspection.id).await? {
+            let assessment = server::appointments::assessment_of(&mut conn, appointment.id).await?;
+            appointments.push(AppointmentRow {
+                id: appointment.id.to_string(),
+                number: appointment.number,
+                when: ssr::when(appointment.scheduled_at),
+                location: appointment.location,
+                assessment: assessment.map(|(id, number)| (id.to_string(), number)),
+            });
+        }
+    }
+    Ok(RequestDetail {
+        id: request.id.to_string(),
+        number: request.number,
+        client: ssr::client_view(client),
+        vehicle: format!("{} {}", request.vehicle_make, request.vehicle_model).trim().to_owned(),
+        registration: request.registration,
+        vin: request.vin,
+        claim_reference: request.claim_reference,
+        notes: request.notes,
+        inspection: inspection.map(|i| (i.id.to_string(), i.number)),
+        appointments,
+    })
+}
+
+/// The request's inspection (created once; a second click returns it).
+#[server(prefix = "/sfn", endpoint = "create_inspection")]
+pub async fn create_inspection(request_id: String) -> Result<String, AppError> {
+    let (state, user) = ssr::staff().await?;
+    let (inspection, _) =
+        server::requests::inspection_for(&state.pool, user.id, &state.time_zone, ssr::uuid(&request_id)?).await?;
+    Ok(inspection.number)
+}
+
+/// Books an appointment; `scheduled_at` is `YYYY-MM-DDTHH:MM` in UTC.
+#[server(prefix = "/sfn", endpoint = "create_appointment")]
+pub async fn create_appointment(
+    inspection_id: String,
+    scheduled_at: String,
+    location: String,
+    idempotency_key: String,
+) -> Result<String, AppError> {
+    let (state, user) = ssr::staff().await?;
+    let at = chrono::NaiveDateTime::parse_from_str(&scheduled_at, "%Y-%m-%dT%H:%M").map_err(|_| AppError::Invalid {
+        field: "scheduled_at".into(),
+        message: "Choose a date and time.".into(),
+    })?;
+    let schedule = server::appointments::Schedule { scheduled_at: at.and_utc(), location, assessor_id: Some(user.id) };
+    let appointment = server::appointments::create(
+        &state.pool,
+        user.id,
+        &state.time_zone,
+        ssr::uuid(&inspection_id)?,
+        &schedule,
+        Some(&idempotency_key),
+    )
+    .await?;
+    Ok(appointment.number)
+}
+
+/// Starts the appointment's assessment, or opens the one already started.
+#[server(prefix = "/sfn", endpoint = "start_assessment")]
+pub async fn start_assessment(appointment_id: String) -> Result<String, AppError> {
+    let (state, user) = ssr::staff().await?;
+    let (detail, _) =
+        server::assessments::start(&state.pool, user.id, &state.time_zone, ssr::uuid(&appointment_id)?).await?;
+    let id = detail.assessment.id.to_string();
+    leptos_axum::redirect(&format!("/staff/assessments/{id}"));
+    Ok(id)
+}
+
+#[server(prefix = "/sfn", endpoint = "get_assessment")]
+pub async fn get_assessment(id: String) -> Result<AssessmentView, AppError> {
+    let (state, _) = ssr::staff().await?;
+    ssr::assessment_view(&state, ssr::uuid(&id)?).await
+}
+
+/// Saves one tyre row if it is still at `version`.
+#[server(prefix = "/sfn", endpoint = "save_tyre")]
+pub async fn save_tyre(assessment_id: String, position: String, version: i32, tyre: TyreInput) -> Result<TyreView, AppError> {
+    let (state, user) = ssr::staff().await?;
+    let fields = server::assessments::TyreFields {
+        make: tyre.make,
+        size: tyre.size,
+        tread_depth_mm: tyre.tread_depth_mm,
+        condition: tyre.condition,
+    };
+    let saved =
+        server::assessments::save_tyre(&state.pool, user.id, ssr::uuid(&assessment_id)?, &position, version, &fields).await?;
+    ssr::tyre_view(&saved)
+}
+
+#[server(prefix = "/sfn", endpoint = "complete_assessment")]
+pub async fn complete_assessment(id: String, version: i32) -> Result<i32, AppError> {
+    let (state, user) = ssr::staff().await?;
+    Ok(server::assessments::complete(&state.pool, user.id, ssr::uuid(&id)?, version).await?)
+}
+
+/// Numbers the report once and opens it.
+#[server(prefix = "/sfn", endpoint = "generate_report")]
+pub async fn generate_report(assessment_id: String) -> Result<String, AppError> {
+    let (state, user) = ssr::staff().await?;
+    let (report, _) =
+        server::assessments::report_for(&state.pool, user.id, &state.time_zone, ssr::uuid(&assessment_id)?).await?;
+    leptos_axum::redirect(&format!("/staff/assessments/{assessment_id}/report"));
+    Ok(report.number)
+}
+
+#[server(prefix = "/sfn", endpoint = "get_report")]
+pub async fn get_report(assessment_id: String) -> Result<ReportView, AppError> {
+    let (state, _) = ssr::staff().await?;
+    let mut conn = state.pool.acquire().await.map_err(server::Error::from)?;
+    let id = ssr::uuid(&assessment_id)?;
+    let report = server::assessments::find_report(&mut conn, id).await?.ok_or(AppError::NotFound)?;
+    drop(conn);
+    Ok(ReportView {
+        number: report.number,
+        created: ssr::when(report.created_at),
+        assessment: ssr::assessment_view(&state, id).await?,
+    })
+}

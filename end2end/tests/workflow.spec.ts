@@ -1,0 +1,155 @@
+import { test, expect, type Page } from '@playwright/test';
+import { randomUUID } from 'node:crypto';
+import { logInAsStaff, openHydrated, signUpDirectly } from './helpers';
+
+async function api(page: Page, path: string, data: object = {}): Promise<any> {
+  const response = await page.request.post(path, { data });
+  expect(response.ok(), `${path}: ${response.status()} ${await response.text()}`).toBeTruthy();
+  return response.json();
+}
+
+/** A client, a request, its inspection and one appointment; returns ids. */
+async function appointmentReady(page: Page): Promise<{ requestId: string; appointmentId: string }> {
+  const clientId = `e2e-${randomUUID().slice(0, 8)}`;
+  await api(page, '/api/clients', { id: clientId, name: 'Fleet Ltd' });
+  const request = await api(page, '/api/requests', { client_id: clientId, vehicle_make: 'Volvo', vehicle_model: 'V70' });
+  const inspection = await api(page, `/api/requests/${request.id}/inspection`);
+  const appointment = await api(page, `/api/inspections/${inspection.id}/appointments`, {
+    scheduled_at: '2026-12-01T09:00:00Z',
+    location: 'Depot',
+  });
+  return { requestId: request.id, appointmentId: appointment.id };
+}
+
+test('two tabs create a client with the same id: both show the one client', async ({ page, context }) => {
+  await logInAsStaff(page);
+  const other = await context.newPage();
+  const id = `twin-${randomUUID().slice(0, 8)}`;
+  await openHydrated(page, '/staff/clients/new');
+  await openHydrated(other, '/staff/clients/new');
+  await page.getByLabel('Client id').fill(id);
+  await page.getByLabel('Name').fill('First Tab Ltd');
+  await other.getByLabel('Client id').fill(id);
+  await other.getByLabel('Name').fill('Second Tab Ltd');
+
+  await Promise.all([
+    page.getByRole('button', { name: 'Create client' }).click(),
+    other.getByRole('button', { name: 'Create client' }).click(),
+  ]);
+  for (const tab of [page, other]) {
+    await expect(tab).toHaveURL(new RegExp(`/staff/clients/${id}(\\?existing=1)?$`));
+    await expect(tab.getByTestId('client-id')).toHaveText(id);
+  }
+  const names = [await page.getByTestId('client-name').textContent(), await other.getByTestId('client-name').textContent()];
+  expect(names[0]).toBe(names[1]);
+  const existed = (await page.getByTestId('client-existed').count()) + (await other.getByTestId('client-existed').count());
+  expect(existed).toBe(1);
+});
+
+test('a double click on "Start assessment" makes one assessment, without an error', async ({ page }) => {
+  await logInAsStaff(page);
+  const { requestId, appointmentId } = await appointmentReady(page);
+  await openHydrated(page, `/staff/requests/${requestId}`);
+
+  let posts = 0;
+  let releaseFirst!: () => void;
+  const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
+  await page.route('**/sfn/start_assessment', async (route) => {
+    posts += 1;
+    if (posts === 1) await firstHeld;
+    await route.continue();
+  });
+  const button = page.getByRole('button', { name: /Start assessment|Starting/ });
+  await button.dblclick();
+  await expect(button).toBeDisabled();
+  releaseFirst();
+
+  await expect(page).toHaveURL(/\/staff\/assessments\/[0-9a-f-]{36}$/);
+  await expect(page.getByTestId('assessment-number')).toHaveText(/^ASM-\d{4}-\d{4,}$/);
+  await expect(page.locator('.alert.error')).toHaveCount(0);
+  expect(posts).toBe(1);
+  const again = await page.request.post(`/api/appointments/${appointmentId}/assessment`);
+  expect(again.status()).toBe(200);
+  expect(page.url()).toContain((await again.json()).id);
+});
+
+test('refreshing while the assessment is created lands on the same assessment', async ({ page }) => {
+  await logInAsStaff(page);
+  const { requestId, appointmentId } = await appointmentReady(page);
+  await openHydrated(page, `/staff/requests/${requestId}`);
+
+  // The server creates the assessment; the browser reloads before it sees the answer.
+  let created!: () => void;
+  const serverDone = new Promise<void>((resolve) => (created = resolve));
+  await page.route('**/sfn/start_assessment', async (route) => {
+    const response = await route.fetch({ maxRedirects: 0 });
+    created();
+    await route.fulfill({ response }).catch(() => {});
+  });
+  await page.getByRole('button', { name: 'Start assessment' }).click();
+  await serverDone;
+  await page.unroute('**/sfn/start_assessment');
+  await page.reload();
+
+  const link = page.getByTestId('assessment-link');
+  await expect(link).toHaveText(/^Open ASM-/);
+  await link.click();
+  await expect(page).toHaveURL(/\/staff\/assessments\/[0-9a-f-]{36}$/);
+  const again = await page.request.post(`/api/appointments/${appointmentId}/assessment`);
+  expect(again.status()).toBe(200);
+  expect(page.url()).toContain((await again.json()).id);
+});
+
+test('two tabs edit the same tyre: the second sees the merge panel', async ({ page, context }) => {
+  await logInAsStaff(page);
+  const { appointmentId } = await appointmentReady(page);
+  const assessment = await api(page, `/api/appointments/${appointmentId}/assessment`);
+  const other = await context.newPage();
+  await openHydrated(page, `/staff/assessments/${assessment.id}`);
+  await openHydrated(other, `/staff/assessments/${assessment.id}`);
+
+  const mine = page.getByTestId('tyre-front_left');
+  await mine.getByLabel('Make', { exact: true }).fill('Michelin');
+  await mine.getByRole('button', { name: 'Save tyre' }).click();
+  await expect(mine.getByTestId('tyre-version')).toHaveText('Version 2');
+
+  const theirs = other.getByTestId('tyre-front_left');
+  await theirs.getByLabel('Make', { exact: true }).fill('Pirelli');
+  await theirs.getByLabel('Size', { exact: true }).fill('205/55 R16');
+  await theirs.getByRole('button', { name: 'Save tyre' }).click();
+  const conflict = theirs.getByTestId('conflict-make');
+  await expect(conflict.getByTestId('mine')).toHaveText('Pirelli');
+  await expect(conflict.getByTestId('theirs')).toHaveText('Michelin');
+  await conflict.getByRole('button', { name: 'Use their Make' }).click();
+  await theirs.getByRole('button', { name: 'Save tyre' }).click();
+  await expect(theirs.getByTestId('tyre-version')).toHaveText('Version 3');
+
+  await page.reload();
+  await expect(mine.getByLabel('Make', { exact: true })).toHaveValue('Michelin');
+  await expect(mine.getByLabel('Size', { exact: true })).toHaveValue('205/55 R16');
+  // Other tyres were never touched.
+  await expect(page.getByTestId('tyre-spare').getByTestId('tyre-version')).toHaveText('Version 1');
+});
+
+test('a completed assessment gets its report once', async ({ page }) => {
+  await logInAsStaff(page);
+  const { appointmentId } = await appointmentReady(page);
+  const assessment = await api(page, `/api/appointments/${appointmentId}/assessment`);
+  await openHydrated(page, `/staff/assessments/${assessment.id}`);
+  await page.getByRole('button', { name: 'Mark assessment completed' }).click();
+  await expect(page.getByTestId('assessment-status')).toHaveText('Completed');
+  await page.getByRole('button', { name: 'Generate report' }).click();
+  await expect(page).toHaveURL(/\/report$/);
+  const number = await page.getByTestId('report-number').textContent();
+  expect(number).toMatch(/^RPT-\d{4}-\d{4,}$/);
+  const again = await page.request.post(`/api/assessments/${assessment.id}/report`);
+  expect(again.status()).toBe(200);
+  expect((await again.json()).number).toBe(number);
+});
+
+test('a member cannot open the staff pages', async ({ page }) => {
+  await signUpDirectly(page);
+  const response = await page.goto('/staff/clients');
+  expect(response?.status()).toBe(403);
+  await expect(page.getByTestId('forbidden')).toBeVisible();
+});
