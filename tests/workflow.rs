@@ -145,6 +145,16 @@ async fn tyre_rows_and_appointments_are_version_checked(pool: sqlx::PgPool) {
     let bad = staff.client.put(&tyre_url).json(&json!({ "version": 2, "tread_depth_mm": "deep" })).send().await.unwrap();
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
+    let estimate_url = format!("{}/api/assessments/{}/estimate", staff.app.address, assessment["id"].as_str().unwrap());
+    let estimate = staff.client.put(&estimate_url).json(&json!({ "version": 1, "labour": "100", "parts": "250.5" })).send().await.unwrap();
+    assert_eq!(estimate.status(), StatusCode::OK);
+    let estimate: Value = estimate.json().await.unwrap();
+    assert_eq!((estimate["total"].clone(), estimate["version"].clone()), (json!("350.50"), json!(2)), "the server adds it up");
+    let stale = staff.client.put(&estimate_url).json(&json!({ "version": 1, "labour": "1" })).send().await.unwrap();
+    assert_eq!(stale.status(), StatusCode::CONFLICT);
+    let bad = staff.client.put(&estimate_url).json(&json!({ "version": 2, "paint": "-3" })).send().await.unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
     let url = format!("{}{appointment}", staff.app.address);
     let moved = staff.client.patch(&url).json(&json!({ "version": 1, "scheduled_at": "2026-12-02T09:00:00Z" })).send().await.unwrap();
     assert_eq!(moved.status(), StatusCode::OK);

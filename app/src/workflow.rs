@@ -84,7 +84,38 @@ pub struct AssessmentView {
     pub status: String,
     pub version: i32,
     pub tyres: Vec<TyreView>,
-    pub estimate_total: String,
+    pub estimate: EstimateView,
+}
+
+pub const ESTIMATE_FIELDS: &[(&str, &str)] = &[("labour", "Labour"), ("parts", "Parts"), ("paint", "Paint"), ("other", "Other")];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EstimateView {
+    pub values: Values,
+    pub total: String,
+    pub version: i32,
+}
+
+impl EstimateView {
+    /// From a stored estimate's JSON (a save's answer or a 409's `current`).
+    pub fn from_json(json: &serde_json::Value) -> Self {
+        let text = |field: &str| json.get(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+        EstimateView {
+            values: ESTIMATE_FIELDS.iter().map(|(field, _)| (field.to_string(), text(field))).collect(),
+            total: text("total"),
+            version: json.get("version").and_then(|v| v.as_i64()).unwrap_or(0) as i32,
+        }
+    }
+}
+
+/// What the estimate form posts, as `estimate[field]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EstimateInput {
+    pub labour: String,
+    pub parts: String,
+    pub paint: String,
+    pub other: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -175,7 +206,7 @@ mod ssr {
             status: detail.assessment.status,
             version: detail.assessment.version,
             tyres: detail.tyres.iter().map(tyre_view).collect::<Result<_, _>>()?,
-            estimate_total: detail.estimate_total,
+            estimate: EstimateView::from_json(&serde_json::to_value(&detail.estimate).map_err(|_| AppError::Internal)?),
         })
     }
 }
@@ -374,4 +405,120 @@ pub async fn get_report(assessment_id: String) -> Result<ReportView, AppError> {
         created: ssr::when(report.created_at),
         assessment: ssr::assessment_view(&state, id).await?,
     })
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkItem {
+    /// Where the item opens.
+    pub href: String,
+    pub number: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Worklists {
+    pub open_requests: Vec<WorkItem>,
+    pub todays_appointments: Vec<WorkItem>,
+    pub open_assessments: Vec<WorkItem>,
+}
+
+#[server(prefix = "/sfn", endpoint = "staff_worklists")]
+pub async fn staff_worklists() -> Result<Worklists, AppError> {
+    let (state, _) = ssr::staff().await?;
+    let mut conn = state.pool.acquire().await.map_err(server::Error::from)?;
+    let open_requests = server::requests::open(&mut conn)
+        .await?
+        .into_iter()
+        .map(|r| WorkItem {
+            href: format!("/staff/requests/{}", r.id),
+            detail: format!("{} {} {}", r.vehicle_make, r.vehicle_model, r.registration).trim().to_owned(),
+            number: r.number,
+        })
+        .collect();
+    let todays_appointments = server::appointments::today(&mut conn, &state.time_zone)
+        .await?
+        .into_iter()
+        .map(|a| WorkItem {
+            href: format!("/staff/requests/{}", a.request_id),
+            detail: format!("{} · {}", ssr::when(a.scheduled_at), a.location),
+            number: a.number,
+        })
+        .collect();
+    let open_assessments = server::assessments::open(&mut conn)
+        .await?
+        .into_iter()
+        .map(|a| WorkItem {
+            href: format!("/staff/assessments/{}", a.id),
+            detail: format!("started {}", ssr::when(a.created_at)),
+            number: a.number,
+        })
+        .collect();
+    Ok(Worklists { open_requests, todays_appointments, open_assessments })
+}
+
+/// Opens the document with this number (REQ-…, INS-…, APT-…, ASM-…, RPT-…).
+#[server(prefix = "/sfn", endpoint = "find_document")]
+pub async fn find_document(number: String) -> Result<String, AppError> {
+    use server::documents::{self, Found};
+    let (state, _) = ssr::staff().await?;
+    let mut conn = state.pool.acquire().await.map_err(server::Error::from)?;
+    let path = match documents::find_by_number(&mut conn, &number).await? {
+        Some(Found::Request(id) | Found::RequestOf(id)) => format!("/staff/requests/{id}"),
+        Some(Found::Assessment(id)) => format!("/staff/assessments/{id}"),
+        Some(Found::Report(id)) => format!("/staff/assessments/{id}/report"),
+        None => {
+            return Err(AppError::from_server(server::Error::invalid(
+                "number",
+                format!("No document has the number \u{201c}{}\u{201d}.", number.trim()),
+            )))
+        }
+    };
+    leptos_axum::redirect(&path);
+    Ok(path)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditLine {
+    pub when: String,
+    pub who: String,
+    pub what: String,
+}
+
+/// The history of a workflow record (staff only).
+#[server(prefix = "/sfn", endpoint = "audit_history")]
+pub async fn audit_history(entity: String, id: String) -> Result<Vec<AuditLine>, AppError> {
+    const ENTITIES: &[&str] = &["client", "request", "inspection", "appointment", "assessment", "report"];
+    let (state, _) = ssr::staff().await?;
+    if !ENTITIES.contains(&entity.as_str()) {
+        return Err(AppError::NotFound);
+    }
+    let mut conn = state.pool.acquire().await.map_err(server::Error::from)?;
+    let entries = server::audit::history(&mut conn, &entity, &id).await?;
+    Ok(entries
+        .into_iter()
+        .map(|entry| AuditLine {
+            when: ssr::when(entry.at),
+            who: entry.actor.unwrap_or_else(|| "someone no longer here".to_owned()),
+            what: match (entry.action.as_str(), entry.old_version, entry.new_version) {
+                ("create", _, _) => "created it".to_owned(),
+                ("update", Some(old), Some(new)) => format!("changed it (version {old} → {new})"),
+                ("delete", _, _) => "deleted it".to_owned(),
+                (other, _, _) => other.to_owned(),
+            },
+        })
+        .collect())
+}
+
+/// Saves the estimate if it is still at `version`; the total comes back computed.
+#[server(prefix = "/sfn", endpoint = "save_estimate")]
+pub async fn save_estimate(assessment_id: String, version: i32, estimate: EstimateInput) -> Result<EstimateView, AppError> {
+    let (state, user) = ssr::staff().await?;
+    let fields = server::assessments::EstimateFields {
+        labour: estimate.labour,
+        parts: estimate.parts,
+        paint: estimate.paint,
+        other: estimate.other,
+    };
+    let saved = server::assessments::save_estimate(&state.pool, user.id, ssr::uuid(&assessment_id)?, version, &fields).await?;
+    Ok(EstimateView::from_json(&serde_json::to_value(&saved).map_err(|_| AppError::Internal)?))
 }

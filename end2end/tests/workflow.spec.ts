@@ -136,8 +136,15 @@ test('a completed assessment gets its report once', async ({ page }) => {
   const { appointmentId } = await appointmentReady(page);
   const assessment = await api(page, `/api/appointments/${appointmentId}/assessment`);
   await openHydrated(page, `/staff/assessments/${assessment.id}`);
+  const estimate = page.getByTestId('estimate');
+  await estimate.getByLabel('Labour', { exact: true }).fill('100');
+  await estimate.getByLabel('Parts', { exact: true }).fill('250.5');
+  await estimate.getByRole('button', { name: 'Save estimate' }).click();
+  await expect(estimate.getByTestId('estimate-total')).toHaveText('350.50');
+
   await page.getByRole('button', { name: 'Mark assessment completed' }).click();
   await expect(page.getByTestId('assessment-status')).toHaveText('Completed');
+  await expect(page.getByTestId('audit-trail')).toContainText('changed it (version 1 → 2)');
   await page.getByRole('button', { name: 'Generate report' }).click();
   await expect(page).toHaveURL(/\/report$/);
   const number = await page.getByTestId('report-number').textContent();
@@ -145,6 +152,7 @@ test('a completed assessment gets its report once', async ({ page }) => {
   const again = await page.request.post(`/api/assessments/${assessment.id}/report`);
   expect(again.status()).toBe(200);
   expect((await again.json()).number).toBe(number);
+  await expect(page.getByTestId('report')).toContainText('350.50');
 });
 
 test('a member cannot open the staff pages', async ({ page }) => {
@@ -152,4 +160,21 @@ test('a member cannot open the staff pages', async ({ page }) => {
   const response = await page.goto('/staff/clients');
   expect(response?.status()).toBe(403);
   await expect(page.getByTestId('forbidden')).toBeVisible();
+});
+
+test('staff find any document by its number, and see open work', async ({ page }) => {
+  await logInAsStaff(page);
+  const { requestId } = await appointmentReady(page);
+  const request = await (await page.request.get(`/api/requests/${requestId}`)).json();
+
+  await openHydrated(page, '/staff');
+  await expect(page.getByTestId('open-requests')).toContainText(request.number);
+  await page.getByLabel('Document number').fill('REQ-1999-0001');
+  await page.getByRole('button', { name: 'Find' }).click();
+  await expect(page.locator('#field-number-error')).toContainText('No document has the number');
+
+  await page.getByLabel('Document number').fill(request.number.toLowerCase());
+  await page.getByRole('button', { name: 'Find' }).click();
+  await expect(page).toHaveURL(new RegExp(`/staff/requests/${requestId}$`));
+  await expect(page.getByTestId('request-number')).toHaveText(request.number);
 });

@@ -144,3 +144,27 @@ pub async fn assessment_of(conn: &mut PgConnection, appointment_id: Uuid) -> Res
         .await?;
     Ok(row.map(|row| (row.id, row.number)))
 }
+
+/// An appointment on the day's list, with the request it belongs to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DayEntry {
+    pub id: Uuid,
+    pub number: String,
+    pub scheduled_at: DateTime<Utc>,
+    pub location: String,
+    pub request_id: Uuid,
+}
+
+/// Appointments on today's date in the business time zone, by time.
+pub async fn today(conn: &mut PgConnection, zone: &BusinessTimeZone) -> Result<Vec<DayEntry>> {
+    Ok(sqlx::query_as!(
+        DayEntry,
+        r#"SELECT a.id, a.number, a.scheduled_at AS "scheduled_at: DateTime<Utc>", a.location, i.request_id
+           FROM appointments a JOIN inspections i ON i.id = a.inspection_id
+           WHERE (a.scheduled_at AT TIME ZONE $1)::date = (now() AT TIME ZONE $1)::date
+           ORDER BY a.scheduled_at"#,
+        zone.as_str()
+    )
+    .fetch_all(conn)
+    .await?)
+}

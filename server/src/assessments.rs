@@ -49,8 +49,43 @@ pub struct AssessmentDetail {
     pub damage_version: i32,
     pub vehicle_values_version: i32,
     pub pre_incident_estimate_version: i32,
-    pub estimate_total: String,
-    pub estimate_version: i32,
+    pub estimate: Estimate,
+}
+
+/// The repair estimate; `total` is computed by the database.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Estimate {
+    pub labour: String,
+    pub parts: String,
+    pub paint: String,
+    pub other: String,
+    pub total: String,
+    pub version: i32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct EstimateFields {
+    pub labour: String,
+    pub parts: String,
+    pub paint: String,
+    pub other: String,
+}
+
+/// An amount of money as typed ("1200", "1 200.50"): at most two decimals,
+/// not negative, below a billion. Empty is zero.
+fn amount(field: &str, value: &str) -> Result<String> {
+    let cleaned: String = value.trim().chars().filter(|c| !c.is_whitespace()).collect();
+    if cleaned.is_empty() {
+        return Ok("0".to_owned());
+    }
+    let (whole, fraction) = cleaned.split_once('.').unwrap_or((&cleaned, ""));
+    let well_formed = !whole.is_empty()
+        && whole.len() <= 9
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && fraction.len() <= 2
+        && fraction.bytes().all(|b| b.is_ascii_digit());
+    if well_formed { Ok(cleaned) } else { Err(Error::invalid(field, "Enter an amount like 1200 or 1200.50.")) }
 }
 
 /// The appointment's assessment, created (with all its sections) on the
@@ -91,12 +126,10 @@ pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Assessment
     let tyres = tyres(&mut *conn, id).await?;
     let sections = sqlx::query!(
         r#"SELECT d.version AS damage_version, v.version AS vehicle_values_version,
-                  p.version AS pre_incident_estimate_version, e.total::text AS "estimate_total!",
-                  e.version AS estimate_version
+                  p.version AS pre_incident_estimate_version
            FROM assessment_damage d
            JOIN assessment_vehicle_values v USING (assessment_id)
            JOIN assessment_pre_incident_estimates p USING (assessment_id)
-           JOIN assessment_estimates e USING (assessment_id)
            WHERE d.assessment_id = $1"#,
         id
     )
@@ -108,8 +141,7 @@ pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Assessment
         damage_version: sections.damage_version,
         vehicle_values_version: sections.vehicle_values_version,
         pre_incident_estimate_version: sections.pre_incident_estimate_version,
-        estimate_total: sections.estimate_total,
-        estimate_version: sections.estimate_version,
+        estimate: estimate(&mut *conn, id).await?.ok_or(Error::NotFound)?,
     }))
 }
 
@@ -250,4 +282,85 @@ pub async fn find_report(conn: &mut PgConnection, assessment_id: Uuid) -> Result
     )
     .fetch_optional(conn)
     .await?)
+}
+
+/// Assessments still in progress, oldest first (at most 50).
+pub async fn open(conn: &mut PgConnection) -> Result<Vec<Assessment>> {
+    Ok(sqlx::query_as!(
+        Assessment,
+        r#"SELECT id, number, appointment_id, status, current_tab, tabs_completed, version,
+                  created_at AS "created_at: DateTime<Utc>"
+           FROM assessments WHERE status = 'in_progress' ORDER BY created_at LIMIT 50"#
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+pub async fn estimate(conn: &mut PgConnection, assessment_id: Uuid) -> Result<Option<Estimate>> {
+    Ok(sqlx::query_as!(
+        Estimate,
+        r#"SELECT labour::text AS "labour!", parts::text AS "parts!", paint::text AS "paint!",
+                  other::text AS "other!", total::text AS "total!", version
+           FROM assessment_estimates WHERE assessment_id = $1"#,
+        assessment_id
+    )
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Saves the estimate if it is still at `expected_version`; the database
+/// computes the total.
+pub async fn save_estimate(
+    pool: &PgPool,
+    actor: Uuid,
+    assessment_id: Uuid,
+    expected_version: i32,
+    input: &EstimateFields,
+) -> Result<Estimate> {
+    let labour = amount("labour", &input.labour)?;
+    let parts = amount("parts", &input.parts)?;
+    let paint = amount("paint", &input.paint)?;
+    let other = amount("other", &input.other)?;
+    let mut tx = pool.begin().await?;
+    let saved = sqlx::query_as!(
+        Estimate,
+        r#"UPDATE assessment_estimates
+           SET labour = $3::text::numeric, parts = $4::text::numeric, paint = $5::text::numeric,
+               other = $6::text::numeric, version = version + 1
+           WHERE assessment_id = $1 AND version = $2
+           RETURNING labour::text AS "labour!", parts::text AS "parts!", paint::text AS "paint!",
+                     other::text AS "other!", total::text AS "total!", version"#,
+        assessment_id,
+        expected_version,
+        labour,
+        parts,
+        paint,
+        other,
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(estimate) = saved else {
+        return Err(match estimate(&mut tx, assessment_id).await? {
+            Some(current) => Error::VersionConflict { current: serde_json::to_value(current).map_err(Error::internal)? },
+            None => Error::NotFound,
+        });
+    };
+    let entity_id = format!("{assessment_id}/estimate");
+    audit::record(&mut tx, Some(actor), "assessment_estimate", &entity_id, Action::Update, Some(expected_version), Some(estimate.version)).await?;
+    tx.commit().await?;
+    Ok(estimate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::amount;
+
+    #[test]
+    fn amounts_are_plain_non_negative_numbers_with_two_decimals_at_most() {
+        assert_eq!(amount("labour", "").unwrap(), "0");
+        assert_eq!(amount("labour", " 1 200.50 ").unwrap(), "1200.50");
+        for bad in ["-5", "1.234", "12,50", "abc", "1e3", ".5", "1234567890"] {
+            assert!(amount("labour", bad).is_err(), "{bad}");
+        }
+    }
 }

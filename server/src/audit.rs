@@ -46,3 +46,29 @@ pub async fn record(
     .await?;
     Ok(())
 }
+
+/// One line of a record's history.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Entry {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub actor: Option<String>,
+    pub action: String,
+    pub old_version: Option<i32>,
+    pub new_version: Option<i32>,
+}
+
+/// What happened to a record, oldest first, with who did it.
+pub async fn history(conn: &mut PgConnection, entity: &str, entity_id: &str) -> Result<Vec<Entry>> {
+    Ok(sqlx::query_as!(
+        Entry,
+        r#"SELECT a.at AS "at: chrono::DateTime<chrono::Utc>", u.display_name AS "actor?", a.action,
+                  a.old_version, a.new_version
+           FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id
+           WHERE a.entity = $1 AND a.entity_id = $2
+           ORDER BY a.id"#,
+        entity,
+        entity_id
+    )
+    .fetch_all(conn)
+    .await?)
+}

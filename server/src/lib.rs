@@ -14,6 +14,7 @@ pub mod cards;
 pub mod clients;
 pub mod db;
 pub mod devices;
+pub mod documents;
 pub mod error;
 pub mod fields;
 pub mod http;

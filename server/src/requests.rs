@@ -178,3 +178,15 @@ pub async fn find_inspection(conn: &mut PgConnection, request_id: Uuid) -> Resul
     .fetch_optional(conn)
     .await?)
 }
+
+/// Open requests, newest first (at most 50).
+pub async fn open(conn: &mut PgConnection) -> Result<Vec<Request>> {
+    Ok(sqlx::query_as!(
+        Request,
+        r#"SELECT id, number, client_id, vehicle_make, vehicle_model, registration, vin, claim_reference,
+                  notes, status, version, created_at AS "created_at: DateTime<Utc>"
+           FROM requests WHERE status = 'open' ORDER BY created_at DESC LIMIT 50"#
+    )
+    .fetch_all(conn)
+    .await?)
+}

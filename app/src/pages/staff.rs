@@ -1,32 +1,57 @@
+//! `/staff`: the staff workspace: find a document by number, the open
+//! requests, today's appointments and the open assessments.
+
+use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-use crate::accounts::staff_overview;
+use crate::components::{action_error, SubmitButton};
 use crate::error::AppError;
+use crate::accounts::staff_overview;
+use crate::workflow::{staff_worklists, FindDocument, WorkItem};
 
 #[component]
 pub fn StaffPage() -> impl IntoView {
     // Blocking, so a refused request answers 403 before any HTML is sent.
-    let overview = Resource::new_blocking(|| (), |_| staff_overview());
+    let worklists = Resource::new_blocking(|| (), |_| staff_worklists());
+    let accounts = Resource::new_blocking(|| (), |_| staff_overview());
+    let find = ServerAction::<FindDocument>::new();
+    let find_error = action_error(find);
     view! {
         <Title text="Staff" />
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || overview.get().map(|result| match result {
-                Ok(counts) => view! {
-                    <section class="panel">
+            {move || worklists.get().map(|result| match result {
+                Ok(lists) => view! {
+                    <section class="page-head">
                         <h1>"Staff workspace"</h1>
-                        <p><A href="/staff/clients" attr:class="button primary">"Clients and requests"</A></p>
-                        <p class="muted">"Accounts by role."</p>
-                        <table class="table">
-                            <thead><tr><th scope="col">"Role"</th><th scope="col" class="num">"Accounts"</th></tr></thead>
-                            <tbody>
-                                {counts.into_iter().map(|c| view! {
-                                    <tr><td>{c.role}</td><td class="num">{c.count}</td></tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
+                        <A href="/staff/clients" attr:class="button primary">"Clients and requests"</A>
                     </section>
+                    <section class="panel">
+                        <ActionForm action=find attr:class="search-form" attr:role="search">
+                            <label for="field-number" class="visually-hidden">"Document number"</label>
+                            <input id="field-number" name="number" type="search" required=true
+                                placeholder="Find a document: REQ-2026-0001, ASM-…, RPT-…"
+                                aria-describedby="field-number-error" />
+                            <SubmitButton pending=find.pending() label="Find" busy_label="Finding…" class="button" />
+                        </ActionForm>
+                        <p class="field-error" id="field-number-error" role="alert">
+                            {move || find_error.get().map(|e| e.to_string())}
+                        </p>
+                    </section>
+                    <div class="worklists">
+                        <Worklist title="Open requests" testid="open-requests" items=lists.open_requests empty="No open requests." />
+                        <Worklist title="Today's appointments" testid="todays-appointments" items=lists.todays_appointments empty="Nothing booked for today." />
+                        <Worklist title="Open assessments" testid="open-assessments" items=lists.open_assessments empty="No assessment in progress." />
+                        <section class="panel worklist">
+                            <h2>"Accounts by role"</h2>
+                            <ul>
+                                {move || accounts.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|c| view! {
+                                    <li><span>{format!("{}: {}", c.role, c.count)}</span></li>
+                                }).collect_view()}
+                            </ul>
+                        </section>
+                    </div>
                 }.into_any(),
                 Err(AppError::Forbidden) => view! {
                     <section class="panel narrow" data-testid="forbidden">
@@ -39,5 +64,28 @@ pub fn StaffPage() -> impl IntoView {
                 }.into_any(),
             })}
         </Suspense>
+    }
+}
+
+#[component]
+fn Worklist(title: &'static str, testid: &'static str, items: Vec<WorkItem>, empty: &'static str) -> impl IntoView {
+    view! {
+        <section class="panel worklist" data-testid=testid>
+            <h2>{title}</h2>
+            {if items.is_empty() {
+                view! { <p class="muted">{empty}</p> }.into_any()
+            } else {
+                view! {
+                    <ul>
+                        {items.into_iter().map(|item| view! {
+                            <li>
+                                <A href=item.href.clone() attr:class="doc-number">{item.number.clone()}</A>
+                                <span class="muted small">{item.detail.clone()}</span>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
     }
 }

@@ -11,9 +11,9 @@ use crate::components::{action_error, mint_idempotency_key, use_toasts, BoundFie
 use crate::error::AppError;
 use crate::merge::{EditorState, MergePanel, Values};
 use crate::workflow::{
-    get_assessment, get_client, get_report, get_request, list_clients, tyre_label, AppointmentRow, AssessmentView,
+    audit_history, get_assessment, get_client, get_report, get_request, list_clients, tyre_label, AppointmentRow, AssessmentView,
     ClientDetail, CompleteAssessment, CreateAppointment, CreateClient, CreateInspection, CreateRequest,
-    GenerateReport, RequestDetail, SaveTyre, StartAssessment, TyreView, TYRE_FIELDS,
+    EstimateView, GenerateReport, RequestDetail, SaveEstimate, SaveTyre, StartAssessment, TyreView, ESTIMATE_FIELDS, TYRE_FIELDS,
 };
 
 fn empty_values(fields: &[&str]) -> Values {
@@ -147,6 +147,7 @@ fn ClientDetailView(detail: ClientDetail, existed: bool) -> AnyView {
     let error = action_error(action);
     let state = EditorState::new(empty_values(REQUEST_FIELDS), 0);
     let idempotency_key = mint_idempotency_key();
+    let audit_id = client.id.clone();
     view! {
         <Title text=client.name.clone() />
         <section class="page-head">
@@ -207,6 +208,7 @@ fn ClientDetailView(detail: ClientDetail, existed: bool) -> AnyView {
                 <SubmitButton pending=action.pending() label="Open request" busy_label="Opening…" />
             </ActionForm>
         </section>
+        <AuditTrail entity="client" id=audit_id />
     }
     .into_any()
 }
@@ -241,6 +243,7 @@ fn RequestDetailView(
     let inspect_error = action_error(inspect);
     let book_error = action_error(book);
     let idempotency_key = mint_idempotency_key();
+    let audit_id = detail.id.clone();
     view! {
         <Title text=detail.number.clone() />
         <section class="page-head">
@@ -291,6 +294,7 @@ fn RequestDetailView(
                 }.into_any(),
             }}
         </section>
+        <AuditTrail entity="request" id=audit_id />
     }
     .into_any()
 }
@@ -378,11 +382,9 @@ fn AssessmentEditor(assessment: AssessmentView, complete: ServerAction<CompleteA
                 {assessment.tyres.into_iter().map(|tyre| view! { <TyreRow assessment_id=id.clone() tyre /> }).collect_view()}
             </div>
         </section>
+        <EstimateSection assessment_id=id.clone() estimate=assessment.estimate.clone() />
         <section class="panel">
             <h2>"Summary"</h2>
-            <dl class="facts">
-                <dt>"Estimate total"</dt><dd data-testid="estimate-total">{assessment.estimate_total.clone()}</dd>
-            </dl>
             {if completed {
                 view! {
                     <ActionForm action=report attr:class="inline-form">
@@ -402,6 +404,7 @@ fn AssessmentEditor(assessment: AssessmentView, complete: ServerAction<CompleteA
                 }.into_any()
             }}
         </section>
+        <AuditTrail entity="assessment" id=id.clone() />
     }
     .into_any()
 }
@@ -488,12 +491,91 @@ pub fn ReportPage() -> AnyView {
                                 }).collect_view()}
                             </tbody>
                         </table>
-                        <p class="report-total">"Estimate total: " <strong>{report.assessment.estimate_total.clone()}</strong></p>
+                        <h2>"Estimate"</h2>
+                        <dl class="facts">
+                            {ESTIMATE_FIELDS.iter().map(|(field, label)| view! {
+                                <dt>{*label}</dt><dd>{report.assessment.estimate.values.get(*field).cloned().unwrap_or_default()}</dd>
+                            }).collect_view()}
+                        </dl>
+                        <p class="report-total">"Estimate total: " <strong>{report.assessment.estimate.total.clone()}</strong></p>
                     </article>
                 }.into_any(),
                 Err(error) => load_error(error),
             })}
         </Suspense>
+    }
+    .into_any()
+}
+
+/// Who did what to a record, oldest first.
+#[component]
+fn AuditTrail(entity: &'static str, id: String) -> impl IntoView {
+    let history = Resource::new(move || id.clone(), move |id| audit_history(entity.to_owned(), id));
+    view! {
+        <section class="panel audit-trail" data-testid="audit-trail">
+            <h2>"History"</h2>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || history.get().map(|result| match result {
+                    Ok(lines) if lines.is_empty() => view! { <p class="muted">"Nothing recorded yet."</p> }.into_any(),
+                    Ok(lines) => view! {
+                        <ol>
+                            {lines.into_iter().map(|line| view! {
+                                <li><span class="muted small">{line.when}</span>" " <strong>{line.who}</strong>" " {line.what}</li>
+                            }).collect_view()}
+                        </ol>
+                    }.into_any(),
+                    Err(error) => view! { <p class="alert error">{error.to_string()}</p> }.into_any(),
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn EstimateSection(assessment_id: String, estimate: EstimateView) -> AnyView {
+    let state = EditorState::new(estimate.values.clone(), estimate.version);
+    let total = RwSignal::new(estimate.total.clone());
+    let save = ServerAction::<SaveEstimate>::new();
+    let toasts = use_toasts();
+    Effect::new(move |_| match save.value().get() {
+        Some(Ok(saved)) => {
+            state.saved(saved.values, saved.version);
+            total.set(saved.total);
+            toasts.success("Estimate saved.");
+        }
+        Some(Err(AppError::VersionConflict { current })) => {
+            let theirs = EstimateView::from_json(&current);
+            total.set(theirs.total);
+            state.conflicted(theirs.values, theirs.version);
+        }
+        _ => {}
+    });
+    let error = Signal::derive(move || match save.value().get() {
+        Some(Err(AppError::VersionConflict { .. })) | Some(Ok(_)) | None => None,
+        Some(Err(error)) => Some(error),
+    });
+    view! {
+        <section class="panel" data-testid="estimate">
+            <h2>"Estimate"</h2>
+            <MergePanel state labels=ESTIMATE_FIELDS />
+            <ActionForm action=save attr:class="form" attr:novalidate=true>
+                <input type="hidden" name="assessment_id" value=assessment_id />
+                <input type="hidden" name="version" value=state.version.get_untracked()
+                    prop:value=move || state.version.get().to_string() />
+                <div class="field-row">
+                    <BoundField state form="estimate" field="labour" label="Labour" input_type="text" error />
+                    <BoundField state form="estimate" field="parts" label="Parts" input_type="text" error />
+                    <BoundField state form="estimate" field="paint" label="Paint" input_type="text" error />
+                    <BoundField state form="estimate" field="other" label="Other" input_type="text" error />
+                </div>
+                <FormError error fields=&["labour", "parts", "paint", "other"] />
+                <div class="form-actions">
+                    <SubmitButton pending=save.pending() label="Save estimate" busy_label="Saving…" />
+                    <span>"Total (computed on save): " <strong data-testid="estimate-total">{move || total.get()}</strong></span>
+                    <span class="muted small" data-testid="estimate-version">{move || format!("Version {}", state.version.get())}</span>
+                </div>
+            </ActionForm>
+        </section>
     }
     .into_any()
 }

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::accounts::{Role, User};
 use crate::appointments::{self, Appointment, Schedule};
-use crate::assessments::{self, AssessmentDetail, Report, Tyre, TyreFields};
+use crate::assessments::{self, AssessmentDetail, Estimate, EstimateFields, Report, Tyre, TyreFields};
 use crate::auth::{require_role, AuthSession};
 use crate::error::{Error, ErrorBody, Result};
 use crate::requests::{self, Inspection, NewRequest, Request};
@@ -31,6 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(start_assessment))
         .routes(routes!(get_assessment))
         .routes(routes!(save_tyre))
+        .routes(routes!(save_estimate))
         .routes(routes!(complete_assessment))
         .routes(routes!(create_report))
 }
@@ -207,4 +208,32 @@ async fn create_report(State(state): State<AppState>, session: AuthSession, Path
     let user = staff(&session)?;
     let (report, created) = assessments::report_for(&state.pool, user.id, &state.time_zone, id).await?;
     Ok((created_or_found(created), Json(report)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct EstimatePut {
+    version: Option<i32>,
+    #[serde(flatten)]
+    fields: EstimateFields,
+}
+
+/// Saves the repair estimate (the total is computed on the server), if it
+/// is still at the version you name.
+#[utoipa::path(put, path = "/api/assessments/{id}/estimate", tag = "workflow", params(("id" = Uuid, Path)),
+    request_body = EstimatePut,
+    responses((status = 200, body = Estimate), (status = 409, body = ErrorBody), (status = 412, body = ErrorBody),
+              (status = 422, body = ErrorBody), (status = 428, body = ErrorBody)))]
+async fn save_estimate(
+    State(state): State<AppState>,
+    session: AuthSession,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+    Json(body): Json<EstimatePut>,
+) -> Result<Json<Estimate>> {
+    let user = staff(&session)?;
+    let estimate = with_expected_version(&headers, body.version, async |version| {
+        assessments::save_estimate(&state.pool, user.id, id, version, &body.fields).await
+    })
+    .await?;
+    Ok(Json(estimate))
 }
