@@ -102,10 +102,7 @@ pub async fn reschedule(pool: &PgPool, actor: Uuid, id: Uuid, expected_version: 
     .await
     .map_err(assessor_error)?;
     let Some(appointment) = updated else {
-        return Err(match find(&mut tx, id).await? {
-            Some(current) => Error::VersionConflict { current: serde_json::to_value(current).map_err(Error::internal)? },
-            None => Error::NotFound,
-        });
+        return Err(Error::stale(find(&mut tx, id).await?));
     };
     audit::record(&mut tx, Some(actor), "appointment", &id.to_string(), Action::Update, Some(expected_version), Some(appointment.version)).await?;
     tx.commit().await?;

@@ -203,10 +203,7 @@ pub async fn save_tyre(
     .await?;
     let Some(tyre) = saved else {
         let current = tyres(&mut tx, assessment_id).await?.into_iter().find(|t| t.position == position);
-        return Err(match current {
-            Some(current) => Error::VersionConflict { current: serde_json::to_value(current).map_err(Error::internal)? },
-            None => Error::NotFound,
-        });
+        return Err(Error::stale(current));
     };
     let entity_id = format!("{assessment_id}/{position}");
     audit::record(&mut tx, Some(actor), "assessment_tyre", &entity_id, Action::Update, Some(expected_version), Some(tyre.version)).await?;
@@ -264,10 +261,7 @@ pub async fn complete(pool: &PgPool, actor: Uuid, id: Uuid, expected_version: i3
     .fetch_optional(&mut *tx)
     .await?;
     let Some(version) = version else {
-        return Err(match find(&mut tx, id).await? {
-            Some(current) => Error::VersionConflict { current: serde_json::to_value(current).map_err(Error::internal)? },
-            None => Error::NotFound,
-        });
+        return Err(Error::stale(find(&mut tx, id).await?));
     };
     audit::record(&mut tx, Some(actor), "assessment", &id.to_string(), Action::Update, Some(expected_version), Some(version)).await?;
     tx.commit().await?;
@@ -340,10 +334,7 @@ pub async fn save_estimate(
     .fetch_optional(&mut *tx)
     .await?;
     let Some(estimate) = saved else {
-        return Err(match estimate(&mut tx, assessment_id).await? {
-            Some(current) => Error::VersionConflict { current: serde_json::to_value(current).map_err(Error::internal)? },
-            None => Error::NotFound,
-        });
+        return Err(Error::stale(estimate(&mut tx, assessment_id).await?));
     };
     let entity_id = format!("{assessment_id}/estimate");
     audit::record(&mut tx, Some(actor), "assessment_estimate", &entity_id, Action::Update, Some(expected_version), Some(estimate.version)).await?;

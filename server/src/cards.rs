@@ -308,11 +308,7 @@ pub async fn delete(pool: &PgPool, owner: Uuid, id: Uuid, expected_version: i32)
 /// Why a version-checked write matched no row.
 async fn missing_or_conflict(conn: &mut PgConnection, owner: Uuid, id: Uuid) -> Error {
     match find(conn, owner, id).await {
-        Ok(Some(current)) => match serde_json::to_value(&current) {
-            Ok(current) => Error::VersionConflict { current },
-            Err(error) => Error::internal(error),
-        },
-        Ok(None) => Error::NotFound,
+        Ok(current) => Error::stale(current),
         Err(error) => error,
     }
 }

@@ -74,6 +74,16 @@ impl Error {
         Error::AlreadyExists { field: field.into(), message: message.into() }
     }
 
+    /// The answer to a version-checked write that matched no row: 409
+    /// carrying the record as it is now, or 404 when there is none.
+    pub fn stale(current: Option<impl serde::Serialize>) -> Self {
+        match current.map(serde_json::to_value) {
+            Some(Ok(current)) => Error::VersionConflict { current },
+            Some(Err(error)) => Error::internal(error),
+            None => Error::NotFound,
+        }
+    }
+
     pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         Error::Internal(cause.into())
     }

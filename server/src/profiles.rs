@@ -194,7 +194,7 @@ pub async fn save_personal(
         .await?
     };
     let Some(section) = saved else {
-        return Err(conflict(personal(&mut tx, user).await?));
+        return Err(Error::stale(Some(personal(&mut tx, user).await?)));
     };
     finish(tx, user, PERSONAL, expected_version, section.version).await?;
     Ok(Saved { is_new: expected_version == 0, section })
@@ -248,17 +248,10 @@ pub async fn save_professional(
         .await?
     };
     let Some(section) = saved else {
-        return Err(conflict(professional(&mut tx, user).await?));
+        return Err(Error::stale(Some(professional(&mut tx, user).await?)));
     };
     finish(tx, user, PROFESSIONAL, expected_version, section.version).await?;
     Ok(Saved { is_new: expected_version == 0, section })
-}
-
-fn conflict(current: impl Serialize) -> Error {
-    match serde_json::to_value(current) {
-        Ok(current) => Error::VersionConflict { current },
-        Err(error) => Error::internal(error),
-    }
 }
 
 /// Writes the audit row and commits.
