@@ -155,6 +155,16 @@ async fn tyre_rows_and_appointments_are_version_checked(pool: sqlx::PgPool) {
     let bad = staff.client.put(&estimate_url).json(&json!({ "version": 2, "paint": "-3" })).send().await.unwrap();
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
+    let damage_url = format!("{}/api/assessments/{}/damage", staff.app.address, assessment["id"].as_str().unwrap());
+    let damage = staff.client.put(&damage_url).json(&json!({ "version": 1, "description": "Dent in the rear door" })).send().await.unwrap();
+    assert_eq!(damage.status(), StatusCode::OK);
+    let stale = staff.client.put(&damage_url).header("If-Match", "\"v1\"").json(&json!({ "severity": "minor" })).send().await.unwrap();
+    assert_eq!(stale.status(), StatusCode::PRECONDITION_FAILED);
+    assert_eq!(stale.json::<Value>().await.unwrap()["error"]["current"]["description"], "Dent in the rear door");
+    let values_url = format!("{}/api/assessments/{}/vehicle-values", staff.app.address, assessment["id"].as_str().unwrap());
+    let values = staff.client.put(&values_url).json(&json!({ "version": 1, "market_value": "12000" })).send().await.unwrap();
+    assert_eq!(values.json::<Value>().await.unwrap()["market_value"], "12000.00");
+
     let url = format!("{}{appointment}", staff.app.address);
     let moved = staff.client.patch(&url).json(&json!({ "version": 1, "scheduled_at": "2026-12-02T09:00:00Z" })).send().await.unwrap();
     assert_eq!(moved.status(), StatusCode::OK);

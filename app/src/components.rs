@@ -4,7 +4,9 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::merge::EditorState;
+use leptos::server_fn::ServerFn;
+
+use crate::merge::{EditorState, SectionView};
 
 /// A submit button that cannot be pressed twice: disabled while its action
 /// is pending, with `aria-busy` and a busy label for people and tests.
@@ -247,3 +249,30 @@ pub fn ToastRegion() -> impl IntoView {
         </div>
     }
 }
+
+/// Keeps an editor in step with its save action: a saved section becomes
+/// the new starting point; a 409 is merged (see [`MergePanel`]). Returns
+/// the error to show beside the fields (conflicts are shown by the panel).
+pub fn follow_saves<A>(action: ServerAction<A>, state: EditorState, fields: &'static [(&'static str, &'static str)])
+    -> Signal<Option<AppError>>
+where
+    A: ServerFn<Output = SectionView, Error = AppError> + Clone + Send + Sync + 'static,
+{
+    let toasts = use_toasts();
+    Effect::new(move |_| match action.value().get() {
+        Some(Ok(saved)) => {
+            state.saved(saved.values, saved.version);
+            toasts.success("Saved.");
+        }
+        Some(Err(AppError::VersionConflict { current })) => {
+            let theirs = SectionView::from_json(&current, fields);
+            state.conflicted(theirs.values, theirs.version);
+        }
+        _ => {}
+    });
+    Signal::derive(move || match action.value().get() {
+        Some(Err(AppError::VersionConflict { .. })) | Some(Ok(_)) | None => None,
+        Some(Err(error)) => Some(error),
+    })
+}
+

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-use crate::merge::Values;
+pub use crate::merge::SectionView;
 
 pub const PERSONAL_FIELDS: &[(&str, &str)] = &[
     ("full_name", "Full name"),
@@ -25,33 +25,6 @@ pub const PROFESSIONAL_FIELDS: &[(&str, &str)] = &[
     ("linkedin", "LinkedIn"),
     ("bio", "Bio"),
 ];
-
-/// One profile section as form values, with the version they belong to
-/// (0: never saved).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SectionView {
-    pub values: Values,
-    pub version: i32,
-    /// Whether the save that returned this created the section.
-    pub is_new: bool,
-}
-
-impl SectionView {
-    /// From the JSON of a stored section (a save's answer, or the `current`
-    /// of a 409): every listed field as text, `null` as empty.
-    pub fn from_json(json: &serde_json::Value, fields: &[(&str, &str)]) -> Self {
-        let values = fields
-            .iter()
-            .map(|(field, _)| {
-                let value = json.get(*field).and_then(|v| v.as_str()).unwrap_or_default();
-                (field.to_string(), value.to_owned())
-            })
-            .collect();
-        let version = json.get("version").and_then(|v| v.as_i64()).unwrap_or(0) as i32;
-        let is_new = json.get("is_new").and_then(|v| v.as_bool()).unwrap_or(false);
-        SectionView { values, version, is_new }
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProfileView {

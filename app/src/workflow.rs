@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-use crate::merge::Values;
+use crate::merge::{SectionView, Values};
 
 pub const TYRE_FIELDS: &[(&str, &str)] =
     &[("make", "Make"), ("size", "Size"), ("tread_depth_mm", "Tread depth (mm)"), ("condition", "Condition")];
@@ -84,8 +84,17 @@ pub struct AssessmentView {
     pub status: String,
     pub version: i32,
     pub tyres: Vec<TyreView>,
+    pub damage: SectionView,
+    pub vehicle_values: SectionView,
+    pub pre_incident_estimate: SectionView,
     pub estimate: EstimateView,
 }
+
+pub const DAMAGE_FIELDS: &[(&str, &str)] =
+    &[("description", "Description"), ("areas", "Damaged areas"), ("severity", "Severity")];
+pub const VEHICLE_VALUE_FIELDS: &[(&str, &str)] = &[("market_value", "Market value"), ("salvage_value", "Salvage value")];
+pub const PRE_INCIDENT_FIELDS: &[(&str, &str)] =
+    &[("condition", "Condition before the incident"), ("value", "Value before the incident")];
 
 pub const ESTIMATE_FIELDS: &[(&str, &str)] = &[("labour", "Labour"), ("parts", "Parts"), ("paint", "Paint"), ("other", "Other")];
 
@@ -193,6 +202,10 @@ mod ssr {
         ClientView { id: client.id, name: client.name, email: client.email, phone: client.phone, company: client.company }
     }
 
+    pub fn section(value: &impl Serialize, fields: &[(&str, &str)]) -> Result<SectionView, AppError> {
+        Ok(SectionView::from_json(&serde_json::to_value(value).map_err(|_| AppError::Internal)?, fields))
+    }
+
     pub fn tyre_view(tyre: &server::assessments::Tyre) -> Result<TyreView, AppError> {
         Ok(TyreView::from_json(&serde_json::to_value(tyre).map_err(|_| AppError::Internal)?))
     }
@@ -206,6 +219,9 @@ mod ssr {
             status: detail.assessment.status,
             version: detail.assessment.version,
             tyres: detail.tyres.iter().map(tyre_view).collect::<Result<_, _>>()?,
+            damage: section(&detail.damage, DAMAGE_FIELDS)?,
+            vehicle_values: section(&detail.vehicle_values, VEHICLE_VALUE_FIELDS)?,
+            pre_incident_estimate: section(&detail.pre_incident_estimate, PRE_INCIDENT_FIELDS)?,
             estimate: EstimateView::from_json(&serde_json::to_value(&detail.estimate).map_err(|_| AppError::Internal)?),
         })
     }
@@ -521,4 +537,37 @@ pub async fn save_estimate(assessment_id: String, version: i32, estimate: Estima
     };
     let saved = server::assessments::save_estimate(&state.pool, user.id, ssr::uuid(&assessment_id)?, version, &fields).await?;
     Ok(EstimateView::from_json(&serde_json::to_value(&saved).map_err(|_| AppError::Internal)?))
+}
+
+/// Saves one free-form section of an assessment (`damage`, `vehicle_values`
+/// or `pre_incident_estimate`) if it is still at `version`.
+#[server(prefix = "/sfn", endpoint = "save_assessment_section")]
+pub async fn save_assessment_section(
+    assessment_id: String,
+    section: String,
+    version: i32,
+    values: std::collections::BTreeMap<String, String>,
+) -> Result<SectionView, AppError> {
+    use server::assessment_sections as sections;
+    let (state, user) = ssr::staff().await?;
+    let id = ssr::uuid(&assessment_id)?;
+    let value = |field: &str| values.get(field).cloned().unwrap_or_default();
+    match section.as_str() {
+        "damage" => {
+            let fields = sections::DamageFields { description: value("description"), areas: value("areas"), severity: value("severity") };
+            let saved = sections::save_damage(&state.pool, user.id, id, version, &fields).await?;
+            ssr::section(&saved, DAMAGE_FIELDS)
+        }
+        "vehicle_values" => {
+            let fields = sections::VehicleValuesFields { market_value: value("market_value"), salvage_value: value("salvage_value") };
+            let saved = sections::save_vehicle_values(&state.pool, user.id, id, version, &fields).await?;
+            ssr::section(&saved, VEHICLE_VALUE_FIELDS)
+        }
+        "pre_incident_estimate" => {
+            let fields = sections::PreIncidentEstimateFields { condition: value("condition"), value: value("value") };
+            let saved = sections::save_pre_incident_estimate(&state.pool, user.id, id, version, &fields).await?;
+            ssr::section(&saved, PRE_INCIDENT_FIELDS)
+        }
+        _ => Err(AppError::NotFound),
+    }
 }

@@ -136,6 +136,11 @@ test('a completed assessment gets its report once', async ({ page }) => {
   const { appointmentId } = await appointmentReady(page);
   const assessment = await api(page, `/api/appointments/${appointmentId}/assessment`);
   await openHydrated(page, `/staff/assessments/${assessment.id}`);
+  const damage = page.getByTestId('section-damage');
+  await damage.getByLabel('Description', { exact: true }).fill('Dent in the rear door');
+  await damage.getByRole('button', { name: 'Save section' }).click();
+  await expect(damage.getByTestId('section-version')).toHaveText('Version 2');
+
   const estimate = page.getByTestId('estimate');
   await estimate.getByLabel('Labour', { exact: true }).fill('100');
   await estimate.getByLabel('Parts', { exact: true }).fill('250.5');
@@ -153,6 +158,7 @@ test('a completed assessment gets its report once', async ({ page }) => {
   expect(again.status()).toBe(200);
   expect((await again.json()).number).toBe(number);
   await expect(page.getByTestId('report')).toContainText('350.50');
+  await expect(page.getByTestId('report')).toContainText('Dent in the rear door');
 });
 
 test('a member cannot open the staff pages', async ({ page }) => {

@@ -11,6 +11,7 @@ use sqlx::{PgConnection, PgPool};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::assessment_sections::{self as sections, Damage, PreIncidentEstimate, VehicleValues};
 use crate::audit::{self, Action};
 use crate::error::{Error, Result};
 use crate::fields;
@@ -46,9 +47,9 @@ pub struct AssessmentDetail {
     #[serde(flatten)]
     pub assessment: Assessment,
     pub tyres: Vec<Tyre>,
-    pub damage_version: i32,
-    pub vehicle_values_version: i32,
-    pub pre_incident_estimate_version: i32,
+    pub damage: Damage,
+    pub vehicle_values: VehicleValues,
+    pub pre_incident_estimate: PreIncidentEstimate,
     pub estimate: Estimate,
 }
 
@@ -74,7 +75,7 @@ pub struct EstimateFields {
 
 /// An amount of money as typed ("1200", "1 200.50"): at most two decimals,
 /// not negative, below a billion. Empty is zero.
-fn amount(field: &str, value: &str) -> Result<String> {
+pub(crate) fn amount(field: &str, value: &str) -> Result<String> {
     let cleaned: String = value.trim().chars().filter(|c| !c.is_whitespace()).collect();
     if cleaned.is_empty() {
         return Ok("0".to_owned());
@@ -124,24 +125,16 @@ pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Assessment
         return Ok(None);
     };
     let tyres = tyres(&mut *conn, id).await?;
-    let sections = sqlx::query!(
-        r#"SELECT d.version AS damage_version, v.version AS vehicle_values_version,
-                  p.version AS pre_incident_estimate_version
-           FROM assessment_damage d
-           JOIN assessment_vehicle_values v USING (assessment_id)
-           JOIN assessment_pre_incident_estimates p USING (assessment_id)
-           WHERE d.assessment_id = $1"#,
-        id
-    )
-    .fetch_one(&mut *conn)
-    .await?;
+    // start_assessment creates every section with the assessment, so a
+    // missing one is a broken invariant, not a user's mistake.
+    let missing = || Error::internal(format!("assessment {id} lacks a section"));
     Ok(Some(AssessmentDetail {
         assessment,
         tyres,
-        damage_version: sections.damage_version,
-        vehicle_values_version: sections.vehicle_values_version,
-        pre_incident_estimate_version: sections.pre_incident_estimate_version,
-        estimate: estimate(&mut *conn, id).await?.ok_or(Error::NotFound)?,
+        damage: sections::damage(&mut *conn, id).await?.ok_or_else(missing)?,
+        vehicle_values: sections::vehicle_values(&mut *conn, id).await?.ok_or_else(missing)?,
+        pre_incident_estimate: sections::pre_incident_estimate(&mut *conn, id).await?.ok_or_else(missing)?,
+        estimate: estimate(&mut *conn, id).await?.ok_or_else(missing)?,
     }))
 }
 

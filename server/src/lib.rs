@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod appointments;
+pub mod assessment_sections;
 pub mod assessments;
 pub mod api;
 pub mod audit;

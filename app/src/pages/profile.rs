@@ -3,12 +3,10 @@
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-use crate::components::{action_error, use_toasts, BoundField, Field, FormError, SubmitButton};
-use crate::error::AppError;
+use crate::components::{action_error, follow_saves, use_toasts, BoundField, Field, FormError, SubmitButton};
 use crate::merge::{EditorState, MergePanel};
 use crate::profile::{
     get_profile, list_devices, ChangePassword, DeviceView, RevokeDevice, RevokeOtherDevices, SavePersonal,
@@ -35,32 +33,6 @@ pub fn ProfilePage() -> AnyView {
         </Suspense>
     }
     .into_any()
-}
-
-/// Keeps an editor in step with its save action: a saved section becomes
-/// the new starting point; a 409 is merged (see [`MergePanel`]). Returns
-/// the error to show beside the fields (conflicts are shown by the panel).
-fn follow_saves<A>(action: ServerAction<A>, state: EditorState, fields: &'static [(&'static str, &'static str)])
-    -> Signal<Option<AppError>>
-where
-    A: ServerFn<Output = SectionView, Error = AppError> + Clone + Send + Sync + 'static,
-{
-    let toasts = use_toasts();
-    Effect::new(move |_| match action.value().get() {
-        Some(Ok(saved)) => {
-            state.saved(saved.values, saved.version);
-            toasts.success("Saved.");
-        }
-        Some(Err(AppError::VersionConflict { current })) => {
-            let theirs = SectionView::from_json(&current, fields);
-            state.conflicted(theirs.values, theirs.version);
-        }
-        _ => {}
-    });
-    Signal::derive(move || match action.value().get() {
-        Some(Err(AppError::VersionConflict { .. })) | Some(Ok(_)) | None => None,
-        Some(Err(error)) => Some(error),
-    })
 }
 
 #[component]

@@ -7,13 +7,15 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::components::{action_error, mint_idempotency_key, use_toasts, BoundField, FormError, SubmitButton};
+use crate::components::{
+    action_error, follow_saves, mint_idempotency_key, use_toasts, BoundField, FormError, SubmitButton,
+};
 use crate::error::AppError;
-use crate::merge::{EditorState, MergePanel, Values};
+use crate::merge::{EditorState, MergePanel, SectionView, Values};
 use crate::workflow::{
     audit_history, get_assessment, get_client, get_report, get_request, list_clients, tyre_label, AppointmentRow, AssessmentView,
     ClientDetail, CompleteAssessment, CreateAppointment, CreateClient, CreateInspection, CreateRequest,
-    EstimateView, GenerateReport, RequestDetail, SaveEstimate, SaveTyre, StartAssessment, TyreView, ESTIMATE_FIELDS, TYRE_FIELDS,
+    EstimateView, GenerateReport, RequestDetail, SaveAssessmentSection, SaveEstimate, SaveTyre, StartAssessment, TyreView, DAMAGE_FIELDS, ESTIMATE_FIELDS, PRE_INCIDENT_FIELDS, TYRE_FIELDS, VEHICLE_VALUE_FIELDS,
 };
 
 fn empty_values(fields: &[&str]) -> Values {
@@ -382,6 +384,12 @@ fn AssessmentEditor(assessment: AssessmentView, complete: ServerAction<CompleteA
                 {assessment.tyres.into_iter().map(|tyre| view! { <TyreRow assessment_id=id.clone() tyre /> }).collect_view()}
             </div>
         </section>
+        <SectionPanel assessment_id=id.clone() section="damage" title="Damage" fields=DAMAGE_FIELDS
+            initial=assessment.damage.clone() />
+        <SectionPanel assessment_id=id.clone() section="vehicle_values" title="Vehicle values" fields=VEHICLE_VALUE_FIELDS
+            initial=assessment.vehicle_values.clone() />
+        <SectionPanel assessment_id=id.clone() section="pre_incident_estimate" title="Pre-incident estimate"
+            fields=PRE_INCIDENT_FIELDS initial=assessment.pre_incident_estimate.clone() />
         <EstimateSection assessment_id=id.clone() estimate=assessment.estimate.clone() />
         <section class="panel">
             <h2>"Summary"</h2>
@@ -491,6 +499,10 @@ pub fn ReportPage() -> AnyView {
                                 }).collect_view()}
                             </tbody>
                         </table>
+                        <ReportSection title="Damage" fields=DAMAGE_FIELDS section=report.assessment.damage.clone() />
+                        <ReportSection title="Vehicle values" fields=VEHICLE_VALUE_FIELDS section=report.assessment.vehicle_values.clone() />
+                        <ReportSection title="Pre-incident estimate" fields=PRE_INCIDENT_FIELDS
+                            section=report.assessment.pre_incident_estimate.clone() />
                         <h2>"Estimate"</h2>
                         <dl class="facts">
                             {ESTIMATE_FIELDS.iter().map(|(field, label)| view! {
@@ -578,4 +590,57 @@ fn EstimateSection(assessment_id: String, estimate: EstimateView) -> AnyView {
         </section>
     }
     .into_any()
+}
+
+/// One free-form section of the assessment, saved on its own version.
+#[component]
+fn SectionPanel(
+    assessment_id: String,
+    section: &'static str,
+    title: &'static str,
+    fields: &'static [(&'static str, &'static str)],
+    initial: SectionView,
+) -> AnyView {
+    let state = EditorState::new(initial.values, initial.version);
+    let save = ServerAction::<SaveAssessmentSection>::new();
+    let error = follow_saves(save, state, fields);
+    let names: Vec<&'static str> = fields.iter().map(|(name, _)| *name).collect();
+    view! {
+        <section class="panel" data-testid=format!("section-{section}")>
+            <h2>{title}</h2>
+            <MergePanel state labels=fields id=section />
+            <ActionForm action=save attr:class="form" attr:novalidate=true>
+                <input type="hidden" name="assessment_id" value=assessment_id />
+                <input type="hidden" name="section" value=section />
+                <input type="hidden" name="version" value=state.version.get_untracked()
+                    prop:value=move || state.version.get().to_string() />
+                <div class="field-row">
+                    {fields.iter().map(|(field, label)| view! {
+                        <BoundField state form="values" field=*field label=*label error
+                            multiline=*field == "description" id_prefix=format!("{section}-") />
+                    }).collect_view()}
+                </div>
+                <p class="field-error" role="alert">
+                    {move || error.get().filter(|e| e.field().is_none_or(|f| !names.contains(&f))).map(|e| e.to_string())}
+                </p>
+                <div class="form-actions">
+                    <SubmitButton pending=save.pending() label="Save section" busy_label="Saving…" />
+                    <span class="muted small" data-testid="section-version">{move || format!("Version {}", state.version.get())}</span>
+                </div>
+            </ActionForm>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn ReportSection(title: &'static str, fields: &'static [(&'static str, &'static str)], section: SectionView) -> impl IntoView {
+    view! {
+        <h2>{title}</h2>
+        <dl class="facts">
+            {fields.iter().map(|(field, label)| view! {
+                <dt>{*label}</dt><dd>{section.values.get(*field).cloned().unwrap_or_default()}</dd>
+            }).collect_view()}
+        </dl>
+    }
 }

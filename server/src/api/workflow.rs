@@ -13,6 +13,10 @@ use uuid::Uuid;
 
 use crate::accounts::{Role, User};
 use crate::appointments::{self, Appointment, Schedule};
+use crate::assessment_sections::{
+    self as sections, Damage, DamageFields, PreIncidentEstimate, PreIncidentEstimateFields, VehicleValues,
+    VehicleValuesFields,
+};
 use crate::assessments::{self, AssessmentDetail, Estimate, EstimateFields, Report, Tyre, TyreFields};
 use crate::auth::{require_role, AuthSession};
 use crate::error::{Error, ErrorBody, Result};
@@ -32,6 +36,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_assessment))
         .routes(routes!(save_tyre))
         .routes(routes!(save_estimate))
+        .routes(routes!(save_damage))
+        .routes(routes!(save_vehicle_values))
+        .routes(routes!(save_pre_incident_estimate))
         .routes(routes!(complete_assessment))
         .routes(routes!(create_report))
 }
@@ -236,4 +243,85 @@ async fn save_estimate(
     })
     .await?;
     Ok(Json(estimate))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DamagePut {
+    version: Option<i32>,
+    #[serde(flatten)]
+    fields: DamageFields,
+}
+
+/// Saves the damage section, if it is still at the version you name.
+#[utoipa::path(put, path = "/api/assessments/{id}/damage", tag = "workflow", params(("id" = Uuid, Path)),
+    request_body = DamagePut,
+    responses((status = 200, body = Damage), (status = 409, body = ErrorBody), (status = 412, body = ErrorBody),
+              (status = 422, body = ErrorBody), (status = 428, body = ErrorBody)))]
+async fn save_damage(
+    State(state): State<AppState>,
+    session: AuthSession,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+    Json(body): Json<DamagePut>,
+) -> Result<Json<Damage>> {
+    let user = staff(&session)?;
+    let saved = with_expected_version(&headers, body.version, async |version| {
+        sections::save_damage(&state.pool, user.id, id, version, &body.fields).await
+    })
+    .await?;
+    Ok(Json(saved))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct VehicleValuesPut {
+    version: Option<i32>,
+    #[serde(flatten)]
+    fields: VehicleValuesFields,
+}
+
+/// Saves the vehicle values, if it is still at the version you name.
+#[utoipa::path(put, path = "/api/assessments/{id}/vehicle-values", tag = "workflow", params(("id" = Uuid, Path)),
+    request_body = VehicleValuesPut,
+    responses((status = 200, body = VehicleValues), (status = 409, body = ErrorBody), (status = 412, body = ErrorBody),
+              (status = 422, body = ErrorBody), (status = 428, body = ErrorBody)))]
+async fn save_vehicle_values(
+    State(state): State<AppState>,
+    session: AuthSession,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+    Json(body): Json<VehicleValuesPut>,
+) -> Result<Json<VehicleValues>> {
+    let user = staff(&session)?;
+    let saved = with_expected_version(&headers, body.version, async |version| {
+        sections::save_vehicle_values(&state.pool, user.id, id, version, &body.fields).await
+    })
+    .await?;
+    Ok(Json(saved))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PreIncidentEstimatePut {
+    version: Option<i32>,
+    #[serde(flatten)]
+    fields: PreIncidentEstimateFields,
+}
+
+/// Saves the pre-incident estimate, if it is still at the version you name.
+#[utoipa::path(put, path = "/api/assessments/{id}/pre-incident-estimate", tag = "workflow", params(("id" = Uuid, Path)),
+    request_body = PreIncidentEstimatePut,
+    responses((status = 200, body = PreIncidentEstimate), (status = 409, body = ErrorBody), (status = 412, body = ErrorBody),
+              (status = 422, body = ErrorBody), (status = 428, body = ErrorBody)))]
+async fn save_pre_incident_estimate(
+    State(state): State<AppState>,
+    session: AuthSession,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+    Json(body): Json<PreIncidentEstimatePut>,
+) -> Result<Json<PreIncidentEstimate>> {
+    let user = staff(&session)?;
+    let saved = with_expected_version(&headers, body.version, async |version| {
+        sections::save_pre_incident_estimate(&state.pool, user.id, id, version, &body.fields).await
+    })
+    .await?;
+    Ok(Json(saved))
 }

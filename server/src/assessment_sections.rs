@@ -1,0 +1,193 @@
+//! The free-form sections of an assessment: damage, vehicle values and the
+//! pre-incident estimate. One row each, created with the assessment
+//! (`start_assessment`), each saved on its own version. Tyres and the
+//! estimate live in `assessments`.
+
+use serde::{Deserialize, Serialize};
+use sqlx::{PgConnection, PgPool};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::assessments::amount;
+use crate::audit::{self, Action};
+use crate::error::{Error, Result};
+use crate::fields;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Damage {
+    pub description: String,
+    pub areas: String,
+    pub severity: String,
+    pub version: i32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct DamageFields {
+    pub description: String,
+    pub areas: String,
+    pub severity: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct VehicleValues {
+    pub market_value: String,
+    pub salvage_value: String,
+    pub version: i32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct VehicleValuesFields {
+    pub market_value: String,
+    pub salvage_value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PreIncidentEstimate {
+    pub condition: String,
+    pub value: String,
+    pub version: i32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct PreIncidentEstimateFields {
+    pub condition: String,
+    pub value: String,
+}
+
+pub async fn damage(conn: &mut PgConnection, assessment_id: Uuid) -> Result<Option<Damage>> {
+    Ok(sqlx::query_as!(
+        Damage,
+        "SELECT description, areas, severity, version FROM assessment_damage WHERE assessment_id = $1",
+        assessment_id
+    )
+    .fetch_optional(conn)
+    .await?)
+}
+
+pub async fn vehicle_values(conn: &mut PgConnection, assessment_id: Uuid) -> Result<Option<VehicleValues>> {
+    Ok(sqlx::query_as!(
+        VehicleValues,
+        r#"SELECT market_value::text AS "market_value!", salvage_value::text AS "salvage_value!", version
+           FROM assessment_vehicle_values WHERE assessment_id = $1"#,
+        assessment_id
+    )
+    .fetch_optional(conn)
+    .await?)
+}
+
+pub async fn pre_incident_estimate(conn: &mut PgConnection, assessment_id: Uuid) -> Result<Option<PreIncidentEstimate>> {
+    Ok(sqlx::query_as!(
+        PreIncidentEstimate,
+        r#"SELECT condition, value::text AS "value!", version
+           FROM assessment_pre_incident_estimates WHERE assessment_id = $1"#,
+        assessment_id
+    )
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Saves the damage section if it is still at `expected_version`.
+pub async fn save_damage(pool: &PgPool, actor: Uuid, id: Uuid, expected_version: i32, input: &DamageFields) -> Result<Damage> {
+    let description = fields::text("description", &input.description, 4000)?;
+    let areas = fields::text("areas", &input.areas, 500)?;
+    let severity = fields::text("severity", &input.severity, 100)?;
+    let mut tx = pool.begin().await?;
+    let saved = sqlx::query_as!(
+        Damage,
+        "UPDATE assessment_damage SET description = $3, areas = $4, severity = $5, version = version + 1
+         WHERE assessment_id = $1 AND version = $2
+         RETURNING description, areas, severity, version",
+        id,
+        expected_version,
+        description,
+        areas,
+        severity
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(section) = saved else {
+        return Err(Error::stale(damage(&mut tx, id).await?));
+    };
+    finish(tx, actor, id, "damage", expected_version, section.version).await?;
+    Ok(section)
+}
+
+/// Saves the vehicle values if they are still at `expected_version`.
+pub async fn save_vehicle_values(
+    pool: &PgPool,
+    actor: Uuid,
+    id: Uuid,
+    expected_version: i32,
+    input: &VehicleValuesFields,
+) -> Result<VehicleValues> {
+    let market_value = amount("market_value", &input.market_value)?;
+    let salvage_value = amount("salvage_value", &input.salvage_value)?;
+    let mut tx = pool.begin().await?;
+    let saved = sqlx::query_as!(
+        VehicleValues,
+        r#"UPDATE assessment_vehicle_values
+           SET market_value = $3::text::numeric, salvage_value = $4::text::numeric, version = version + 1
+           WHERE assessment_id = $1 AND version = $2
+           RETURNING market_value::text AS "market_value!", salvage_value::text AS "salvage_value!", version"#,
+        id,
+        expected_version,
+        market_value,
+        salvage_value
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(section) = saved else {
+        return Err(Error::stale(vehicle_values(&mut tx, id).await?));
+    };
+    finish(tx, actor, id, "vehicle_values", expected_version, section.version).await?;
+    Ok(section)
+}
+
+/// Saves the pre-incident estimate if it is still at `expected_version`.
+pub async fn save_pre_incident_estimate(
+    pool: &PgPool,
+    actor: Uuid,
+    id: Uuid,
+    expected_version: i32,
+    input: &PreIncidentEstimateFields,
+) -> Result<PreIncidentEstimate> {
+    let condition = fields::text("condition", &input.condition, 500)?;
+    let value = amount("value", &input.value)?;
+    let mut tx = pool.begin().await?;
+    let saved = sqlx::query_as!(
+        PreIncidentEstimate,
+        r#"UPDATE assessment_pre_incident_estimates
+           SET condition = $3, value = $4::text::numeric, version = version + 1
+           WHERE assessment_id = $1 AND version = $2
+           RETURNING condition, value::text AS "value!", version"#,
+        id,
+        expected_version,
+        condition,
+        value
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(section) = saved else {
+        return Err(Error::stale(pre_incident_estimate(&mut tx, id).await?));
+    };
+    finish(tx, actor, id, "pre_incident_estimate", expected_version, section.version).await?;
+    Ok(section)
+}
+
+/// Writes the section's audit row and commits.
+async fn finish(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    actor: Uuid,
+    assessment_id: Uuid,
+    section: &str,
+    old_version: i32,
+    new_version: i32,
+) -> Result<()> {
+    let entity_id = format!("{assessment_id}/{section}");
+    audit::record(&mut tx, Some(actor), "assessment_section", &entity_id, Action::Update, Some(old_version), Some(new_version)).await?;
+    tx.commit().await?;
+    Ok(())
+}
