@@ -87,3 +87,27 @@ async fn members_cannot_create_clients(pool: sqlx::PgPool) {
     let (status, _) = create(&app, &member, json!({ "id": "c-1", "name": "Acme" })).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn edits_are_version_checked_and_keep_emails_unique(pool: sqlx::PgPool) {
+    let app = common::spawn(pool).await;
+    let staff = staff_client(&app).await;
+    create(&app, &staff, json!({ "id": "c-1", "name": "Acme", "email": "office@acme.example" })).await;
+    create(&app, &staff, json!({ "id": "c-2", "name": "Globex", "email": "office@globex.example" })).await;
+    let url = format!("{}/api/clients/c-1", app.address);
+
+    let saved = staff.put(&url).json(&json!({ "version": 1, "name": "Acme Corp", "email": "office@acme.example" })).send().await.unwrap();
+    assert_eq!(saved.status(), StatusCode::OK);
+    assert_eq!(saved.json::<Value>().await.unwrap()["version"], 2);
+
+    let stale = staff.put(&url).json(&json!({ "version": 1, "name": "Acme Ltd" })).send().await.unwrap();
+    assert_eq!(stale.status(), StatusCode::CONFLICT);
+    assert_eq!(stale.json::<Value>().await.unwrap()["error"]["current"]["name"], "Acme Corp");
+
+    let taken = staff.put(&url).json(&json!({ "version": 2, "name": "Acme Corp", "email": "OFFICE@globex.example" })).send().await.unwrap();
+    assert_eq!(taken.status(), StatusCode::CONFLICT);
+    assert_eq!(taken.json::<Value>().await.unwrap()["error"]["field"], "email");
+
+    let missing = staff.put(format!("{}/api/clients/nope", app.address)).json(&json!({ "version": 1, "name": "x" })).send().await.unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}

@@ -27,6 +27,19 @@ pub struct ClientView {
     pub email: String,
     pub phone: String,
     pub company: String,
+    pub version: i32,
+}
+
+pub const CLIENT_EDIT_FIELDS: &[(&str, &str)] =
+    &[("name", "Name"), ("email", "Email"), ("phone", "Phone"), ("company", "Company")];
+
+impl ClientView {
+    pub fn values(&self) -> Values {
+        [("name", &self.name), ("email", &self.email), ("phone", &self.phone), ("company", &self.company)]
+            .into_iter()
+            .map(|(field, value)| (field.to_owned(), value.clone()))
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -199,7 +212,14 @@ mod ssr {
     }
 
     pub fn client_view(client: server::clients::Client) -> ClientView {
-        ClientView { id: client.id, name: client.name, email: client.email, phone: client.phone, company: client.company }
+        ClientView {
+            id: client.id,
+            name: client.name,
+            email: client.email,
+            phone: client.phone,
+            company: client.company,
+            version: client.version,
+        }
     }
 
     pub fn section(value: &impl Serialize, fields: &[(&str, &str)]) -> Result<SectionView, AppError> {
@@ -570,4 +590,18 @@ pub async fn save_assessment_section(
         }
         _ => Err(AppError::NotFound),
     }
+}
+
+/// Saves a client's details if they are still at `version`.
+#[server(prefix = "/sfn", endpoint = "update_client")]
+pub async fn update_client(id: String, version: i32, client: ClientInput) -> Result<SectionView, AppError> {
+    let (state, user) = ssr::staff().await?;
+    let changes = server::clients::ClientChanges {
+        name: client.name,
+        email: client.email,
+        phone: client.phone,
+        company: client.company,
+    };
+    let saved = server::clients::update(&state.pool, user.id, &id, version, &changes).await?;
+    ssr::section(&saved, CLIENT_EDIT_FIELDS)
 }

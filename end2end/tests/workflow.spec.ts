@@ -184,3 +184,29 @@ test('staff find any document by its number, and see open work', async ({ page }
   await expect(page).toHaveURL(new RegExp(`/staff/requests/${requestId}$`));
   await expect(page.getByTestId('request-number')).toHaveText(request.number);
 });
+
+test('two tabs edit one client: different fields are merged', async ({ page, context }) => {
+  await logInAsStaff(page);
+  const id = `edit-${randomUUID().slice(0, 8)}`;
+  await api(page, '/api/clients', { id, name: 'Initech', company: 'Initech' });
+  const other = await context.newPage();
+  await openHydrated(page, `/staff/clients/${id}`);
+  await openHydrated(other, `/staff/clients/${id}`);
+
+  const mine = page.getByTestId('client-details');
+  await mine.getByLabel('Phone', { exact: true }).fill('+1 555 0100');
+  await mine.getByRole('button', { name: 'Save client' }).click();
+  await expect(mine.getByTestId('client-version')).toHaveText('Version 2');
+
+  const theirs = other.getByTestId('client-details');
+  await theirs.getByLabel('Company', { exact: true }).fill('Initech Holdings');
+  await theirs.getByRole('button', { name: 'Save client' }).click();
+  await expect(theirs.getByTestId('merge-panel')).toBeVisible();
+  await expect(theirs.getByLabel('Phone', { exact: true })).toHaveValue('+1 555 0100');
+  await theirs.getByRole('button', { name: 'Save client' }).click();
+  await expect(theirs.getByTestId('client-version')).toHaveText('Version 3');
+
+  await page.reload();
+  await expect(mine.getByLabel('Company', { exact: true })).toHaveValue('Initech Holdings');
+  await expect(mine.getByLabel('Phone', { exact: true })).toHaveValue('+1 555 0100');
+});

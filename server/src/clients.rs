@@ -148,3 +148,48 @@ pub async fn search(conn: &mut PgConnection, query: &str) -> Result<Vec<Client>>
     .fetch_all(conn)
     .await?)
 }
+
+/// What an edit may change (the id never changes).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct ClientChanges {
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    pub company: String,
+}
+
+/// Saves the client if it is still at `expected_version`. A taken email is
+/// a 409 on `email`; a newer version is a 409 with the client as it is now.
+pub async fn update(pool: &PgPool, actor: Uuid, id: &str, expected_version: i32, changes: &ClientChanges) -> Result<Client> {
+    let name = fields::required_text("name", &changes.name, 200, "Enter the client's name.")?;
+    let email = fields::optional_email("email", &changes.email)?;
+    let phone = fields::optional_phone("phone", &changes.phone)?;
+    let company = fields::text("company", &changes.company, 200)?;
+    let mut tx = pool.begin().await?;
+    let updated = sqlx::query_as!(
+        Client,
+        r#"UPDATE clients SET name = $3, email = $4, phone = $5, company = $6, version = version + 1, updated_at = now()
+           WHERE id = $1 AND version = $2
+           RETURNING id, name, email, phone, company, version,
+                     created_at AS "created_at: DateTime<Utc>", updated_at AS "updated_at: DateTime<Utc>""#,
+        id,
+        expected_version,
+        name,
+        email,
+        phone,
+        company,
+    )
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(|error| match violated_constraint(&error) {
+        Some("clients_email_key") => Error::already_exists("email", "Another client already has this email address."),
+        _ => Error::from(error),
+    })?;
+    let Some(client) = updated else {
+        return Err(Error::stale(find(&mut tx, id).await?));
+    };
+    audit::record(&mut tx, Some(actor), "client", id, Action::Update, Some(expected_version), Some(client.version)).await?;
+    tx.commit().await?;
+    Ok(client)
+}

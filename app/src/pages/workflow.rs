@@ -15,7 +15,7 @@ use crate::merge::{EditorState, MergePanel, SectionView, Values};
 use crate::workflow::{
     audit_history, get_assessment, get_client, get_report, get_request, list_clients, tyre_label, AppointmentRow, AssessmentView,
     ClientDetail, CompleteAssessment, CreateAppointment, CreateClient, CreateInspection, CreateRequest,
-    EstimateView, GenerateReport, RequestDetail, SaveAssessmentSection, SaveEstimate, SaveTyre, StartAssessment, TyreView, DAMAGE_FIELDS, ESTIMATE_FIELDS, PRE_INCIDENT_FIELDS, TYRE_FIELDS, VEHICLE_VALUE_FIELDS,
+    EstimateView, ClientView, GenerateReport, RequestDetail, SaveAssessmentSection, UpdateClient, CLIENT_EDIT_FIELDS, SaveEstimate, SaveTyre, StartAssessment, TyreView, DAMAGE_FIELDS, ESTIMATE_FIELDS, PRE_INCIDENT_FIELDS, TYRE_FIELDS, VEHICLE_VALUE_FIELDS,
 };
 
 fn empty_values(fields: &[&str]) -> Values {
@@ -161,14 +161,7 @@ fn ClientDetailView(detail: ClientDetail, existed: bool) -> AnyView {
                 "A client with this id already existed, so it was opened; nothing was changed."
             </div>
         })}
-        <section class="panel">
-            <dl class="facts">
-                <dt>"Client id"</dt><dd><code data-testid="client-id">{client.id.clone()}</code></dd>
-                <dt>"Company"</dt><dd>{client.company.clone()}</dd>
-                <dt>"Email"</dt><dd>{client.email.clone()}</dd>
-                <dt>"Phone"</dt><dd>{client.phone.clone()}</dd>
-            </dl>
-        </section>
+        <ClientEditor client=client.clone() />
         <section class="panel">
             <h2>"Requests"</h2>
             {if requests.is_empty() {
@@ -643,4 +636,37 @@ fn ReportSection(title: &'static str, fields: &'static [(&'static str, &'static 
             }).collect_view()}
         </dl>
     }
+}
+
+/// The client's details, edited against the version they were loaded with.
+#[component]
+fn ClientEditor(client: ClientView) -> AnyView {
+    let state = EditorState::new(client.values(), client.version);
+    let save = ServerAction::<UpdateClient>::new();
+    let error = follow_saves(save, state, CLIENT_EDIT_FIELDS);
+    view! {
+        <section class="panel" data-testid="client-details">
+            <p class="muted">"Client id " <code data-testid="client-id">{client.id.clone()}</code></p>
+            <MergePanel state labels=CLIENT_EDIT_FIELDS id="client" />
+            <ActionForm action=save attr:class="form" attr:novalidate=true>
+                <input type="hidden" name="id" value=client.id.clone() />
+                <input type="hidden" name="version" value=state.version.get_untracked()
+                    prop:value=move || state.version.get().to_string() />
+                <div class="field-row">
+                    <BoundField state form="client" field="name" label="Name" required=true error />
+                    <BoundField state form="client" field="company" label="Company" error />
+                </div>
+                <div class="field-row">
+                    <BoundField state form="client" field="email" label="Email" input_type="email" error />
+                    <BoundField state form="client" field="phone" label="Phone" input_type="tel" error />
+                </div>
+                <FormError error fields=&["name", "email", "phone", "company"] />
+                <div class="form-actions">
+                    <SubmitButton pending=save.pending() label="Save client" busy_label="Saving…" />
+                    <span class="muted small" data-testid="client-version">{move || format!("Version {}", state.version.get())}</span>
+                </div>
+            </ActionForm>
+        </section>
+    }
+    .into_any()
 }

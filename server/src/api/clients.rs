@@ -1,19 +1,21 @@
 //! `/api/clients`: staff create clients with their own ids (idempotent by id).
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
+use serde::Deserialize;
 use sqlx::PgPool;
+use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::accounts::Role;
 use crate::auth::{require_role, AuthSession};
-use crate::clients::{self, Client, Created, NewClient};
+use crate::clients::{self, Client, ClientChanges, Created, NewClient};
 use crate::error::{Error, ErrorBody, Result};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create_client)).routes(routes!(get_client))
+    OpenApiRouter::new().routes(routes!(create_client)).routes(routes!(get_client, update_client))
 }
 
 /// Creates a client. An `id` that already exists returns that client
@@ -52,4 +54,40 @@ async fn get_client(State(pool): State<PgPool>, session: AuthSession, Path(id): 
     require_role(&session, Role::is_staff)?;
     let mut conn = pool.acquire().await?;
     Ok(Json(clients::find(&mut conn, &id).await?.ok_or(Error::NotFound)?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ClientPut {
+    /// The version the change is based on (or send `If-Match`).
+    version: Option<i32>,
+    #[serde(flatten)]
+    changes: ClientChanges,
+}
+
+/// Changes a client, if it is still at the version you name.
+#[utoipa::path(
+    put, path = "/api/clients/{id}", tag = "clients",
+    params(("id" = String, Path)),
+    request_body = ClientPut,
+    responses(
+        (status = 200, description = "Saved", body = Client),
+        (status = 404, description = "No such client", body = ErrorBody),
+        (status = 409, description = "Stale version (with `current`), or the email is taken", body = ErrorBody),
+        (status = 412, description = "Stale If-Match", body = ErrorBody),
+        (status = 428, description = "No version given", body = ErrorBody),
+    )
+)]
+async fn update_client(
+    State(pool): State<PgPool>,
+    session: AuthSession,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<ClientPut>,
+) -> Result<Json<Client>> {
+    let staff = require_role(&session, Role::is_staff)?;
+    let client = super::with_expected_version(&headers, body.version, async |version| {
+        clients::update(&pool, staff.id, &id, version, &body.changes).await
+    })
+    .await?;
+    Ok(Json(client))
 }
