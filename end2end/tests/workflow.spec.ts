@@ -78,18 +78,23 @@ test('refreshing while the assessment is created lands on the same assessment', 
   const { requestId, appointmentId } = await appointmentReady(page);
   await openHydrated(page, `/staff/requests/${requestId}`);
 
-  // The server creates the assessment; the browser reloads before it sees the answer.
+  // The server creates the assessment; the browser reloads before it gets
+  // the answer (which is then dropped, as a reload drops it).
   let created!: () => void;
   const serverDone = new Promise<void>((resolve) => (created = resolve));
+  let reloaded!: () => void;
+  const afterReload = new Promise<void>((resolve) => (reloaded = resolve));
   await page.route('**/sfn/start_assessment', async (route) => {
-    const response = await route.fetch({ maxRedirects: 0 });
+    await route.fetch({ maxRedirects: 0 });
     created();
-    await route.fulfill({ response }).catch(() => {});
+    await afterReload;
+    await route.abort().catch(() => {});
   });
   await page.getByRole('button', { name: 'Start assessment' }).click();
   await serverDone;
-  await page.unroute('**/sfn/start_assessment');
   await page.reload();
+  reloaded();
+  await page.unroute('**/sfn/start_assessment');
 
   const link = page.getByTestId('assessment-link');
   await expect(link).toHaveText(/^Open ASM-/);
