@@ -206,7 +206,25 @@ async fn health_and_openapi_are_served(pool: sqlx::PgPool) {
     assert_eq!(client.get(format!("{}/readyz", app.address)).send().await.unwrap().status(), StatusCode::OK);
     let document: serde_json::Value =
         client.get(format!("{}/api/openapi.json", app.address)).send().await.unwrap().json().await.unwrap();
-    for path in ["/api/auth/login", "/api/auth/logout", "/api/auth/me"] {
+    let documented = [
+        "/api/auth/login",
+        "/api/auth/logout",
+        "/api/auth/me",
+        "/api/cards",
+        "/api/cards/{id}",
+        "/api/profile/personal",
+        "/api/profile/professional",
+        "/api/clients",
+        "/api/clients/{id}",
+        "/api/requests",
+        "/api/requests/{id}/inspection",
+        "/api/inspections/{id}/appointments",
+        "/api/appointments/{id}/assessment",
+        "/api/assessments/{id}/tyres/{position}",
+        "/api/assessments/{id}/estimate",
+        "/api/assessments/{id}/report",
+    ];
+    for path in documented {
         assert!(document["paths"][path].is_object(), "{path} is documented");
     }
     let missing = client.get(format!("{}/no-such-page", app.address)).send().await.unwrap();

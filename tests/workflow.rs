@@ -97,6 +97,8 @@ async fn appointment_path(staff: &Staff) -> String {
     let (status, again) = staff.post(&format!("/api/requests/{request_id}/inspection"), json!({})).await;
     assert_eq!(status, StatusCode::OK, "a second 'create inspection' returns the first");
     assert_eq!(again, inspection);
+    let fetched = staff.client.get(format!("{}/api/requests/{request_id}/inspection", staff.app.address)).send().await.unwrap();
+    assert_eq!(fetched.json::<Value>().await.unwrap(), inspection);
     let inspection_id = inspection["id"].as_str().unwrap();
     let (status, appointment) = staff
         .post(&format!("/api/inspections/{inspection_id}/appointments"), json!({ "scheduled_at": "2026-12-01T09:00:00Z", "location": "Depot" }))

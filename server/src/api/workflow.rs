@@ -29,7 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_request))
         .routes(routes!(get_request))
-        .routes(routes!(create_inspection))
+        .routes(routes!(create_inspection, get_inspection))
         .routes(routes!(create_appointment))
         .routes(routes!(get_appointment, reschedule_appointment))
         .routes(routes!(start_assessment))
@@ -40,7 +40,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(save_vehicle_values))
         .routes(routes!(save_pre_incident_estimate))
         .routes(routes!(complete_assessment))
-        .routes(routes!(create_report))
+        .routes(routes!(create_report, get_report))
 }
 
 fn staff(session: &AuthSession) -> Result<&User> {
@@ -324,4 +324,20 @@ async fn save_pre_incident_estimate(
     })
     .await?;
     Ok(Json(saved))
+}
+
+#[utoipa::path(get, path = "/api/requests/{id}/inspection", tag = "workflow", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Inspection), (status = 404, description = "No inspection yet", body = ErrorBody)))]
+async fn get_inspection(State(state): State<AppState>, session: AuthSession, Path(id): Path<Uuid>) -> Result<Json<Inspection>> {
+    staff(&session)?;
+    let mut conn = state.pool.acquire().await?;
+    Ok(Json(requests::find_inspection(&mut conn, id).await?.ok_or(Error::NotFound)?))
+}
+
+#[utoipa::path(get, path = "/api/assessments/{id}/report", tag = "workflow", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Report), (status = 404, description = "No report yet", body = ErrorBody)))]
+async fn get_report(State(state): State<AppState>, session: AuthSession, Path(id): Path<Uuid>) -> Result<Json<Report>> {
+    staff(&session)?;
+    let mut conn = state.pool.acquire().await?;
+    Ok(Json(assessments::find_report(&mut conn, id).await?.ok_or(Error::NotFound)?))
 }
