@@ -8,6 +8,9 @@ source "$ROOT/scripts/pg.sh"
 
 "$ROOT/scripts/setup.sh" --test
 
+say "formatting (cargo fmt --check)"
+(cd "$ROOT" && cargo fmt --all --check)
+
 test_port="${LOCKSTEP_TEST_PG_PORT:-55432}"
 app_port="${LOCKSTEP_TEST_APP_PORT:-3100}"
 work_dir="$(mktemp -d -t lockstep-test.XXXXXX)"

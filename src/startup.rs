@@ -27,7 +27,8 @@ pub async fn app(pool: PgPool, leptos_options: LeptosOptions, settings: Settings
     auth::spawn_session_reaper(store.clone());
     server::idempotency::spawn_reaper(pool.clone(), std::time::Duration::from_secs(600));
 
-    let state = AppState { pool: pool.clone(), leptos_options: leptos_options.clone(), time_zone: settings.time_zone.clone() };
+    let state =
+        AppState { pool: pool.clone(), leptos_options: leptos_options.clone(), time_zone: settings.time_zone.clone() };
     let routes = generate_route_list(App);
     let context_state = state.clone();
 
@@ -36,15 +37,10 @@ pub async fn app(pool: PgPool, leptos_options: LeptosOptions, settings: Settings
         .route("/readyz", get(http::readyz))
         .route("/c/{slug}/card.vcf", get(server::cards::vcard_download))
         .merge(server::api::router())
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || provide_context(context_state.clone()),
-            {
-                let options = leptos_options.clone();
-                move || shell(options.clone())
-            },
-        )
+        .leptos_routes_with_context(&state, routes, move || provide_context(context_state.clone()), {
+            let options = leptos_options.clone();
+            move || shell(options.clone())
+        })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         // Layers run outside-in from the last one added.
         .layer(middleware::from_fn(auth::redirect_anonymous_to_login))
@@ -53,11 +49,7 @@ pub async fn app(pool: PgPool, leptos_options: LeptosOptions, settings: Settings
         .layer(middleware::from_fn(http::refuse_cross_origin))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
-            let request_id = request
-                .headers()
-                .get("x-request-id")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("-");
+            let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
             tracing::info_span!("request", id = %request_id, method = %request.method(), path = %request.uri().path())
         }))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

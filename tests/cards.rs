@@ -98,10 +98,8 @@ async fn fifty_simultaneous_patches_of_one_version_have_one_winner(pool: sqlx::P
         assert_eq!(conflict.body["error"]["current"]["version"], 2);
         assert_eq!(conflict.body["error"]["current"]["tagline"], winner["tagline"]);
     }
-    let stored: (String, i32) = sqlx::query_as("SELECT tagline, version FROM business_cards")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let stored: (String, i32) =
+        sqlx::query_as("SELECT tagline, version FROM business_cards").fetch_one(&app.pool).await.unwrap();
     assert_eq!(stored, (winner["tagline"].as_str().unwrap().to_owned(), 2), "the stored card is the winner's");
 }
 
@@ -141,8 +139,13 @@ async fn twenty_simultaneous_posts_with_one_key_make_one_card(pool: sqlx::PgPool
 }
 
 async fn create_with_key(app: &TestApp, cookie: &str, key: &str, body: Value) -> Reply {
-    reply(client_with_cookie(cookie).post(format!("{}/api/cards", app.address)).header("Idempotency-Key", key).json(&body))
-        .await
+    reply(
+        client_with_cookie(cookie)
+            .post(format!("{}/api/cards", app.address))
+            .header("Idempotency-Key", key)
+            .json(&body),
+    )
+    .await
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
@@ -162,13 +165,15 @@ async fn the_rest_api_speaks_versions_as_etags(pool: sqlx::PgPool) {
     assert_eq!(fetched.status, StatusCode::OK);
     assert_eq!(fetched.headers[header::ETAG], "\"v1\"");
 
-    let patched = reply(client.patch(&url).header(header::IF_MATCH, "\"v1\"").json(&json!({ "job_title": "CTO" }))).await;
+    let patched =
+        reply(client.patch(&url).header(header::IF_MATCH, "\"v1\"").json(&json!({ "job_title": "CTO" }))).await;
     assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
     assert_eq!(patched.headers[header::ETAG], "\"v2\"");
     assert_eq!(patched.body["job_title"], "CTO");
     assert_eq!(patched.body["name"], "Jane Doe", "fields not sent are kept");
 
-    let stale_if_match = reply(client.patch(&url).header(header::IF_MATCH, "\"v1\"").json(&json!({ "job_title": "CEO" }))).await;
+    let stale_if_match =
+        reply(client.patch(&url).header(header::IF_MATCH, "\"v1\"").json(&json!({ "job_title": "CEO" }))).await;
     assert_eq!(stale_if_match.status, StatusCode::PRECONDITION_FAILED);
     assert_eq!(stale_if_match.body["error"]["current"]["version"], 2);
     assert_eq!(stale_if_match.body["error"]["current"]["job_title"], "CTO");
@@ -216,7 +221,10 @@ async fn cards_are_private_to_their_owner_and_need_a_session(pool: sqlx::PgPool)
     let url = format!("{}/api/cards/{}", app.address, card["id"].as_str().unwrap());
 
     assert_eq!(reply(grace.get(&url)).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(reply(grace.patch(&url).json(&json!({ "version": 1, "name": "Mine" }))).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        reply(grace.patch(&url).json(&json!({ "version": 1, "name": "Mine" }))).await.status,
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(reply(grace.get(format!("{}/api/cards", app.address))).await.body, json!([]));
     let anonymous = reply(reqwest::Client::new().get(format!("{}/api/cards", app.address))).await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
@@ -230,7 +238,8 @@ async fn an_owner_can_choose_a_free_slug_and_the_public_page_follows(pool: sqlx:
     let app = common::spawn(pool).await;
     let client = client_with_cookie(&signed_in_cookie(&app, "ada@example.com").await);
     let taken = create(&app, &client, json!({ "name": "Taken" })).await.body;
-    let card = create(&app, &client, json!({ "name": "Ada Lovelace", "company": "Analytical Engines, Ltd" })).await.body;
+    let card =
+        create(&app, &client, json!({ "name": "Ada Lovelace", "company": "Analytical Engines, Ltd" })).await.body;
     let url = format!("{}/api/cards/{}", app.address, card["id"].as_str().unwrap());
 
     let clash = reply(client.patch(&url).json(&json!({ "version": 1, "slug": taken["slug"] }))).await;
@@ -259,7 +268,8 @@ async fn an_owner_can_choose_a_free_slug_and_the_public_page_follows(pool: sqlx:
     let vcard = vcard.text().await.unwrap();
     assert!(vcard.contains("FN:Ada Lovelace\r\n") && vcard.contains("ORG:Analytical Engines\\, Ltd\r\n"), "{vcard}");
 
-    let old_address = anonymous.get(format!("{}/c/{}/card.vcf", app.address, card["slug"].as_str().unwrap())).send().await.unwrap();
+    let old_address =
+        anonymous.get(format!("{}/c/{}/card.vcf", app.address, card["slug"].as_str().unwrap())).send().await.unwrap();
     assert_eq!(old_address.status(), StatusCode::NOT_FOUND);
     let unknown_page = anonymous.get(format!("{}/c/no-such-card", app.address)).send().await.unwrap();
     assert_eq!(unknown_page.status(), StatusCode::NOT_FOUND);

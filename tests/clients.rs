@@ -56,14 +56,16 @@ async fn fifty_simultaneous_creates_of_one_id_make_one_client(pool: sqlx::PgPool
 async fn an_existing_id_is_never_overwritten_and_emails_stay_unique(pool: sqlx::PgPool) {
     let app = common::spawn(pool).await;
     let staff = staff_client(&app).await;
-    let (status, first) = create(&app, &staff, json!({ "id": "c-1", "name": "Acme", "email": "Office@Acme.example" })).await;
+    let (status, first) =
+        create(&app, &staff, json!({ "id": "c-1", "name": "Acme", "email": "Office@Acme.example" })).await;
     assert_eq!(status, StatusCode::CREATED, "{first}");
 
     let (status, again) = create(&app, &staff, json!({ "id": "c-1", "name": "Changed" })).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!((again["created"].clone(), again["name"].clone()), (json!(false), json!("Acme")));
 
-    let (status, taken) = create(&app, &staff, json!({ "id": "c-2", "name": "Other", "email": "office@ACME.example" })).await;
+    let (status, taken) =
+        create(&app, &staff, json!({ "id": "c-2", "name": "Other", "email": "office@ACME.example" })).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(taken["error"]["field"], "email");
 
@@ -77,7 +79,10 @@ async fn an_existing_id_is_never_overwritten_and_emails_stay_unique(pool: sqlx::
 
     let fetched = staff.get(format!("{}/api/clients/c-1", app.address)).send().await.unwrap();
     assert_eq!(fetched.status(), StatusCode::OK);
-    assert_eq!(staff.get(format!("{}/api/clients/nope", app.address)).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        staff.get(format!("{}/api/clients/nope", app.address)).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
@@ -96,7 +101,12 @@ async fn edits_are_version_checked_and_keep_emails_unique(pool: sqlx::PgPool) {
     create(&app, &staff, json!({ "id": "c-2", "name": "Globex", "email": "office@globex.example" })).await;
     let url = format!("{}/api/clients/c-1", app.address);
 
-    let saved = staff.put(&url).json(&json!({ "version": 1, "name": "Acme Corp", "email": "office@acme.example" })).send().await.unwrap();
+    let saved = staff
+        .put(&url)
+        .json(&json!({ "version": 1, "name": "Acme Corp", "email": "office@acme.example" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(saved.status(), StatusCode::OK);
     assert_eq!(saved.json::<Value>().await.unwrap()["version"], 2);
 
@@ -104,10 +114,20 @@ async fn edits_are_version_checked_and_keep_emails_unique(pool: sqlx::PgPool) {
     assert_eq!(stale.status(), StatusCode::CONFLICT);
     assert_eq!(stale.json::<Value>().await.unwrap()["error"]["current"]["name"], "Acme Corp");
 
-    let taken = staff.put(&url).json(&json!({ "version": 2, "name": "Acme Corp", "email": "OFFICE@globex.example" })).send().await.unwrap();
+    let taken = staff
+        .put(&url)
+        .json(&json!({ "version": 2, "name": "Acme Corp", "email": "OFFICE@globex.example" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(taken.status(), StatusCode::CONFLICT);
     assert_eq!(taken.json::<Value>().await.unwrap()["error"]["field"], "email");
 
-    let missing = staff.put(format!("{}/api/clients/nope", app.address)).json(&json!({ "version": 1, "name": "x" })).send().await.unwrap();
+    let missing = staff
+        .put(format!("{}/api/clients/nope", app.address))
+        .json(&json!({ "version": 1, "name": "x" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }

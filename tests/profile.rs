@@ -54,7 +54,8 @@ async fn fifty_simultaneous_updates_of_one_version_have_one_winner(pool: sqlx::P
     let app = common::spawn(pool).await;
     let cookie = signed_in_cookie(&app, "ada@example.com").await;
     let url = format!("{}/api/profile/personal", app.address);
-    let first = client_with_cookie(&cookie).put(&url).json(&json!({ "version": 0, "city": "London" })).send().await.unwrap();
+    let first =
+        client_with_cookie(&cookie).put(&url).json(&json!({ "version": 0, "city": "London" })).send().await.unwrap();
     assert_eq!(first.status(), StatusCode::OK);
 
     let replies = concurrent_puts(url, &cookie, 50, json!({ "version": 1, "city": "London" })).await;
@@ -63,10 +64,8 @@ async fn fifty_simultaneous_updates_of_one_version_have_one_winner(pool: sqlx::P
     assert_eq!(replies.iter().filter(|(status, _)| *status == StatusCode::CONFLICT).count(), 49);
     assert_eq!(winners[0].1["version"], 2);
     assert_eq!(winners[0].1["is_new"], false);
-    let stored: (String, i32) = sqlx::query_as("SELECT full_name, version FROM personal_info")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let stored: (String, i32) =
+        sqlx::query_as("SELECT full_name, version FROM personal_info").fetch_one(&app.pool).await.unwrap();
     assert_eq!(stored, (winners[0].1["full_name"].as_str().unwrap().to_owned(), 2));
 }
 
@@ -84,22 +83,20 @@ async fn profile_sections_speak_versions_as_etags(pool: sqlx::PgPool) {
     let no_version = client.put(&url).json(&json!({ "company": "Acme" })).send().await.unwrap();
     assert_eq!(no_version.status(), StatusCode::PRECONDITION_REQUIRED);
 
-    let first = client.put(&url).header(header::IF_MATCH, "\"v0\"").json(&json!({ "company": "Acme" })).send().await.unwrap();
+    let first =
+        client.put(&url).header(header::IF_MATCH, "\"v0\"").json(&json!({ "company": "Acme" })).send().await.unwrap();
     assert_eq!(first.status(), StatusCode::OK);
     assert_eq!(first.headers()[header::ETAG], "\"v1\"");
     let first: Value = first.json().await.unwrap();
     assert_eq!((first["is_new"].clone(), first["company"].clone()), (json!(true), json!("Acme")));
 
-    let stale = client.put(&url).header(header::IF_MATCH, "\"v0\"").json(&json!({ "company": "Globex" })).send().await.unwrap();
+    let stale =
+        client.put(&url).header(header::IF_MATCH, "\"v0\"").json(&json!({ "company": "Globex" })).send().await.unwrap();
     assert_eq!(stale.status(), StatusCode::PRECONDITION_FAILED);
     assert_eq!(stale.json::<Value>().await.unwrap()["error"]["current"]["company"], "Acme");
 
-    let bad = client
-        .put(&url)
-        .json(&json!({ "version": 1, "linkedin": "https://example.com/me" }))
-        .send()
-        .await
-        .unwrap();
+    let bad =
+        client.put(&url).json(&json!({ "version": 1, "linkedin": "https://example.com/me" })).send().await.unwrap();
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(bad.json::<Value>().await.unwrap()["error"]["field"], "linkedin");
 
@@ -147,13 +144,19 @@ async fn changing_the_password_signs_out_every_other_device(pool: sqlx::PgPool) 
         assert_eq!(app.api_login(device, "ada@example.com", PASSWORD).await, StatusCode::OK);
     }
 
-    let (status, body) =
-        app.server_fn(&laptop, "change_password", &[("current_password", "wrong one"), ("new_password", "a new passphrase")]).await;
+    let (status, body) = app
+        .server_fn(
+            &laptop,
+            "change_password",
+            &[("current_password", "wrong one"), ("new_password", "a new passphrase")],
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(app.me(&phone).await, StatusCode::OK, "a failed change ends nothing");
 
-    let (status, body) =
-        app.server_fn(&laptop, "change_password", &[("current_password", PASSWORD), ("new_password", "a new passphrase")]).await;
+    let (status, body) = app
+        .server_fn(&laptop, "change_password", &[("current_password", PASSWORD), ("new_password", "a new passphrase")])
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body, json!(2), "two other devices were signed out");
     assert_eq!(app.me(&laptop).await, StatusCode::OK, "this device stays signed in");

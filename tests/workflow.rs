@@ -27,7 +27,8 @@ impl Staff {
     }
 
     async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        let response = self.client.post(format!("{}{path}", self.app.address)).json(&body).send().await.expect("request");
+        let response =
+            self.client.post(format!("{}{path}", self.app.address)).json(&body).send().await.expect("request");
         let status = response.status();
         (status, response.json().await.unwrap_or(Value::Null))
     }
@@ -59,9 +60,15 @@ async fn two_hundred_simultaneous_requests_are_numbered_without_gaps(pool: sqlx:
     let staff = Staff::new(pool).await;
     assert_eq!(staff.post("/api/clients", json!({ "id": "c-1", "name": "Acme" })).await.0, StatusCode::CREATED);
 
-    let replies = staff.posts_at_once(200, "/api/requests", |i| json!({ "client_id": "c-1", "notes": format!("#{i}") })).await;
-    assert!(replies.iter().all(|(status, _)| *status == StatusCode::CREATED), "{:?}", replies.iter().map(|r| r.0).collect::<Vec<_>>());
-    let mut numbers: Vec<String> = replies.iter().map(|(_, body)| body["number"].as_str().unwrap().to_owned()).collect();
+    let replies =
+        staff.posts_at_once(200, "/api/requests", |i| json!({ "client_id": "c-1", "notes": format!("#{i}") })).await;
+    assert!(
+        replies.iter().all(|(status, _)| *status == StatusCode::CREATED),
+        "{:?}",
+        replies.iter().map(|r| r.0).collect::<Vec<_>>()
+    );
+    let mut numbers: Vec<String> =
+        replies.iter().map(|(_, body)| body["number"].as_str().unwrap().to_owned()).collect();
     numbers.sort();
     let expected: Vec<String> = (1..=200).map(|n| format!("REQ-{}-{n:04}", year())).collect();
     assert_eq!(numbers, expected, "REQ-…-0001 to 0200, no duplicate, no gap");
@@ -82,7 +89,8 @@ async fn failed_creations_give_their_numbers_back(pool: sqlx::PgPool) {
     for (status, body) in replies.iter().filter(|(status, _)| *status == StatusCode::UNPROCESSABLE_ENTITY) {
         assert_eq!(body["error"]["field"], "client_id", "{status}: {body}");
     }
-    let mut committed: Vec<String> = sqlx::query_scalar("SELECT number FROM requests").fetch_all(&staff.app.pool).await.unwrap();
+    let mut committed: Vec<String> =
+        sqlx::query_scalar("SELECT number FROM requests").fetch_all(&staff.app.pool).await.unwrap();
     committed.sort();
     let expected: Vec<String> = (1..=40).map(|n| format!("REQ-{}-{n:04}", year())).collect();
     assert_eq!(committed, expected);
@@ -97,11 +105,15 @@ async fn appointment_path(staff: &Staff) -> String {
     let (status, again) = staff.post(&format!("/api/requests/{request_id}/inspection"), json!({})).await;
     assert_eq!(status, StatusCode::OK, "a second 'create inspection' returns the first");
     assert_eq!(again, inspection);
-    let fetched = staff.client.get(format!("{}/api/requests/{request_id}/inspection", staff.app.address)).send().await.unwrap();
+    let fetched =
+        staff.client.get(format!("{}/api/requests/{request_id}/inspection", staff.app.address)).send().await.unwrap();
     assert_eq!(fetched.json::<Value>().await.unwrap(), inspection);
     let inspection_id = inspection["id"].as_str().unwrap();
     let (status, appointment) = staff
-        .post(&format!("/api/inspections/{inspection_id}/appointments"), json!({ "scheduled_at": "2026-12-01T09:00:00Z", "location": "Depot" }))
+        .post(
+            &format!("/api/inspections/{inspection_id}/appointments"),
+            json!({ "scheduled_at": "2026-12-01T09:00:00Z", "location": "Depot" }),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{appointment}");
     format!("/api/appointments/{}", appointment["id"].as_str().unwrap())
@@ -113,21 +125,27 @@ async fn fifty_simultaneous_starts_make_one_assessment_with_all_its_sections(poo
     let appointment = appointment_path(&staff).await;
     let replies = staff.posts_at_once(50, &format!("{appointment}/assessment"), |_| json!({})).await;
 
-    assert_eq!(replies.iter().filter(|(s, _)| *s == StatusCode::CREATED).count(), 1, "{:?}", replies.iter().map(|r| r.0).collect::<Vec<_>>());
+    assert_eq!(
+        replies.iter().filter(|(s, _)| *s == StatusCode::CREATED).count(),
+        1,
+        "{:?}",
+        replies.iter().map(|r| r.0).collect::<Vec<_>>()
+    );
     assert_eq!(replies.iter().filter(|(s, _)| *s == StatusCode::OK).count(), 49);
     let id = &replies[0].1["id"];
     assert!(replies.iter().all(|(_, body)| &body["id"] == id && body["tyres"].as_array().map(Vec::len) == Some(5)));
     assert_eq!(replies[0].1["number"], format!("ASM-{}-0001", year()));
 
-    let (assessments, tyres, damage, values, pre, estimates, asm_numbers): (i64, i64, i64, i64, i64, i64, i32) = sqlx::query_as(
-        "SELECT (SELECT count(*) FROM assessments), (SELECT count(*) FROM assessment_tyres),
+    let (assessments, tyres, damage, values, pre, estimates, asm_numbers): (i64, i64, i64, i64, i64, i64, i32) =
+        sqlx::query_as(
+            "SELECT (SELECT count(*) FROM assessments), (SELECT count(*) FROM assessment_tyres),
                 (SELECT count(*) FROM assessment_damage), (SELECT count(*) FROM assessment_vehicle_values),
                 (SELECT count(*) FROM assessment_pre_incident_estimates), (SELECT count(*) FROM assessment_estimates),
                 (SELECT last_value FROM document_counters WHERE kind = 'ASM')",
-    )
-    .fetch_one(&staff.app.pool)
-    .await
-    .unwrap();
+        )
+        .fetch_one(&staff.app.pool)
+        .await
+        .unwrap();
     assert_eq!((assessments, tyres, damage, values, pre, estimates, asm_numbers), (1, 5, 1, 1, 1, 1, 1));
 }
 
@@ -136,41 +154,90 @@ async fn tyre_rows_and_appointments_are_version_checked(pool: sqlx::PgPool) {
     let staff = Staff::new(pool).await;
     let appointment = appointment_path(&staff).await;
     let (_, assessment) = staff.post(&format!("{appointment}/assessment"), json!({})).await;
-    let tyre_url = format!("{}/api/assessments/{}/tyres/front_left", staff.app.address, assessment["id"].as_str().unwrap());
+    let tyre_url =
+        format!("{}/api/assessments/{}/tyres/front_left", staff.app.address, assessment["id"].as_str().unwrap());
 
-    let saved = staff.client.put(&tyre_url).json(&json!({ "version": 1, "make": "Michelin", "tread_depth_mm": "6.5" })).send().await.unwrap();
+    let saved = staff
+        .client
+        .put(&tyre_url)
+        .json(&json!({ "version": 1, "make": "Michelin", "tread_depth_mm": "6.5" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(saved.status(), StatusCode::OK);
     let stale = staff.client.put(&tyre_url).json(&json!({ "version": 1, "make": "Pirelli" })).send().await.unwrap();
     assert_eq!(stale.status(), StatusCode::CONFLICT);
     let stale: Value = stale.json().await.unwrap();
-    assert_eq!((stale["error"]["current"]["make"].clone(), stale["error"]["current"]["version"].clone()), (json!("Michelin"), json!(2)));
-    let bad = staff.client.put(&tyre_url).json(&json!({ "version": 2, "tread_depth_mm": "deep" })).send().await.unwrap();
+    assert_eq!(
+        (stale["error"]["current"]["make"].clone(), stale["error"]["current"]["version"].clone()),
+        (json!("Michelin"), json!(2))
+    );
+    let bad =
+        staff.client.put(&tyre_url).json(&json!({ "version": 2, "tread_depth_mm": "deep" })).send().await.unwrap();
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
     let estimate_url = format!("{}/api/assessments/{}/estimate", staff.app.address, assessment["id"].as_str().unwrap());
-    let estimate = staff.client.put(&estimate_url).json(&json!({ "version": 1, "labour": "100", "parts": "250.5" })).send().await.unwrap();
+    let estimate = staff
+        .client
+        .put(&estimate_url)
+        .json(&json!({ "version": 1, "labour": "100", "parts": "250.5" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(estimate.status(), StatusCode::OK);
     let estimate: Value = estimate.json().await.unwrap();
-    assert_eq!((estimate["total"].clone(), estimate["version"].clone()), (json!("350.50"), json!(2)), "the server adds it up");
+    assert_eq!(
+        (estimate["total"].clone(), estimate["version"].clone()),
+        (json!("350.50"), json!(2)),
+        "the server adds it up"
+    );
     let stale = staff.client.put(&estimate_url).json(&json!({ "version": 1, "labour": "1" })).send().await.unwrap();
     assert_eq!(stale.status(), StatusCode::CONFLICT);
     let bad = staff.client.put(&estimate_url).json(&json!({ "version": 2, "paint": "-3" })).send().await.unwrap();
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
     let damage_url = format!("{}/api/assessments/{}/damage", staff.app.address, assessment["id"].as_str().unwrap());
-    let damage = staff.client.put(&damage_url).json(&json!({ "version": 1, "description": "Dent in the rear door" })).send().await.unwrap();
+    let damage = staff
+        .client
+        .put(&damage_url)
+        .json(&json!({ "version": 1, "description": "Dent in the rear door" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(damage.status(), StatusCode::OK);
-    let stale = staff.client.put(&damage_url).header("If-Match", "\"v1\"").json(&json!({ "severity": "minor" })).send().await.unwrap();
+    let stale = staff
+        .client
+        .put(&damage_url)
+        .header("If-Match", "\"v1\"")
+        .json(&json!({ "severity": "minor" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(stale.status(), StatusCode::PRECONDITION_FAILED);
     assert_eq!(stale.json::<Value>().await.unwrap()["error"]["current"]["description"], "Dent in the rear door");
-    let values_url = format!("{}/api/assessments/{}/vehicle-values", staff.app.address, assessment["id"].as_str().unwrap());
-    let values = staff.client.put(&values_url).json(&json!({ "version": 1, "market_value": "12000" })).send().await.unwrap();
+    let values_url =
+        format!("{}/api/assessments/{}/vehicle-values", staff.app.address, assessment["id"].as_str().unwrap());
+    let values =
+        staff.client.put(&values_url).json(&json!({ "version": 1, "market_value": "12000" })).send().await.unwrap();
     assert_eq!(values.json::<Value>().await.unwrap()["market_value"], "12000.00");
 
     let url = format!("{}{appointment}", staff.app.address);
-    let moved = staff.client.patch(&url).json(&json!({ "version": 1, "scheduled_at": "2026-12-02T09:00:00Z" })).send().await.unwrap();
+    let moved = staff
+        .client
+        .patch(&url)
+        .json(&json!({ "version": 1, "scheduled_at": "2026-12-02T09:00:00Z" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(moved.status(), StatusCode::OK);
-    let stale = staff.client.patch(&url).header("If-Match", "\"v1\"").json(&json!({ "scheduled_at": "2026-12-03T09:00:00Z" })).send().await.unwrap();
+    let stale = staff
+        .client
+        .patch(&url)
+        .header("If-Match", "\"v1\"")
+        .json(&json!({ "scheduled_at": "2026-12-03T09:00:00Z" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(stale.status(), StatusCode::PRECONDITION_FAILED);
 }
 
@@ -178,6 +245,7 @@ async fn tyre_rows_and_appointments_are_version_checked(pool: sqlx::PgPool) {
 async fn members_cannot_use_the_workflow(pool: sqlx::PgPool) {
     let app = common::spawn(pool).await;
     let member = common::client_with_cookie(&common::signed_in_cookie(&app, "member@example.com").await);
-    let response = member.post(format!("{}/api/requests", app.address)).json(&json!({ "client_id": "c-1" })).send().await.unwrap();
+    let response =
+        member.post(format!("{}/api/requests", app.address)).json(&json!({ "client_id": "c-1" })).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }

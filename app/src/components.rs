@@ -253,8 +253,11 @@ pub fn ToastRegion() -> impl IntoView {
 /// Keeps an editor in step with its save action: a saved section becomes
 /// the new starting point; a 409 is merged (see [`MergePanel`]). Returns
 /// the error to show beside the fields (conflicts are shown by the panel).
-pub fn follow_saves<A>(action: ServerAction<A>, state: EditorState, fields: &'static [(&'static str, &'static str)])
-    -> Signal<Option<AppError>>
+pub fn follow_saves<A>(
+    action: ServerAction<A>,
+    state: EditorState,
+    fields: &'static [(&'static str, &'static str)],
+) -> Signal<Option<AppError>>
 where
     A: ServerFn<Output = SectionView, Error = AppError> + Clone + Send + Sync + 'static,
 {
@@ -275,4 +278,3 @@ where
         Some(Err(error)) => Some(error),
     })
 }
-

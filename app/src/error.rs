@@ -84,9 +84,7 @@ impl AppError {
         match error {
             E::Invalid { field, message } => AppError::Invalid { field, message },
             E::AlreadyExists { field, message } => AppError::AlreadyExists { field, message },
-            E::VersionConflict { current } | E::PreconditionFailed { current } => {
-                AppError::VersionConflict { current }
-            }
+            E::VersionConflict { current } | E::PreconditionFailed { current } => AppError::VersionConflict { current },
             E::PreconditionRequired => AppError::Invalid {
                 field: "version".to_owned(),
                 message: "The form is missing the version it was loaded with. Reload the page.".to_owned(),

@@ -12,9 +12,9 @@ pub mod error;
 pub mod merge;
 pub mod pages;
 pub mod profile;
-pub mod workflow;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+pub mod workflow;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

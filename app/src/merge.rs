@@ -239,7 +239,11 @@ pub fn MergePanel(
 }
 
 fn show_empty(value: String) -> String {
-    if value.is_empty() { "(empty)".to_owned() } else { value }
+    if value.is_empty() {
+        "(empty)".to_owned()
+    } else {
+        value
+    }
 }
 
 #[cfg(test)]
@@ -270,7 +274,12 @@ mod tests {
         assert_eq!(merged.values["company"], "Globex");
         assert_eq!(
             merged.conflicts,
-            vec![Conflict { field: "company".into(), base: "Acme".into(), mine: "Globex".into(), theirs: "Initech".into() }]
+            vec![Conflict {
+                field: "company".into(),
+                base: "Acme".into(),
+                mine: "Globex".into(),
+                theirs: "Initech".into()
+            }]
         );
     }
 

@@ -105,11 +105,13 @@ pub struct AssessmentView {
 
 pub const DAMAGE_FIELDS: &[(&str, &str)] =
     &[("description", "Description"), ("areas", "Damaged areas"), ("severity", "Severity")];
-pub const VEHICLE_VALUE_FIELDS: &[(&str, &str)] = &[("market_value", "Market value"), ("salvage_value", "Salvage value")];
+pub const VEHICLE_VALUE_FIELDS: &[(&str, &str)] =
+    &[("market_value", "Market value"), ("salvage_value", "Salvage value")];
 pub const PRE_INCIDENT_FIELDS: &[(&str, &str)] =
     &[("condition", "Condition before the incident"), ("value", "Value before the incident")];
 
-pub const ESTIMATE_FIELDS: &[(&str, &str)] = &[("labour", "Labour"), ("parts", "Parts"), ("paint", "Paint"), ("other", "Other")];
+pub const ESTIMATE_FIELDS: &[(&str, &str)] =
+    &[("labour", "Labour"), ("parts", "Parts"), ("paint", "Paint"), ("other", "Other")];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EstimateView {
@@ -296,7 +298,11 @@ pub async fn get_client(id: String) -> Result<ClientDetail, AppError> {
 
 /// Opens a request for the client; the form's key makes a resend harmless.
 #[server(prefix = "/sfn", endpoint = "create_request")]
-pub async fn create_request(client_id: String, request: RequestInput, idempotency_key: String) -> Result<String, AppError> {
+pub async fn create_request(
+    client_id: String,
+    request: RequestInput,
+    idempotency_key: String,
+) -> Result<String, AppError> {
     let (state, user) = ssr::staff().await?;
     let input = server::requests::NewRequest {
         client_id,
@@ -307,7 +313,8 @@ pub async fn create_request(client_id: String, request: RequestInput, idempotenc
         claim_reference: request.claim_reference,
         notes: request.notes,
     };
-    let created = server::requests::create(&state.pool, user.id, &state.time_zone, &input, Some(&idempotency_key)).await?;
+    let created =
+        server::requests::create(&state.pool, user.id, &state.time_zone, &input, Some(&idempotency_key)).await?;
     leptos_axum::redirect(&format!("/staff/requests/{}", created.id));
     Ok(created.id.to_string())
 }
@@ -364,10 +371,8 @@ pub async fn create_appointment(
     idempotency_key: String,
 ) -> Result<String, AppError> {
     let (state, user) = ssr::staff().await?;
-    let at = chrono::NaiveDateTime::parse_from_str(&scheduled_at, "%Y-%m-%dT%H:%M").map_err(|_| AppError::Invalid {
-        field: "scheduled_at".into(),
-        message: "Choose a date and time.".into(),
-    })?;
+    let at = chrono::NaiveDateTime::parse_from_str(&scheduled_at, "%Y-%m-%dT%H:%M")
+        .map_err(|_| AppError::Invalid { field: "scheduled_at".into(), message: "Choose a date and time.".into() })?;
     let schedule = server::appointments::Schedule { scheduled_at: at.and_utc(), location, assessor_id: Some(user.id) };
     let appointment = server::appointments::create(
         &state.pool,
@@ -400,7 +405,12 @@ pub async fn get_assessment(id: String) -> Result<AssessmentView, AppError> {
 
 /// Saves one tyre row if it is still at `version`.
 #[server(prefix = "/sfn", endpoint = "save_tyre")]
-pub async fn save_tyre(assessment_id: String, position: String, version: i32, tyre: TyreInput) -> Result<TyreView, AppError> {
+pub async fn save_tyre(
+    assessment_id: String,
+    position: String,
+    version: i32,
+    tyre: TyreInput,
+) -> Result<TyreView, AppError> {
     let (state, user) = ssr::staff().await?;
     let fields = server::assessments::TyreFields {
         make: tyre.make,
@@ -409,7 +419,8 @@ pub async fn save_tyre(assessment_id: String, position: String, version: i32, ty
         condition: tyre.condition,
     };
     let saved =
-        server::assessments::save_tyre(&state.pool, user.id, ssr::uuid(&assessment_id)?, &position, version, &fields).await?;
+        server::assessments::save_tyre(&state.pool, user.id, ssr::uuid(&assessment_id)?, &position, version, &fields)
+            .await?;
     ssr::tyre_view(&saved)
 }
 
@@ -547,7 +558,11 @@ pub async fn audit_history(entity: String, id: String) -> Result<Vec<AuditLine>,
 
 /// Saves the estimate if it is still at `version`; the total comes back computed.
 #[server(prefix = "/sfn", endpoint = "save_estimate")]
-pub async fn save_estimate(assessment_id: String, version: i32, estimate: EstimateInput) -> Result<EstimateView, AppError> {
+pub async fn save_estimate(
+    assessment_id: String,
+    version: i32,
+    estimate: EstimateInput,
+) -> Result<EstimateView, AppError> {
     let (state, user) = ssr::staff().await?;
     let fields = server::assessments::EstimateFields {
         labour: estimate.labour,
@@ -555,7 +570,8 @@ pub async fn save_estimate(assessment_id: String, version: i32, estimate: Estima
         paint: estimate.paint,
         other: estimate.other,
     };
-    let saved = server::assessments::save_estimate(&state.pool, user.id, ssr::uuid(&assessment_id)?, version, &fields).await?;
+    let saved =
+        server::assessments::save_estimate(&state.pool, user.id, ssr::uuid(&assessment_id)?, version, &fields).await?;
     Ok(EstimateView::from_json(&serde_json::to_value(&saved).map_err(|_| AppError::Internal)?))
 }
 
@@ -574,12 +590,19 @@ pub async fn save_assessment_section(
     let value = |field: &str| values.get(field).cloned().unwrap_or_default();
     match section.as_str() {
         "damage" => {
-            let fields = sections::DamageFields { description: value("description"), areas: value("areas"), severity: value("severity") };
+            let fields = sections::DamageFields {
+                description: value("description"),
+                areas: value("areas"),
+                severity: value("severity"),
+            };
             let saved = sections::save_damage(&state.pool, user.id, id, version, &fields).await?;
             ssr::section(&saved, DAMAGE_FIELDS)
         }
         "vehicle_values" => {
-            let fields = sections::VehicleValuesFields { market_value: value("market_value"), salvage_value: value("salvage_value") };
+            let fields = sections::VehicleValuesFields {
+                market_value: value("market_value"),
+                salvage_value: value("salvage_value"),
+            };
             let saved = sections::save_vehicle_values(&state.pool, user.id, id, version, &fields).await?;
             ssr::section(&saved, VEHICLE_VALUE_FIELDS)
         }

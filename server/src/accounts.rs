@@ -170,9 +170,7 @@ impl NewAccount {
 /// Hashes off the async runtime: argon2 is deliberately slow.
 pub async fn hash_password(password: &Password) -> Result<String> {
     let password = password.clone();
-    tokio::task::spawn_blocking(move || password_auth::generate_hash(password.expose()))
-        .await
-        .map_err(Error::internal)
+    tokio::task::spawn_blocking(move || password_auth::generate_hash(password.expose())).await.map_err(Error::internal)
 }
 
 /// Whether `password` matches `hash`, checked off the async runtime.
@@ -218,11 +216,7 @@ pub async fn sign_up(pool: &PgPool, account: &NewAccount, idempotency_key: Optio
     let key = idempotency_key
         .filter(|key| !key.trim().is_empty())
         .map(|key| {
-            IdempotencyKey::new(
-                "sign-up",
-                key,
-                &(account.email.as_str().to_lowercase(), account.display_name.as_str()),
-            )
+            IdempotencyKey::new("sign-up", key, &(account.email.as_str().to_lowercase(), account.display_name.as_str()))
         })
         .transpose()?;
 
@@ -301,17 +295,25 @@ pub async fn change_password(pool: &PgPool, user: &User, current: &str, new: &st
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(Error::NotFound)?;
-    audit::record(&mut tx, Some(user.id), "user", &user.id.to_string(), audit::Action::Update, Some(version - 1), Some(version)).await?;
+    audit::record(
+        &mut tx,
+        Some(user.id),
+        "user",
+        &user.id.to_string(),
+        audit::Action::Update,
+        Some(version - 1),
+        Some(version),
+    )
+    .await?;
     tx.commit().await?;
     Ok(User { password_hash: hash, ..user.clone() })
 }
 
 pub async fn count_by_role(conn: &mut PgConnection) -> Result<Vec<(Role, i64)>> {
-    let rows = sqlx::query!(
-        r#"SELECT role AS "role!: Role", count(*) AS "count!" FROM users GROUP BY role ORDER BY role"#
-    )
-    .fetch_all(conn)
-    .await?;
+    let rows =
+        sqlx::query!(r#"SELECT role AS "role!: Role", count(*) AS "count!" FROM users GROUP BY role ORDER BY role"#)
+            .fetch_all(conn)
+            .await?;
     Ok(rows.into_iter().map(|row| (row.role, row.count)).collect())
 }
 

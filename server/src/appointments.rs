@@ -74,7 +74,8 @@ pub async fn create(
         .fetch_one(&mut *conn)
         .await
         .map_err(assessor_error)?;
-        audit::record(conn, Some(actor), "appointment", &appointment.id.to_string(), Action::Create, None, Some(1)).await?;
+        audit::record(conn, Some(actor), "appointment", &appointment.id.to_string(), Action::Create, None, Some(1))
+            .await?;
         Ok(appointment)
     })
     .await?;
@@ -82,7 +83,13 @@ pub async fn create(
 }
 
 /// Moves the appointment if it is still at `expected_version`.
-pub async fn reschedule(pool: &PgPool, actor: Uuid, id: Uuid, expected_version: i32, schedule: &Schedule) -> Result<Appointment> {
+pub async fn reschedule(
+    pool: &PgPool,
+    actor: Uuid,
+    id: Uuid,
+    expected_version: i32,
+    schedule: &Schedule,
+) -> Result<Appointment> {
     let location = fields::text("location", &schedule.location, 200)?;
     let mut tx = pool.begin().await?;
     let updated = sqlx::query_as!(
@@ -104,7 +111,16 @@ pub async fn reschedule(pool: &PgPool, actor: Uuid, id: Uuid, expected_version: 
     let Some(appointment) = updated else {
         return Err(Error::stale(find(&mut tx, id).await?));
     };
-    audit::record(&mut tx, Some(actor), "appointment", &id.to_string(), Action::Update, Some(expected_version), Some(appointment.version)).await?;
+    audit::record(
+        &mut tx,
+        Some(actor),
+        "appointment",
+        &id.to_string(),
+        Action::Update,
+        Some(expected_version),
+        Some(appointment.version),
+    )
+    .await?;
     tx.commit().await?;
     Ok(appointment)
 }

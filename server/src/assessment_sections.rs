@@ -78,7 +78,10 @@ pub async fn vehicle_values(conn: &mut PgConnection, assessment_id: Uuid) -> Res
     .await?)
 }
 
-pub async fn pre_incident_estimate(conn: &mut PgConnection, assessment_id: Uuid) -> Result<Option<PreIncidentEstimate>> {
+pub async fn pre_incident_estimate(
+    conn: &mut PgConnection,
+    assessment_id: Uuid,
+) -> Result<Option<PreIncidentEstimate>> {
     Ok(sqlx::query_as!(
         PreIncidentEstimate,
         r#"SELECT condition, value::text AS "value!", version
@@ -90,7 +93,13 @@ pub async fn pre_incident_estimate(conn: &mut PgConnection, assessment_id: Uuid)
 }
 
 /// Saves the damage section if it is still at `expected_version`.
-pub async fn save_damage(pool: &PgPool, actor: Uuid, id: Uuid, expected_version: i32, input: &DamageFields) -> Result<Damage> {
+pub async fn save_damage(
+    pool: &PgPool,
+    actor: Uuid,
+    id: Uuid,
+    expected_version: i32,
+    input: &DamageFields,
+) -> Result<Damage> {
     let description = fields::text("description", &input.description, 4000)?;
     let areas = fields::text("areas", &input.areas, 500)?;
     let severity = fields::text("severity", &input.severity, 100)?;
@@ -187,7 +196,16 @@ async fn finish(
     new_version: i32,
 ) -> Result<()> {
     let entity_id = format!("{assessment_id}/{section}");
-    audit::record(&mut tx, Some(actor), "assessment_section", &entity_id, Action::Update, Some(old_version), Some(new_version)).await?;
+    audit::record(
+        &mut tx,
+        Some(actor),
+        "assessment_section",
+        &entity_id,
+        Action::Update,
+        Some(old_version),
+        Some(new_version),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -86,12 +86,21 @@ pub(crate) fn amount(field: &str, value: &str) -> Result<String> {
         && whole.bytes().all(|b| b.is_ascii_digit())
         && fraction.len() <= 2
         && fraction.bytes().all(|b| b.is_ascii_digit());
-    if well_formed { Ok(cleaned) } else { Err(Error::invalid(field, "Enter an amount like 1200 or 1200.50.")) }
+    if well_formed {
+        Ok(cleaned)
+    } else {
+        Err(Error::invalid(field, "Enter an amount like 1200 or 1200.50."))
+    }
 }
 
 /// The appointment's assessment, created (with all its sections) on the
 /// first call; `true` when this call created it.
-pub async fn start(pool: &PgPool, actor: Uuid, zone: &BusinessTimeZone, appointment_id: Uuid) -> Result<(AssessmentDetail, bool)> {
+pub async fn start(
+    pool: &PgPool,
+    actor: Uuid,
+    zone: &BusinessTimeZone,
+    appointment_id: Uuid,
+) -> Result<(AssessmentDetail, bool)> {
     let mut tx = pool.begin().await?;
     let started = sqlx::query!(
         r#"SELECT out_assessment_id AS "id!", out_created AS "created!" FROM start_assessment($1, $2, $3)"#,
@@ -199,7 +208,16 @@ pub async fn save_tyre(
         return Err(Error::stale(current));
     };
     let entity_id = format!("{assessment_id}/{position}");
-    audit::record(&mut tx, Some(actor), "assessment_tyre", &entity_id, Action::Update, Some(expected_version), Some(tyre.version)).await?;
+    audit::record(
+        &mut tx,
+        Some(actor),
+        "assessment_tyre",
+        &entity_id,
+        Action::Update,
+        Some(expected_version),
+        Some(tyre.version),
+    )
+    .await?;
     tx.commit().await?;
     Ok(tyre)
 }
@@ -214,7 +232,12 @@ pub struct Report {
 
 /// The assessment's report, numbered on the first call; later calls return
 /// it (`false`). Only a completed assessment gets one.
-pub async fn report_for(pool: &PgPool, actor: Uuid, zone: &BusinessTimeZone, assessment_id: Uuid) -> Result<(Report, bool)> {
+pub async fn report_for(
+    pool: &PgPool,
+    actor: Uuid,
+    zone: &BusinessTimeZone,
+    assessment_id: Uuid,
+) -> Result<(Report, bool)> {
     let mut tx = pool.begin().await?;
     let status = sqlx::query_scalar!("SELECT status FROM assessments WHERE id = $1 FOR UPDATE", assessment_id)
         .fetch_optional(&mut *tx)
@@ -256,7 +279,16 @@ pub async fn complete(pool: &PgPool, actor: Uuid, id: Uuid, expected_version: i3
     let Some(version) = version else {
         return Err(Error::stale(find(&mut tx, id).await?));
     };
-    audit::record(&mut tx, Some(actor), "assessment", &id.to_string(), Action::Update, Some(expected_version), Some(version)).await?;
+    audit::record(
+        &mut tx,
+        Some(actor),
+        "assessment",
+        &id.to_string(),
+        Action::Update,
+        Some(expected_version),
+        Some(version),
+    )
+    .await?;
     tx.commit().await?;
     Ok(version)
 }
@@ -330,7 +362,16 @@ pub async fn save_estimate(
         return Err(Error::stale(estimate(&mut tx, assessment_id).await?));
     };
     let entity_id = format!("{assessment_id}/estimate");
-    audit::record(&mut tx, Some(actor), "assessment_estimate", &entity_id, Action::Update, Some(expected_version), Some(estimate.version)).await?;
+    audit::record(
+        &mut tx,
+        Some(actor),
+        "assessment_estimate",
+        &entity_id,
+        Action::Update,
+        Some(expected_version),
+        Some(estimate.version),
+    )
+    .await?;
     tx.commit().await?;
     Ok(estimate)
 }

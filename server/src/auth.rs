@@ -21,8 +21,8 @@ use uuid::Uuid;
 
 use crate::accounts::{self, Role, User};
 use crate::devices::{self, Origin};
-use crate::http::ClientAddress;
 use crate::error::{Error, Result};
+use crate::http::ClientAddress;
 use crate::throttle::{self, Subjects};
 
 pub type AuthSession = axum_login::AuthSession<Backend>;
@@ -261,9 +261,7 @@ pub async fn redirect_anonymous_to_login(session: AuthSession, request: Request,
             .get(header::ACCEPT)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|accept| accept.contains("text/html"));
-    let protected = MEMBER_PAGES
-        .iter()
-        .any(|prefix| path == *prefix || path.starts_with(&format!("{prefix}/")));
+    let protected = MEMBER_PAGES.iter().any(|prefix| path == *prefix || path.starts_with(&format!("{prefix}/")));
     if is_page_load && protected && session.user.is_none() {
         let back = request.uri().path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
         let target = format!("/login?next={}", urlencode(back));

@@ -145,12 +145,9 @@ fn check_field(field: &str, value: &str) -> Result<String> {
         "full_name" | "job_title" | "company" => fields::text(field, value, 100),
         "tagline" => fields::text(field, value, 140),
         "address" => fields::text(field, value, 200),
-        "template" => fields::one_of(
-            field,
-            value,
-            TEMPLATES,
-            &format!("Choose one of the templates: {}.", TEMPLATES.join(", ")),
-        ),
+        "template" => {
+            fields::one_of(field, value, TEMPLATES, &format!("Choose one of the templates: {}.", TEMPLATES.join(", ")))
+        }
         "layout" => fields::one_of(field, value, LAYOUTS, "Choose a layout: left or center."),
         "accent_color" => fields::color(field, value),
         "email" => fields::optional_email(field, value),
@@ -216,7 +213,12 @@ pub async fn insert(conn: &mut PgConnection, owner: Uuid, fields: &CardFields) -
 }
 
 /// [`insert`] with a chosen number of slug attempts, so tests can exhaust them.
-pub async fn insert_with_attempts(conn: &mut PgConnection, owner: Uuid, fields: &CardFields, attempts: i32) -> Result<Card> {
+pub async fn insert_with_attempts(
+    conn: &mut PgConnection,
+    owner: Uuid,
+    fields: &CardFields,
+    attempts: i32,
+) -> Result<Card> {
     let base_slug = slugs::from_name(&fields.name);
     let card_json = serde_json::to_value(fields).map_err(Error::internal)?;
     sqlx::query_as!(
@@ -281,7 +283,16 @@ pub async fn update(pool: &PgPool, owner: Uuid, id: Uuid, expected_version: i32,
     let Some(card) = updated else {
         return Err(missing_or_conflict(&mut tx, owner, id).await);
     };
-    audit::record(&mut tx, Some(owner), ENTITY, &id.to_string(), Action::Update, Some(expected_version), Some(card.version)).await?;
+    audit::record(
+        &mut tx,
+        Some(owner),
+        ENTITY,
+        &id.to_string(),
+        Action::Update,
+        Some(expected_version),
+        Some(card.version),
+    )
+    .await?;
     tx.commit().await?;
     Ok(card)
 }
@@ -360,16 +371,11 @@ pub async fn find_by_slug(conn: &mut PgConnection, slug: &str) -> Result<Option<
 fn write_error(error: sqlx::Error) -> Error {
     let code = error.as_database_error().and_then(|db| db.code()).map(|code| code.into_owned());
     match (crate::error::violated_constraint(&error), code.as_deref()) {
-        (Some("business_cards_slug_key"), _) => {
-            Error::already_exists("slug", "This address is taken. Choose another.")
+        (Some("business_cards_slug_key"), _) => Error::already_exists("slug", "This address is taken. Choose another."),
+        (Some("business_cards_slug_shape"), _) => Error::invalid("slug", "This address is reserved. Choose another."),
+        (_, Some("LS001")) => {
+            Error::already_exists("name", "Could not find a free address for this name. Try a different name.")
         }
-        (Some("business_cards_slug_shape"), _) => {
-            Error::invalid("slug", "This address is reserved. Choose another.")
-        }
-        (_, Some("LS001")) => Error::already_exists(
-            "name",
-            "Could not find a free address for this name. Try a different name.",
-        ),
         _ => Error::from(error),
     }
 }
@@ -377,12 +383,7 @@ fn write_error(error: sqlx::Error) -> Error {
 /// The card as a vCard 3.0 file, for "add to contacts".
 pub fn to_vcard(card: &Card) -> String {
     fn escape(value: &str) -> String {
-        value
-            .replace('\\', "\\\\")
-            .replace(';', "\\;")
-            .replace(',', "\\,")
-            .replace('\n', "\\n")
-            .replace('\r', "")
+        value.replace('\\', "\\\\").replace(';', "\\;").replace(',', "\\,").replace('\n', "\\n").replace('\r', "")
     }
     let display_name = if card.full_name.is_empty() { &card.name } else { &card.full_name };
     let mut lines = vec!["BEGIN:VCARD".to_owned(), "VERSION:3.0".to_owned()];
@@ -472,15 +473,28 @@ mod tests {
         let bad = |json: &str| serde_json::from_str::<CardFields>(json).unwrap().validated().unwrap_err();
         assert!(matches!(bad(r#"{"name": ""}"#), Error::Invalid { field, .. } if field == "name"));
         assert!(matches!(bad(r#"{"name": "a", "email": "nope"}"#), Error::Invalid { field, .. } if field == "email"));
-        assert!(matches!(bad(r#"{"name": "a", "phone": "call me"}"#), Error::Invalid { field, .. } if field == "phone"));
-        assert!(matches!(bad(r#"{"name": "a", "template": "comic"}"#), Error::Invalid { field, .. } if field == "template"));
-        assert!(matches!(bad(r#"{"name": "a", "accent_color": "red"}"#), Error::Invalid { field, .. } if field == "accent_color"));
-        assert!(matches!(bad(r#"{"name": "a", "website": "not a site"}"#), Error::Invalid { field, .. } if field == "website"));
+        assert!(
+            matches!(bad(r#"{"name": "a", "phone": "call me"}"#), Error::Invalid { field, .. } if field == "phone")
+        );
+        assert!(
+            matches!(bad(r#"{"name": "a", "template": "comic"}"#), Error::Invalid { field, .. } if field == "template")
+        );
+        assert!(
+            matches!(bad(r#"{"name": "a", "accent_color": "red"}"#), Error::Invalid { field, .. } if field == "accent_color")
+        );
+        assert!(
+            matches!(bad(r#"{"name": "a", "website": "not a site"}"#), Error::Invalid { field, .. } if field == "website")
+        );
     }
 
     #[test]
     fn websites_get_a_scheme_and_colors_are_lowercased() {
-        let fields = CardFields { name: "a".into(), website: "example.com".into(), accent_color: "#AABBCC".into(), ..Default::default() };
+        let fields = CardFields {
+            name: "a".into(),
+            website: "example.com".into(),
+            accent_color: "#AABBCC".into(),
+            ..Default::default()
+        };
         let fields = fields.validated().unwrap();
         assert_eq!(fields.website, "https://example.com");
         assert_eq!(fields.accent_color, "#aabbcc");

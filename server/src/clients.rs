@@ -161,7 +161,13 @@ pub struct ClientChanges {
 
 /// Saves the client if it is still at `expected_version`. A taken email is
 /// a 409 on `email`; a newer version is a 409 with the client as it is now.
-pub async fn update(pool: &PgPool, actor: Uuid, id: &str, expected_version: i32, changes: &ClientChanges) -> Result<Client> {
+pub async fn update(
+    pool: &PgPool,
+    actor: Uuid,
+    id: &str,
+    expected_version: i32,
+    changes: &ClientChanges,
+) -> Result<Client> {
     let name = fields::required_text("name", &changes.name, 200, "Enter the client's name.")?;
     let email = fields::optional_email("email", &changes.email)?;
     let phone = fields::optional_phone("phone", &changes.phone)?;
@@ -189,7 +195,8 @@ pub async fn update(pool: &PgPool, actor: Uuid, id: &str, expected_version: i32,
     let Some(client) = updated else {
         return Err(Error::stale(find(&mut tx, id).await?));
     };
-    audit::record(&mut tx, Some(actor), "client", id, Action::Update, Some(expected_version), Some(client.version)).await?;
+    audit::record(&mut tx, Some(actor), "client", id, Action::Update, Some(expected_version), Some(client.version))
+        .await?;
     tx.commit().await?;
     Ok(client)
 }

@@ -40,7 +40,8 @@ impl Device {
 pub fn describe_user_agent(user_agent: &str) -> String {
     match woothee::parser::Parser::new().parse(user_agent) {
         Some(found)
-            if found.name != "UNKNOWN" && ["pc", "smartphone", "mobilephone", "appliance"].contains(&found.category) =>
+            if found.name != "UNKNOWN"
+                && ["pc", "smartphone", "mobilephone", "appliance"].contains(&found.category) =>
         {
             let major = found.version.split('.').next().unwrap_or_default();
             let browser = if major.is_empty() || major == "UNKNOWN" {
@@ -48,7 +49,11 @@ pub fn describe_user_agent(user_agent: &str) -> String {
             } else {
                 format!("{} {major}", found.name)
             };
-            if found.os == "UNKNOWN" { browser } else { format!("{browser} on {}", found.os) }
+            if found.os == "UNKNOWN" {
+                browser
+            } else {
+                format!("{browser} on {}", found.os)
+            }
         }
         _ if user_agent.trim().is_empty() => "Unknown device".to_owned(),
         _ => {
@@ -107,9 +112,8 @@ pub async fn list(conn: &mut PgConnection, user: Uuid) -> Result<Vec<Device>> {
 
 /// Signs one of my devices out (at its next request).
 pub async fn revoke(pool: &PgPool, user: Uuid, device: Uuid) -> Result<()> {
-    let deleted = sqlx::query!("DELETE FROM devices WHERE id = $1 AND user_id = $2", device, user)
-        .execute(pool)
-        .await?;
+    let deleted =
+        sqlx::query!("DELETE FROM devices WHERE id = $1 AND user_id = $2", device, user).execute(pool).await?;
     if deleted.rows_affected() == 0 {
         return Err(Error::NotFound);
     }
@@ -118,9 +122,7 @@ pub async fn revoke(pool: &PgPool, user: Uuid, device: Uuid) -> Result<()> {
 
 /// Signs out every device of mine but `keep`; returns how many.
 pub async fn revoke_others(conn: &mut PgConnection, user: Uuid, keep: Uuid) -> Result<u64> {
-    let deleted = sqlx::query!("DELETE FROM devices WHERE user_id = $1 AND id <> $2", user, keep)
-        .execute(conn)
-        .await?;
+    let deleted = sqlx::query!("DELETE FROM devices WHERE user_id = $1 AND id <> $2", user, keep).execute(conn).await?;
     Ok(deleted.rows_affected())
 }
 
@@ -136,7 +138,8 @@ mod tests {
 
     #[test]
     fn user_agents_read_like_devices() {
-        let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
+        let chrome =
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
         assert_eq!(describe_user_agent(chrome), "Chrome 120 on Linux");
         let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1";
         assert!(describe_user_agent(iphone).starts_with("Safari 17 on iPhone"), "{}", describe_user_agent(iphone));

@@ -91,9 +91,7 @@ impl Error {
     pub fn status(&self) -> StatusCode {
         match self {
             Error::Invalid { .. } | Error::KeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-            Error::AlreadyExists { .. } | Error::VersionConflict { .. } | Error::InProgress => {
-                StatusCode::CONFLICT
-            }
+            Error::AlreadyExists { .. } | Error::VersionConflict { .. } | Error::InProgress => StatusCode::CONFLICT,
             Error::Unauthorized | Error::WrongCredentials => StatusCode::UNAUTHORIZED,
             Error::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             Error::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
@@ -136,9 +134,7 @@ impl Error {
 
     pub fn body(&self) -> ErrorBody {
         let (field, current, retry_after_secs) = match self {
-            Error::Invalid { field, .. } | Error::AlreadyExists { field, .. } => {
-                (Some(field.clone()), None, None)
-            }
+            Error::Invalid { field, .. } | Error::AlreadyExists { field, .. } => (Some(field.clone()), None, None),
             Error::VersionConflict { current } | Error::PreconditionFailed { current } => {
                 (None, Some(current.clone()), None)
             }
@@ -236,12 +232,6 @@ pub trait ResultExt<T> {
 
 impl<T> ResultExt<T> for std::result::Result<T, sqlx::Error> {
     fn on_constraint(self, name: &str, map: impl FnOnce() -> Error) -> Result<T> {
-        self.map_err(|error| {
-            if violated_constraint(&error) == Some(name) {
-                map()
-            } else {
-                Error::from(error)
-            }
-        })
+        self.map_err(|error| if violated_constraint(&error) == Some(name) { map() } else { Error::from(error) })
     }
 }

@@ -65,9 +65,7 @@ pub fn optional_url(field: &str, value: &str) -> Result<String> {
         format!("https://{value}")
     };
     match url::Url::parse(&with_scheme) {
-        Ok(url) if url.host_str().is_some_and(|host| host.contains('.')) && with_scheme.len() <= 200 => {
-            Ok(with_scheme)
-        }
+        Ok(url) if url.host_str().is_some_and(|host| host.contains('.')) && with_scheme.len() <= 200 => Ok(with_scheme),
         _ => Err(Error::invalid(field, "This does not look like a web address.")),
     }
 }
@@ -105,13 +103,21 @@ pub fn optional_birth_date(field: &str, value: &str, today: NaiveDate) -> Result
 pub fn color(field: &str, value: &str) -> Result<String> {
     let color = value.trim().to_ascii_lowercase();
     let well_formed = color.len() == 7 && color.starts_with('#') && color[1..].bytes().all(|b| b.is_ascii_hexdigit());
-    if well_formed { Ok(color) } else { Err(Error::invalid(field, "Use a color like #2563eb.")) }
+    if well_formed {
+        Ok(color)
+    } else {
+        Err(Error::invalid(field, "Use a color like #2563eb."))
+    }
 }
 
 /// One of a fixed list of choices.
 pub fn one_of(field: &str, value: &str, choices: &[&str], message: &str) -> Result<String> {
     let value = value.trim();
-    if choices.contains(&value) { Ok(value.to_owned()) } else { Err(Error::invalid(field, message)) }
+    if choices.contains(&value) {
+        Ok(value.to_owned())
+    } else {
+        Err(Error::invalid(field, message))
+    }
 }
 
 #[cfg(test)]

@@ -52,10 +52,8 @@ pub fn is_same_origin(headers: &HeaderMap) -> bool {
         None => true,
         Some(origin) => {
             let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-            let origin_host = origin
-                .to_str()
-                .ok()
-                .and_then(|o| o.strip_prefix("https://").or_else(|| o.strip_prefix("http://")));
+            let origin_host =
+                origin.to_str().ok().and_then(|o| o.strip_prefix("https://").or_else(|| o.strip_prefix("http://")));
             matches!((origin_host, host), (Some(o), Some(h)) if o.eq_ignore_ascii_case(h))
         }
     }
@@ -119,10 +117,8 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddress {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let address = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|info| info.0.ip());
+        let address =
+            parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|info| info.0.ip());
         Ok(ClientAddress(address))
     }
 }

@@ -86,10 +86,9 @@ pub async fn claim(tx: &mut PgConnection, key: &IdempotencyKey) -> Result<Claim>
     .await?;
     match stored {
         None => Ok(Claim::New),
-        Some(row) if row.fingerprint == key.fingerprint => Ok(Claim::Replay(StoredResponse {
-            status: u16::try_from(row.status).unwrap_or(200),
-            body: row.response,
-        })),
+        Some(row) if row.fingerprint == key.fingerprint => {
+            Ok(Claim::Replay(StoredResponse { status: u16::try_from(row.status).unwrap_or(200), body: row.response }))
+        }
         Some(_) => Err(Error::KeyReused),
     }
 }
@@ -118,10 +117,8 @@ pub async fn store(tx: &mut PgConnection, key: &IdempotencyKey, response: &Store
 
 /// Deletes expired keys; returns how many.
 pub async fn reap_expired(pool: &PgPool) -> Result<u64> {
-    let deleted = sqlx::query!("DELETE FROM idempotency_keys WHERE expires_at <= now()")
-        .execute(pool)
-        .await?
-        .rows_affected();
+    let deleted =
+        sqlx::query!("DELETE FROM idempotency_keys WHERE expires_at <= now()").execute(pool).await?.rows_affected();
     Ok(deleted)
 }
 

@@ -5,10 +5,10 @@
 //! so callers can compose several in one transaction.
 
 pub mod accounts;
+pub mod api;
 pub mod appointments;
 pub mod assessment_sections;
 pub mod assessments;
-pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod cards;

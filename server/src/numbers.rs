@@ -52,7 +52,12 @@ impl Default for BusinessTimeZone {
 /// Draws the next number of `kind` for a document created at `created_at`.
 /// Call it in the transaction that inserts the document: the counter row
 /// stays locked until that transaction ends, and a rollback returns it.
-pub async fn next(conn: &mut PgConnection, kind: Kind, created_at: DateTime<Utc>, zone: &BusinessTimeZone) -> Result<String> {
+pub async fn next(
+    conn: &mut PgConnection,
+    kind: Kind,
+    created_at: DateTime<Utc>,
+    zone: &BusinessTimeZone,
+) -> Result<String> {
     let number = sqlx::query_scalar!(
         r#"SELECT next_document_number($1, $2, $3) AS "number!""#,
         kind.prefix(),

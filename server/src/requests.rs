@@ -141,7 +141,12 @@ pub struct Inspection {
 /// The request's inspection, created on the first call. Later and
 /// simultaneous calls get the same one (`created: false`); the request row
 /// is locked first so only the creator draws a number.
-pub async fn inspection_for(pool: &PgPool, actor: Uuid, zone: &BusinessTimeZone, request_id: Uuid) -> Result<(Inspection, bool)> {
+pub async fn inspection_for(
+    pool: &PgPool,
+    actor: Uuid,
+    zone: &BusinessTimeZone,
+    request_id: Uuid,
+) -> Result<(Inspection, bool)> {
     let mut tx = pool.begin().await?;
     let locked = sqlx::query_scalar!("SELECT id FROM requests WHERE id = $1 FOR UPDATE", request_id)
         .fetch_optional(&mut *tx)
@@ -163,7 +168,8 @@ pub async fn inspection_for(pool: &PgPool, actor: Uuid, zone: &BusinessTimeZone,
     )
     .fetch_one(&mut *tx)
     .await?;
-    audit::record(&mut tx, Some(actor), "inspection", &inspection.id.to_string(), Action::Create, None, Some(1)).await?;
+    audit::record(&mut tx, Some(actor), "inspection", &inspection.id.to_string(), Action::Create, None, Some(1))
+        .await?;
     tx.commit().await?;
     Ok((inspection, true))
 }

@@ -29,7 +29,11 @@ pub fn from_name(name: &str) -> String {
         slug.push_str(word);
     }
     let slug = slug.trim_end_matches('-').to_owned();
-    if slug.is_empty() { FALLBACK.to_owned() } else { slug }
+    if slug.is_empty() {
+        FALLBACK.to_owned()
+    } else {
+        slug
+    }
 }
 
 /// Checks a slug someone typed. Reserved words are refused by the database.
@@ -37,14 +41,13 @@ pub fn parse(input: &str) -> Result<String> {
     let slug = input.trim().to_lowercase();
     let well_formed = !slug.is_empty()
         && slug.len() <= MAX_LENGTH
-        && slug.split('-').all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+        && slug
+            .split('-')
+            .all(|part| !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
     if well_formed {
         Ok(slug)
     } else {
-        Err(Error::invalid(
-            "slug",
-            "Use 1 to 60 lowercase letters, digits and single hyphens, like \"jane-doe\".",
-        ))
+        Err(Error::invalid("slug", "Use 1 to 60 lowercase letters, digits and single hyphens, like \"jane-doe\"."))
     }
 }
 

@@ -55,9 +55,7 @@ pub async fn record_failure(pool: &PgPool, subjects: &Subjects) -> Result<()> {
         .fetch_one(pool)
         .await?;
     if let Some(address) = &subjects.address {
-        sqlx::query!("SELECT record_login_failure($1, $2)", address, FREE_FAILURES_PER_ADDRESS)
-            .fetch_one(pool)
-            .await?;
+        sqlx::query!("SELECT record_login_failure($1, $2)", address, FREE_FAILURES_PER_ADDRESS).fetch_one(pool).await?;
     }
     Ok(())
 }
@@ -65,8 +63,6 @@ pub async fn record_failure(pool: &PgPool, subjects: &Subjects) -> Result<()> {
 /// A successful sign-in clears the account's count (not the address's: one
 /// right password must not reset an attack on other accounts).
 pub async fn record_success(pool: &PgPool, subjects: &Subjects) -> Result<()> {
-    sqlx::query!("DELETE FROM login_throttle WHERE subject = $1", subjects.account)
-        .execute(pool)
-        .await?;
+    sqlx::query!("DELETE FROM login_throttle WHERE subject = $1", subjects.account).execute(pool).await?;
     Ok(())
 }

@@ -95,19 +95,22 @@ async fn reserved_and_empty_names_never_become_bare_slugs(pool: PgPool) {
     assert_eq!(accents.slug, "zoes-cafe");
 
     // Asking for a reserved slug explicitly is refused as well.
-    let outcome = cards::update(&pool, ada, accents.id, 1, CardChanges { slug: Some("login".into()), ..Default::default() }).await;
+    let outcome =
+        cards::update(&pool, ada, accents.id, 1, CardChanges { slug: Some("login".into()), ..Default::default() })
+            .await;
     assert!(matches!(outcome, Err(Error::Invalid { ref field, .. }) if field == "slug"), "{outcome:?}");
 }
 
 /// Holds an update of `card` from version 1 open in its own transaction.
 async fn open_update(pool: &PgPool, card: &Card, tagline: &str) -> sqlx::Transaction<'static, sqlx::Postgres> {
     let mut tx = pool.begin().await.unwrap();
-    let updated = sqlx::query("UPDATE business_cards SET tagline = $2, version = version + 1 WHERE id = $1 AND version = 1")
-        .bind(card.id)
-        .bind(tagline)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+    let updated =
+        sqlx::query("UPDATE business_cards SET tagline = $2, version = version + 1 WHERE id = $1 AND version = 1")
+            .bind(card.id)
+            .bind(tagline)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
     assert_eq!(updated.rows_affected(), 1);
     tx
 }
@@ -176,7 +179,10 @@ async fn a_delete_racing_an_update_leaves_one_outcome(pool: PgPool) {
     until_a_backend_waits_on_a_lock(&pool).await;
     first.commit().await.unwrap();
 
-    assert!(matches!(delete.await.unwrap(), Err(Error::VersionConflict { .. })), "a delete of a stale version is refused");
+    assert!(
+        matches!(delete.await.unwrap(), Err(Error::VersionConflict { .. })),
+        "a delete of a stale version is refused"
+    );
     assert_eq!(card_count(&pool).await, 1);
     cards::delete(&pool, ada, card.id, 2).await.expect("a delete of the current version applies");
     assert!(matches!(cards::delete(&pool, ada, card.id, 2).await, Err(Error::NotFound)));
@@ -198,7 +204,8 @@ async fn a_taken_slug_is_a_field_error(pool: PgPool) {
     let ada = user(&pool, "ada@example.com").await;
     let taken = cards::create(&pool, ada, named("Taken"), None).await.unwrap().into_card();
     let card = cards::create(&pool, ada, named("Mine"), None).await.unwrap().into_card();
-    let outcome = cards::update(&pool, ada, card.id, 1, CardChanges { slug: Some(taken.slug), ..Default::default() }).await;
+    let outcome =
+        cards::update(&pool, ada, card.id, 1, CardChanges { slug: Some(taken.slug), ..Default::default() }).await;
     match outcome {
         Err(error @ Error::AlreadyExists { .. }) => {
             assert_eq!(error.status(), axum::http::StatusCode::CONFLICT);

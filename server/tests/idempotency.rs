@@ -83,10 +83,7 @@ async fn expired_keys_are_reaped_and_can_be_used_again(pool: PgPool) {
     idempotency::claim(&mut tx, &the_key).await.unwrap();
     idempotency::store(&mut tx, &the_key, &created()).await.unwrap();
     tx.commit().await.unwrap();
-    sqlx::query("UPDATE idempotency_keys SET expires_at = now() - interval '1 second'")
-        .execute(&pool)
-        .await
-        .unwrap();
+    sqlx::query("UPDATE idempotency_keys SET expires_at = now() - interval '1 second'").execute(&pool).await.unwrap();
 
     let mut tx = pool.begin().await.unwrap();
     assert!(matches!(idempotency::claim(&mut tx, &the_key).await, Ok(Claim::New)));

@@ -12,10 +12,12 @@ use uuid::Uuid;
 use common::until_a_backend_waits_on_a_lock;
 
 async fn user(pool: &PgPool) -> Uuid {
-    sqlx::query_scalar("INSERT INTO users (email, display_name, password_hash) VALUES ('ada@example.com', 'Ada', 'x') RETURNING id")
-        .fetch_one(pool)
-        .await
-        .expect("insert user")
+    sqlx::query_scalar(
+        "INSERT INTO users (email, display_name, password_hash) VALUES ('ada@example.com', 'Ada', 'x') RETURNING id",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("insert user")
 }
 
 fn named(full_name: &str) -> PersonalFields {
@@ -36,16 +38,21 @@ async fn open_first_save(pool: &PgPool, user: Uuid) -> sqlx::Transaction<'static
 /// An update from version 1 held open.
 async fn open_update(pool: &PgPool, user: Uuid) -> sqlx::Transaction<'static, sqlx::Postgres> {
     let mut tx = pool.begin().await.unwrap();
-    let updated = sqlx::query("UPDATE personal_info SET full_name = 'First', version = 2 WHERE user_id = $1 AND version = 1")
-        .bind(user)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+    let updated =
+        sqlx::query("UPDATE personal_info SET full_name = 'First', version = 2 WHERE user_id = $1 AND version = 1")
+            .bind(user)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
     assert_eq!(updated.rows_affected(), 1);
     tx
 }
 
-fn spawn_save(pool: &PgPool, user: Uuid, expected: i32) -> tokio::task::JoinHandle<server::Result<profiles::Saved<profiles::PersonalInfo>>> {
+fn spawn_save(
+    pool: &PgPool,
+    user: Uuid,
+    expected: i32,
+) -> tokio::task::JoinHandle<server::Result<profiles::Saved<profiles::PersonalInfo>>> {
     let pool = pool.clone();
     tokio::spawn(async move { profiles::save_personal(&pool, user, expected, &named("Second")).await })
 }

@@ -25,15 +25,23 @@ async fn appointment(pool: &PgPool) -> (Uuid, Uuid) {
     let zone = BusinessTimeZone::default();
     let client = NewClient { id: Some("c-1".into()), name: "Acme".into(), ..Default::default() };
     clients::create(pool, staff, &client).await.unwrap();
-    let request = requests::create(pool, staff, &zone, &NewRequest { client_id: "c-1".into(), ..Default::default() }, None).await.unwrap();
+    let request =
+        requests::create(pool, staff, &zone, &NewRequest { client_id: "c-1".into(), ..Default::default() }, None)
+            .await
+            .unwrap();
     let (inspection, _) = requests::inspection_for(pool, staff, &zone, request.id).await.unwrap();
-    let schedule = Schedule { scheduled_at: Utc::now() + Duration::days(1), location: "Depot".into(), assessor_id: Some(staff) };
+    let schedule =
+        Schedule { scheduled_at: Utc::now() + Duration::days(1), location: "Depot".into(), assessor_id: Some(staff) };
     let appointment = appointments::create(pool, staff, &zone, inspection.id, &schedule, None).await.unwrap();
     (staff, appointment.id)
 }
 
 /// Runs start_assessment in a transaction that stays open.
-async fn open_start(pool: &PgPool, staff: Uuid, appointment: Uuid) -> (sqlx::Transaction<'static, sqlx::Postgres>, Uuid) {
+async fn open_start(
+    pool: &PgPool,
+    staff: Uuid,
+    appointment: Uuid,
+) -> (sqlx::Transaction<'static, sqlx::Postgres>, Uuid) {
     let mut tx = pool.begin().await.unwrap();
     let (id, created): (Uuid, bool) = sqlx::query_as("SELECT * FROM start_assessment($1, $2, 'UTC')")
         .bind(appointment)

@@ -29,9 +29,7 @@ pub async fn spawn(pool: PgPool) -> TestApp {
     let settings = lockstep::startup::Settings { secure_cookies: false, time_zone: Default::default() };
     let app = lockstep::startup::app(pool.clone(), options, settings).await.expect("build the app");
     tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .await
-            .expect("serve");
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.expect("serve");
     });
     TestApp { address: format!("http://{address}"), pool }
 }
@@ -56,7 +54,13 @@ impl TestApp {
         (status, body)
     }
 
-    pub async fn sign_up(&self, client: &reqwest::Client, email: &str, password: &str, key: &str) -> (StatusCode, Value) {
+    pub async fn sign_up(
+        &self,
+        client: &reqwest::Client,
+        email: &str,
+        password: &str,
+        key: &str,
+    ) -> (StatusCode, Value) {
         self.server_fn(
             client,
             "sign_up",

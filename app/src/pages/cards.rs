@@ -8,8 +8,8 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use crate::cards::{
-    get_card, list_cards, new_card_values, public_card, CardView, CreateCard, DeleteCard, UpdateCard, FIELDS,
-    LAYOUTS, TEMPLATES,
+    get_card, list_cards, new_card_values, public_card, CardView, CreateCard, DeleteCard, UpdateCard, FIELDS, LAYOUTS,
+    TEMPLATES,
 };
 use crate::components::{
     action_error, mint_idempotency_key, use_toasts, BoundField, BoundSelect, FormError, SubmitButton,
@@ -100,8 +100,19 @@ pub fn NewCardPage() -> AnyView {
 }
 
 const FIELD_NAMES: &[&str] = &[
-    "name", "slug", "template", "layout", "accent_color", "full_name", "job_title", "company", "email", "phone",
-    "website", "address", "tagline",
+    "name",
+    "slug",
+    "template",
+    "layout",
+    "accent_color",
+    "full_name",
+    "job_title",
+    "company",
+    "email",
+    "phone",
+    "website",
+    "address",
+    "tagline",
 ];
 
 /// The card's inputs, shared by the create form and the editor.
@@ -334,7 +345,11 @@ pub fn CardPreview(values: Signal<Values>, #[prop(optional)] compact: bool) -> A
     let display_name = move || {
         values.with(|v| {
             let full = v.get("full_name").cloned().unwrap_or_default();
-            if full.is_empty() { v.get("name").cloned().unwrap_or_default() } else { full }
+            if full.is_empty() {
+                v.get("name").cloned().unwrap_or_default()
+            } else {
+                full
+            }
         })
     };
     view! {

@@ -106,7 +106,11 @@ fn ProfessionalSection(section: SectionView) -> AnyView {
 }
 
 fn version_label(version: i32) -> String {
-    if version == 0 { "Not saved yet".to_owned() } else { format!("Version {version}") }
+    if version == 0 {
+        "Not saved yet".to_owned()
+    } else {
+        format!("Version {version}")
+    }
 }
 
 #[component]

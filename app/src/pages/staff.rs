@@ -6,9 +6,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
+use crate::accounts::staff_overview;
 use crate::components::{action_error, SubmitButton};
 use crate::error::AppError;
-use crate::accounts::staff_overview;
 use crate::workflow::{staff_worklists, FindDocument, WorkItem};
 
 #[component]

@@ -13,9 +13,11 @@ use crate::components::{
 use crate::error::AppError;
 use crate::merge::{EditorState, MergePanel, SectionView, Values};
 use crate::workflow::{
-    audit_history, get_assessment, get_client, get_report, get_request, list_clients, tyre_label, AppointmentRow, AssessmentView,
-    ClientDetail, CompleteAssessment, CreateAppointment, CreateClient, CreateInspection, CreateRequest,
-    EstimateView, ClientView, GenerateReport, RequestDetail, SaveAssessmentSection, UpdateClient, CLIENT_EDIT_FIELDS, SaveEstimate, SaveTyre, StartAssessment, TyreView, DAMAGE_FIELDS, ESTIMATE_FIELDS, PRE_INCIDENT_FIELDS, TYRE_FIELDS, VEHICLE_VALUE_FIELDS,
+    audit_history, get_assessment, get_client, get_report, get_request, list_clients, tyre_label, AppointmentRow,
+    AssessmentView, ClientDetail, ClientView, CompleteAssessment, CreateAppointment, CreateClient, CreateInspection,
+    CreateRequest, EstimateView, GenerateReport, RequestDetail, SaveAssessmentSection, SaveEstimate, SaveTyre,
+    StartAssessment, TyreView, UpdateClient, CLIENT_EDIT_FIELDS, DAMAGE_FIELDS, ESTIMATE_FIELDS, PRE_INCIDENT_FIELDS,
+    TYRE_FIELDS, VEHICLE_VALUE_FIELDS,
 };
 
 fn empty_values(fields: &[&str]) -> Values {
@@ -627,7 +629,11 @@ fn SectionPanel(
 }
 
 #[component]
-fn ReportSection(title: &'static str, fields: &'static [(&'static str, &'static str)], section: SectionView) -> impl IntoView {
+fn ReportSection(
+    title: &'static str,
+    fields: &'static [(&'static str, &'static str)],
+    section: SectionView,
+) -> impl IntoView {
     view! {
         <h2>{title}</h2>
         <dl class="facts">

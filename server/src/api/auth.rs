@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use crate::accounts::{Role, User};
 use crate::auth::{self, AuthSession, Credentials};
-use crate::error::{ErrorBody, Result};
 use crate::devices::Origin;
+use crate::error::{ErrorBody, Result};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {

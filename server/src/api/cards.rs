@@ -22,9 +22,7 @@ use crate::state::AppState;
 use super::{etag, with_expected_version};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list_cards, create_card))
-        .routes(routes!(get_card, update_card, delete_card))
+    OpenApiRouter::new().routes(routes!(list_cards, create_card)).routes(routes!(get_card, update_card, delete_card))
 }
 
 fn card_response(status: StatusCode, card: Card) -> Response {

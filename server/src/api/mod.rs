@@ -97,11 +97,12 @@ async fn with_expected_version<T>(
     }
 }
 
-
 /// The `Idempotency-Key` header, if sent.
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>> {
     headers
         .get("idempotency-key")
-        .map(|value| value.to_str().map_err(|_| Error::invalid("Idempotency-Key", "The idempotency key must be plain text.")))
+        .map(|value| {
+            value.to_str().map_err(|_| Error::invalid("Idempotency-Key", "The idempotency key must be plain text."))
+        })
         .transpose()
 }

@@ -19,9 +19,7 @@ use crate::state::AppState;
 use super::{etag, with_expected_version};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(get_personal, put_personal))
-        .routes(routes!(get_professional, put_professional))
+    OpenApiRouter::new().routes(routes!(get_personal, put_personal)).routes(routes!(get_professional, put_professional))
 }
 
 fn section_response(version: i32, body: impl Serialize) -> Response {

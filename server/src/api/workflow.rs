@@ -48,7 +48,11 @@ fn staff(session: &AuthSession) -> Result<&User> {
 }
 
 fn created_or_found(created: bool) -> StatusCode {
-    if created { StatusCode::CREATED } else { StatusCode::OK }
+    if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    }
 }
 
 /// Opens a request for a client, numbered REQ-YYYY-NNNN.
@@ -69,7 +73,11 @@ async fn create_request(
 
 #[utoipa::path(get, path = "/api/requests/{id}", tag = "workflow", params(("id" = Uuid, Path)),
     responses((status = 200, body = Request), (status = 404, body = ErrorBody)))]
-async fn get_request(State(state): State<AppState>, session: AuthSession, Path(id): Path<Uuid>) -> Result<Json<Request>> {
+async fn get_request(
+    State(state): State<AppState>,
+    session: AuthSession,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Request>> {
     staff(&session)?;
     let mut conn = state.pool.acquire().await?;
     Ok(Json(requests::find(&mut conn, id).await?.ok_or(Error::NotFound)?))
@@ -79,7 +87,11 @@ async fn get_request(State(state): State<AppState>, session: AuthSession, Path(i
 #[utoipa::path(post, path = "/api/requests/{id}/inspection", tag = "workflow", params(("id" = Uuid, Path)),
     responses((status = 201, body = Inspection), (status = 200, description = "It existed", body = Inspection),
               (status = 404, body = ErrorBody)))]
-async fn create_inspection(State(state): State<AppState>, session: AuthSession, Path(id): Path<Uuid>) -> Result<(StatusCode, Json<Inspection>)> {
+async fn create_inspection(
+    State(state): State<AppState>,
+    session: AuthSession,
+    Path(id): Path<Uuid>,
+) -> Result<(StatusCode, Json<Inspection>)> {
     let user = staff(&session)?;
     let (inspection, created) = requests::inspection_for(&state.pool, user.id, &state.time_zone, id).await?;
     Ok((created_or_found(created), Json(inspection)))
@@ -104,7 +116,11 @@ async fn create_appointment(
 
 #[utoipa::path(get, path = "/api/appointments/{id}", tag = "workflow", params(("id" = Uuid, Path)),
     responses((status = 200, body = Appointment), (status = 404, body = ErrorBody)))]
-async fn get_appointment(State(state): State<AppState>, session: AuthSession, Path(id): Path<Uuid>) -> Result<Json<Appointment>> {
+async fn get_appointment(
+    State(state): State<AppState>,
+    session: AuthSession,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Appointment>> {
     staff(&session)?;
     let mut conn = state.pool.acquire().await?;
     Ok(Json(appointments::find(&mut conn, id).await?.ok_or(Error::NotFound)?))
@@ -141,7 +157,11 @@ async fn reschedule_appointment(
 #[utoipa::path(post, path = "/api/appointments/{id}/assessment", tag = "workflow", params(("id" = Uuid, Path)),
     responses((status = 201, body = AssessmentDetail), (status = 200, description = "It existed", body = AssessmentDetail),
               (status = 404, body = ErrorBody)))]
-async fn start_assessment(State(state): State<AppState>, session: AuthSession, Path(id): Path<Uuid>) -> Result<(StatusCode, Json<AssessmentDetail>)> {
+async fn start_assessment(
+    State(state): State<AppState>,
+    session: AuthSession,
+    Path(id): Path<Uuid>,
+) -> Result<(StatusCode, Json<AssessmentDetail>)> {
     let user = staff(&session)?;
     let (assessment, created) = assessments::start(&state.pool, user.id, &state.time_zone, id).await?;
     Ok((created_or_found(created), Json(assessment)))
@@ -149,7 +169,11 @@ async fn start_assessment(State(state): State<AppState>, session: AuthSession, P
 
 #[utoipa::path(get, path = "/api/assessments/{id}", tag = "workflow", params(("id" = Uuid, Path)),
     responses((status = 200, body = AssessmentDetail), (status = 404, body = ErrorBody)))]
-async fn get_assessment(State(state): State<AppState>, session: AuthSession, Path(id): Path<Uuid>) -> Result<Json<AssessmentDetail>> {
+async fn get_assessment(
+    State(state): State<AppState>,
+    session: AuthSession,
+    Path(id): Path<Uuid>,
+) -> Result<Json<AssessmentDetail>> {
     staff(&session)?;
     let mut conn = state.pool.acquire().await?;
     Ok(Json(assessments::find(&mut conn, id).await?.ok_or(Error::NotFound)?))
@@ -211,7 +235,11 @@ async fn complete_assessment(
 #[utoipa::path(post, path = "/api/assessments/{id}/report", tag = "workflow", params(("id" = Uuid, Path)),
     responses((status = 201, body = Report), (status = 200, description = "It existed", body = Report),
               (status = 422, description = "The assessment is not completed", body = ErrorBody)))]
-async fn create_report(State(state): State<AppState>, session: AuthSession, Path(id): Path<Uuid>) -> Result<(StatusCode, Json<Report>)> {
+async fn create_report(
+    State(state): State<AppState>,
+    session: AuthSession,
+    Path(id): Path<Uuid>,
+) -> Result<(StatusCode, Json<Report>)> {
     let user = staff(&session)?;
     let (report, created) = assessments::report_for(&state.pool, user.id, &state.time_zone, id).await?;
     Ok((created_or_found(created), Json(report)))
@@ -328,7 +356,11 @@ async fn save_pre_incident_estimate(
 
 #[utoipa::path(get, path = "/api/requests/{id}/inspection", tag = "workflow", params(("id" = Uuid, Path)),
     responses((status = 200, body = Inspection), (status = 404, description = "No inspection yet", body = ErrorBody)))]
-async fn get_inspection(State(state): State<AppState>, session: AuthSession, Path(id): Path<Uuid>) -> Result<Json<Inspection>> {
+async fn get_inspection(
+    State(state): State<AppState>,
+    session: AuthSession,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Inspection>> {
     staff(&session)?;
     let mut conn = state.pool.acquire().await?;
     Ok(Json(requests::find_inspection(&mut conn, id).await?.ok_or(Error::NotFound)?))
