@@ -8,6 +8,7 @@ use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use sqlx::PgPool;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
 
 use app::{shell, App};
@@ -54,5 +55,10 @@ pub async fn app(pool: PgPool, leptos_options: LeptosOptions, settings: Settings
         }))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state);
-    Ok(router)
+    // The WASM bundle, JS and CSS are served outside the layers above: a
+    // static file needs no session, no user and no device check, which
+    // would otherwise cost database queries on every asset a page loads.
+    let pkg_dir = format!("{}/{}", leptos_options.site_root, leptos_options.site_pkg_dir);
+    let assets = Router::new().nest_service(&format!("/{}", leptos_options.site_pkg_dir), ServeDir::new(pkg_dir));
+    Ok(assets.merge(router))
 }

@@ -6,17 +6,7 @@ use std::sync::Arc;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use server::accounts::Role;
 use tokio::sync::Barrier;
-
-const PASSWORD: &str = "correct horse battery";
-
-async fn staff_client(app: &common::TestApp) -> reqwest::Client {
-    app.create_user("staff@example.com", PASSWORD, Role::Staff).await;
-    let client = app.device();
-    assert_eq!(app.api_login(&client, "staff@example.com", PASSWORD).await, StatusCode::OK);
-    client
-}
 
 async fn create(app: &common::TestApp, client: &reqwest::Client, body: Value) -> (StatusCode, Value) {
     let response = client.post(format!("{}/api/clients", app.address)).json(&body).send().await.expect("request");
@@ -27,7 +17,7 @@ async fn create(app: &common::TestApp, client: &reqwest::Client, body: Value) ->
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn fifty_simultaneous_creates_of_one_id_make_one_client(pool: sqlx::PgPool) {
     let app = Arc::new(common::spawn(pool).await);
-    let staff = staff_client(&app).await;
+    let staff = common::signed_in_staff(&app).await;
     let barrier = Arc::new(Barrier::new(50));
     let creates = (0..50).map(|i| {
         let (app, barrier, staff) = (app.clone(), barrier.clone(), staff.clone());
@@ -55,7 +45,7 @@ async fn fifty_simultaneous_creates_of_one_id_make_one_client(pool: sqlx::PgPool
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn an_existing_id_is_never_overwritten_and_emails_stay_unique(pool: sqlx::PgPool) {
     let app = common::spawn(pool).await;
-    let staff = staff_client(&app).await;
+    let staff = common::signed_in_staff(&app).await;
     let (status, first) =
         create(&app, &staff, json!({ "id": "c-1", "name": "Acme", "email": "Office@Acme.example" })).await;
     assert_eq!(status, StatusCode::CREATED, "{first}");
@@ -96,7 +86,7 @@ async fn members_cannot_create_clients(pool: sqlx::PgPool) {
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn edits_are_version_checked_and_keep_emails_unique(pool: sqlx::PgPool) {
     let app = common::spawn(pool).await;
-    let staff = staff_client(&app).await;
+    let staff = common::signed_in_staff(&app).await;
     create(&app, &staff, json!({ "id": "c-1", "name": "Acme", "email": "office@acme.example" })).await;
     create(&app, &staff, json!({ "id": "c-2", "name": "Globex", "email": "office@globex.example" })).await;
     let url = format!("{}/api/clients/c-1", app.address);

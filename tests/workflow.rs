@@ -7,10 +7,7 @@ use std::sync::Arc;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use server::accounts::Role;
 use tokio::sync::Barrier;
-
-const PASSWORD: &str = "correct horse battery";
 
 struct Staff {
     app: Arc<common::TestApp>,
@@ -20,9 +17,7 @@ struct Staff {
 impl Staff {
     async fn new(pool: sqlx::PgPool) -> Staff {
         let app = Arc::new(common::spawn(pool).await);
-        app.create_user("staff@example.com", PASSWORD, Role::Staff).await;
-        let client = app.device();
-        assert_eq!(app.api_login(&client, "staff@example.com", PASSWORD).await, StatusCode::OK);
+        let client = common::signed_in_staff(&app).await;
         Staff { app, client }
     }
 

@@ -67,8 +67,6 @@ pub fn merge(base: &Values, mine: &Values, theirs: &Values) -> Merged {
 pub struct SectionView {
     pub values: Values,
     pub version: i32,
-    /// Whether the save that returned this created the section.
-    pub is_new: bool,
 }
 
 impl SectionView {
@@ -83,8 +81,7 @@ impl SectionView {
             })
             .collect();
         let version = json.get("version").and_then(|v| v.as_i64()).unwrap_or(0) as i32;
-        let is_new = json.get("is_new").and_then(|v| v.as_bool()).unwrap_or(false);
-        SectionView { values, version, is_new }
+        SectionView { values, version }
     }
 }
 

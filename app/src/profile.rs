@@ -91,9 +91,7 @@ pub async fn save_personal(version: i32, personal: PersonalInput) -> Result<Sect
         country: personal.country,
     };
     let saved = server::profiles::save_personal(&state.pool, user.id, version, &fields).await?;
-    let mut view = section(&saved.section, PERSONAL_FIELDS)?;
-    view.is_new = saved.is_new;
-    Ok(view)
+    section(&saved.section, PERSONAL_FIELDS)
 }
 
 /// Saves the professional section if it is still at `version` (0: first save).
@@ -110,9 +108,7 @@ pub async fn save_professional(version: i32, professional: ProfessionalInput) ->
         bio: professional.bio,
     };
     let saved = server::profiles::save_professional(&state.pool, user.id, version, &fields).await?;
-    let mut view = section(&saved.section, PROFESSIONAL_FIELDS)?;
-    view.is_new = saved.is_new;
-    Ok(view)
+    section(&saved.section, PROFESSIONAL_FIELDS)
 }
 
 /// A signed-in device, as the sessions page shows it.

@@ -182,18 +182,6 @@ pub struct TyreInput {
     pub condition: String,
 }
 
-impl TyreView {
-    /// From a stored tyre's JSON (a save's answer or a 409's `current`).
-    pub fn from_json(json: &serde_json::Value) -> Self {
-        let text = |field: &str| json.get(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
-        TyreView {
-            position: text("position"),
-            values: TYRE_FIELDS.iter().map(|(field, _)| (field.to_string(), text(field))).collect(),
-            version: json.get("version").and_then(|v| v.as_i64()).unwrap_or(0) as i32,
-        }
-    }
-}
-
 #[cfg(feature = "ssr")]
 mod ssr {
     use super::*;
@@ -201,7 +189,7 @@ mod ssr {
     pub async fn staff() -> Result<(server::AppState, server::accounts::User), AppError> {
         let state = crate::ssr::state()?;
         let session = crate::ssr::auth_session().await?;
-        let user = server::auth::require_role(&session, server::accounts::Role::is_staff)?.clone();
+        let user = server::auth::require_staff(&session)?.clone();
         Ok((state, user))
     }
 
@@ -229,7 +217,8 @@ mod ssr {
     }
 
     pub fn tyre_view(tyre: &server::assessments::Tyre) -> Result<TyreView, AppError> {
-        Ok(TyreView::from_json(&serde_json::to_value(tyre).map_err(|_| AppError::Internal)?))
+        let SectionView { values, version } = section(tyre, TYRE_FIELDS)?;
+        Ok(TyreView { position: tyre.position.clone(), values, version })
     }
 
     pub async fn assessment_view(state: &server::AppState, id: uuid::Uuid) -> Result<AssessmentView, AppError> {
@@ -328,8 +317,7 @@ pub async fn get_request(id: String) -> Result<RequestDetail, AppError> {
     let inspection = server::requests::find_inspection(&mut conn, request.id).await?;
     let mut appointments = Vec::new();
     if let Some(inspection) = &inspection {
-        for appointment in server::appointments::for_inspection(&mut conn, inspection.id).await? {
-            let assessment = server::appointments::assessment_of(&mut conn, appointment.id).await?;
+        for (appointment, assessment) in server::appointments::for_inspection(&mut conn, inspection.id).await? {
             appointments.push(AppointmentRow {
                 id: appointment.id.to_string(),
                 number: appointment.number,
@@ -410,7 +398,7 @@ pub async fn save_tyre(
     position: String,
     version: i32,
     tyre: TyreInput,
-) -> Result<TyreView, AppError> {
+) -> Result<SectionView, AppError> {
     let (state, user) = ssr::staff().await?;
     let fields = server::assessments::TyreFields {
         make: tyre.make,
@@ -421,7 +409,7 @@ pub async fn save_tyre(
     let saved =
         server::assessments::save_tyre(&state.pool, user.id, ssr::uuid(&assessment_id)?, &position, version, &fields)
             .await?;
-    ssr::tyre_view(&saved)
+    ssr::section(&saved, TYRE_FIELDS)
 }
 
 #[server(prefix = "/sfn", endpoint = "complete_assessment")]

@@ -53,10 +53,8 @@ pub async fn create(
     idempotency_key: Option<&str>,
 ) -> Result<Appointment> {
     let location = fields::text("location", &schedule.location, 200)?;
-    let key = idempotency_key
-        .filter(|key| !key.trim().is_empty())
-        .map(|key| IdempotencyKey::new(actor.to_string(), key, &("create_appointment", inspection_id, schedule)))
-        .transpose()?;
+    let key =
+        IdempotencyKey::optional(actor.to_string(), idempotency_key, &("create_appointment", inspection_id, schedule))?;
     let (appointment, _) = idempotency::create_once(pool, key.as_ref(), async |conn: &mut PgConnection| {
         let number = numbers::next(conn, Kind::Appointment, Utc::now(), zone).await?;
         let appointment = sqlx::query_as!(
@@ -137,25 +135,38 @@ pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Appointmen
     .await?)
 }
 
-/// An inspection's appointments, soonest first.
-pub async fn for_inspection(conn: &mut PgConnection, inspection_id: Uuid) -> Result<Vec<Appointment>> {
-    Ok(sqlx::query_as!(
-        Appointment,
-        r#"SELECT id, number, inspection_id, scheduled_at AS "scheduled_at: DateTime<Utc>", location,
-                  assessor_id, status, version
-           FROM appointments WHERE inspection_id = $1 ORDER BY scheduled_at"#,
+/// An inspection's appointments, soonest first, each with the assessment
+/// started from it (id, number), if any.
+pub async fn for_inspection(
+    conn: &mut PgConnection,
+    inspection_id: Uuid,
+) -> Result<Vec<(Appointment, Option<(Uuid, String)>)>> {
+    let rows = sqlx::query!(
+        r#"SELECT a.id, a.number, a.inspection_id, a.scheduled_at AS "scheduled_at: DateTime<Utc>", a.location,
+                  a.assessor_id, a.status, a.version, s.id AS "assessment_id?", s.number AS "assessment_number?"
+           FROM appointments a LEFT JOIN assessments s ON s.appointment_id = a.id
+           WHERE a.inspection_id = $1 ORDER BY a.scheduled_at"#,
         inspection_id
     )
     .fetch_all(conn)
-    .await?)
-}
-
-/// The assessment started from an appointment, if any.
-pub async fn assessment_of(conn: &mut PgConnection, appointment_id: Uuid) -> Result<Option<(Uuid, String)>> {
-    let row = sqlx::query!("SELECT id, number FROM assessments WHERE appointment_id = $1", appointment_id)
-        .fetch_optional(conn)
-        .await?;
-    Ok(row.map(|row| (row.id, row.number)))
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let assessment = row.assessment_id.zip(row.assessment_number);
+            let appointment = Appointment {
+                id: row.id,
+                number: row.number,
+                inspection_id: row.inspection_id,
+                scheduled_at: row.scheduled_at,
+                location: row.location,
+                assessor_id: row.assessor_id,
+                status: row.status,
+                version: row.version,
+            };
+            (appointment, assessment)
+        })
+        .collect())
 }
 
 /// An appointment on the day's list, with the request it belongs to.

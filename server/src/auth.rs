@@ -208,6 +208,11 @@ pub fn require_user(session: &AuthSession) -> Result<&User> {
     session.user.as_ref().ok_or(Error::Unauthorized)
 }
 
+/// The signed-in user if they are staff (or an admin): 401 / 403 otherwise.
+pub fn require_staff(session: &AuthSession) -> Result<&User> {
+    require_role(session, Role::is_staff)
+}
+
 /// The signed-in user if their role passes `allowed`: 401 when nobody is
 /// signed in, 403 when the role does not fit.
 pub fn require_role(session: &AuthSession, allowed: impl Fn(Role) -> bool) -> Result<&User> {

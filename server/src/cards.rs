@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::audit::{self, Action};
 use crate::error::{Error, Result};
 use crate::fields;
-use crate::idempotency::{self, Claim, IdempotencyKey, StoredResponse};
+use crate::idempotency::{self, IdempotencyKey};
 use crate::slugs;
 
 /// The templates we ship; the database CHECK lists the same names.
@@ -183,27 +183,16 @@ impl Created {
 /// gives the first response back instead of a second card.
 pub async fn create(pool: &PgPool, owner: Uuid, fields: CardFields, idempotency_key: Option<&str>) -> Result<Created> {
     let fields = fields.validated()?;
-    let key = idempotency_key
-        .filter(|key| !key.trim().is_empty())
-        .map(|key| IdempotencyKey::new(owner.to_string(), key, &("create_card", &fields)))
-        .transpose()?;
+    let key = IdempotencyKey::optional(owner.to_string(), idempotency_key, &("create_card", &fields))?;
 
-    let mut tx = pool.begin().await?;
-    if let Some(key) = &key {
-        if let Claim::Replay(stored) = idempotency::claim(&mut tx, key).await? {
-            tx.commit().await?;
-            let card = serde_json::from_value(stored.body).map_err(Error::internal)?;
-            return Ok(Created::Replayed(card));
-        }
-    }
-    let card = insert(&mut tx, owner, &fields).await?;
-    audit::record(&mut tx, Some(owner), ENTITY, &card.id.to_string(), Action::Create, None, Some(card.version)).await?;
-    if let Some(key) = &key {
-        let body = serde_json::to_value(&card).map_err(Error::internal)?;
-        idempotency::store(&mut tx, key, &StoredResponse { status: 201, body }).await?;
-    }
-    tx.commit().await?;
-    Ok(Created::New(card))
+    let (card, new) = idempotency::create_once(pool, key.as_ref(), async |conn: &mut PgConnection| {
+        let card = insert(conn, owner, &fields).await?;
+        audit::record(conn, Some(owner), ENTITY, &card.id.to_string(), Action::Create, None, Some(card.version))
+            .await?;
+        Ok(card)
+    })
+    .await?;
+    Ok(if new { Created::New(card) } else { Created::Replayed(card) })
 }
 
 /// Inserts a card with a slug drawn from its name, in the caller's

@@ -44,6 +44,11 @@ impl IdempotencyKey {
         Ok(IdempotencyKey { scope: scope.into(), key: key.to_owned(), fingerprint })
     }
 
+    /// The key a request sent, if it sent one (blank counts as none).
+    pub fn optional(scope: impl Into<String>, key: Option<&str>, payload: &impl Serialize) -> Result<Option<Self>> {
+        key.filter(|key| !key.trim().is_empty()).map(|key| IdempotencyKey::new(scope, key, payload)).transpose()
+    }
+
     fn lock_name(&self) -> String {
         format!("{}\u{1f}{}", self.scope, self.key)
     }

@@ -69,10 +69,7 @@ pub async fn create(
     idempotency_key: Option<&str>,
 ) -> Result<Request> {
     let new = input.validated()?;
-    let key = idempotency_key
-        .filter(|key| !key.trim().is_empty())
-        .map(|key| IdempotencyKey::new(actor.to_string(), key, &("create_request", &new)))
-        .transpose()?;
+    let key = IdempotencyKey::optional(actor.to_string(), idempotency_key, &("create_request", &new))?;
     let (request, _) = idempotency::create_once(pool, key.as_ref(), async |conn: &mut PgConnection| {
         let number = numbers::next(conn, Kind::Request, Utc::now(), zone).await?;
         let request = sqlx::query_as!(

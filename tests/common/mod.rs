@@ -129,3 +129,11 @@ pub fn client_with_cookie(cookie: &str) -> reqwest::Client {
     headers.insert(reqwest::header::COOKIE, cookie.parse().expect("cookie header"));
     reqwest::Client::builder().default_headers(headers).build().expect("http client")
 }
+
+/// A client signed in as a new staff account, with its own cookie jar.
+pub async fn signed_in_staff(app: &TestApp) -> reqwest::Client {
+    app.create_user("staff@example.com", "correct horse battery", server::accounts::Role::Staff).await;
+    let client = app.device();
+    assert_eq!(app.api_login(&client, "staff@example.com", "correct horse battery").await, StatusCode::OK);
+    client
+}

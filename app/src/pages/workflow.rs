@@ -416,24 +416,9 @@ fn AssessmentEditor(assessment: AssessmentView, complete: ServerAction<CompleteA
 fn TyreRow(assessment_id: String, tyre: TyreView) -> AnyView {
     let state = EditorState::new(tyre.values.clone(), tyre.version);
     let save = ServerAction::<SaveTyre>::new();
-    let toasts = use_toasts();
+    let error = follow_saves(save, state, TYRE_FIELDS);
     let position = tyre.position.clone();
     let label = tyre_label(&position);
-    Effect::new(move |_| match save.value().get() {
-        Some(Ok(saved)) => {
-            state.saved(saved.values, saved.version);
-            toasts.success(format!("{label} tyre saved."));
-        }
-        Some(Err(AppError::VersionConflict { current })) => {
-            let theirs = TyreView::from_json(&current);
-            state.conflicted(theirs.values, theirs.version);
-        }
-        _ => {}
-    });
-    let error = Signal::derive(move || match save.value().get() {
-        Some(Err(AppError::VersionConflict { .. })) | Some(Ok(_)) | None => None,
-        Some(Err(error)) => Some(error),
-    });
     let prefix = format!("{position}-");
     let testid = format!("tyre-{position}");
     let panel_id = position.clone();

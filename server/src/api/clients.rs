@@ -8,8 +8,7 @@ use sqlx::PgPool;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::accounts::Role;
-use crate::auth::{require_role, AuthSession};
+use crate::auth::{require_staff, AuthSession};
 use crate::clients::{self, Client, ClientChanges, Created, NewClient};
 use crate::error::{Error, ErrorBody, Result};
 use crate::state::AppState;
@@ -36,7 +35,7 @@ async fn create_client(
     session: AuthSession,
     Json(input): Json<NewClient>,
 ) -> Result<(StatusCode, Json<Created>)> {
-    let staff = require_role(&session, Role::is_staff)?;
+    let staff = require_staff(&session)?;
     let created = clients::create(&pool, staff.id, &input).await?;
     let status = if created.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(created)))
@@ -51,7 +50,7 @@ async fn create_client(
     )
 )]
 async fn get_client(State(pool): State<PgPool>, session: AuthSession, Path(id): Path<String>) -> Result<Json<Client>> {
-    require_role(&session, Role::is_staff)?;
+    require_staff(&session)?;
     let mut conn = pool.acquire().await?;
     Ok(Json(clients::find(&mut conn, &id).await?.ok_or(Error::NotFound)?))
 }
@@ -84,7 +83,7 @@ async fn update_client(
     headers: HeaderMap,
     Json(body): Json<ClientPut>,
 ) -> Result<Json<Client>> {
-    let staff = require_role(&session, Role::is_staff)?;
+    let staff = require_staff(&session)?;
     let client = super::with_expected_version(&headers, body.version, async |version| {
         clients::update(&pool, staff.id, &id, version, &body.changes).await
     })

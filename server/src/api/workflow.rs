@@ -11,14 +11,13 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use crate::accounts::{Role, User};
 use crate::appointments::{self, Appointment, Schedule};
 use crate::assessment_sections::{
     self as sections, Damage, DamageFields, PreIncidentEstimate, PreIncidentEstimateFields, VehicleValues,
     VehicleValuesFields,
 };
 use crate::assessments::{self, AssessmentDetail, Estimate, EstimateFields, Report, Tyre, TyreFields};
-use crate::auth::{require_role, AuthSession};
+use crate::auth::{require_staff, AuthSession};
 use crate::error::{Error, ErrorBody, Result};
 use crate::requests::{self, Inspection, NewRequest, Request};
 use crate::state::AppState;
@@ -43,10 +42,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_report, get_report))
 }
 
-fn staff(session: &AuthSession) -> Result<&User> {
-    require_role(session, Role::is_staff)
-}
-
 fn created_or_found(created: bool) -> StatusCode {
     if created {
         StatusCode::CREATED
@@ -65,7 +60,7 @@ async fn create_request(
     headers: HeaderMap,
     Json(input): Json<NewRequest>,
 ) -> Result<(StatusCode, Json<Request>)> {
-    let user = staff(&session)?;
+    let user = require_staff(&session)?;
     let key = super::idempotency_key(&headers)?;
     let request = requests::create(&state.pool, user.id, &state.time_zone, &input, key).await?;
     Ok((StatusCode::CREATED, Json(request)))
@@ -78,7 +73,7 @@ async fn get_request(
     session: AuthSession,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Request>> {
-    staff(&session)?;
+    require_staff(&session)?;
     let mut conn = state.pool.acquire().await?;
     Ok(Json(requests::find(&mut conn, id).await?.ok_or(Error::NotFound)?))
 }
@@ -92,7 +87,7 @@ async fn create_inspection(
     session: AuthSession,
     Path(id): Path<Uuid>,
 ) -> Result<(StatusCode, Json<Inspection>)> {
-    let user = staff(&session)?;
+    let user = require_staff(&session)?;
     let (inspection, created) = requests::inspection_for(&state.pool, user.id, &state.time_zone, id).await?;
     Ok((created_or_found(created), Json(inspection)))
 }
@@ -108,7 +103,7 @@ async fn create_appointment(
     headers: HeaderMap,
     Json(schedule): Json<Schedule>,
 ) -> Result<(StatusCode, Json<Appointment>)> {
-    let user = staff(&session)?;
+    let user = require_staff(&session)?;
     let key = super::idempotency_key(&headers)?;
     let appointment = appointments::create(&state.pool, user.id, &state.time_zone, id, &schedule, key).await?;
     Ok((StatusCode::CREATED, Json(appointment)))
@@ -121,7 +116,7 @@ async fn get_appointment(
     session: AuthSession,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Appointment>> {
-    staff(&session)?;
+    require_staff(&session)?;
     let mut conn = state.pool.acquire().await?;
     Ok(Json(appointments::find(&mut conn, id).await?.ok_or(Error::NotFound)?))
 }
@@ -145,7 +140,7 @@ async fn reschedule_appointment(
     headers: HeaderMap,
     Json(body): Json<Reschedule>,
 ) -> Result<Json<Appointment>> {
-    let user = staff(&session)?;
+    let user = require_staff(&session)?;
     let appointment = with_expected_version(&headers, body.version, async |version| {
         appointments::reschedule(&state.pool, user.id, id, version, &body.schedule).await
     })
@@ -162,7 +157,7 @@ async fn start_assessment(
     session: AuthSession,
     Path(id): Path<Uuid>,
 ) -> Result<(StatusCode, Json<AssessmentDetail>)> {
-    let user = staff(&session)?;
+    let user = require_staff(&session)?;
     let (assessment, created) = assessments::start(&state.pool, user.id, &state.time_zone, id).await?;
     Ok((created_or_found(created), Json(assessment)))
 }
@@ -174,7 +169,7 @@ async fn get_assessment(
     session: AuthSession,
     Path(id): Path<Uuid>,
 ) -> Result<Json<AssessmentDetail>> {
-    staff(&session)?;
+    require_staff(&session)?;
     let mut conn = state.pool.acquire().await?;
     Ok(Json(assessments::find(&mut conn, id).await?.ok_or(Error::NotFound)?))
 }
@@ -199,7 +194,7 @@ async fn save_tyre(
     headers: HeaderMap,
     Json(body): Json<TyrePut>,
 ) -> Result<Json<Tyre>> {
-    let user = staff(&session)?;
+    let user = require_staff(&session)?;
     let tyre = with_expected_version(&headers, body.version, async |version| {
         assessments::save_tyre(&state.pool, user.id, id, &position, version, &body.fields).await
     })
@@ -223,7 +218,7 @@ async fn complete_assessment(
     headers: HeaderMap,
     Json(body): Json<VersionOnly>,
 ) -> Result<Json<VersionOnly>> {
-    let user = staff(&session)?;
+    let user = require_staff(&session)?;
     let version = with_expected_version(&headers, body.version, async |version| {
         assessments::complete(&state.pool, user.id, id, version).await
     })
@@ -240,7 +235,7 @@ async fn create_report(
     session: AuthSession,
     Path(id): Path<Uuid>,
 ) -> Result<(StatusCode, Json<Report>)> {
-    let user = staff(&session)?;
+    let user = require_staff(&session)?;
     let (report, created) = assessments::report_for(&state.pool, user.id, &state.time_zone, id).await?;
     Ok((created_or_found(created), Json(report)))
 }
@@ -265,7 +260,7 @@ async fn save_estimate(
     headers: HeaderMap,
     Json(body): Json<EstimatePut>,
 ) -> Result<Json<Estimate>> {
-    let user = staff(&session)?;
+    let user = require_staff(&session)?;
     let estimate = with_expected_version(&headers, body.version, async |version| {
         assessments::save_estimate(&state.pool, user.id, id, version, &body.fields).await
     })
@@ -292,7 +287,7 @@ async fn save_damage(
     headers: HeaderMap,
     Json(body): Json<DamagePut>,
 ) -> Result<Json<Damage>> {
-    let user = staff(&session)?;
+    let user = require_staff(&session)?;
     let saved = with_expected_version(&headers, body.version, async |version| {
         sections::save_damage(&state.pool, user.id, id, version, &body.fields).await
     })
@@ -319,7 +314,7 @@ async fn save_vehicle_values(
     headers: HeaderMap,
     Json(body): Json<VehicleValuesPut>,
 ) -> Result<Json<VehicleValues>> {
-    let user = staff(&session)?;
+    let user = require_staff(&session)?;
     let saved = with_expected_version(&headers, body.version, async |version| {
         sections::save_vehicle_values(&state.pool, user.id, id, version, &body.fields).await
     })
@@ -346,7 +341,7 @@ async fn save_pre_incident_estimate(
     headers: HeaderMap,
     Json(body): Json<PreIncidentEstimatePut>,
 ) -> Result<Json<PreIncidentEstimate>> {
-    let user = staff(&session)?;
+    let user = require_staff(&session)?;
     let saved = with_expected_version(&headers, body.version, async |version| {
         sections::save_pre_incident_estimate(&state.pool, user.id, id, version, &body.fields).await
     })
@@ -361,7 +356,7 @@ async fn get_inspection(
     session: AuthSession,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Inspection>> {
-    staff(&session)?;
+    require_staff(&session)?;
     let mut conn = state.pool.acquire().await?;
     Ok(Json(requests::find_inspection(&mut conn, id).await?.ok_or(Error::NotFound)?))
 }
@@ -369,7 +364,7 @@ async fn get_inspection(
 #[utoipa::path(get, path = "/api/assessments/{id}/report", tag = "workflow", params(("id" = Uuid, Path)),
     responses((status = 200, body = Report), (status = 404, description = "No report yet", body = ErrorBody)))]
 async fn get_report(State(state): State<AppState>, session: AuthSession, Path(id): Path<Uuid>) -> Result<Json<Report>> {
-    staff(&session)?;
+    require_staff(&session)?;
     let mut conn = state.pool.acquire().await?;
     Ok(Json(assessments::find_report(&mut conn, id).await?.ok_or(Error::NotFound)?))
 }
