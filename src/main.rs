@@ -97,6 +97,22 @@ mod cli {
             /// Read the password from the first line of standard input.
             #[arg(long, required = true)]
             password_stdin: bool,
+            /// For counselors: the id an external system knows them by.
+            #[arg(long)]
+            external_id: Option<String>,
+        },
+        /// Create an API key for an external system; prints the key once.
+        CreateApiKey {
+            /// Who will use it, e.g. "Training portal".
+            #[arg(long)]
+            name: String,
+        },
+        /// List API keys (never the keys themselves).
+        ListApiKeys,
+        /// Revoke an API key by its id or its prefix.
+        RevokeApiKey {
+            /// The id or the prefix (`lsk_<prefix>_…`) of the key.
+            key: String,
         },
     }
 
@@ -138,17 +154,60 @@ mod cli {
                 println!("migrations applied");
                 Ok(())
             }
-            Command::Admin(AdminCommand::CreateUser { email, name, role, password_stdin: _ }) => {
+            Command::Admin(command) => {
                 migrate(&pool).await?;
+                admin(&pool, command).await
+            }
+        }
+    }
+
+    async fn admin(pool: &PgPool, command: AdminCommand) -> anyhow::Result<()> {
+        let domain_error = |error: server::Error| anyhow::anyhow!("{error}");
+        match command {
+            AdminCommand::CreateUser { email, name, role, password_stdin: _, external_id } => {
                 let mut password = String::new();
                 std::io::stdin().lock().read_line(&mut password).context("cannot read the password from stdin")?;
                 let password = password.trim_end_matches(['\r', '\n']);
                 let name = name.unwrap_or_else(|| email.split('@').next().unwrap_or("").to_owned());
-                let account = NewAccount::parse(&email, &name, password).map_err(|e| anyhow::anyhow!("{e}"))?;
+                let account = NewAccount::parse(&email, &name, password).map_err(domain_error)?;
                 let mut tx = pool.begin().await?;
-                let user = accounts::create(&mut tx, &account, role).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                let user = accounts::create(&mut tx, &account, role).await.map_err(domain_error)?;
+                if let Some(external_id) = &external_id {
+                    server::counselors::set_external_id(&mut tx, user.id, external_id).await.map_err(domain_error)?;
+                }
                 tx.commit().await?;
                 println!("created {} {} ({})", user.role.as_str(), user.email, user.id);
+                Ok(())
+            }
+            AdminCommand::CreateApiKey { name } => {
+                let mut conn = pool.acquire().await?;
+                let issued = server::api_keys::create(&mut conn, &name, None).await.map_err(domain_error)?;
+                eprintln!("created API key {:?} (id {}); it is shown only now:", issued.key.name, issued.key.id);
+                println!("{}", issued.secret);
+                Ok(())
+            }
+            AdminCommand::ListApiKeys => {
+                let mut conn = pool.acquire().await?;
+                for key in server::api_keys::list(&mut conn).await.map_err(domain_error)? {
+                    let state = match (key.revoked_at, key.last_used_at) {
+                        (Some(at), _) => format!("revoked {}", at.format("%Y-%m-%d %H:%M")),
+                        (None, Some(at)) => format!("last used {}", at.format("%Y-%m-%d %H:%M")),
+                        (None, None) => "never used".to_owned(),
+                    };
+                    println!("{}  lsk_{}_…  {}  ({state})", key.id, key.prefix, key.name);
+                }
+                Ok(())
+            }
+            AdminCommand::RevokeApiKey { key } => {
+                let mut conn = pool.acquire().await?;
+                let found = server::api_keys::list(&mut conn)
+                    .await
+                    .map_err(domain_error)?
+                    .into_iter()
+                    .find(|k| k.id.to_string() == key || k.prefix == key.trim_start_matches("lsk_"))
+                    .with_context(|| format!("no API key has the id or prefix {key:?}"))?;
+                let revoked = server::api_keys::revoke(&mut conn, found.id).await.map_err(domain_error)?;
+                println!("revoked API key {:?} (lsk_{}_…)", revoked.name, revoked.prefix);
                 Ok(())
             }
         }

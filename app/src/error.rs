@@ -18,6 +18,9 @@ pub enum AppError {
     /// `current` is the record as it is now, as JSON, for the merge panel.
     #[error("This record was changed by someone else.")]
     VersionConflict { current: serde_json::Value },
+    /// `existing` is the record this one would have duplicated, as JSON.
+    #[error("{message}")]
+    Duplicate { message: String, existing: serde_json::Value },
     #[error("This request is already being processed.")]
     InProgress,
     #[error("This form was already submitted with different values. Reload the page and try again.")]
@@ -91,7 +94,8 @@ impl AppError {
             },
             E::InProgress => AppError::InProgress,
             E::KeyReused => AppError::KeyReused,
-            E::Unauthorized => AppError::Unauthorized,
+            E::Unauthorized | E::InvalidApiKey => AppError::Unauthorized,
+            E::Duplicate { message, existing } => AppError::Duplicate { message, existing },
             E::WrongCredentials => AppError::WrongCredentials,
             E::Forbidden => AppError::Forbidden,
             E::NotFound => AppError::NotFound,

@@ -201,7 +201,7 @@ pub async fn create(conn: &mut PgConnection, account: &NewAccount, role: Role) -
     .on_constraint("users_email_key", || {
         Error::already_exists("email", "An account with this email already exists. Log in instead?")
     })?;
-    audit::record(conn, Some(user.id), "user", &user.id.to_string(), audit::Action::Create, None, Some(1)).await?;
+    audit::record(conn, user.id, "user", &user.id.to_string(), audit::Action::Create, None, Some(1)).await?;
     Ok(user)
 }
 
@@ -297,7 +297,7 @@ pub async fn change_password(pool: &PgPool, user: &User, current: &str, new: &st
     .ok_or(Error::NotFound)?;
     audit::record(
         &mut tx,
-        Some(user.id),
+        user.id,
         "user",
         &user.id.to_string(),
         audit::Action::Update,

@@ -72,8 +72,7 @@ pub async fn create(
         .fetch_one(&mut *conn)
         .await
         .map_err(assessor_error)?;
-        audit::record(conn, Some(actor), "appointment", &appointment.id.to_string(), Action::Create, None, Some(1))
-            .await?;
+        audit::record(conn, actor, "appointment", &appointment.id.to_string(), Action::Create, None, Some(1)).await?;
         Ok(appointment)
     })
     .await?;
@@ -111,7 +110,7 @@ pub async fn reschedule(
     };
     audit::record(
         &mut tx,
-        Some(actor),
+        actor,
         "appointment",
         &id.to_string(),
         Action::Update,

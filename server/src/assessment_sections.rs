@@ -198,7 +198,7 @@ async fn finish(
     let entity_id = format!("{assessment_id}/{section}");
     audit::record(
         &mut tx,
-        Some(actor),
+        actor,
         "assessment_section",
         &entity_id,
         Action::Update,

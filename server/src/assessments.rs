@@ -210,7 +210,7 @@ pub async fn save_tyre(
     let entity_id = format!("{assessment_id}/{position}");
     audit::record(
         &mut tx,
-        Some(actor),
+        actor,
         "assessment_tyre",
         &entity_id,
         Action::Update,
@@ -260,7 +260,7 @@ pub async fn report_for(
     )
     .fetch_one(&mut *tx)
     .await?;
-    audit::record(&mut tx, Some(actor), "report", &report.id.to_string(), Action::Create, None, Some(1)).await?;
+    audit::record(&mut tx, actor, "report", &report.id.to_string(), Action::Create, None, Some(1)).await?;
     tx.commit().await?;
     Ok((report, true))
 }
@@ -279,16 +279,8 @@ pub async fn complete(pool: &PgPool, actor: Uuid, id: Uuid, expected_version: i3
     let Some(version) = version else {
         return Err(Error::stale(find(&mut tx, id).await?));
     };
-    audit::record(
-        &mut tx,
-        Some(actor),
-        "assessment",
-        &id.to_string(),
-        Action::Update,
-        Some(expected_version),
-        Some(version),
-    )
-    .await?;
+    audit::record(&mut tx, actor, "assessment", &id.to_string(), Action::Update, Some(expected_version), Some(version))
+        .await?;
     tx.commit().await?;
     Ok(version)
 }
@@ -364,7 +356,7 @@ pub async fn save_estimate(
     let entity_id = format!("{assessment_id}/estimate");
     audit::record(
         &mut tx,
-        Some(actor),
+        actor,
         "assessment_estimate",
         &entity_id,
         Action::Update,

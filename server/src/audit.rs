@@ -23,19 +23,51 @@ impl Action {
     }
 }
 
+/// Who made a change: a person, or an external system with an API key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    User(Uuid),
+    ApiKey(Uuid),
+}
+
+impl Actor {
+    /// The person, when a person made the change (for `created_by` columns).
+    pub fn user_id(self) -> Option<Uuid> {
+        match self {
+            Actor::User(id) => Some(id),
+            Actor::ApiKey(_) => None,
+        }
+    }
+
+    pub fn api_key_id(self) -> Option<Uuid> {
+        match self {
+            Actor::User(_) => None,
+            Actor::ApiKey(id) => Some(id),
+        }
+    }
+}
+
+impl From<Uuid> for Actor {
+    fn from(user: Uuid) -> Self {
+        Actor::User(user)
+    }
+}
+
 pub async fn record(
     conn: &mut PgConnection,
-    actor: Option<Uuid>,
+    actor: impl Into<Actor>,
     entity: &str,
     entity_id: &str,
     action: Action,
     old_version: Option<i32>,
     new_version: Option<i32>,
 ) -> Result<()> {
+    let actor = actor.into();
     sqlx::query!(
-        "INSERT INTO audit_log (actor_id, entity, entity_id, action, old_version, new_version)
-         VALUES ($1, $2, $3, $4, $5, $6)",
-        actor,
+        "INSERT INTO audit_log (actor_id, api_key_id, entity, entity_id, action, old_version, new_version)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        actor.user_id(),
+        actor.api_key_id(),
         entity,
         entity_id,
         action.as_str(),
@@ -61,9 +93,12 @@ pub struct Entry {
 pub async fn history(conn: &mut PgConnection, entity: &str, entity_id: &str) -> Result<Vec<Entry>> {
     Ok(sqlx::query_as!(
         Entry,
-        r#"SELECT a.at AS "at: chrono::DateTime<chrono::Utc>", u.display_name AS "actor?", a.action,
+        r#"SELECT a.at AS "at: chrono::DateTime<chrono::Utc>",
+                  coalesce(u.display_name, 'API key ' || k.name) AS "actor?", a.action,
                   a.old_version, a.new_version
-           FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id
+           FROM audit_log a
+           LEFT JOIN users u ON u.id = a.actor_id
+           LEFT JOIN api_keys k ON k.id = a.api_key_id
            WHERE a.entity = $1 AND a.entity_id = $2
            ORDER BY a.id"#,
         entity,

@@ -187,8 +187,7 @@ pub async fn create(pool: &PgPool, owner: Uuid, fields: CardFields, idempotency_
 
     let (card, new) = idempotency::create_once(pool, key.as_ref(), async |conn: &mut PgConnection| {
         let card = insert(conn, owner, &fields).await?;
-        audit::record(conn, Some(owner), ENTITY, &card.id.to_string(), Action::Create, None, Some(card.version))
-            .await?;
+        audit::record(conn, owner, ENTITY, &card.id.to_string(), Action::Create, None, Some(card.version)).await?;
         Ok(card)
     })
     .await?;
@@ -272,16 +271,8 @@ pub async fn update(pool: &PgPool, owner: Uuid, id: Uuid, expected_version: i32,
     let Some(card) = updated else {
         return Err(missing_or_conflict(&mut tx, owner, id).await);
     };
-    audit::record(
-        &mut tx,
-        Some(owner),
-        ENTITY,
-        &id.to_string(),
-        Action::Update,
-        Some(expected_version),
-        Some(card.version),
-    )
-    .await?;
+    audit::record(&mut tx, owner, ENTITY, &id.to_string(), Action::Update, Some(expected_version), Some(card.version))
+        .await?;
     tx.commit().await?;
     Ok(card)
 }
@@ -300,7 +291,7 @@ pub async fn delete(pool: &PgPool, owner: Uuid, id: Uuid, expected_version: i32)
     if deleted.is_none() {
         return Err(missing_or_conflict(&mut tx, owner, id).await);
     }
-    audit::record(&mut tx, Some(owner), ENTITY, &id.to_string(), Action::Delete, Some(expected_version), None).await?;
+    audit::record(&mut tx, owner, ENTITY, &id.to_string(), Action::Delete, Some(expected_version), None).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -96,7 +96,7 @@ pub async fn create(pool: &PgPool, actor: Uuid, input: &NewClient) -> Result<Cre
     .await;
     match inserted {
         Ok(Some(client)) => {
-            audit::record(&mut tx, Some(actor), "client", &client.id, Action::Create, None, Some(1)).await?;
+            audit::record(&mut tx, actor, "client", &client.id, Action::Create, None, Some(1)).await?;
             tx.commit().await?;
             Ok(Created { created: true, client })
         }
@@ -195,8 +195,7 @@ pub async fn update(
     let Some(client) = updated else {
         return Err(Error::stale(find(&mut tx, id).await?));
     };
-    audit::record(&mut tx, Some(actor), "client", id, Action::Update, Some(expected_version), Some(client.version))
-        .await?;
+    audit::record(&mut tx, actor, "client", id, Action::Update, Some(expected_version), Some(client.version)).await?;
     tx.commit().await?;
     Ok(client)
 }

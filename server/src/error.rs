@@ -45,6 +45,14 @@ pub enum Error {
     #[error("please sign in")]
     Unauthorized,
 
+    /// An external call without a live API key in `X-API-Key`.
+    #[error("send a valid API key in the X-API-Key header")]
+    InvalidApiKey,
+
+    /// The record would duplicate one that exists; `existing` is that one.
+    #[error("{message}")]
+    Duplicate { message: String, existing: serde_json::Value },
+
     #[error("wrong email or password")]
     WrongCredentials,
 
@@ -91,8 +99,11 @@ impl Error {
     pub fn status(&self) -> StatusCode {
         match self {
             Error::Invalid { .. } | Error::KeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-            Error::AlreadyExists { .. } | Error::VersionConflict { .. } | Error::InProgress => StatusCode::CONFLICT,
-            Error::Unauthorized | Error::WrongCredentials => StatusCode::UNAUTHORIZED,
+            Error::AlreadyExists { .. }
+            | Error::Duplicate { .. }
+            | Error::VersionConflict { .. }
+            | Error::InProgress => StatusCode::CONFLICT,
+            Error::Unauthorized | Error::InvalidApiKey | Error::WrongCredentials => StatusCode::UNAUTHORIZED,
             Error::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             Error::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
             Error::Forbidden => StatusCode::FORBIDDEN,
@@ -114,6 +125,8 @@ impl Error {
             Error::InProgress => "in_progress",
             Error::KeyReused => "idempotency_key_reused",
             Error::Unauthorized => "unauthorized",
+            Error::InvalidApiKey => "invalid_api_key",
+            Error::Duplicate { .. } => "duplicate",
             Error::WrongCredentials => "wrong_credentials",
             Error::Forbidden => "forbidden",
             Error::NotFound => "not_found",
@@ -141,12 +154,17 @@ impl Error {
             Error::TooManyRequests { retry_after_secs } => (None, None, Some(*retry_after_secs)),
             _ => (None, None, None),
         };
+        let existing = match self {
+            Error::Duplicate { existing, .. } => Some(existing.clone()),
+            _ => None,
+        };
         ErrorBody {
             error: ErrorDetail {
                 code: self.code().to_owned(),
                 message: self.to_string(),
                 field,
                 current,
+                existing,
                 retry_after_secs,
             },
         }
@@ -171,6 +189,9 @@ pub struct ErrorDetail {
     /// On `version_conflict`: the record as it is now.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub current: Option<serde_json::Value>,
+    /// On `duplicate`: the record that already exists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub existing: Option<serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after_secs: Option<u64>,
 }

@@ -28,6 +28,7 @@ pub async fn refuse_cross_origin(request: Request, next: Next) -> Response {
             message: "Requests from other sites are not allowed.".to_owned(),
             field: None,
             current: None,
+            existing: None,
             retry_after_secs: None,
         },
     };
@@ -136,5 +137,25 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for crate::devices::Orig
             .unwrap_or_default()
             .to_owned();
         Ok(crate::devices::Origin { user_agent, ip })
+    }
+}
+
+/// A JSON request body whose problems (not JSON, wrong shape, missing
+/// field) are answered like every other input error: 422 with the error
+/// body, instead of axum's plain-text 400 / 415 / 422.
+pub struct JsonBody<T>(pub T);
+
+impl<S, T> axum::extract::FromRequest<S> for JsonBody<T>
+where
+    axum::Json<T>: axum::extract::FromRequest<S, Rejection = axum::extract::rejection::JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = Error;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match <axum::Json<T> as axum::extract::FromRequest<S>>::from_request(request, state).await {
+            Ok(axum::Json(value)) => Ok(JsonBody(value)),
+            Err(rejection) => Err(Error::invalid("body", rejection.body_text())),
+        }
     }
 }

@@ -6,13 +6,16 @@
 
 pub mod accounts;
 pub mod api;
+pub mod api_keys;
 pub mod appointments;
 pub mod assessment_sections;
 pub mod assessments;
+pub mod assignments;
 pub mod audit;
 pub mod auth;
 pub mod cards;
 pub mod clients;
+pub mod counselors;
 pub mod db;
 pub mod devices;
 pub mod documents;
@@ -23,6 +26,7 @@ pub mod idempotency;
 pub mod numbers;
 pub mod profiles;
 pub mod requests;
+pub mod scenarios;
 pub mod slugs;
 pub mod state;
 pub mod throttle;

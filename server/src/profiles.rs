@@ -263,7 +263,7 @@ async fn finish(
     new_version: i32,
 ) -> Result<()> {
     let (action, old) = if old_version == 0 { (Action::Create, None) } else { (Action::Update, Some(old_version)) };
-    audit::record(&mut tx, Some(user), entity, &user.to_string(), action, old, Some(new_version)).await?;
+    audit::record(&mut tx, user, entity, &user.to_string(), action, old, Some(new_version)).await?;
     tx.commit().await?;
     Ok(())
 }

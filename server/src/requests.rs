@@ -95,7 +95,7 @@ pub async fn create(
             Some("requests_client_id_fkey") => Error::invalid("client_id", "There is no client with this id."),
             _ => Error::from(error),
         })?;
-        audit::record(conn, Some(actor), "request", &request.id.to_string(), Action::Create, None, Some(1)).await?;
+        audit::record(conn, actor, "request", &request.id.to_string(), Action::Create, None, Some(1)).await?;
         Ok(request)
     })
     .await?;
@@ -165,8 +165,7 @@ pub async fn inspection_for(
     )
     .fetch_one(&mut *tx)
     .await?;
-    audit::record(&mut tx, Some(actor), "inspection", &inspection.id.to_string(), Action::Create, None, Some(1))
-        .await?;
+    audit::record(&mut tx, actor, "inspection", &inspection.id.to_string(), Action::Create, None, Some(1)).await?;
     tx.commit().await?;
     Ok((inspection, true))
 }

@@ -17,6 +17,7 @@ pub mod auth;
 pub mod cards;
 pub mod clients;
 pub mod profile;
+pub mod training;
 pub mod workflow;
 
 #[derive(OpenApi)]
@@ -33,7 +34,9 @@ pub mod workflow;
         (name = "cards", description = "Business cards (versioned; writes need If-Match or `version`)"),
         (name = "profile", description = "Personal and professional profile sections (versioned upserts)"),
         (name = "clients", description = "Staff: clients, created idempotently by id"),
-        (name = "workflow", description = "Staff: requests, inspections, appointments, assessments, reports")
+        (name = "workflow", description = "Staff: requests, inspections, appointments, assessments, reports"),
+        (name = "training", description = "Staff: scenarios and assignments; counselors: their own assignments"),
+        (name = "external", description = "External systems, authenticated with an `X-API-Key` header")
     )
 )]
 struct ApiDoc;
@@ -56,6 +59,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(profile::router())
         .merge(clients::router())
         .merge(workflow::router())
+        .merge(training::router())
 }
 
 // Versions travel as ETags (`"v3"`). A write names the version it is based

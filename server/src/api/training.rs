@@ -1,0 +1,234 @@
+//! Training over REST: scenarios and assignments for staff sessions, start
+//! and complete for counselors, and `/api/external/assignments` for
+//! external systems holding an API key.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use crate::accounts::Role;
+use crate::api_keys::KeyHolder;
+use crate::assignments::{self, Assignment, BulkOutcome};
+use crate::audit::Actor;
+use crate::auth::{require_role, require_staff, AuthSession};
+use crate::counselors;
+use crate::error::{Error, ErrorBody, Result};
+use crate::http::JsonBody;
+use crate::scenarios::{self, NewScenario, Scenario};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(external_create_assignment, external_list_assignments))
+        .routes(routes!(list_scenarios, create_scenario))
+        .routes(routes!(scenario_assignments))
+        .routes(routes!(create_assignment))
+        .routes(routes!(bulk_assign))
+        .routes(routes!(my_assignments))
+        .routes(routes!(start_assignment))
+        .routes(routes!(complete_assignment))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ExternalAssignment {
+    /// The counselor's id in your system (their `external_id` here).
+    user_id: String,
+    scenario_id: Uuid,
+    /// `YYYY-MM-DD`.
+    due_date: Option<NaiveDate>,
+}
+
+/// Assigns a scenario to a counselor. At most one active assignment per
+/// counselor and scenario: a second one is refused with 409 naming it.
+#[utoipa::path(post, path = "/api/external/assignments", tag = "external",
+    params(("X-API-Key" = String, Header, description = "Your API key")),
+    request_body = ExternalAssignment,
+    responses(
+        (status = 201, description = "Assigned", body = Assignment),
+        (status = 401, description = "Missing, wrong or revoked key", body = ErrorBody),
+        (status = 404, description = "Unknown counselor or scenario", body = ErrorBody),
+        (status = 409, description = "An active assignment exists (in `existing`)", body = ErrorBody),
+        (status = 422, description = "The body is not valid", body = ErrorBody),
+    ))]
+async fn external_create_assignment(
+    State(state): State<AppState>,
+    KeyHolder(key): KeyHolder,
+    JsonBody(body): JsonBody<ExternalAssignment>,
+) -> Result<(StatusCode, Json<Assignment>)> {
+    let counselor = {
+        let mut conn = state.pool.acquire().await?;
+        counselors::find_by_external_id(&mut conn, body.user_id.trim()).await?.ok_or(Error::NotFound)?
+    };
+    let assignment =
+        assignments::create(&state.pool, Actor::ApiKey(key.id), counselor.id, body.scenario_id, body.due_date).await?;
+    Ok((StatusCode::CREATED, Json(assignment)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ByUser {
+    /// The counselor's id in your system.
+    user_id: String,
+}
+
+/// A counselor's assignments, active ones first.
+#[utoipa::path(get, path = "/api/external/assignments", tag = "external",
+    params(ByUser, ("X-API-Key" = String, Header, description = "Your API key")),
+    responses(
+        (status = 200, body = Vec<Assignment>),
+        (status = 401, body = ErrorBody),
+        (status = 404, description = "Unknown counselor", body = ErrorBody),
+    ))]
+async fn external_list_assignments(
+    State(state): State<AppState>,
+    _key: KeyHolder,
+    query: std::result::Result<Query<ByUser>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<Assignment>>> {
+    let Query(ByUser { user_id }) = query.map_err(|rejection| Error::invalid("user_id", rejection.body_text()))?;
+    let mut conn = state.pool.acquire().await?;
+    let counselor = counselors::find_by_external_id(&mut conn, user_id.trim()).await?.ok_or(Error::NotFound)?;
+    Ok(Json(assignments::list(&mut conn, None, Some(counselor.id)).await?))
+}
+
+#[utoipa::path(get, path = "/api/scenarios", tag = "training",
+    responses((status = 200, body = Vec<Scenario>), (status = 403, body = ErrorBody)))]
+async fn list_scenarios(State(state): State<AppState>, session: AuthSession) -> Result<Json<Vec<Scenario>>> {
+    require_staff(&session)?;
+    let mut conn = state.pool.acquire().await?;
+    Ok(Json(scenarios::list(&mut conn).await?))
+}
+
+#[utoipa::path(post, path = "/api/scenarios", tag = "training", request_body = NewScenario,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries return the first response")),
+    responses((status = 201, body = Scenario), (status = 409, description = "Title taken", body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+async fn create_scenario(
+    State(state): State<AppState>,
+    session: AuthSession,
+    headers: axum::http::HeaderMap,
+    JsonBody(input): JsonBody<NewScenario>,
+) -> Result<(StatusCode, Json<Scenario>)> {
+    let staff = require_staff(&session)?;
+    let key = super::idempotency_key(&headers)?;
+    let (scenario, _) = scenarios::create(&state.pool, staff.id, &input, key).await?;
+    Ok((StatusCode::CREATED, Json(scenario)))
+}
+
+/// The assignment board of one scenario.
+#[utoipa::path(get, path = "/api/scenarios/{id}/assignments", tag = "training", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<Assignment>), (status = 404, body = ErrorBody)))]
+async fn scenario_assignments(
+    State(state): State<AppState>,
+    session: AuthSession,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Vec<Assignment>>> {
+    require_staff(&session)?;
+    let mut conn = state.pool.acquire().await?;
+    scenarios::find(&mut conn, id).await?.ok_or(Error::NotFound)?;
+    Ok(Json(assignments::list(&mut conn, Some(id), None).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewAssignment {
+    counselor_id: Uuid,
+    scenario_id: Uuid,
+    due_date: Option<NaiveDate>,
+}
+
+/// Staff assign a scenario to one counselor.
+#[utoipa::path(post, path = "/api/assignments", tag = "training", request_body = NewAssignment,
+    responses((status = 201, body = Assignment), (status = 404, body = ErrorBody),
+              (status = 409, description = "An active assignment exists (in `existing`)", body = ErrorBody)))]
+async fn create_assignment(
+    State(state): State<AppState>,
+    session: AuthSession,
+    JsonBody(body): JsonBody<NewAssignment>,
+) -> Result<(StatusCode, Json<Assignment>)> {
+    let staff = require_staff(&session)?;
+    let assignment =
+        assignments::create(&state.pool, Actor::User(staff.id), body.counselor_id, body.scenario_id, body.due_date)
+            .await?;
+    Ok((StatusCode::CREATED, Json(assignment)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct BulkAssignment {
+    scenario_id: Uuid,
+    counselor_ids: Vec<Uuid>,
+    due_date: Option<NaiveDate>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkReport {
+    created: usize,
+    skipped: usize,
+    /// One entry per distinct counselor asked for.
+    outcomes: Vec<BulkOutcome>,
+}
+
+/// Assigns a scenario to many counselors at once; each is reported as
+/// created or skipped with the reason.
+#[utoipa::path(post, path = "/api/assignments/bulk", tag = "training", request_body = BulkAssignment,
+    responses((status = 200, body = BulkReport), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn bulk_assign(
+    State(state): State<AppState>,
+    session: AuthSession,
+    JsonBody(body): JsonBody<BulkAssignment>,
+) -> Result<Json<BulkReport>> {
+    let staff = require_staff(&session)?;
+    let outcomes =
+        assignments::bulk_assign(&state.pool, staff.id, body.scenario_id, &body.counselor_ids, body.due_date).await?;
+    let created = outcomes.iter().filter(|o| o.created).count();
+    Ok(Json(BulkReport { created, skipped: outcomes.len() - created, outcomes }))
+}
+
+fn require_counselor(session: &AuthSession) -> Result<Uuid> {
+    Ok(require_role(session, |role| role == Role::Counselor)?.id)
+}
+
+/// The signed-in counselor's assignments.
+#[utoipa::path(get, path = "/api/assignments/mine", tag = "training",
+    responses((status = 200, body = Vec<Assignment>), (status = 403, body = ErrorBody)))]
+async fn my_assignments(State(state): State<AppState>, session: AuthSession) -> Result<Json<Vec<Assignment>>> {
+    let counselor = require_counselor(&session)?;
+    let mut conn = state.pool.acquire().await?;
+    Ok(Json(assignments::list(&mut conn, None, Some(counselor)).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct StatusChange {
+    /// The version the change is based on.
+    version: i32,
+}
+
+/// The counselor starts their pending assignment (version checked).
+#[utoipa::path(post, path = "/api/assignments/{id}/start", tag = "training", params(("id" = Uuid, Path)),
+    request_body = StatusChange,
+    responses((status = 200, body = Assignment), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn start_assignment(
+    State(state): State<AppState>,
+    session: AuthSession,
+    Path(id): Path<Uuid>,
+    JsonBody(body): JsonBody<StatusChange>,
+) -> Result<Json<Assignment>> {
+    let counselor = require_counselor(&session)?;
+    Ok(Json(assignments::start(&state.pool, counselor, id, body.version).await?))
+}
+
+/// The counselor completes their assignment in progress (version checked).
+#[utoipa::path(post, path = "/api/assignments/{id}/complete", tag = "training", params(("id" = Uuid, Path)),
+    request_body = StatusChange,
+    responses((status = 200, body = Assignment), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn complete_assignment(
+    State(state): State<AppState>,
+    session: AuthSession,
+    Path(id): Path<Uuid>,
+    JsonBody(body): JsonBody<StatusChange>,
+) -> Result<Json<Assignment>> {
+    let counselor = require_counselor(&session)?;
+    Ok(Json(assignments::complete(&state.pool, counselor, id, body.version).await?))
+}

@@ -1,0 +1,336 @@
+//! Training assignments: at most one active (not completed) assignment per
+//! counselor and scenario.
+//!
+//! The partial unique index `unique_active_assignment` decides, never a
+//! check in Rust: creates are `INSERT … ON CONFLICT … DO NOTHING`. A
+//! pre-check only makes the common "already assigned" answer cheap and
+//! friendly; the race it cannot close ends at the index, as a 409.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::{PgConnection, PgPool};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::audit::{self, Action, Actor};
+use crate::counselors;
+use crate::error::{Error, Result};
+use crate::scenarios;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Assignment {
+    pub id: Uuid,
+    pub counselor_id: Uuid,
+    pub counselor_name: String,
+    /// The counselor's id in the external system, when they have one.
+    pub counselor_external_id: Option<String>,
+    pub scenario_id: Uuid,
+    pub scenario_title: String,
+    /// `staff`, `external` or `bulk`.
+    pub source: String,
+    /// `pending` → `in_progress` → `completed`.
+    pub status: String,
+    pub due_date: Option<NaiveDate>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Assignment {
+    pub fn is_active(&self) -> bool {
+        self.status != "completed"
+    }
+}
+
+pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Assignment>> {
+    Ok(sqlx::query_as!(
+        Assignment,
+        r#"SELECT a.id, a.counselor_id, u.display_name AS counselor_name, u.external_id AS counselor_external_id,
+                  a.scenario_id, s.title AS scenario_title, a.source, a.status,
+                  a.due_date AS "due_date: NaiveDate", a.started_at AS "started_at: DateTime<Utc>",
+                  a.completed_at AS "completed_at: DateTime<Utc>", a.version,
+                  a.created_at AS "created_at: DateTime<Utc>", a.updated_at AS "updated_at: DateTime<Utc>"
+           FROM assignments a JOIN users u ON u.id = a.counselor_id JOIN scenarios s ON s.id = a.scenario_id
+           WHERE a.id = $1"#,
+        id
+    )
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// The active assignment of this counselor for this scenario, if any.
+pub async fn find_active(conn: &mut PgConnection, counselor: Uuid, scenario: Uuid) -> Result<Option<Assignment>> {
+    let id = sqlx::query_scalar!(
+        "SELECT id FROM assignments WHERE counselor_id = $1 AND scenario_id = $2 AND status <> 'completed'",
+        counselor,
+        scenario
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    match id {
+        Some(id) => find(conn, id).await,
+        None => Ok(None),
+    }
+}
+
+/// Assignments of a scenario (`scenario`) or of a counselor (`counselor`),
+/// newest first.
+pub async fn list(conn: &mut PgConnection, scenario: Option<Uuid>, counselor: Option<Uuid>) -> Result<Vec<Assignment>> {
+    Ok(sqlx::query_as!(
+        Assignment,
+        r#"SELECT a.id, a.counselor_id, u.display_name AS counselor_name, u.external_id AS counselor_external_id,
+                  a.scenario_id, s.title AS scenario_title, a.source, a.status,
+                  a.due_date AS "due_date: NaiveDate", a.started_at AS "started_at: DateTime<Utc>",
+                  a.completed_at AS "completed_at: DateTime<Utc>", a.version,
+                  a.created_at AS "created_at: DateTime<Utc>", a.updated_at AS "updated_at: DateTime<Utc>"
+           FROM assignments a JOIN users u ON u.id = a.counselor_id JOIN scenarios s ON s.id = a.scenario_id
+           WHERE ($1::uuid IS NULL OR a.scenario_id = $1) AND ($2::uuid IS NULL OR a.counselor_id = $2)
+           ORDER BY a.status = 'completed', a.created_at DESC
+           LIMIT 500"#,
+        scenario,
+        counselor,
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// 404 unless the scenario exists; 422 when it takes no new assignments.
+async fn assignable_scenario(conn: &mut PgConnection, id: Uuid) -> Result<scenarios::Scenario> {
+    let scenario = scenarios::find(conn, id).await?.ok_or(Error::NotFound)?;
+    if !scenario.active {
+        return Err(Error::invalid("scenario_id", "This scenario is no longer active."));
+    }
+    Ok(scenario)
+}
+
+fn already_assigned(existing: &Assignment) -> Error {
+    let due = existing.due_date.map(|date| format!(", due {date}")).unwrap_or_default();
+    let message = format!(
+        "{} already has an active assignment for \u{201c}{}\u{201d} ({}{due}).",
+        existing.counselor_name,
+        existing.scenario_title,
+        existing.status.replace('_', " "),
+    );
+    match serde_json::to_value(existing) {
+        Ok(existing) => Error::Duplicate { message, existing },
+        Err(error) => Error::internal(error),
+    }
+}
+
+/// Assigns the scenario to the counselor: the new assignment, or 409
+/// naming the active one that exists. `actor` decides the source: a person
+/// assigns as `staff`, an API key as `external`.
+pub async fn create(
+    pool: &PgPool,
+    actor: Actor,
+    counselor: Uuid,
+    scenario: Uuid,
+    due_date: Option<NaiveDate>,
+) -> Result<Assignment> {
+    let mut conn = pool.acquire().await?;
+    counselors::find(&mut conn, counselor).await?.ok_or(Error::NotFound)?;
+    assignable_scenario(&mut conn, scenario).await?;
+    if let Some(existing) = find_active(&mut conn, counselor, scenario).await? {
+        return Err(already_assigned(&existing));
+    }
+    drop(conn);
+
+    let source = match actor {
+        Actor::User(_) => "staff",
+        Actor::ApiKey(_) => "external",
+    };
+    // Two rounds at most: if the conflicting assignment was completed
+    // between our insert and our read, the pair is free again.
+    for _ in 0..2 {
+        let mut tx = pool.begin().await?;
+        let inserted = sqlx::query_scalar!(
+            "INSERT INTO assignments (counselor_id, scenario_id, source, assigned_by, api_key_id, due_date)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (counselor_id, scenario_id) WHERE status <> 'completed' DO NOTHING
+             RETURNING id",
+            counselor,
+            scenario,
+            source,
+            actor.user_id(),
+            actor.api_key_id(),
+            due_date as _,
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(id) = inserted {
+            audit::record(&mut tx, actor, "assignment", &id.to_string(), Action::Create, None, Some(1)).await?;
+            let assignment = find(&mut tx, id).await?.ok_or(Error::NotFound)?;
+            tx.commit().await?;
+            return Ok(assignment);
+        }
+        // A new statement: it sees the row the winning transaction committed.
+        if let Some(existing) = find_active(&mut tx, counselor, scenario).await? {
+            return Err(already_assigned(&existing));
+        }
+    }
+    Err(Error::InProgress)
+}
+
+/// What a bulk assignment did for one counselor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct BulkOutcome {
+    pub counselor_id: Uuid,
+    /// The counselor's name (empty when the id is not a counselor).
+    pub counselor_name: String,
+    pub created: bool,
+    /// Why nothing was created, when it was not.
+    pub reason: Option<String>,
+    /// The new assignment, or the active one that was already there.
+    pub assignment_id: Option<Uuid>,
+}
+
+/// Assigns the scenario to many counselors in one statement. Every
+/// distinct counselor id asked for appears once in the answer, created or
+/// skipped with the reason.
+pub async fn bulk_assign(
+    pool: &PgPool,
+    actor: Uuid,
+    scenario: Uuid,
+    counselor_ids: &[Uuid],
+    due_date: Option<NaiveDate>,
+) -> Result<Vec<BulkOutcome>> {
+    if counselor_ids.is_empty() {
+        return Err(Error::invalid("counselor_ids", "Choose at least one counselor."));
+    }
+    if counselor_ids.len() > 1000 {
+        return Err(Error::invalid("counselor_ids", "Assign at most 1000 counselors at once."));
+    }
+    let mut tx = pool.begin().await?;
+    assignable_scenario(&mut tx, scenario).await?;
+    // Rows are inserted in counselor order, so two overlapping bulk requests
+    // wait for each other in the same order and cannot deadlock. The audit
+    // rows are written by the same statement.
+    let rows = sqlx::query!(
+        r#"WITH wanted AS (
+               SELECT DISTINCT unnest($2::uuid[]) AS counselor_id
+           ), inserted AS (
+               INSERT INTO assignments (counselor_id, scenario_id, source, assigned_by, due_date)
+               SELECT w.counselor_id, $1, 'bulk', $3, $4
+               FROM wanted w JOIN users u ON u.id = w.counselor_id AND u.role = 'counselor'
+               ORDER BY w.counselor_id
+               ON CONFLICT (counselor_id, scenario_id) WHERE status <> 'completed' DO NOTHING
+               RETURNING id, counselor_id
+           ), audited AS (
+               INSERT INTO audit_log (actor_id, entity, entity_id, action, new_version)
+               SELECT $3, 'assignment', id::text, 'create', 1 FROM inserted
+           )
+           SELECT w.counselor_id AS "counselor_id!", u.display_name AS "counselor_name?", i.id AS "assignment_id?"
+           FROM wanted w
+           LEFT JOIN users u ON u.id = w.counselor_id AND u.role = 'counselor'
+           LEFT JOIN inserted i ON i.counselor_id = w.counselor_id
+           ORDER BY lower(u.display_name), w.counselor_id"#,
+        scenario,
+        counselor_ids,
+        actor,
+        due_date as _,
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+
+    // Those skipped for a conflict: which active assignment they already have.
+    // A new statement, so it sees assignments a concurrent request committed.
+    let skipped: Vec<Uuid> = rows
+        .iter()
+        .filter(|row| row.assignment_id.is_none() && row.counselor_name.is_some())
+        .map(|row| row.counselor_id)
+        .collect();
+    let active = sqlx::query!(
+        "SELECT counselor_id, id, status FROM assignments
+         WHERE scenario_id = $1 AND counselor_id = ANY($2) AND status <> 'completed'",
+        scenario,
+        &skipped,
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let existing = active.iter().find(|a| a.counselor_id == row.counselor_id);
+            let (reason, assignment_id) = match (&row.counselor_name, row.assignment_id, existing) {
+                (_, Some(id), _) => (None, Some(id)),
+                (None, None, _) => (Some("not a counselor".to_owned()), None),
+                (Some(_), None, Some(existing)) => (
+                    Some(format!("already has an active assignment ({})", existing.status.replace('_', " "))),
+                    Some(existing.id),
+                ),
+                (Some(_), None, None) => (Some("was assigned by someone else at the same moment".to_owned()), None),
+            };
+            BulkOutcome {
+                counselor_id: row.counselor_id,
+                counselor_name: row.counselor_name.unwrap_or_default(),
+                created: row.assignment_id.is_some(),
+                reason,
+                assignment_id,
+            }
+        })
+        .collect())
+}
+
+/// The counselor starts one of their pending assignments.
+pub async fn start(pool: &PgPool, counselor: Uuid, id: Uuid, expected_version: i32) -> Result<Assignment> {
+    advance(pool, counselor, id, expected_version, "pending", "in_progress").await
+}
+
+/// The counselor completes one of their assignments in progress.
+pub async fn complete(pool: &PgPool, counselor: Uuid, id: Uuid, expected_version: i32) -> Result<Assignment> {
+    advance(pool, counselor, id, expected_version, "in_progress", "completed").await
+}
+
+/// Moves the counselor's own assignment from `from` to `to`, if it is still
+/// at `expected_version`.
+async fn advance(
+    pool: &PgPool,
+    counselor: Uuid,
+    id: Uuid,
+    expected_version: i32,
+    from: &str,
+    to: &str,
+) -> Result<Assignment> {
+    let mut tx = pool.begin().await?;
+    let updated = sqlx::query_scalar!(
+        "UPDATE assignments
+         SET status = $5, version = version + 1, updated_at = now(),
+             started_at = CASE WHEN $5 = 'in_progress' THEN now() ELSE started_at END,
+             completed_at = CASE WHEN $5 = 'completed' THEN now() END
+         WHERE id = $1 AND counselor_id = $2 AND version = $3 AND status = $4
+         RETURNING version",
+        id,
+        counselor,
+        expected_version,
+        from,
+        to,
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let current = find(&mut tx, id).await?.filter(|a| a.counselor_id == counselor);
+    let Some(version) = updated else {
+        return match current {
+            Some(current) if current.version == expected_version => Err(Error::invalid(
+                "status",
+                format!("This assignment is {}; it cannot become {}.", current.status, to.replace('_', " ")),
+            )),
+            other => Err(Error::stale(other)),
+        };
+    };
+    audit::record(
+        &mut tx,
+        counselor,
+        "assignment",
+        &id.to_string(),
+        Action::Update,
+        Some(expected_version),
+        Some(version),
+    )
+    .await?;
+    tx.commit().await?;
+    current.ok_or(Error::NotFound)
+}

@@ -1,0 +1,119 @@
+//! Training scenarios counselors are assigned to. Titles are unique
+//! (case-insensitively); a deactivated scenario takes no new assignments.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::{PgConnection, PgPool};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::audit::{self, Action};
+use crate::error::{Error, Result, ResultExt};
+use crate::fields;
+use crate::idempotency::{self, IdempotencyKey};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Scenario {
+    pub id: Uuid,
+    pub title: String,
+    pub description: String,
+    pub active: bool,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct NewScenario {
+    pub title: String,
+    pub description: String,
+}
+
+/// Creates a scenario. With an idempotency key, a resent form returns the
+/// scenario the first submission created.
+pub async fn create(
+    pool: &PgPool,
+    actor: Uuid,
+    input: &NewScenario,
+    idempotency_key: Option<&str>,
+) -> Result<(Scenario, bool)> {
+    let title = fields::required_text("title", &input.title, 200, "Give the scenario a title.")?;
+    let description = fields::text("description", &input.description, 2000)?;
+    let key = IdempotencyKey::optional(format!("scenario:{actor}"), idempotency_key, input)?;
+    idempotency::create_once(pool, key.as_ref(), async |tx| {
+        let scenario = sqlx::query_as!(
+            Scenario,
+            r#"INSERT INTO scenarios (title, description, created_by) VALUES ($1, $2, $3)
+               RETURNING id, title, description, active, version,
+                         created_at AS "created_at: DateTime<Utc>", updated_at AS "updated_at: DateTime<Utc>""#,
+            title,
+            description,
+            actor,
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .on_constraint("scenarios_title_key", || {
+            Error::already_exists("title", "A scenario with this title already exists.")
+        })?;
+        audit::record(tx, actor, "scenario", &scenario.id.to_string(), Action::Create, None, Some(1)).await?;
+        Ok(scenario)
+    })
+    .await
+}
+
+pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Scenario>> {
+    Ok(sqlx::query_as!(
+        Scenario,
+        r#"SELECT id, title, description, active, version,
+                  created_at AS "created_at: DateTime<Utc>", updated_at AS "updated_at: DateTime<Utc>"
+           FROM scenarios WHERE id = $1"#,
+        id
+    )
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Every scenario, active ones first, by title.
+pub async fn list(conn: &mut PgConnection) -> Result<Vec<Scenario>> {
+    Ok(sqlx::query_as!(
+        Scenario,
+        r#"SELECT id, title, description, active, version,
+                  created_at AS "created_at: DateTime<Utc>", updated_at AS "updated_at: DateTime<Utc>"
+           FROM scenarios ORDER BY NOT active, lower(title)"#
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Activates or deactivates the scenario if it is still at `expected_version`.
+pub async fn set_active(pool: &PgPool, actor: Uuid, id: Uuid, expected_version: i32, active: bool) -> Result<Scenario> {
+    let mut tx = pool.begin().await?;
+    let updated = sqlx::query_as!(
+        Scenario,
+        r#"UPDATE scenarios SET active = $3, version = version + 1, updated_at = now()
+           WHERE id = $1 AND version = $2
+           RETURNING id, title, description, active, version,
+                     created_at AS "created_at: DateTime<Utc>", updated_at AS "updated_at: DateTime<Utc>""#,
+        id,
+        expected_version,
+        active,
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(scenario) = updated else {
+        return Err(Error::stale(find(&mut tx, id).await?));
+    };
+    audit::record(
+        &mut tx,
+        actor,
+        "scenario",
+        &id.to_string(),
+        Action::Update,
+        Some(expected_version),
+        Some(scenario.version),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(scenario)
+}
