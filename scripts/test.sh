@@ -53,11 +53,17 @@ if ! $ready; then
     cat "$work_dir/server.log" >&2
     exit 1
 fi
-# The staff pages need a staff account; members sign up in the tests themselves.
-staff_email="staff@lockstep.test"
-staff_password="staff-password-$RANDOM$RANDOM"
-echo "$staff_password" | DATABASE_URL="$base_url/lockstep_e2e" "$CARGO_TARGET_DIR/release/lockstep" \
-    admin create-user --email "$staff_email" --name "Sam Staff" --role staff --password-stdin >/dev/null
-(cd "$ROOT/end2end" && LOCKSTEP_URL="http://127.0.0.1:$app_port" LOCKSTEP_STAFF_EMAIL="$staff_email" \
-    LOCKSTEP_STAFF_PASSWORD="$staff_password" npx playwright test)
+# Accounts the end-to-end tests sign in as (members sign up in the tests
+# themselves): one staff member, one admin, two counselors.
+e2e_password="e2e-password-$RANDOM$RANDOM"
+create_user() { # email name role [external id]
+    echo "$e2e_password" | DATABASE_URL="$base_url/lockstep_e2e" "$CARGO_TARGET_DIR/release/lockstep" \
+        admin create-user --email "$1" --name "$2" --role "$3" ${4:+--external-id "$4"} --password-stdin >/dev/null
+}
+create_user staff@lockstep.test "Sam Staff" staff
+create_user admin@lockstep.test "Ada Admin" admin
+create_user casey@lockstep.test "Casey Cole" counselor e2e-casey
+create_user robin@lockstep.test "Robin Reyes" counselor e2e-robin
+(cd "$ROOT/end2end" && LOCKSTEP_URL="http://127.0.0.1:$app_port" LOCKSTEP_E2E_PASSWORD="$e2e_password" \
+    npx playwright test)
 say "all tests passed"

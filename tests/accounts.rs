@@ -223,10 +223,24 @@ async fn health_and_openapi_are_served(pool: sqlx::PgPool) {
         "/api/assessments/{id}/tyres/{position}",
         "/api/assessments/{id}/estimate",
         "/api/assessments/{id}/report",
+        "/api/assessments/{id}/identification",
+        "/api/assessments/{id}/tabs/{tab}",
+        "/api/external/assignments",
+        "/api/scenarios",
+        "/api/scenarios/{id}/assignments",
+        "/api/assignments",
+        "/api/assignments/bulk",
+        "/api/assignments/mine",
+        "/api/assignments/{id}/start",
+        "/api/assignments/{id}/complete",
     ];
     for path in documented {
         assert!(document["paths"][path].is_object(), "{path} is documented");
     }
+    // The readable API page is built from the same document.
+    let page = client.get(format!("{}/docs/api", app.address)).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("/api/external/assignments"));
     let missing = client.get(format!("{}/no-such-page", app.address)).send().await.unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }

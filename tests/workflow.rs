@@ -131,17 +131,29 @@ async fn fifty_simultaneous_starts_make_one_assessment_with_all_its_sections(poo
     assert!(replies.iter().all(|(_, body)| &body["id"] == id && body["tyres"].as_array().map(Vec::len) == Some(5)));
     assert_eq!(replies[0].1["number"], format!("ASM-{}-0001", year()));
 
-    let (assessments, tyres, damage, values, pre, estimates, asm_numbers): (i64, i64, i64, i64, i64, i64, i32) =
-        sqlx::query_as(
-            "SELECT (SELECT count(*) FROM assessments), (SELECT count(*) FROM assessment_tyres),
+    let (assessments, identification, tyres, damage, values, pre, estimates, asm_numbers): (
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        i32,
+    ) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM assessments), (SELECT count(*) FROM assessment_identification),
+                (SELECT count(*) FROM assessment_tyres),
                 (SELECT count(*) FROM assessment_damage), (SELECT count(*) FROM assessment_vehicle_values),
                 (SELECT count(*) FROM assessment_pre_incident_estimates), (SELECT count(*) FROM assessment_estimates),
                 (SELECT last_value FROM document_counters WHERE kind = 'ASM')",
-        )
-        .fetch_one(&staff.app.pool)
-        .await
-        .unwrap();
-    assert_eq!((assessments, tyres, damage, values, pre, estimates, asm_numbers), (1, 5, 1, 1, 1, 1, 1));
+    )
+    .fetch_one(&staff.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (assessments, identification, tyres, damage, values, pre, estimates, asm_numbers),
+        (1, 1, 5, 1, 1, 1, 1, 1)
+    );
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
@@ -243,4 +255,90 @@ async fn members_cannot_use_the_workflow(pool: sqlx::PgPool) {
     let response =
         member.post(format!("{}/api/requests", app.address)).json(&json!({ "client_id": "c-1" })).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn an_api_key_drives_the_workflow_and_the_history_names_it(pool: sqlx::PgPool) {
+    let app = common::spawn(pool).await;
+    let issued = {
+        let mut conn = app.pool.acquire().await.unwrap();
+        server::api_keys::create(&mut conn, "Claims portal", None).await.unwrap()
+    };
+    // No session at all: the key alone authenticates.
+    let system = reqwest::Client::new();
+    let post = |path: &str, key: &str, body: Value| {
+        let request = system.post(format!("{}{path}", app.address)).header("X-API-Key", key).json(&body);
+        async move {
+            let response = request.send().await.expect("request");
+            let status = response.status();
+            (status, response.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let key = issued.secret.as_str();
+    assert_eq!(post("/api/clients", "lsk_wrong_key", json!({ "name": "Acme" })).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(post("/api/clients", key, json!({ "id": "c-9", "name": "Acme" })).await.0, StatusCode::CREATED);
+    let (status, request) = post(
+        "/api/requests",
+        key,
+        json!({ "client_id": "c-9", "vehicle_make": "Saab", "registration": "AB 123", "vin": "YS3DD55B0X2000001" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{request}");
+    let (_, inspection) =
+        post(&format!("/api/requests/{}/inspection", request["id"].as_str().unwrap()), key, json!({})).await;
+    let (_, appointment) = post(
+        &format!("/api/inspections/{}/appointments", inspection["id"].as_str().unwrap()),
+        key,
+        json!({ "scheduled_at": "2026-12-01T09:00:00Z", "location": "Yard" }),
+    )
+    .await;
+    let (status, assessment) =
+        post(&format!("/api/appointments/{}/assessment", appointment["id"].as_str().unwrap()), key, json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{assessment}");
+    assert_eq!(assessment["identification"]["registration"], "AB 123", "identification starts from the request");
+    assert_eq!(assessment["identification"]["vin"], "YS3DD55B0X2000001");
+
+    let key_rows: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE api_key_id = $1 AND actor_id IS NULL")
+        .bind(issued.key.id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(key_rows, 5, "client, request, inspection, appointment and assessment name the key");
+    let mut conn = app.pool.acquire().await.unwrap();
+    let history = server::audit::history(&mut conn, "assessment", assessment["id"].as_str().unwrap()).await.unwrap();
+    assert_eq!(history[0].actor.as_deref(), Some("API key Claims portal"));
+
+    // Tabs: marking is idempotent and needs no version; an unknown tab is refused.
+    let id = assessment["id"].as_str().unwrap();
+    let put = |path: String, body: Value| {
+        let request = system.put(format!("{}{path}", app.address)).header("X-API-Key", key).json(&body);
+        async move {
+            let response = request.send().await.expect("request");
+            let status = response.status();
+            (status, response.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    for _ in 0..2 {
+        let (status, marked) = put(format!("/api/assessments/{id}/tabs/damage"), json!({ "complete": true })).await;
+        assert_eq!((status, marked["tabs_completed"].clone()), (StatusCode::OK, json!(["damage"])));
+        assert_eq!(marked["current_tab"], "vehicle_values");
+        assert_eq!(marked["version"], 1, "tab marks leave the assessment's version alone");
+    }
+    assert_eq!(
+        put(format!("/api/assessments/{id}/tabs/nonsense"), json!({ "complete": true })).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let (status, saved) = put(
+        format!("/api/assessments/{id}/identification"),
+        json!({ "version": 1, "registration": "AB 123", "vin": "YS3DD55B0X2000001", "odometer_km": "84 120", "colour": "Red" }),
+    )
+    .await;
+    assert_eq!(
+        (status, saved["odometer_km"].clone(), saved["version"].clone()),
+        (StatusCode::OK, json!("84120"), json!(2))
+    );
+    let (status, stale) =
+        put(format!("/api/assessments/{id}/identification"), json!({ "version": 1, "colour": "Blue" })).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(stale["error"]["current"]["colour"], "Red");
 }

@@ -14,6 +14,7 @@ pub mod pages;
 pub mod profile;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+pub mod training;
 pub mod workflow;
 
 use leptos::prelude::*;
@@ -114,6 +115,11 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/staff/requests/:id") ssr=SsrMode::Async view=pages::RequestPage />
                     <Route path=path!("/staff/assessments/:id") ssr=SsrMode::Async view=pages::AssessmentPage />
                     <Route path=path!("/staff/assessments/:id/report") ssr=SsrMode::Async view=pages::ReportPage />
+                    <Route path=path!("/staff/scenarios") ssr=SsrMode::Async view=pages::ScenariosPage />
+                    <Route path=path!("/staff/scenarios/:id") ssr=SsrMode::Async view=pages::ScenarioBoardPage />
+                    <Route path=path!("/assignments") ssr=SsrMode::Async view=pages::MyAssignmentsPage />
+                    <Route path=path!("/admin/api-keys") ssr=SsrMode::Async view=pages::ApiKeysPage />
+                    <Route path=path!("/docs/api") ssr=SsrMode::Async view=pages::ApiDocsPage />
                 </Routes>
             </main>
             <ToastRegion />
@@ -158,11 +164,13 @@ fn SignedInNav(user: SessionUser) -> impl IntoView {
         }
     });
     let is_staff = user.is_staff();
+    let is_counselor = user.role == "counselor";
     view! {
         <ul class="nav-links">
             <li><A href="/cards">"Cards"</A></li>
             <li><A href="/profile">"Profile"</A></li>
             <li><A href="/account">"Account"</A></li>
+            {is_counselor.then(|| view! { <li><A href="/assignments">"Assignments"</A></li> })}
             {is_staff.then(|| view! { <li><A href="/staff">"Staff"</A></li> })}
             <li class="nav-user" title=user.email.clone()>
                 <span class="avatar" aria-hidden="true">

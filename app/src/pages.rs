@@ -8,6 +8,7 @@ mod not_found;
 mod profile;
 mod signup;
 mod staff;
+mod training;
 mod workflow;
 
 pub use account::AccountPage;
@@ -18,4 +19,5 @@ pub use not_found::NotFound;
 pub use profile::{ProfilePage, SessionsPage};
 pub use signup::SignUpPage;
 pub use staff::StaffPage;
+pub use training::{ApiDocsPage, ApiKeysPage, MyAssignmentsPage, ScenarioBoardPage, ScenariosPage};
 pub use workflow::{AssessmentPage, ClientPage, ClientsPage, NewClientPage, ReportPage, RequestPage};

@@ -63,7 +63,12 @@ pub struct AppointmentRow {
     pub id: String,
     pub number: String,
     pub when: String,
+    /// `when` as a datetime-local input wants it (UTC).
+    pub when_input: String,
     pub location: String,
+    pub assessor_id: String,
+    pub assessor: String,
+    pub version: i32,
     /// The assessment started from it: (id, number).
     pub assessment: Option<(String, String)>,
 }
@@ -81,6 +86,8 @@ pub struct RequestDetail {
     /// The inspection: (id, number).
     pub inspection: Option<(String, String)>,
     pub appointments: Vec<AppointmentRow>,
+    /// Who can be assigned as assessor: (id, name).
+    pub assessors: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -96,12 +103,30 @@ pub struct AssessmentView {
     pub number: String,
     pub status: String,
     pub version: i32,
+    /// The tab the editor opens on.
+    pub current_tab: String,
+    pub tabs_completed: Vec<String>,
+    pub identification: SectionView,
     pub tyres: Vec<TyreView>,
     pub damage: SectionView,
     pub vehicle_values: SectionView,
     pub pre_incident_estimate: SectionView,
     pub estimate: EstimateView,
 }
+
+/// The assessment editor's tabs, in order: (name, label).
+pub const TABS: &[(&str, &str)] = &[
+    ("identification", "Identification"),
+    ("tyres", "Tyres"),
+    ("damage", "Damage"),
+    ("vehicle_values", "Vehicle values"),
+    ("pre_incident_estimate", "Pre-incident estimate"),
+    ("estimate", "Estimate"),
+    ("summary", "Summary"),
+];
+
+pub const IDENTIFICATION_FIELDS: &[(&str, &str)] =
+    &[("registration", "Registration"), ("vin", "VIN"), ("odometer_km", "Odometer (km)"), ("colour", "Colour")];
 
 pub const DAMAGE_FIELDS: &[(&str, &str)] =
     &[("description", "Description"), ("areas", "Damaged areas"), ("severity", "Severity")];
@@ -201,6 +226,28 @@ mod ssr {
         at.format("%Y-%m-%d %H:%M UTC").to_string()
     }
 
+    /// A schedule from form values: `YYYY-MM-DDTHH:MM` (UTC), a location, and
+    /// an assessor's id (empty: `fallback`).
+    pub fn schedule(
+        at: &str,
+        location: String,
+        assessor_id: &str,
+        fallback: uuid::Uuid,
+    ) -> Result<server::appointments::Schedule, AppError> {
+        let at = chrono::NaiveDateTime::parse_from_str(at, "%Y-%m-%dT%H:%M").map_err(|_| AppError::Invalid {
+            field: "scheduled_at".into(),
+            message: "Choose a date and time.".into(),
+        })?;
+        let assessor = match assessor_id.trim() {
+            "" => fallback,
+            id => uuid::Uuid::parse_str(id).map_err(|_| AppError::Invalid {
+                field: "assessor_id".into(),
+                message: "Choose an assessor from the list.".into(),
+            })?,
+        };
+        Ok(server::appointments::Schedule { scheduled_at: at.and_utc(), location, assessor_id: Some(assessor) })
+    }
+
     pub fn client_view(client: server::clients::Client) -> ClientView {
         ClientView {
             id: client.id,
@@ -229,6 +276,9 @@ mod ssr {
             number: detail.assessment.number,
             status: detail.assessment.status,
             version: detail.assessment.version,
+            current_tab: detail.assessment.current_tab,
+            tabs_completed: detail.assessment.tabs_completed,
+            identification: section(&detail.identification, IDENTIFICATION_FIELDS)?,
             tyres: detail.tyres.iter().map(tyre_view).collect::<Result<_, _>>()?,
             damage: section(&detail.damage, DAMAGE_FIELDS)?,
             vehicle_values: section(&detail.vehicle_values, VEHICLE_VALUE_FIELDS)?,
@@ -256,7 +306,7 @@ pub async fn create_client(client: ClientInput) -> Result<ClientView, AppError> 
         phone: client.phone,
         company: client.company,
     };
-    let created = server::clients::create(&state.pool, user.id, &input).await?;
+    let created = server::clients::create(&state.pool, user.id.into(), &input).await?;
     let view = ssr::client_view(created.client);
     let notice = if created.created { "" } else { "?existing=1" };
     leptos_axum::redirect(&format!("/staff/clients/{}{notice}", view.id));
@@ -303,7 +353,7 @@ pub async fn create_request(
         notes: request.notes,
     };
     let created =
-        server::requests::create(&state.pool, user.id, &state.time_zone, &input, Some(&idempotency_key)).await?;
+        server::requests::create(&state.pool, user.id.into(), &state.time_zone, &input, Some(&idempotency_key)).await?;
     leptos_axum::redirect(&format!("/staff/requests/{}", created.id));
     Ok(created.id.to_string())
 }
@@ -315,14 +365,26 @@ pub async fn get_request(id: String) -> Result<RequestDetail, AppError> {
     let request = server::requests::find(&mut conn, ssr::uuid(&id)?).await?.ok_or(AppError::NotFound)?;
     let client = server::clients::find(&mut conn, &request.client_id).await?.ok_or(AppError::NotFound)?;
     let inspection = server::requests::find_inspection(&mut conn, request.id).await?;
+    let assessors: Vec<(String, String)> = server::accounts::staff_members(&mut conn)
+        .await?
+        .into_iter()
+        .map(|(id, name)| (id.to_string(), name))
+        .collect();
     let mut appointments = Vec::new();
     if let Some(inspection) = &inspection {
         for (appointment, assessment) in server::appointments::for_inspection(&mut conn, inspection.id).await? {
+            let assessor_id = appointment.assessor_id.map(|id| id.to_string()).unwrap_or_default();
+            let assessor =
+                assessors.iter().find(|(id, _)| *id == assessor_id).map(|(_, name)| name.clone()).unwrap_or_default();
             appointments.push(AppointmentRow {
                 id: appointment.id.to_string(),
                 number: appointment.number,
                 when: ssr::when(appointment.scheduled_at),
+                when_input: appointment.scheduled_at.format("%Y-%m-%dT%H:%M").to_string(),
                 location: appointment.location,
+                assessor_id,
+                assessor,
+                version: appointment.version,
                 assessment: assessment.map(|(id, number)| (id.to_string(), number)),
             });
         }
@@ -338,6 +400,7 @@ pub async fn get_request(id: String) -> Result<RequestDetail, AppError> {
         notes: request.notes,
         inspection: inspection.map(|i| (i.id.to_string(), i.number)),
         appointments,
+        assessors,
     })
 }
 
@@ -346,25 +409,26 @@ pub async fn get_request(id: String) -> Result<RequestDetail, AppError> {
 pub async fn create_inspection(request_id: String) -> Result<String, AppError> {
     let (state, user) = ssr::staff().await?;
     let (inspection, _) =
-        server::requests::inspection_for(&state.pool, user.id, &state.time_zone, ssr::uuid(&request_id)?).await?;
+        server::requests::inspection_for(&state.pool, user.id.into(), &state.time_zone, ssr::uuid(&request_id)?)
+            .await?;
     Ok(inspection.number)
 }
 
-/// Books an appointment; `scheduled_at` is `YYYY-MM-DDTHH:MM` in UTC.
+/// Books an appointment; `scheduled_at` is `YYYY-MM-DDTHH:MM` in UTC. Without
+/// an assessor, the person booking is the assessor.
 #[server(prefix = "/sfn", endpoint = "create_appointment")]
 pub async fn create_appointment(
     inspection_id: String,
     scheduled_at: String,
     location: String,
+    #[server(default)] assessor_id: String,
     idempotency_key: String,
 ) -> Result<String, AppError> {
     let (state, user) = ssr::staff().await?;
-    let at = chrono::NaiveDateTime::parse_from_str(&scheduled_at, "%Y-%m-%dT%H:%M")
-        .map_err(|_| AppError::Invalid { field: "scheduled_at".into(), message: "Choose a date and time.".into() })?;
-    let schedule = server::appointments::Schedule { scheduled_at: at.and_utc(), location, assessor_id: Some(user.id) };
+    let schedule = ssr::schedule(&scheduled_at, location, &assessor_id, user.id)?;
     let appointment = server::appointments::create(
         &state.pool,
-        user.id,
+        user.id.into(),
         &state.time_zone,
         ssr::uuid(&inspection_id)?,
         &schedule,
@@ -374,12 +438,29 @@ pub async fn create_appointment(
     Ok(appointment.number)
 }
 
+/// Moves an appointment, if it is still at `version`.
+#[server(prefix = "/sfn", endpoint = "reschedule_appointment")]
+pub async fn reschedule_appointment(
+    appointment_id: String,
+    version: i32,
+    scheduled_at: String,
+    location: String,
+    assessor_id: String,
+) -> Result<String, AppError> {
+    let (state, user) = ssr::staff().await?;
+    let schedule = ssr::schedule(&scheduled_at, location, &assessor_id, user.id)?;
+    let appointment =
+        server::appointments::reschedule(&state.pool, user.id.into(), ssr::uuid(&appointment_id)?, version, &schedule)
+            .await?;
+    Ok(appointment.number)
+}
+
 /// Starts the appointment's assessment, or opens the one already started.
 #[server(prefix = "/sfn", endpoint = "start_assessment")]
 pub async fn start_assessment(appointment_id: String) -> Result<String, AppError> {
     let (state, user) = ssr::staff().await?;
     let (detail, _) =
-        server::assessments::start(&state.pool, user.id, &state.time_zone, ssr::uuid(&appointment_id)?).await?;
+        server::assessments::start(&state.pool, user.id.into(), &state.time_zone, ssr::uuid(&appointment_id)?).await?;
     let id = detail.assessment.id.to_string();
     leptos_axum::redirect(&format!("/staff/assessments/{id}"));
     Ok(id)
@@ -406,16 +487,22 @@ pub async fn save_tyre(
         tread_depth_mm: tyre.tread_depth_mm,
         condition: tyre.condition,
     };
-    let saved =
-        server::assessments::save_tyre(&state.pool, user.id, ssr::uuid(&assessment_id)?, &position, version, &fields)
-            .await?;
+    let saved = server::assessments::save_tyre(
+        &state.pool,
+        user.id.into(),
+        ssr::uuid(&assessment_id)?,
+        &position,
+        version,
+        &fields,
+    )
+    .await?;
     ssr::section(&saved, TYRE_FIELDS)
 }
 
 #[server(prefix = "/sfn", endpoint = "complete_assessment")]
 pub async fn complete_assessment(id: String, version: i32) -> Result<i32, AppError> {
     let (state, user) = ssr::staff().await?;
-    Ok(server::assessments::complete(&state.pool, user.id, ssr::uuid(&id)?, version).await?)
+    Ok(server::assessments::complete(&state.pool, user.id.into(), ssr::uuid(&id)?, version).await?)
 }
 
 /// Numbers the report once and opens it.
@@ -423,7 +510,8 @@ pub async fn complete_assessment(id: String, version: i32) -> Result<i32, AppErr
 pub async fn generate_report(assessment_id: String) -> Result<String, AppError> {
     let (state, user) = ssr::staff().await?;
     let (report, _) =
-        server::assessments::report_for(&state.pool, user.id, &state.time_zone, ssr::uuid(&assessment_id)?).await?;
+        server::assessments::report_for(&state.pool, user.id.into(), &state.time_zone, ssr::uuid(&assessment_id)?)
+            .await?;
     leptos_axum::redirect(&format!("/staff/assessments/{assessment_id}/report"));
     Ok(report.number)
 }
@@ -537,6 +625,7 @@ pub async fn audit_history(entity: String, id: String) -> Result<Vec<AuditLine>,
             what: match (entry.action.as_str(), entry.old_version, entry.new_version) {
                 ("create", _, _) => "created it".to_owned(),
                 ("update", Some(old), Some(new)) => format!("changed it (version {old} → {new})"),
+                ("update", _, _) => "changed it".to_owned(),
                 ("delete", _, _) => "deleted it".to_owned(),
                 (other, _, _) => other.to_owned(),
             },
@@ -559,12 +648,29 @@ pub async fn save_estimate(
         other: estimate.other,
     };
     let saved =
-        server::assessments::save_estimate(&state.pool, user.id, ssr::uuid(&assessment_id)?, version, &fields).await?;
+        server::assessments::save_estimate(&state.pool, user.id.into(), ssr::uuid(&assessment_id)?, version, &fields)
+            .await?;
     Ok(EstimateView::from_json(&serde_json::to_value(&saved).map_err(|_| AppError::Internal)?))
 }
 
-/// Saves one free-form section of an assessment (`damage`, `vehicle_values`
-/// or `pre_incident_estimate`) if it is still at `version`.
+/// Marks one tab of the assessment editor complete (`complete` = "true") or
+/// open again; answers with the tabs now complete.
+#[server(prefix = "/sfn", endpoint = "mark_tab")]
+pub async fn mark_tab(assessment_id: String, tab: String, complete: String) -> Result<Vec<String>, AppError> {
+    let (state, user) = ssr::staff().await?;
+    let assessment = server::assessments::mark_tab(
+        &state.pool,
+        user.id.into(),
+        ssr::uuid(&assessment_id)?,
+        &tab,
+        complete == "true",
+    )
+    .await?;
+    Ok(assessment.tabs_completed)
+}
+
+/// Saves one free-form section of an assessment (`identification`, `damage`,
+/// `vehicle_values` or `pre_incident_estimate`) if it is still at `version`.
 #[server(prefix = "/sfn", endpoint = "save_assessment_section")]
 pub async fn save_assessment_section(
     assessment_id: String,
@@ -577,13 +683,23 @@ pub async fn save_assessment_section(
     let id = ssr::uuid(&assessment_id)?;
     let value = |field: &str| values.get(field).cloned().unwrap_or_default();
     match section.as_str() {
+        "identification" => {
+            let fields = sections::IdentificationFields {
+                registration: value("registration"),
+                vin: value("vin"),
+                odometer_km: value("odometer_km"),
+                colour: value("colour"),
+            };
+            let saved = sections::save_identification(&state.pool, user.id.into(), id, version, &fields).await?;
+            ssr::section(&saved, IDENTIFICATION_FIELDS)
+        }
         "damage" => {
             let fields = sections::DamageFields {
                 description: value("description"),
                 areas: value("areas"),
                 severity: value("severity"),
             };
-            let saved = sections::save_damage(&state.pool, user.id, id, version, &fields).await?;
+            let saved = sections::save_damage(&state.pool, user.id.into(), id, version, &fields).await?;
             ssr::section(&saved, DAMAGE_FIELDS)
         }
         "vehicle_values" => {
@@ -591,12 +707,12 @@ pub async fn save_assessment_section(
                 market_value: value("market_value"),
                 salvage_value: value("salvage_value"),
             };
-            let saved = sections::save_vehicle_values(&state.pool, user.id, id, version, &fields).await?;
+            let saved = sections::save_vehicle_values(&state.pool, user.id.into(), id, version, &fields).await?;
             ssr::section(&saved, VEHICLE_VALUE_FIELDS)
         }
         "pre_incident_estimate" => {
             let fields = sections::PreIncidentEstimateFields { condition: value("condition"), value: value("value") };
-            let saved = sections::save_pre_incident_estimate(&state.pool, user.id, id, version, &fields).await?;
+            let saved = sections::save_pre_incident_estimate(&state.pool, user.id.into(), id, version, &fields).await?;
             ssr::section(&saved, PRE_INCIDENT_FIELDS)
         }
         _ => Err(AppError::NotFound),
@@ -613,6 +729,6 @@ pub async fn update_client(id: String, version: i32, client: ClientInput) -> Res
         phone: client.phone,
         company: client.company,
     };
-    let saved = server::clients::update(&state.pool, user.id, &id, version, &changes).await?;
+    let saved = server::clients::update(&state.pool, user.id.into(), &id, version, &changes).await?;
     ssr::section(&saved, CLIENT_EDIT_FIELDS)
 }

@@ -56,11 +56,22 @@ export async function createCard(page: Page, name: string, fields: Record<string
   return new URL(page.url()).pathname;
 }
 
-/** Logs in as the staff account scripts/test.sh creates. */
-export async function logInAsStaff(page: Page): Promise<void> {
-  const email = process.env.LOCKSTEP_STAFF_EMAIL;
-  const password = process.env.LOCKSTEP_STAFF_PASSWORD;
-  if (!email || !password) throw new Error('LOCKSTEP_STAFF_EMAIL / LOCKSTEP_STAFF_PASSWORD are not set (scripts/test.sh sets them)');
-  const response = await page.request.post('/api/auth/login', { data: { email, password } });
+/** Accounts scripts/test.sh creates before the end-to-end tests run. */
+export const ACCOUNTS = {
+  staff: 'staff@lockstep.test',
+  admin: 'admin@lockstep.test',
+  casey: 'casey@lockstep.test',
+  robin: 'robin@lockstep.test',
+} as const;
+
+/** Signs the page's browser context in as one of the prepared accounts. */
+export async function logInAs(page: Page, account: keyof typeof ACCOUNTS): Promise<void> {
+  const password = process.env.LOCKSTEP_E2E_PASSWORD;
+  if (!password) throw new Error('LOCKSTEP_E2E_PASSWORD is not set (scripts/test.sh sets it)');
+  const response = await page.request.post('/api/auth/login', { data: { email: ACCOUNTS[account], password } });
   expect(response.status()).toBe(200);
+}
+
+export async function logInAsStaff(page: Page): Promise<void> {
+  await logInAs(page, 'staff');
 }

@@ -110,8 +110,8 @@ test('two tabs edit the same tyre: the second sees the merge panel', async ({ pa
   const { appointmentId } = await appointmentReady(page);
   const assessment = await api(page, `/api/appointments/${appointmentId}/assessment`);
   const other = await context.newPage();
-  await openHydrated(page, `/staff/assessments/${assessment.id}`);
-  await openHydrated(other, `/staff/assessments/${assessment.id}`);
+  await openHydrated(page, `/staff/assessments/${assessment.id}?tab=tyres`);
+  await openHydrated(other, `/staff/assessments/${assessment.id}?tab=tyres`);
 
   const mine = page.getByTestId('tyre-front_left');
   await mine.getByLabel('Make', { exact: true }).fill('Michelin');
@@ -141,17 +141,20 @@ test('a completed assessment gets its report once', async ({ page }) => {
   const { appointmentId } = await appointmentReady(page);
   const assessment = await api(page, `/api/appointments/${appointmentId}/assessment`);
   await openHydrated(page, `/staff/assessments/${assessment.id}`);
+  await page.getByTestId('tab-damage').click();
   const damage = page.getByTestId('section-damage');
   await damage.getByLabel('Description', { exact: true }).fill('Dent in the rear door');
   await damage.getByRole('button', { name: 'Save section' }).click();
   await expect(damage.getByTestId('section-version')).toHaveText('Version 2');
 
+  await page.getByTestId('tab-estimate').click();
   const estimate = page.getByTestId('estimate');
   await estimate.getByLabel('Labour', { exact: true }).fill('100');
   await estimate.getByLabel('Parts', { exact: true }).fill('250.5');
   await estimate.getByRole('button', { name: 'Save estimate' }).click();
   await expect(estimate.getByTestId('estimate-total')).toHaveText('350.50');
 
+  await page.getByTestId('tab-summary').click();
   await page.getByRole('button', { name: 'Mark assessment completed' }).click();
   await expect(page.getByTestId('assessment-status')).toHaveText('Completed');
   await expect(page.getByTestId('audit-trail')).toContainText('changed it (version 1 → 2)');
@@ -164,6 +167,64 @@ test('a completed assessment gets its report once', async ({ page }) => {
   expect((await again.json()).number).toBe(number);
   await expect(page.getByTestId('report')).toContainText('350.50');
   await expect(page.getByTestId('report')).toContainText('Dent in the rear door');
+});
+
+test('assessment tabs keep unsaved text, and a tab marked complete stays marked', async ({ page }) => {
+  await logInAsStaff(page);
+  const { appointmentId } = await appointmentReady(page);
+  const assessment = await api(page, `/api/appointments/${appointmentId}/assessment`);
+  const editor = `/staff/assessments/${assessment.id}`;
+  await openHydrated(page, editor);
+  await expect(page.getByTestId('tab-identification')).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByTestId('tab-panel-damage')).toBeHidden();
+
+  await page.getByTestId('tab-damage').click();
+  const damage = page.getByTestId('section-damage');
+  await damage.getByLabel('Description', { exact: true }).fill('Cracked bumper, not saved yet');
+  await page.getByTestId('tab-tyres').click();
+  await expect(damage).toBeHidden();
+  await page.getByTestId('tab-damage').click();
+  await expect(damage.getByLabel('Description', { exact: true })).toHaveValue('Cracked bumper, not saved yet');
+
+  await page.getByTestId('mark-damage').dblclick();
+  await expect(page.getByTestId('tab-damage')).toContainText('\u2713');
+  await expect(page.getByTestId('mark-damage')).toHaveText('Reopen tab');
+  const marked = await page.request.get(`/api/assessments/${assessment.id}`);
+  expect((await marked.json()).tabs_completed).toEqual(['damage']);
+
+  // Opened again without a tab, the editor resumes after the finished one.
+  await openHydrated(page, editor);
+  await expect(page.getByTestId('tab-vehicle_values')).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByTestId('tab-damage')).toContainText('\u2713');
+  await page.getByTestId('tab-summary').click();
+  await expect(page.getByTestId('tab-checklist')).toContainText('Damage: complete');
+  await page.getByTestId('tab-damage').click();
+  await page.getByTestId('mark-damage').click();
+  await expect(page.getByTestId('mark-damage')).toHaveText('Mark tab complete');
+  await expect(page.getByTestId('tab-damage')).not.toContainText('\u2713');
+});
+
+test('two tabs reschedule one appointment: the second is told, nothing is overwritten', async ({ page, context }) => {
+  await logInAsStaff(page);
+  const { requestId, appointmentId } = await appointmentReady(page);
+  const other = await context.newPage();
+  await openHydrated(page, `/staff/requests/${requestId}`);
+  await openHydrated(other, `/staff/requests/${requestId}`);
+
+  const mine = page.getByTestId('appointment');
+  await mine.getByText('Reschedule').click();
+  await mine.getByLabel('Location').fill('North depot');
+  await mine.getByRole('button', { name: 'Save new time' }).click();
+  await expect(mine).toContainText('North depot');
+
+  const theirs = other.getByTestId('appointment');
+  await theirs.getByText('Reschedule').click();
+  await theirs.getByLabel('Location').fill('South depot');
+  await theirs.getByRole('button', { name: 'Save new time' }).click();
+  await expect(other.getByTestId('reschedule-error')).toContainText('Someone else changed this appointment first');
+  await expect(theirs).toContainText('North depot');
+  const stored = await (await page.request.get(`/api/appointments/${appointmentId}`)).json();
+  expect([stored.location, stored.version]).toEqual(['North depot', 2]);
 });
 
 test('a member cannot open the staff pages', async ({ page }) => {

@@ -353,3 +353,13 @@ mod tests {
         assert!(Role::Admin.is_staff() && !Role::Counselor.is_staff());
     }
 }
+
+/// Everyone who can be an assessor (staff and admins): (id, name), by name.
+pub async fn staff_members(conn: &mut PgConnection) -> Result<Vec<(Uuid, String)>> {
+    let rows = sqlx::query!(
+        "SELECT id, display_name FROM users WHERE role IN ('staff', 'admin') ORDER BY lower(display_name), id"
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|row| (row.id, row.display_name)).collect())
+}

@@ -7,7 +7,7 @@ use sqlx::{PgConnection, PgPool};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::audit::{self, Action};
+use crate::audit::{self, Action, Actor};
 use crate::error::{violated_constraint, Error, Result};
 use crate::fields;
 use crate::idempotency::{self, IdempotencyKey};
@@ -46,7 +46,7 @@ fn assessor_error(error: sqlx::Error) -> Error {
 /// a resent form returns the first appointment.
 pub async fn create(
     pool: &PgPool,
-    actor: Uuid,
+    actor: Actor,
     zone: &BusinessTimeZone,
     inspection_id: Uuid,
     schedule: &Schedule,
@@ -82,7 +82,7 @@ pub async fn create(
 /// Moves the appointment if it is still at `expected_version`.
 pub async fn reschedule(
     pool: &PgPool,
-    actor: Uuid,
+    actor: Actor,
     id: Uuid,
     expected_version: i32,
     schedule: &Schedule,

@@ -1,7 +1,7 @@
-//! The free-form sections of an assessment: damage, vehicle values and the
-//! pre-incident estimate. One row each, created with the assessment
-//! (`start_assessment`), each saved on its own version. Tyres and the
-//! estimate live in `assessments`.
+//! The free-form sections of an assessment: identification, damage, vehicle
+//! values and the pre-incident estimate. One row each, created with the
+//! assessment (`start_assessment`), each saved on its own version. Tyres and
+//! the estimate live in `assessments`.
 
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
@@ -9,9 +9,29 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::assessments::amount;
-use crate::audit::{self, Action};
+use crate::audit::{self, Action, Actor};
 use crate::error::{Error, Result};
 use crate::fields;
+
+/// The vehicle as found on site; registration and VIN start as the
+/// request's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Identification {
+    pub registration: String,
+    pub vin: String,
+    pub odometer_km: String,
+    pub colour: String,
+    pub version: i32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct IdentificationFields {
+    pub registration: String,
+    pub vin: String,
+    pub odometer_km: String,
+    pub colour: String,
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Damage {
@@ -57,6 +77,16 @@ pub struct PreIncidentEstimateFields {
     pub value: String,
 }
 
+pub async fn identification(conn: &mut PgConnection, assessment_id: Uuid) -> Result<Option<Identification>> {
+    Ok(sqlx::query_as!(
+        Identification,
+        "SELECT registration, vin, odometer_km, colour, version FROM assessment_identification WHERE assessment_id = $1",
+        assessment_id
+    )
+    .fetch_optional(conn)
+    .await?)
+}
+
 pub async fn damage(conn: &mut PgConnection, assessment_id: Uuid) -> Result<Option<Damage>> {
     Ok(sqlx::query_as!(
         Damage,
@@ -92,10 +122,48 @@ pub async fn pre_incident_estimate(
     .await?)
 }
 
+/// Saves the identification section if it is still at `expected_version`.
+pub async fn save_identification(
+    pool: &PgPool,
+    actor: Actor,
+    id: Uuid,
+    expected_version: i32,
+    input: &IdentificationFields,
+) -> Result<Identification> {
+    let registration = fields::text("registration", &input.registration, 20)?;
+    let vin = fields::text("vin", &input.vin, 17)?;
+    let odometer_km = input.odometer_km.trim().replace([' ', ','], "");
+    if !odometer_km.bytes().all(|b| b.is_ascii_digit()) || odometer_km.len() > 7 {
+        return Err(Error::invalid("odometer_km", "Enter the odometer reading in whole kilometres."));
+    }
+    let colour = fields::text("colour", &input.colour, 50)?;
+    let mut tx = pool.begin().await?;
+    let saved = sqlx::query_as!(
+        Identification,
+        "UPDATE assessment_identification
+         SET registration = $3, vin = $4, odometer_km = $5, colour = $6, version = version + 1
+         WHERE assessment_id = $1 AND version = $2
+         RETURNING registration, vin, odometer_km, colour, version",
+        id,
+        expected_version,
+        registration,
+        vin,
+        odometer_km,
+        colour
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(section) = saved else {
+        return Err(Error::stale(identification(&mut tx, id).await?));
+    };
+    finish(tx, actor, id, "identification", expected_version, section.version).await?;
+    Ok(section)
+}
+
 /// Saves the damage section if it is still at `expected_version`.
 pub async fn save_damage(
     pool: &PgPool,
-    actor: Uuid,
+    actor: Actor,
     id: Uuid,
     expected_version: i32,
     input: &DamageFields,
@@ -127,7 +195,7 @@ pub async fn save_damage(
 /// Saves the vehicle values if they are still at `expected_version`.
 pub async fn save_vehicle_values(
     pool: &PgPool,
-    actor: Uuid,
+    actor: Actor,
     id: Uuid,
     expected_version: i32,
     input: &VehicleValuesFields,
@@ -158,7 +226,7 @@ pub async fn save_vehicle_values(
 /// Saves the pre-incident estimate if it is still at `expected_version`.
 pub async fn save_pre_incident_estimate(
     pool: &PgPool,
-    actor: Uuid,
+    actor: Actor,
     id: Uuid,
     expected_version: i32,
     input: &PreIncidentEstimateFields,
@@ -189,7 +257,7 @@ pub async fn save_pre_incident_estimate(
 /// Writes the section's audit row and commits.
 async fn finish(
     mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
-    actor: Uuid,
+    actor: Actor,
     assessment_id: Uuid,
     section: &str,
     old_version: i32,

@@ -11,13 +11,17 @@ use sqlx::{PgConnection, PgPool};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::assessment_sections::{self as sections, Damage, PreIncidentEstimate, VehicleValues};
-use crate::audit::{self, Action};
+use crate::assessment_sections::{self as sections, Damage, Identification, PreIncidentEstimate, VehicleValues};
+use crate::audit::{self, Action, Actor};
 use crate::error::{Error, Result};
 use crate::fields;
 use crate::numbers::{self, BusinessTimeZone, Kind};
 
 pub const TYRE_POSITIONS: &[&str] = &["front_left", "front_right", "rear_left", "rear_right", "spare"];
+
+/// The editor's tabs, in order.
+pub const TABS: &[&str] =
+    &["identification", "tyres", "damage", "vehicle_values", "pre_incident_estimate", "estimate", "summary"];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Assessment {
@@ -46,6 +50,7 @@ pub struct Tyre {
 pub struct AssessmentDetail {
     #[serde(flatten)]
     pub assessment: Assessment,
+    pub identification: Identification,
     pub tyres: Vec<Tyre>,
     pub damage: Damage,
     pub vehicle_values: VehicleValues,
@@ -97,16 +102,17 @@ pub(crate) fn amount(field: &str, value: &str) -> Result<String> {
 /// first call; `true` when this call created it.
 pub async fn start(
     pool: &PgPool,
-    actor: Uuid,
+    actor: Actor,
     zone: &BusinessTimeZone,
     appointment_id: Uuid,
 ) -> Result<(AssessmentDetail, bool)> {
     let mut tx = pool.begin().await?;
     let started = sqlx::query!(
-        r#"SELECT out_assessment_id AS "id!", out_created AS "created!" FROM start_assessment($1, $2, $3)"#,
+        r#"SELECT out_assessment_id AS "id!", out_created AS "created!" FROM start_assessment($1, $2, $3, $4)"#,
         appointment_id,
-        actor,
-        zone.as_str()
+        actor.user_id(),
+        zone.as_str(),
+        actor.api_key_id(),
     )
     .fetch_one(&mut *tx)
     .await
@@ -139,6 +145,7 @@ pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Assessment
     let missing = || Error::internal(format!("assessment {id} lacks a section"));
     Ok(Some(AssessmentDetail {
         assessment,
+        identification: sections::identification(&mut *conn, id).await?.ok_or_else(missing)?,
         tyres,
         damage: sections::damage(&mut *conn, id).await?.ok_or_else(missing)?,
         vehicle_values: sections::vehicle_values(&mut *conn, id).await?.ok_or_else(missing)?,
@@ -171,7 +178,7 @@ pub struct TyreFields {
 /// Saves one tyre row if it is still at `expected_version`.
 pub async fn save_tyre(
     pool: &PgPool,
-    actor: Uuid,
+    actor: Actor,
     assessment_id: Uuid,
     position: &str,
     expected_version: i32,
@@ -234,7 +241,7 @@ pub struct Report {
 /// it (`false`). Only a completed assessment gets one.
 pub async fn report_for(
     pool: &PgPool,
-    actor: Uuid,
+    actor: Actor,
     zone: &BusinessTimeZone,
     assessment_id: Uuid,
 ) -> Result<(Report, bool)> {
@@ -256,7 +263,7 @@ pub async fn report_for(
            RETURNING id, number, assessment_id, created_at AS "created_at: DateTime<Utc>""#,
         number,
         assessment_id,
-        actor
+        actor.user_id()
     )
     .fetch_one(&mut *tx)
     .await?;
@@ -265,8 +272,45 @@ pub async fn report_for(
     Ok((report, true))
 }
 
+/// Marks one tab of the editor complete (`done`) or open again, and makes
+/// the next tab (or this one, when reopened) the one the editor opens on.
+/// A set operation in one statement, so repeating it changes nothing and
+/// two people marking different tabs both count; the assessment's version
+/// is left alone.
+pub async fn mark_tab(pool: &PgPool, actor: Actor, id: Uuid, tab: &str, done: bool) -> Result<Assessment> {
+    let position = TABS.iter().position(|t| *t == tab).ok_or_else(|| Error::invalid("tab", "There is no such tab."))?;
+    let current_tab = if done { TABS.get(position + 1).unwrap_or(&tab) } else { &tab };
+    let mut tx = pool.begin().await?;
+    let updated = sqlx::query_as!(
+        Assessment,
+        r#"UPDATE assessments
+           SET tabs_completed = CASE WHEN NOT $3 THEN array_remove(tabs_completed, $2)
+                                     WHEN $2 = ANY (tabs_completed) THEN tabs_completed
+                                     ELSE array_append(tabs_completed, $2) END,
+               current_tab = $4, updated_at = now()
+           WHERE id = $1 AND status = 'in_progress'
+           RETURNING id, number, appointment_id, status, current_tab, tabs_completed, version,
+                     created_at AS "created_at: DateTime<Utc>""#,
+        id,
+        tab,
+        done,
+        current_tab,
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(assessment) = updated else {
+        return match find(&mut tx, id).await? {
+            Some(_) => Err(Error::invalid("tab", "This assessment is completed; its tabs can no longer change.")),
+            None => Err(Error::NotFound),
+        };
+    };
+    audit::record(&mut tx, actor, "assessment", &id.to_string(), Action::Update, None, None).await?;
+    tx.commit().await?;
+    Ok(assessment)
+}
+
 /// Marks the assessment completed if it is still at `expected_version`.
-pub async fn complete(pool: &PgPool, actor: Uuid, id: Uuid, expected_version: i32) -> Result<i32> {
+pub async fn complete(pool: &PgPool, actor: Actor, id: Uuid, expected_version: i32) -> Result<i32> {
     let mut tx = pool.begin().await?;
     let version = sqlx::query_scalar!(
         "UPDATE assessments SET status = 'completed', version = version + 1, updated_at = now()
@@ -323,7 +367,7 @@ pub async fn estimate(conn: &mut PgConnection, assessment_id: Uuid) -> Result<Op
 /// computes the total.
 pub async fn save_estimate(
     pool: &PgPool,
-    actor: Uuid,
+    actor: Actor,
     assessment_id: Uuid,
     expected_version: i32,
     input: &EstimateFields,

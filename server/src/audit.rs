@@ -47,6 +47,16 @@ impl Actor {
     }
 }
 
+/// Scopes idempotency keys: a person's uuid, or `key:<id>` for an API key.
+impl std::fmt::Display for Actor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Actor::User(id) => write!(f, "{id}"),
+            Actor::ApiKey(id) => write!(f, "key:{id}"),
+        }
+    }
+}
+
 impl From<Uuid> for Actor {
     fn from(user: Uuid) -> Self {
         Actor::User(user)

@@ -20,6 +20,8 @@ use tower_sessions_sqlx_store::PostgresStore;
 use uuid::Uuid;
 
 use crate::accounts::{self, Role, User};
+use crate::api_keys;
+use crate::audit::Actor;
 use crate::devices::{self, Origin};
 use crate::error::{Error, Result};
 use crate::http::ClientAddress;
@@ -224,6 +226,24 @@ pub fn require_role(session: &AuthSession, allowed: impl Fn(Role) -> bool) -> Re
     }
 }
 
+/// The caller of a staff endpoint: a signed-in staff member, or an external
+/// system sending an API key (`X-API-Key`), which is checked instead of the
+/// session whenever it is sent.
+pub struct StaffOrKey(pub Actor);
+
+impl axum::extract::FromRequestParts<crate::AppState> for StaffOrKey {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &crate::AppState) -> Result<Self> {
+        if parts.headers.contains_key(api_keys::HEADER) {
+            let api_keys::KeyHolder(key) = api_keys::KeyHolder::from_request_parts(parts, state).await?;
+            return Ok(StaffOrKey(Actor::ApiKey(key.id)));
+        }
+        let session = AuthSession::from_request_parts(parts, state).await.map_err(|_| Error::Unauthorized)?;
+        Ok(StaffOrKey(Actor::User(require_staff(&session)?.id)))
+    }
+}
+
 /// The session store, with its table created if missing.
 pub async fn session_store(pool: &PgPool) -> Result<PostgresStore> {
     let store = PostgresStore::new(pool.clone());
@@ -256,7 +276,7 @@ pub fn spawn_session_reaper(store: PostgresStore) -> tokio::task::JoinHandle<()>
 /// Pages only signed-in people may see; anonymous visitors are sent to the
 /// login page and brought back afterwards. (Role checks happen in the pages'
 /// server functions, which answer 403.)
-const MEMBER_PAGES: &[&str] = &["/account", "/cards", "/profile", "/staff", "/admin"];
+const MEMBER_PAGES: &[&str] = &["/account", "/cards", "/profile", "/staff", "/admin", "/assignments"];
 
 pub async fn redirect_anonymous_to_login(session: AuthSession, request: Request, next: Next) -> Response {
     let path = request.uri().path();

@@ -8,7 +8,7 @@ use sqlx::{PgConnection, PgPool};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::audit::{self, Action};
+use crate::audit::{self, Action, Actor};
 use crate::error::{violated_constraint, Error, Result};
 use crate::fields;
 
@@ -75,7 +75,7 @@ pub struct Created {
 /// `INSERT .. ON CONFLICT (id) DO NOTHING`, then, if nothing was inserted,
 /// a read (a new statement, so it sees the row a concurrent create just
 /// committed). A taken email belongs to another client: 409 on `email`.
-pub async fn create(pool: &PgPool, actor: Uuid, input: &NewClient) -> Result<Created> {
+pub async fn create(pool: &PgPool, actor: Actor, input: &NewClient) -> Result<Created> {
     let new = input.validated()?;
     let mut tx = pool.begin().await?;
     let inserted = sqlx::query_as!(
@@ -90,7 +90,7 @@ pub async fn create(pool: &PgPool, actor: Uuid, input: &NewClient) -> Result<Cre
         new.email,
         new.phone,
         new.company,
-        actor,
+        actor.user_id(),
     )
     .fetch_optional(&mut *tx)
     .await;
@@ -163,7 +163,7 @@ pub struct ClientChanges {
 /// a 409 on `email`; a newer version is a 409 with the client as it is now.
 pub async fn update(
     pool: &PgPool,
-    actor: Uuid,
+    actor: Actor,
     id: &str,
     expected_version: i32,
     changes: &ClientChanges,

@@ -7,7 +7,7 @@ use sqlx::{PgConnection, PgPool};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::audit::{self, Action};
+use crate::audit::{self, Action, Actor};
 use crate::error::{violated_constraint, Error, Result};
 use crate::fields;
 use crate::idempotency::{self, IdempotencyKey};
@@ -63,7 +63,7 @@ impl NewRequest {
 /// idempotency key, a resent form returns the first request.
 pub async fn create(
     pool: &PgPool,
-    actor: Uuid,
+    actor: Actor,
     zone: &BusinessTimeZone,
     input: &NewRequest,
     idempotency_key: Option<&str>,
@@ -87,7 +87,7 @@ pub async fn create(
             new.vin,
             new.claim_reference,
             new.notes,
-            actor,
+            actor.user_id(),
         )
         .fetch_one(&mut *conn)
         .await
@@ -140,7 +140,7 @@ pub struct Inspection {
 /// is locked first so only the creator draws a number.
 pub async fn inspection_for(
     pool: &PgPool,
-    actor: Uuid,
+    actor: Actor,
     zone: &BusinessTimeZone,
     request_id: Uuid,
 ) -> Result<(Inspection, bool)> {
@@ -161,7 +161,7 @@ pub async fn inspection_for(
            RETURNING id, number, request_id, created_at AS "created_at: DateTime<Utc>""#,
         number,
         request_id,
-        actor
+        actor.user_id()
     )
     .fetch_one(&mut *tx)
     .await?;

@@ -24,15 +24,20 @@ async fn appointment(pool: &PgPool) -> (Uuid, Uuid) {
     .unwrap();
     let zone = BusinessTimeZone::default();
     let client = NewClient { id: Some("c-1".into()), name: "Acme".into(), ..Default::default() };
-    clients::create(pool, staff, &client).await.unwrap();
-    let request =
-        requests::create(pool, staff, &zone, &NewRequest { client_id: "c-1".into(), ..Default::default() }, None)
-            .await
-            .unwrap();
-    let (inspection, _) = requests::inspection_for(pool, staff, &zone, request.id).await.unwrap();
+    clients::create(pool, staff.into(), &client).await.unwrap();
+    let request = requests::create(
+        pool,
+        staff.into(),
+        &zone,
+        &NewRequest { client_id: "c-1".into(), ..Default::default() },
+        None,
+    )
+    .await
+    .unwrap();
+    let (inspection, _) = requests::inspection_for(pool, staff.into(), &zone, request.id).await.unwrap();
     let schedule =
         Schedule { scheduled_at: Utc::now() + Duration::days(1), location: "Depot".into(), assessor_id: Some(staff) };
-    let appointment = appointments::create(pool, staff, &zone, inspection.id, &schedule, None).await.unwrap();
+    let appointment = appointments::create(pool, staff.into(), &zone, inspection.id, &schedule, None).await.unwrap();
     (staff, appointment.id)
 }
 
@@ -69,7 +74,7 @@ async fn a_start_waiting_on_another_start_returns_its_assessment_when_it_commits
     let (first, first_id) = open_start(&pool, staff, appointment).await;
     let second = tokio::spawn({
         let pool = pool.clone();
-        async move { assessments::start(&pool, staff, &BusinessTimeZone::default(), appointment).await }
+        async move { assessments::start(&pool, staff.into(), &BusinessTimeZone::default(), appointment).await }
     });
     until_a_backend_waits_on_a_lock(&pool).await;
     first.commit().await.unwrap();
@@ -86,7 +91,7 @@ async fn a_start_waiting_on_another_start_creates_it_when_that_rolls_back(pool: 
     let (first, _) = open_start(&pool, staff, appointment).await;
     let second = tokio::spawn({
         let pool = pool.clone();
-        async move { assessments::start(&pool, staff, &BusinessTimeZone::default(), appointment).await }
+        async move { assessments::start(&pool, staff.into(), &BusinessTimeZone::default(), appointment).await }
     });
     until_a_backend_waits_on_a_lock(&pool).await;
     first.rollback().await.unwrap();
@@ -102,7 +107,7 @@ async fn a_start_waiting_on_another_start_creates_it_when_that_rolls_back(pool: 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn an_unknown_appointment_is_not_found(pool: PgPool) {
     let (staff, _) = appointment(&pool).await;
-    let outcome = assessments::start(&pool, staff, &BusinessTimeZone::default(), Uuid::new_v4()).await;
+    let outcome = assessments::start(&pool, staff.into(), &BusinessTimeZone::default(), Uuid::new_v4()).await;
     assert!(matches!(outcome, Err(server::Error::NotFound)), "{outcome:?}");
     assert_eq!(counts(&pool).await, (0, 0, 0, 0), "no number drawn");
 }
@@ -111,13 +116,16 @@ async fn an_unknown_appointment_is_not_found(pool: PgPool) {
 async fn a_report_needs_a_completed_assessment_and_is_numbered_once(pool: PgPool) {
     let (staff, appointment) = appointment(&pool).await;
     let zone = BusinessTimeZone::default();
-    let (detail, _) = assessments::start(&pool, staff, &zone, appointment).await.unwrap();
+    let (detail, _) = assessments::start(&pool, staff.into(), &zone, appointment).await.unwrap();
     let id = detail.assessment.id;
-    assert!(matches!(assessments::report_for(&pool, staff, &zone, id).await, Err(server::Error::Invalid { .. })));
-    assessments::complete(&pool, staff, id, 1).await.unwrap();
-    let (first, created) = assessments::report_for(&pool, staff, &zone, id).await.unwrap();
+    assert!(matches!(
+        assessments::report_for(&pool, staff.into(), &zone, id).await,
+        Err(server::Error::Invalid { .. })
+    ));
+    assessments::complete(&pool, staff.into(), id, 1).await.unwrap();
+    let (first, created) = assessments::report_for(&pool, staff.into(), &zone, id).await.unwrap();
     assert!(created);
-    let (again, created) = assessments::report_for(&pool, staff, &zone, id).await.unwrap();
+    let (again, created) = assessments::report_for(&pool, staff.into(), &zone, id).await.unwrap();
     assert!(!created);
     assert_eq!(first, again);
 }

@@ -25,7 +25,11 @@ pub fn StaffPage() -> impl IntoView {
                 Ok(lists) => view! {
                     <section class="page-head">
                         <h1>"Staff workspace"</h1>
-                        <A href="/staff/clients" attr:class="button primary">"Clients and requests"</A>
+                        <div class="actions">
+                            <A href="/staff/clients" attr:class="button primary">"Clients and requests"</A>
+                            <A href="/staff/scenarios" attr:class="button">"Training scenarios"</A>
+                            <A href="/admin/api-keys" attr:class="button ghost">"API keys"</A>
+                        </div>
                     </section>
                     <section class="panel">
                         <ActionForm action=find attr:class="search-form" attr:role="search">

@@ -15,9 +15,9 @@ use crate::merge::{EditorState, MergePanel, SectionView, Values};
 use crate::workflow::{
     audit_history, get_assessment, get_client, get_report, get_request, list_clients, tyre_label, AppointmentRow,
     AssessmentView, ClientDetail, ClientView, CompleteAssessment, CreateAppointment, CreateClient, CreateInspection,
-    CreateRequest, EstimateView, GenerateReport, RequestDetail, SaveAssessmentSection, SaveEstimate, SaveTyre,
-    StartAssessment, TyreView, UpdateClient, CLIENT_EDIT_FIELDS, DAMAGE_FIELDS, ESTIMATE_FIELDS, PRE_INCIDENT_FIELDS,
-    TYRE_FIELDS, VEHICLE_VALUE_FIELDS,
+    CreateRequest, EstimateView, GenerateReport, MarkTab, RequestDetail, RescheduleAppointment, SaveAssessmentSection,
+    SaveEstimate, SaveTyre, StartAssessment, TyreView, UpdateClient, CLIENT_EDIT_FIELDS, DAMAGE_FIELDS,
+    ESTIMATE_FIELDS, IDENTIFICATION_FIELDS, PRE_INCIDENT_FIELDS, TABS, TYRE_FIELDS, VEHICLE_VALUE_FIELDS,
 };
 
 fn empty_values(fields: &[&str]) -> Values {
@@ -215,15 +215,17 @@ pub fn RequestPage() -> AnyView {
     let params = use_params_map();
     let inspect = ServerAction::<CreateInspection>::new();
     let book = ServerAction::<CreateAppointment>::new();
+    let reschedule = ServerAction::<RescheduleAppointment>::new();
     let id = move || params.read().get("id").unwrap_or_default();
+    // A stale reschedule refetches too, so the row shows the booking as it is now.
     let detail = Resource::new_blocking(
-        move || (id(), inspect.version().get(), book.version().get()),
-        |(id, _, _)| get_request(id),
+        move || (id(), inspect.version().get(), book.version().get(), reschedule.version().get()),
+        |(id, _, _, _)| get_request(id),
     );
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || detail.get().map(|result| match result {
-                Ok(detail) => view! { <RequestDetailView detail inspect book /> }.into_any(),
+                Ok(detail) => view! { <RequestDetailView detail inspect book reschedule /> }.into_any(),
                 Err(error) => load_error(error),
             })}
         </Suspense>
@@ -236,8 +238,11 @@ fn RequestDetailView(
     detail: RequestDetail,
     inspect: ServerAction<CreateInspection>,
     book: ServerAction<CreateAppointment>,
+    reschedule: ServerAction<RescheduleAppointment>,
 ) -> AnyView {
     let inspect_error = action_error(inspect);
+    let reschedule_error = action_error(reschedule);
+    let assessor_options = detail.assessors.clone();
     let book_error = action_error(book);
     let idempotency_key = mint_idempotency_key();
     let audit_id = detail.id.clone();
@@ -270,7 +275,16 @@ fn RequestDetailView(
                 Some((inspection_id, number)) => view! {
                     <p>"Inspection " <strong class="doc-number" data-testid="inspection-number">{number}</strong></p>
                     <h3>"Appointments"</h3>
-                    <AppointmentTable rows=detail.appointments.clone() />
+                    <AppointmentTable rows=detail.appointments.clone() assessors=detail.assessors.clone() reschedule />
+                    {move || reschedule_error.get().map(|error| {
+                        let message = match error {
+                            AppError::VersionConflict { .. } => "Someone else changed this appointment first. \
+                                The table shows it as it is now; your change was not saved, so reschedule again if it is still needed."
+                                .to_owned(),
+                            other => other.to_string(),
+                        };
+                        view! { <div class="alert error" role="alert" data-testid="reschedule-error">{message}</div> }
+                    })}
                     <ActionForm action=book attr:class="form appointment-form" attr:novalidate=true>
                         <input type="hidden" name="inspection_id" value=inspection_id />
                         <input type="hidden" name="idempotency_key" value=idempotency_key.clone() />
@@ -283,6 +297,13 @@ fn RequestDetailView(
                             <div class="field">
                                 <label for="field-location">"Location"</label>
                                 <input id="field-location" name="location" type="text" />
+                            </div>
+                            <div class="field">
+                                <label for="field-assessor_id">"Assessor"</label>
+                                <select id="field-assessor_id" name="assessor_id">
+                                    <option value="">"Me"</option>
+                                    {assessor_options.iter().map(|(id, name)| view! { <option value=id.clone()>{name.clone()}</option> }).collect_view()}
+                                </select>
                             </div>
                         </div>
                         <FormError error=book_error fields=&["scheduled_at"] />
@@ -297,15 +318,22 @@ fn RequestDetailView(
 }
 
 #[component]
-fn AppointmentTable(rows: Vec<AppointmentRow>) -> AnyView {
+fn AppointmentTable(
+    rows: Vec<AppointmentRow>,
+    assessors: Vec<(String, String)>,
+    reschedule: ServerAction<RescheduleAppointment>,
+) -> AnyView {
     if rows.is_empty() {
         return view! { <p class="muted" data-testid="appointments-empty">"None booked yet."</p> }.into_any();
     }
     view! {
         <table class="table" data-testid="appointment-list">
-            <thead><tr><th scope="col">"Number"</th><th scope="col">"When"</th><th scope="col">"Location"</th><th scope="col">"Assessment"</th></tr></thead>
+            <thead><tr>
+                <th scope="col">"Number"</th><th scope="col">"When"</th><th scope="col">"Location"</th>
+                <th scope="col">"Assessor"</th><th scope="col">"Assessment"</th>
+            </tr></thead>
             <tbody>
-                {rows.into_iter().map(|row| view! { <AppointmentLine row /> }).collect_view()}
+                {rows.into_iter().map(|row| view! { <AppointmentLine row assessors=assessors.clone() reschedule /> }).collect_view()}
             </tbody>
         </table>
     }
@@ -313,14 +341,54 @@ fn AppointmentTable(rows: Vec<AppointmentRow>) -> AnyView {
 }
 
 #[component]
-fn AppointmentLine(row: AppointmentRow) -> AnyView {
+fn AppointmentLine(
+    row: AppointmentRow,
+    assessors: Vec<(String, String)>,
+    reschedule: ServerAction<RescheduleAppointment>,
+) -> AnyView {
     let start = ServerAction::<StartAssessment>::new();
     let error = action_error(start);
+    let can_reschedule = row.assessment.is_none();
+    let options = assessors
+        .into_iter()
+        .map(|(id, name)| {
+            let selected = id == row.assessor_id;
+            view! { <option value=id selected=selected>{name}</option> }
+        })
+        .collect_view();
+    let (id, when, location) = (row.id.clone(), row.when_input.clone(), row.location.clone());
+    let reschedule_form = can_reschedule.then(move || {
+        view! {
+            <details class="reschedule">
+                <summary>"Reschedule"</summary>
+                <ActionForm action=reschedule attr:class="form" attr:novalidate=true>
+                    <input type="hidden" name="appointment_id" value=id.clone() />
+                    <input type="hidden" name="version" value=row.version />
+                    <div class="field-row">
+                        <div class="field">
+                            <label for=format!("when-{id}")>"Date and time (UTC)"</label>
+                            <input id=format!("when-{id}") name="scheduled_at" type="datetime-local" required=true value=when />
+                        </div>
+                        <div class="field">
+                            <label for=format!("where-{id}")>"Location"</label>
+                            <input id=format!("where-{id}") name="location" type="text" value=location />
+                        </div>
+                        <div class="field">
+                            <label for=format!("who-{id}")>"Assessor"</label>
+                            <select id=format!("who-{id}") name="assessor_id">{options}</select>
+                        </div>
+                    </div>
+                    <SubmitButton pending=reschedule.pending() label="Save new time" busy_label="Saving…" class="button small primary" />
+                </ActionForm>
+            </details>
+        }
+    });
     view! {
         <tr data-testid="appointment">
             <td class="doc-number">{row.number.clone()}</td>
-            <td>{row.when.clone()}</td>
+            <td>{row.when.clone()}{reschedule_form}</td>
             <td>{row.location.clone()}</td>
+            <td>{row.assessor.clone()}</td>
             <td>
                 {match row.assessment.clone() {
                     Some((id, number)) => view! {
@@ -360,10 +428,98 @@ pub fn AssessmentPage() -> AnyView {
 #[component]
 fn AssessmentEditor(assessment: AssessmentView, complete: ServerAction<CompleteAssessment>) -> AnyView {
     let report = ServerAction::<GenerateReport>::new();
+    let mark = ServerAction::<MarkTab>::new();
     let complete_error = action_error(complete);
     let report_error = action_error(report);
+    let mark_error = action_error(mark);
     let completed = assessment.status == "completed";
     let id = assessment.id.clone();
+    // Every tab stays mounted and the others are only hidden, so switching
+    // tabs never loses what was typed. `?tab=` makes tabs links that work
+    // without JavaScript; the editor opens where work left off.
+    let query = use_query_map();
+    let opened_on = assessment.current_tab.clone();
+    let active = Memo::new(move |_| {
+        query.read().get("tab").filter(|tab| TABS.iter().any(|(name, _)| name == tab)).unwrap_or(opened_on.clone())
+    });
+    let done_tabs = RwSignal::new(assessment.tabs_completed.clone());
+    Effect::new(move |_| {
+        if let Some(Ok(tabs)) = mark.value().get() {
+            done_tabs.set(tabs);
+        }
+    });
+    let is_done = move |tab: &str| done_tabs.with(|tabs| tabs.iter().any(|t| t == tab));
+    let panel = move |tab: &'static str, content: AnyView| {
+        let assessment_id = id.clone();
+        view! {
+            <div role="tabpanel" id=format!("tab-panel-{tab}") data-testid=format!("tab-panel-{tab}")
+                aria-labelledby=format!("tab-{tab}") hidden=move || active.get() != tab>
+                {content}
+                {(!completed).then(|| view! { <TabMark assessment_id tab done=Signal::derive(move || is_done(tab)) mark /> })}
+            </div>
+        }
+    };
+    let tabs_nav = TABS
+        .iter()
+        .map(|(tab, label)| {
+            let tab = *tab;
+            view! {
+                <A href=format!("/staff/assessments/{}?tab={tab}", assessment.id)
+                    attr:role="tab" attr:id=format!("tab-{tab}") attr:data-testid=format!("tab-{tab}")
+                    attr:aria-controls=format!("tab-panel-{tab}")
+                    attr:aria-selected=move || (active.get() == tab).to_string()
+                    attr:class=move || if active.get() == tab { "tab active" } else { "tab" }>
+                    {*label}
+                    <span class="tab-done">{move || if is_done(tab) { " \u{2713}" } else { "" }}</span>
+                </A>
+            }
+        })
+        .collect_view();
+    let tyres = view! {
+        <section class="panel">
+            <h2>"Tyres"</h2>
+            <p class="muted">"Each row saves on its own, so two people can work on different tyres at once."</p>
+            <div class="tyre-list">
+                {assessment.tyres.into_iter().map(|tyre| view! { <TyreRow assessment_id=assessment.id.clone() tyre /> }).collect_view()}
+            </div>
+        </section>
+    }
+    .into_any();
+    let (report_id, complete_id) = (assessment.id.clone(), assessment.id.clone());
+    let summary = view! {
+        <section class="panel">
+            <h2>"Summary"</h2>
+            <ul class="tab-checklist" data-testid="tab-checklist">
+                {TABS.iter().filter(|(tab, _)| *tab != "summary").map(|(tab, label)| {
+                    let tab = *tab;
+                    view! {
+                        <li class:done=move || is_done(tab)>
+                            {*label} ": " {move || if is_done(tab) { "complete" } else { "open" }}
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+            {if completed {
+                view! {
+                    <ActionForm action=report attr:class="inline-form">
+                        <input type="hidden" name="assessment_id" value=report_id />
+                        <SubmitButton pending=report.pending() label="Generate report" busy_label="Generating…" />
+                    </ActionForm>
+                    <FormError error=report_error fields=&[] />
+                }.into_any()
+            } else {
+                view! {
+                    <ActionForm action=complete attr:class="inline-form">
+                        <input type="hidden" name="id" value=complete_id />
+                        <input type="hidden" name="version" value=assessment.version />
+                        <SubmitButton pending=complete.pending() label="Mark assessment completed" busy_label="Completing…" />
+                    </ActionForm>
+                    <FormError error=complete_error fields=&[] />
+                }.into_any()
+            }}
+        </section>
+    }
+    .into_any();
     view! {
         <Title text=assessment.number.clone() />
         <section class="page-head">
@@ -372,44 +528,47 @@ fn AssessmentEditor(assessment: AssessmentView, complete: ServerAction<CompleteA
                 <span class="badge" data-testid="assessment-status">{if completed { "Completed" } else { "In progress" }}</span>
             </h1>
         </section>
-        <section class="panel">
-            <h2>"Tyres"</h2>
-            <p class="muted">"Each row saves on its own, so two people can work on different tyres at once."</p>
-            <div class="tyre-list">
-                {assessment.tyres.into_iter().map(|tyre| view! { <TyreRow assessment_id=id.clone() tyre /> }).collect_view()}
-            </div>
-        </section>
-        <SectionPanel assessment_id=id.clone() section="damage" title="Damage" fields=DAMAGE_FIELDS
-            initial=assessment.damage.clone() />
-        <SectionPanel assessment_id=id.clone() section="vehicle_values" title="Vehicle values" fields=VEHICLE_VALUE_FIELDS
-            initial=assessment.vehicle_values.clone() />
-        <SectionPanel assessment_id=id.clone() section="pre_incident_estimate" title="Pre-incident estimate"
-            fields=PRE_INCIDENT_FIELDS initial=assessment.pre_incident_estimate.clone() />
-        <EstimateSection assessment_id=id.clone() estimate=assessment.estimate.clone() />
-        <section class="panel">
-            <h2>"Summary"</h2>
-            {if completed {
-                view! {
-                    <ActionForm action=report attr:class="inline-form">
-                        <input type="hidden" name="assessment_id" value=assessment.id.clone() />
-                        <SubmitButton pending=report.pending() label="Generate report" busy_label="Generating…" />
-                    </ActionForm>
-                    <FormError error=report_error fields=&[] />
-                }.into_any()
-            } else {
-                view! {
-                    <ActionForm action=complete attr:class="inline-form">
-                        <input type="hidden" name="id" value=assessment.id.clone() />
-                        <input type="hidden" name="version" value=assessment.version />
-                        <SubmitButton pending=complete.pending() label="Mark assessment completed" busy_label="Completing…" />
-                    </ActionForm>
-                    <FormError error=complete_error fields=&[] />
-                }.into_any()
-            }}
-        </section>
-        <AuditTrail entity="assessment" id=id.clone() />
+        <nav class="tabs" role="tablist" aria-label="Assessment sections">{tabs_nav}</nav>
+        <FormError error=mark_error fields=&[] />
+        {panel("identification", view! {
+            <SectionPanel assessment_id=assessment.id.clone() section="identification" title="Identification"
+                fields=IDENTIFICATION_FIELDS initial=assessment.identification.clone() />
+        }.into_any())}
+        {panel("tyres", tyres)}
+        {panel("damage", view! {
+            <SectionPanel assessment_id=assessment.id.clone() section="damage" title="Damage" fields=DAMAGE_FIELDS
+                initial=assessment.damage.clone() />
+        }.into_any())}
+        {panel("vehicle_values", view! {
+            <SectionPanel assessment_id=assessment.id.clone() section="vehicle_values" title="Vehicle values"
+                fields=VEHICLE_VALUE_FIELDS initial=assessment.vehicle_values.clone() />
+        }.into_any())}
+        {panel("pre_incident_estimate", view! {
+            <SectionPanel assessment_id=assessment.id.clone() section="pre_incident_estimate" title="Pre-incident estimate"
+                fields=PRE_INCIDENT_FIELDS initial=assessment.pre_incident_estimate.clone() />
+        }.into_any())}
+        {panel("estimate", view! { <EstimateSection assessment_id=assessment.id.clone() estimate=assessment.estimate.clone() /> }.into_any())}
+        {panel("summary", summary)}
+        <AuditTrail entity="assessment" id=assessment.id.clone() />
     }
     .into_any()
+}
+
+/// "Mark tab complete" / "Reopen tab" under a tab's content.
+#[component]
+fn TabMark(assessment_id: String, tab: &'static str, done: Signal<bool>, mark: ServerAction<MarkTab>) -> impl IntoView {
+    view! {
+        <ActionForm action=mark attr:class="inline-form tab-mark">
+            <input type="hidden" name="assessment_id" value=assessment_id />
+            <input type="hidden" name="tab" value=tab />
+            <input type="hidden" name="complete" value=if done.get_untracked() { "false" } else { "true" }
+                prop:value=move || if done.get() { "false" } else { "true" } />
+            <button type="submit" class="button ghost small" disabled=move || mark.pending().get()
+                data-testid=format!("mark-{tab}")>
+                {move || if done.get() { "Reopen tab" } else { "Mark tab complete" }}
+            </button>
+        </ActionForm>
+    }
 }
 
 #[component]
@@ -463,6 +622,8 @@ pub fn ReportPage() -> AnyView {
                             <h1 class="doc-number" data-testid="report-number">{report.number.clone()}</h1>
                             <p class="muted">{format!("Assessment {} · generated {}", report.assessment.number, report.created)}</p>
                         </header>
+                        <ReportSection title="Identification" fields=IDENTIFICATION_FIELDS
+                            section=report.assessment.identification.clone() />
                         <h2>"Tyres"</h2>
                         <table class="table">
                             <thead><tr><th scope="col">"Position"</th>

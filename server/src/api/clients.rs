@@ -8,7 +8,7 @@ use sqlx::PgPool;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::auth::{require_staff, AuthSession};
+use crate::auth::StaffOrKey;
 use crate::clients::{self, Client, ClientChanges, Created, NewClient};
 use crate::error::{Error, ErrorBody, Result};
 use crate::state::AppState;
@@ -32,11 +32,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 )]
 async fn create_client(
     State(pool): State<PgPool>,
-    session: AuthSession,
+    StaffOrKey(actor): StaffOrKey,
     Json(input): Json<NewClient>,
 ) -> Result<(StatusCode, Json<Created>)> {
-    let staff = require_staff(&session)?;
-    let created = clients::create(&pool, staff.id, &input).await?;
+    let created = clients::create(&pool, actor, &input).await?;
     let status = if created.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(created)))
 }
@@ -49,8 +48,7 @@ async fn create_client(
         (status = 404, description = "No such client", body = ErrorBody),
     )
 )]
-async fn get_client(State(pool): State<PgPool>, session: AuthSession, Path(id): Path<String>) -> Result<Json<Client>> {
-    require_staff(&session)?;
+async fn get_client(State(pool): State<PgPool>, _caller: StaffOrKey, Path(id): Path<String>) -> Result<Json<Client>> {
     let mut conn = pool.acquire().await?;
     Ok(Json(clients::find(&mut conn, &id).await?.ok_or(Error::NotFound)?))
 }
@@ -78,14 +76,13 @@ pub struct ClientPut {
 )]
 async fn update_client(
     State(pool): State<PgPool>,
-    session: AuthSession,
+    StaffOrKey(actor): StaffOrKey,
     Path(id): Path<String>,
     headers: HeaderMap,
     Json(body): Json<ClientPut>,
 ) -> Result<Json<Client>> {
-    let staff = require_staff(&session)?;
     let client = super::with_expected_version(&headers, body.version, async |version| {
-        clients::update(&pool, staff.id, &id, version, &body.changes).await
+        clients::update(&pool, actor, &id, version, &body.changes).await
     })
     .await?;
     Ok(Json(client))

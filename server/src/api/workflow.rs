@@ -13,11 +13,11 @@ use uuid::Uuid;
 
 use crate::appointments::{self, Appointment, Schedule};
 use crate::assessment_sections::{
-    self as sections, Damage, DamageFields, PreIncidentEstimate, PreIncidentEstimateFields, VehicleValues,
-    VehicleValuesFields,
+    self as sections, Damage, DamageFields, Identification, IdentificationFields, PreIncidentEstimate,
+    PreIncidentEstimateFields, VehicleValues, VehicleValuesFields,
 };
-use crate::assessments::{self, AssessmentDetail, Estimate, EstimateFields, Report, Tyre, TyreFields};
-use crate::auth::{require_staff, AuthSession};
+use crate::assessments::{self, Assessment, AssessmentDetail, Estimate, EstimateFields, Report, Tyre, TyreFields};
+use crate::auth::StaffOrKey;
 use crate::error::{Error, ErrorBody, Result};
 use crate::requests::{self, Inspection, NewRequest, Request};
 use crate::state::AppState;
@@ -35,6 +35,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_assessment))
         .routes(routes!(save_tyre))
         .routes(routes!(save_estimate))
+        .routes(routes!(save_identification))
+        .routes(routes!(mark_tab))
         .routes(routes!(save_damage))
         .routes(routes!(save_vehicle_values))
         .routes(routes!(save_pre_incident_estimate))
@@ -56,13 +58,12 @@ fn created_or_found(created: bool) -> StatusCode {
     responses((status = 201, body = Request), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_request(
     State(state): State<AppState>,
-    session: AuthSession,
+    StaffOrKey(actor): StaffOrKey,
     headers: HeaderMap,
     Json(input): Json<NewRequest>,
 ) -> Result<(StatusCode, Json<Request>)> {
-    let user = require_staff(&session)?;
     let key = super::idempotency_key(&headers)?;
-    let request = requests::create(&state.pool, user.id, &state.time_zone, &input, key).await?;
+    let request = requests::create(&state.pool, actor, &state.time_zone, &input, key).await?;
     Ok((StatusCode::CREATED, Json(request)))
 }
 
@@ -70,10 +71,9 @@ async fn create_request(
     responses((status = 200, body = Request), (status = 404, body = ErrorBody)))]
 async fn get_request(
     State(state): State<AppState>,
-    session: AuthSession,
+    _caller: StaffOrKey,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Request>> {
-    require_staff(&session)?;
     let mut conn = state.pool.acquire().await?;
     Ok(Json(requests::find(&mut conn, id).await?.ok_or(Error::NotFound)?))
 }
@@ -84,11 +84,10 @@ async fn get_request(
               (status = 404, body = ErrorBody)))]
 async fn create_inspection(
     State(state): State<AppState>,
-    session: AuthSession,
+    StaffOrKey(actor): StaffOrKey,
     Path(id): Path<Uuid>,
 ) -> Result<(StatusCode, Json<Inspection>)> {
-    let user = require_staff(&session)?;
-    let (inspection, created) = requests::inspection_for(&state.pool, user.id, &state.time_zone, id).await?;
+    let (inspection, created) = requests::inspection_for(&state.pool, actor, &state.time_zone, id).await?;
     Ok((created_or_found(created), Json(inspection)))
 }
 
@@ -98,14 +97,13 @@ async fn create_inspection(
     responses((status = 201, body = Appointment), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_appointment(
     State(state): State<AppState>,
-    session: AuthSession,
+    StaffOrKey(actor): StaffOrKey,
     Path(id): Path<Uuid>,
     headers: HeaderMap,
     Json(schedule): Json<Schedule>,
 ) -> Result<(StatusCode, Json<Appointment>)> {
-    let user = require_staff(&session)?;
     let key = super::idempotency_key(&headers)?;
-    let appointment = appointments::create(&state.pool, user.id, &state.time_zone, id, &schedule, key).await?;
+    let appointment = appointments::create(&state.pool, actor, &state.time_zone, id, &schedule, key).await?;
     Ok((StatusCode::CREATED, Json(appointment)))
 }
 
@@ -113,10 +111,9 @@ async fn create_appointment(
     responses((status = 200, body = Appointment), (status = 404, body = ErrorBody)))]
 async fn get_appointment(
     State(state): State<AppState>,
-    session: AuthSession,
+    _caller: StaffOrKey,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Appointment>> {
-    require_staff(&session)?;
     let mut conn = state.pool.acquire().await?;
     Ok(Json(appointments::find(&mut conn, id).await?.ok_or(Error::NotFound)?))
 }
@@ -135,14 +132,13 @@ pub struct Reschedule {
               (status = 428, body = ErrorBody)))]
 async fn reschedule_appointment(
     State(state): State<AppState>,
-    session: AuthSession,
+    StaffOrKey(actor): StaffOrKey,
     Path(id): Path<Uuid>,
     headers: HeaderMap,
     Json(body): Json<Reschedule>,
 ) -> Result<Json<Appointment>> {
-    let user = require_staff(&session)?;
     let appointment = with_expected_version(&headers, body.version, async |version| {
-        appointments::reschedule(&state.pool, user.id, id, version, &body.schedule).await
+        appointments::reschedule(&state.pool, actor, id, version, &body.schedule).await
     })
     .await?;
     Ok(Json(appointment))
@@ -154,11 +150,10 @@ async fn reschedule_appointment(
               (status = 404, body = ErrorBody)))]
 async fn start_assessment(
     State(state): State<AppState>,
-    session: AuthSession,
+    StaffOrKey(actor): StaffOrKey,
     Path(id): Path<Uuid>,
 ) -> Result<(StatusCode, Json<AssessmentDetail>)> {
-    let user = require_staff(&session)?;
-    let (assessment, created) = assessments::start(&state.pool, user.id, &state.time_zone, id).await?;
+    let (assessment, created) = assessments::start(&state.pool, actor, &state.time_zone, id).await?;
     Ok((created_or_found(created), Json(assessment)))
 }
 
@@ -166,10 +161,9 @@ async fn start_assessment(
     responses((status = 200, body = AssessmentDetail), (status = 404, body = ErrorBody)))]
 async fn get_assessment(
     State(state): State<AppState>,
-    session: AuthSession,
+    _caller: StaffOrKey,
     Path(id): Path<Uuid>,
 ) -> Result<Json<AssessmentDetail>> {
-    require_staff(&session)?;
     let mut conn = state.pool.acquire().await?;
     Ok(Json(assessments::find(&mut conn, id).await?.ok_or(Error::NotFound)?))
 }
@@ -189,14 +183,13 @@ pub struct TyrePut {
               (status = 428, body = ErrorBody)))]
 async fn save_tyre(
     State(state): State<AppState>,
-    session: AuthSession,
+    StaffOrKey(actor): StaffOrKey,
     Path((id, position)): Path<(Uuid, String)>,
     headers: HeaderMap,
     Json(body): Json<TyrePut>,
 ) -> Result<Json<Tyre>> {
-    let user = require_staff(&session)?;
     let tyre = with_expected_version(&headers, body.version, async |version| {
-        assessments::save_tyre(&state.pool, user.id, id, &position, version, &body.fields).await
+        assessments::save_tyre(&state.pool, actor, id, &position, version, &body.fields).await
     })
     .await?;
     Ok(Json(tyre))
@@ -213,14 +206,13 @@ pub struct VersionOnly {
     responses((status = 200, body = VersionOnly), (status = 409, body = ErrorBody)))]
 async fn complete_assessment(
     State(state): State<AppState>,
-    session: AuthSession,
+    StaffOrKey(actor): StaffOrKey,
     Path(id): Path<Uuid>,
     headers: HeaderMap,
     Json(body): Json<VersionOnly>,
 ) -> Result<Json<VersionOnly>> {
-    let user = require_staff(&session)?;
     let version = with_expected_version(&headers, body.version, async |version| {
-        assessments::complete(&state.pool, user.id, id, version).await
+        assessments::complete(&state.pool, actor, id, version).await
     })
     .await?;
     Ok(Json(VersionOnly { version: Some(version) }))
@@ -232,11 +224,10 @@ async fn complete_assessment(
               (status = 422, description = "The assessment is not completed", body = ErrorBody)))]
 async fn create_report(
     State(state): State<AppState>,
-    session: AuthSession,
+    StaffOrKey(actor): StaffOrKey,
     Path(id): Path<Uuid>,
 ) -> Result<(StatusCode, Json<Report>)> {
-    let user = require_staff(&session)?;
-    let (report, created) = assessments::report_for(&state.pool, user.id, &state.time_zone, id).await?;
+    let (report, created) = assessments::report_for(&state.pool, actor, &state.time_zone, id).await?;
     Ok((created_or_found(created), Json(report)))
 }
 
@@ -255,17 +246,63 @@ pub struct EstimatePut {
               (status = 422, body = ErrorBody), (status = 428, body = ErrorBody)))]
 async fn save_estimate(
     State(state): State<AppState>,
-    session: AuthSession,
+    StaffOrKey(actor): StaffOrKey,
     Path(id): Path<Uuid>,
     headers: HeaderMap,
     Json(body): Json<EstimatePut>,
 ) -> Result<Json<Estimate>> {
-    let user = require_staff(&session)?;
     let estimate = with_expected_version(&headers, body.version, async |version| {
-        assessments::save_estimate(&state.pool, user.id, id, version, &body.fields).await
+        assessments::save_estimate(&state.pool, actor, id, version, &body.fields).await
     })
     .await?;
     Ok(Json(estimate))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct IdentificationPut {
+    version: Option<i32>,
+    #[serde(flatten)]
+    fields: IdentificationFields,
+}
+
+/// Saves the identification section, if it is still at the version you name.
+#[utoipa::path(put, path = "/api/assessments/{id}/identification", tag = "workflow", params(("id" = Uuid, Path)),
+    request_body = IdentificationPut,
+    responses((status = 200, body = Identification), (status = 409, body = ErrorBody), (status = 412, body = ErrorBody),
+              (status = 422, body = ErrorBody), (status = 428, body = ErrorBody)))]
+async fn save_identification(
+    State(state): State<AppState>,
+    StaffOrKey(actor): StaffOrKey,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+    Json(body): Json<IdentificationPut>,
+) -> Result<Json<Identification>> {
+    let saved = with_expected_version(&headers, body.version, async |version| {
+        sections::save_identification(&state.pool, actor, id, version, &body.fields).await
+    })
+    .await?;
+    Ok(Json(saved))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TabMark {
+    /// `true` to mark the tab complete, `false` to open it again.
+    complete: bool,
+}
+
+/// Marks one tab of the assessment editor complete (or open again). Repeating
+/// it changes nothing, so it needs no version.
+#[utoipa::path(put, path = "/api/assessments/{id}/tabs/{tab}", tag = "workflow",
+    params(("id" = Uuid, Path), ("tab" = String, Path, description = "identification, tyres, damage, vehicle_values, pre_incident_estimate, estimate or summary")),
+    request_body = TabMark,
+    responses((status = 200, body = Assessment), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn mark_tab(
+    State(state): State<AppState>,
+    StaffOrKey(actor): StaffOrKey,
+    Path((id, tab)): Path<(Uuid, String)>,
+    Json(body): Json<TabMark>,
+) -> Result<Json<Assessment>> {
+    Ok(Json(assessments::mark_tab(&state.pool, actor, id, &tab, body.complete).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -282,14 +319,13 @@ pub struct DamagePut {
               (status = 422, body = ErrorBody), (status = 428, body = ErrorBody)))]
 async fn save_damage(
     State(state): State<AppState>,
-    session: AuthSession,
+    StaffOrKey(actor): StaffOrKey,
     Path(id): Path<Uuid>,
     headers: HeaderMap,
     Json(body): Json<DamagePut>,
 ) -> Result<Json<Damage>> {
-    let user = require_staff(&session)?;
     let saved = with_expected_version(&headers, body.version, async |version| {
-        sections::save_damage(&state.pool, user.id, id, version, &body.fields).await
+        sections::save_damage(&state.pool, actor, id, version, &body.fields).await
     })
     .await?;
     Ok(Json(saved))
@@ -309,14 +345,13 @@ pub struct VehicleValuesPut {
               (status = 422, body = ErrorBody), (status = 428, body = ErrorBody)))]
 async fn save_vehicle_values(
     State(state): State<AppState>,
-    session: AuthSession,
+    StaffOrKey(actor): StaffOrKey,
     Path(id): Path<Uuid>,
     headers: HeaderMap,
     Json(body): Json<VehicleValuesPut>,
 ) -> Result<Json<VehicleValues>> {
-    let user = require_staff(&session)?;
     let saved = with_expected_version(&headers, body.version, async |version| {
-        sections::save_vehicle_values(&state.pool, user.id, id, version, &body.fields).await
+        sections::save_vehicle_values(&state.pool, actor, id, version, &body.fields).await
     })
     .await?;
     Ok(Json(saved))
@@ -336,14 +371,13 @@ pub struct PreIncidentEstimatePut {
               (status = 422, body = ErrorBody), (status = 428, body = ErrorBody)))]
 async fn save_pre_incident_estimate(
     State(state): State<AppState>,
-    session: AuthSession,
+    StaffOrKey(actor): StaffOrKey,
     Path(id): Path<Uuid>,
     headers: HeaderMap,
     Json(body): Json<PreIncidentEstimatePut>,
 ) -> Result<Json<PreIncidentEstimate>> {
-    let user = require_staff(&session)?;
     let saved = with_expected_version(&headers, body.version, async |version| {
-        sections::save_pre_incident_estimate(&state.pool, user.id, id, version, &body.fields).await
+        sections::save_pre_incident_estimate(&state.pool, actor, id, version, &body.fields).await
     })
     .await?;
     Ok(Json(saved))
@@ -353,18 +387,16 @@ async fn save_pre_incident_estimate(
     responses((status = 200, body = Inspection), (status = 404, description = "No inspection yet", body = ErrorBody)))]
 async fn get_inspection(
     State(state): State<AppState>,
-    session: AuthSession,
+    _caller: StaffOrKey,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Inspection>> {
-    require_staff(&session)?;
     let mut conn = state.pool.acquire().await?;
     Ok(Json(requests::find_inspection(&mut conn, id).await?.ok_or(Error::NotFound)?))
 }
 
 #[utoipa::path(get, path = "/api/assessments/{id}/report", tag = "workflow", params(("id" = Uuid, Path)),
     responses((status = 200, body = Report), (status = 404, description = "No report yet", body = ErrorBody)))]
-async fn get_report(State(state): State<AppState>, session: AuthSession, Path(id): Path<Uuid>) -> Result<Json<Report>> {
-    require_staff(&session)?;
+async fn get_report(State(state): State<AppState>, _caller: StaffOrKey, Path(id): Path<Uuid>) -> Result<Json<Report>> {
     let mut conn = state.pool.acquire().await?;
     Ok(Json(assessments::find_report(&mut conn, id).await?.ok_or(Error::NotFound)?))
 }

@@ -1,0 +1,468 @@
+//! Training pages: scenarios and their assignment boards (staff), "my
+//! assignments" (counselors), API keys (admins), and the API reference.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+use crate::components::{action_error, mint_idempotency_key, use_toasts, FormError, SubmitButton};
+use crate::error::AppError;
+use crate::training::{
+    api_endpoints, get_scenario_board, list_api_keys, list_scenarios, my_assignments, AdvanceAssignment,
+    AssignCounselor, AssignmentRow, BulkAssign, CreateApiKey, CreateScenario, RevokeApiKey, ScenarioBoard,
+    SetScenarioActive,
+};
+
+/// What a page shows when its data could not be loaded.
+fn load_error(error: AppError, who: &'static str) -> AnyView {
+    match error {
+        AppError::Forbidden => view! {
+            <section class="panel narrow" data-testid="forbidden">
+                <h1>"No access"</h1>
+                <p>{format!("This page is for {who}. If you need access, ask an administrator.")}</p>
+            </section>
+        }
+        .into_any(),
+        AppError::NotFound => view! {
+            <section class="panel narrow" data-testid="not-found">
+                <h1>"Not found"</h1>
+                <p class="muted">"The link may be wrong."</p>
+            </section>
+        }
+        .into_any(),
+        other => view! { <div class="alert error" role="alert">{other.to_string()}</div> }.into_any(),
+    }
+}
+
+fn loading() -> impl IntoView {
+    view! { <p class="muted">"Loading…"</p> }
+}
+
+#[component]
+pub fn ScenariosPage() -> AnyView {
+    let scenarios = Resource::new_blocking(|| (), |_| list_scenarios());
+    let create = ServerAction::<CreateScenario>::new();
+    let error = action_error(create);
+    let idempotency_key = mint_idempotency_key();
+    view! {
+        <Title text="Training scenarios" />
+        <section class="page-head">
+            <h1>"Training scenarios"</h1>
+            <A href="/staff" attr:class="button ghost">"Staff workspace"</A>
+        </section>
+        <Suspense fallback=loading>
+            {move || scenarios.get().map(|result| match result {
+                Ok(list) if list.is_empty() => view! {
+                    <section class="panel empty-state" data-testid="scenarios-empty">
+                        <h2>"No scenarios yet"</h2>
+                        <p class="muted">"Create the first one below."</p>
+                    </section>
+                }.into_any(),
+                Ok(list) => view! {
+                    <table class="table panel" data-testid="scenario-list">
+                        <thead><tr><th scope="col">"Scenario"</th><th scope="col">"Status"</th><th scope="col">"Description"</th></tr></thead>
+                        <tbody>
+                            {list.into_iter().map(|s| view! {
+                                <tr>
+                                    <td><A href=format!("/staff/scenarios/{}", s.id)>{s.title.clone()}</A></td>
+                                    <td>{if s.active { "Active" } else { "Inactive" }}</td>
+                                    <td class="muted">{s.description.clone()}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any(),
+                Err(error) => load_error(error, "staff"),
+            })}
+        </Suspense>
+        <section class="panel narrow-form">
+            <h2>"New scenario"</h2>
+            <ActionForm action=create attr:class="form" attr:novalidate=true>
+                <input type="hidden" name="idempotency_key" value=idempotency_key />
+                <div class="field" class:has-error=move || error.get().and_then(|e| e.message_for("title")).is_some()>
+                    <label for="field-title">"Title"</label>
+                    <input id="field-title" name="title" type="text" required=true maxlength="200"
+                        aria-describedby="field-title-error" />
+                    <p class="field-error" id="field-title-error" role="alert">
+                        {move || error.get().and_then(|e| e.message_for("title"))}
+                    </p>
+                </div>
+                <div class="field">
+                    <label for="field-description">"Description"</label>
+                    <textarea id="field-description" name="description" rows="3" maxlength="2000"></textarea>
+                </div>
+                <FormError error fields=&["title"] />
+                <SubmitButton pending=create.pending() label="Create scenario" busy_label="Creating…" />
+            </ActionForm>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+pub fn ScenarioBoardPage() -> AnyView {
+    let params = use_params_map();
+    let assign = ServerAction::<AssignCounselor>::new();
+    let bulk = ServerAction::<BulkAssign>::new();
+    let toggle = ServerAction::<SetScenarioActive>::new();
+    let id = move || params.read().get("id").unwrap_or_default();
+    let board = Resource::new_blocking(
+        move || (id(), assign.version().get(), bulk.version().get(), toggle.version().get()),
+        |(id, _, _, _)| get_scenario_board(id),
+    );
+    let toasts = use_toasts();
+    Effect::new(move |_| {
+        if let Some(Ok(row)) = assign.value().get() {
+            toasts.success(format!("Assigned to {}.", row.counselor_name));
+        }
+    });
+    view! {
+        <Suspense fallback=loading>
+            {move || board.get().map(|result| match result {
+                Ok(board) => view! { <Board board assign bulk toggle /> }.into_any(),
+                Err(error) => load_error(error, "staff"),
+            })}
+        </Suspense>
+    }
+    .into_any()
+}
+
+#[component]
+fn Board(
+    board: ScenarioBoard,
+    assign: ServerAction<AssignCounselor>,
+    bulk: ServerAction<BulkAssign>,
+    toggle: ServerAction<SetScenarioActive>,
+) -> AnyView {
+    let assign_error = action_error(assign);
+    let bulk_error = action_error(bulk);
+    let toggle_error = action_error(toggle);
+    let scenario = board.scenario.clone();
+    let active = scenario.active;
+    let options = board
+        .counselors
+        .iter()
+        .map(|c| view! { <option value=c.id.clone()>{format!("{} ({})", c.name, c.email)}</option> })
+        .collect_view();
+    let checkboxes = board
+        .counselors
+        .iter()
+        .map(|c| {
+            view! {
+                <label class="check">
+                    <input type="checkbox" name=format!("counselors[c_{}]", c.id) value="on" />
+                    {c.name.clone()}
+                </label>
+            }
+        })
+        .collect_view();
+    let (assign_scenario, bulk_scenario) = (scenario.id.clone(), scenario.id.clone());
+    view! {
+        <Title text=scenario.title.clone() />
+        <section class="page-head">
+            <h1>
+                <span data-testid="scenario-title">{scenario.title.clone()}</span>
+                <span class="badge" data-testid="scenario-status">{if active { "Active" } else { "Inactive" }}</span>
+            </h1>
+            <A href="/staff/scenarios" attr:class="button ghost">"All scenarios"</A>
+        </section>
+        {(!scenario.description.is_empty()).then(|| view! { <p class="lead">{scenario.description.clone()}</p> })}
+        <section class="panel" data-testid="assignment-board">
+            <h2>"Assignments"</h2>
+            <AssignmentTable rows=board.assignments.clone() />
+        </section>
+        {if active {
+            view! {
+                <div class="columns">
+                    <section class="panel">
+                        <h2>"Assign a counselor"</h2>
+                        <ActionForm action=assign attr:class="form" attr:novalidate=true>
+                            <input type="hidden" name="scenario_id" value=assign_scenario />
+                            <div class="field">
+                                <label for="field-counselor_id">"Counselor"</label>
+                                <select id="field-counselor_id" name="counselor_id" required=true>
+                                    <option value="">"Choose…"</option>
+                                    {options}
+                                </select>
+                                <p class="field-error" role="alert">{move || assign_error.get().and_then(|e| e.message_for("counselor_id"))}</p>
+                            </div>
+                            <div class="field">
+                                <label for="field-due_date">"Due date (optional)"</label>
+                                <input id="field-due_date" name="due_date" type="date" />
+                                <p class="field-error" role="alert">{move || assign_error.get().and_then(|e| e.message_for("due_date"))}</p>
+                            </div>
+                            <FormError error=assign_error fields=&["counselor_id", "due_date"] />
+                            <SubmitButton pending=assign.pending() label="Assign" busy_label="Assigning…" />
+                        </ActionForm>
+                    </section>
+                    <section class="panel">
+                        <h2>"Bulk assign"</h2>
+                        <ActionForm action=bulk attr:class="form" attr:novalidate=true>
+                            <input type="hidden" name="scenario_id" value=bulk_scenario />
+                            <fieldset class="checklist">
+                                <legend>"Counselors"</legend>
+                                {checkboxes}
+                            </fieldset>
+                            <div class="field">
+                                <label for="field-bulk-due_date">"Due date (optional)"</label>
+                                <input id="field-bulk-due_date" name="due_date" type="date" />
+                            </div>
+                            <FormError error=bulk_error fields=&[] />
+                            <SubmitButton pending=bulk.pending() label="Assign selected" busy_label="Assigning…" />
+                        </ActionForm>
+                        <BulkResult bulk />
+                    </section>
+                </div>
+            }.into_any()
+        } else {
+            view! { <p class="alert" role="status">"This scenario is inactive: it takes no new assignments."</p> }.into_any()
+        }}
+        <section class="panel">
+            <ActionForm action=toggle attr:class="inline-form">
+                <input type="hidden" name="id" value=scenario.id.clone() />
+                <input type="hidden" name="version" value=scenario.version />
+                <input type="hidden" name="active" value=if active { "false" } else { "true" } />
+                <SubmitButton pending=toggle.pending()
+                    label=if active { "Deactivate scenario" } else { "Activate scenario" }
+                    busy_label="Saving…" class="button ghost" />
+            </ActionForm>
+            <FormError error=toggle_error fields=&[] />
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn AssignmentTable(rows: Vec<AssignmentRow>) -> AnyView {
+    if rows.is_empty() {
+        return view! { <p class="muted" data-testid="assignments-empty">"Nobody is assigned yet."</p> }.into_any();
+    }
+    view! {
+        <table class="table">
+            <thead><tr>
+                <th scope="col">"Counselor"</th><th scope="col">"Status"</th><th scope="col">"Due"</th>
+                <th scope="col">"Assigned"</th><th scope="col">"By"</th>
+            </tr></thead>
+            <tbody>
+                {rows.into_iter().map(|row| view! {
+                    <tr data-testid="assignment-row" data-status=row.status.clone()>
+                        <td>{row.counselor_name.clone()}</td>
+                        <td><span class=format!("status status-{}", row.status)>{row.status_label()}</span></td>
+                        <td>{if row.due_date.is_empty() { "—".to_owned() } else { row.due_date.clone() }}</td>
+                        <td class="muted small">{row.assigned.clone()}</td>
+                        <td class="muted small">{row.source.clone()}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+/// The answer to the last bulk assignment: one line per counselor.
+#[component]
+fn BulkResult(bulk: ServerAction<BulkAssign>) -> impl IntoView {
+    move || {
+        bulk.value().get().and_then(Result::ok).map(|rows| {
+            let created = rows.iter().filter(|r| r.created).count();
+            view! {
+                <div class="bulk-result" data-testid="bulk-result" role="status">
+                    <p><strong>{format!("{created} created, {} skipped", rows.len() - created)}</strong></p>
+                    <ul>
+                        {rows.into_iter().map(|row| view! {
+                            <li data-testid="bulk-outcome" data-created=row.created.to_string()>
+                                <span>{row.counselor_name.clone()}</span>
+                                {if row.created {
+                                    view! { <span class="status status-created">"created"</span> }.into_any()
+                                } else {
+                                    view! { <span class="status status-skipped">{format!("skipped: {}", row.reason)}</span> }.into_any()
+                                }}
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                </div>
+            }
+        })
+    }
+}
+
+#[component]
+pub fn MyAssignmentsPage() -> AnyView {
+    let advance = ServerAction::<AdvanceAssignment>::new();
+    let error = action_error(advance);
+    let assignments = Resource::new_blocking(move || advance.version().get(), |_| my_assignments());
+    let toasts = use_toasts();
+    Effect::new(move |_| {
+        if let Some(Ok(row)) = advance.value().get() {
+            let what = if row.status == "completed" { "Completed" } else { "Started" };
+            toasts.success(format!("{what} \u{201c}{}\u{201d}.", row.scenario_title));
+        }
+    });
+    view! {
+        <Title text="My assignments" />
+        <section class="page-head"><h1>"My assignments"</h1></section>
+        <FormError error fields=&[] />
+        <Suspense fallback=loading>
+            {move || assignments.get().map(|result| match result {
+                Ok(rows) if rows.is_empty() => view! {
+                    <section class="panel empty-state" data-testid="my-assignments-empty">
+                        <h2>"Nothing assigned"</h2>
+                        <p class="muted">"New training scenarios assigned to you appear here."</p>
+                    </section>
+                }.into_any(),
+                Ok(rows) => view! {
+                    <table class="table panel" data-testid="my-assignments">
+                        <thead><tr>
+                            <th scope="col">"Scenario"</th><th scope="col">"Status"</th><th scope="col">"Due"</th><th scope="col"></th>
+                        </tr></thead>
+                        <tbody>
+                            {rows.into_iter().map(|row| {
+                                let step = match row.status.as_str() {
+                                    "pending" => Some(("start", "Start", "Starting…")),
+                                    "in_progress" => Some(("complete", "Complete", "Completing…")),
+                                    _ => None,
+                                };
+                                view! {
+                                    <tr data-testid="my-assignment" data-scenario=row.scenario_title.clone() data-status=row.status.clone()>
+                                        <td>{row.scenario_title.clone()}</td>
+                                        <td><span class=format!("status status-{}", row.status)>{row.status_label()}</span></td>
+                                        <td>{if row.due_date.is_empty() { "—".to_owned() } else { row.due_date.clone() }}</td>
+                                        <td>
+                                            {step.map(|(step, label, busy_label)| view! {
+                                                <ActionForm action=advance attr:class="inline-form">
+                                                    <input type="hidden" name="id" value=row.id.clone() />
+                                                    <input type="hidden" name="version" value=row.version />
+                                                    <input type="hidden" name="step" value=step />
+                                                    <SubmitButton pending=advance.pending() label busy_label class="button small primary" />
+                                                </ActionForm>
+                                            })}
+                                        </td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any(),
+                Err(error) => load_error(error, "counselors"),
+            })}
+        </Suspense>
+    }
+    .into_any()
+}
+
+#[component]
+pub fn ApiKeysPage() -> AnyView {
+    let create = ServerAction::<CreateApiKey>::new();
+    let revoke = ServerAction::<RevokeApiKey>::new();
+    let create_error = action_error(create);
+    let revoke_error = action_error(revoke);
+    let keys = Resource::new_blocking(move || (create.version().get(), revoke.version().get()), |_| list_api_keys());
+    view! {
+        <Title text="API keys" />
+        <section class="page-head"><h1>"API keys"</h1><A href="/docs/api" attr:class="button ghost">"API reference"</A></section>
+        <section class="panel narrow-form">
+            <h2>"New key"</h2>
+            <p class="muted">"External systems send the key in the " <code>"X-API-Key"</code> " header. It is shown once: Lockstep keeps only a hash of it."</p>
+            <ActionForm action=create attr:class="form" attr:novalidate=true>
+                <div class="field">
+                    <label for="field-key-name">"Name"</label>
+                    <input id="field-key-name" name="name" type="text" required=true maxlength="100"
+                        placeholder="The system that will use it, e.g. Training portal" />
+                    <p class="field-error" role="alert">{move || create_error.get().and_then(|e| e.message_for("name"))}</p>
+                </div>
+                <FormError error=create_error fields=&["name"] />
+                <SubmitButton pending=create.pending() label="Create key" busy_label="Creating…" />
+            </ActionForm>
+            {move || create.value().get().and_then(Result::ok).map(|issued| view! {
+                <div class="alert success" role="status" data-testid="new-api-key">
+                    <p>{format!("The key for \u{201c}{}\u{201d}. Copy it now; it will not be shown again:", issued.name)}</p>
+                    <p><code class="secret">{issued.secret}</code></p>
+                </div>
+            })}
+        </section>
+        <FormError error=revoke_error fields=&[] />
+        <Suspense fallback=loading>
+            {move || keys.get().map(|result| match result {
+                Ok(keys) if keys.is_empty() => view! { <p class="muted">"No keys yet."</p> }.into_any(),
+                Ok(keys) => view! {
+                    <table class="table panel" data-testid="api-keys">
+                        <thead><tr>
+                            <th scope="col">"Name"</th><th scope="col">"Key"</th><th scope="col">"Created"</th>
+                            <th scope="col">"Last used"</th><th scope="col"></th>
+                        </tr></thead>
+                        <tbody>
+                            {keys.into_iter().map(|key| view! {
+                                <tr class:revoked=key.revoked>
+                                    <td>{key.name.clone()}</td>
+                                    <td><code>{key.prefix.clone()}</code></td>
+                                    <td class="muted small">{key.created.clone()}</td>
+                                    <td class="muted small">{key.last_used.clone()}</td>
+                                    <td>
+                                        {if key.revoked {
+                                            view! { <span class="status status-revoked">"Revoked"</span> }.into_any()
+                                        } else {
+                                            view! {
+                                                <ActionForm action=revoke attr:class="inline-form">
+                                                    <input type="hidden" name="id" value=key.id.clone() />
+                                                    <SubmitButton pending=revoke.pending() label="Revoke" busy_label="Revoking…" class="button small danger" />
+                                                </ActionForm>
+                                            }.into_any()
+                                        }}
+                                    </td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any(),
+                Err(error) => load_error(error, "administrators"),
+            })}
+        </Suspense>
+    }
+    .into_any()
+}
+
+/// A readable version of `/api/openapi.json`.
+#[component]
+pub fn ApiDocsPage() -> AnyView {
+    let endpoints = Resource::new_blocking(|| (), |_| api_endpoints());
+    view! {
+        <Title text="API reference" />
+        <section class="page-head">
+            <h1>"API reference"</h1>
+            <a href="/api/openapi.json" class="button ghost" rel="external">"OpenAPI document"</a>
+        </section>
+        <section class="panel prose">
+            <p>"Lockstep's REST API speaks JSON. Staff and members sign in with "
+               <code>"POST /api/auth/login"</code> " and send the session cookie it sets; external systems send an API key in the "
+               <code>"X-API-Key"</code> " header (an administrator creates keys)."</p>
+            <p>"Errors come as " <code>"{\"error\": {\"code\", \"message\", \"field\"?, \"current\"?, \"existing\"?}}"</code>
+               " with the matching status: 401 not signed in or bad key, 403 not allowed, 404 not found, 409 conflict, 422 invalid input."</p>
+            <p>"Versioned records are read with an " <code>"ETag"</code> " and written with " <code>"If-Match"</code>
+               " (412 when stale) or a " <code>"version"</code> " field (409 with the current record). Creates accept an "
+               <code>"Idempotency-Key"</code> " header: a retry with the same key returns the first answer."</p>
+        </section>
+        <Suspense fallback=loading>
+            {move || endpoints.get().map(|result| match result {
+                Ok(endpoints) => view! {
+                    <table class="table panel" data-testid="api-endpoints">
+                        <thead><tr><th scope="col">"Area"</th><th scope="col">"Method"</th><th scope="col">"Path"</th><th scope="col">"What it does"</th></tr></thead>
+                        <tbody>
+                            {endpoints.into_iter().map(|e| view! {
+                                <tr>
+                                    <td class="muted small">{e.tag.clone()}</td>
+                                    <td><code class=format!("method method-{}", e.method.to_lowercase())>{e.method.clone()}</code></td>
+                                    <td><code>{e.path.clone()}</code></td>
+                                    <td>{e.summary.clone()}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any(),
+                Err(error) => load_error(error, "everyone"),
+            })}
+        </Suspense>
+    }
+    .into_any()
+}
