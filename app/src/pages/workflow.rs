@@ -554,20 +554,34 @@ fn AssessmentEditor(assessment: AssessmentView, complete: ServerAction<CompleteA
     .into_any()
 }
 
-/// "Mark tab complete" / "Reopen tab" under a tab's content.
+/// "Mark tab complete" under a tab's content; once complete, a note and a
+/// "Reopen tab" button beside it. The button that was clicked disappears, so
+/// the second click of a double click lands on the note instead of undoing
+/// the first.
 #[component]
 fn TabMark(assessment_id: String, tab: &'static str, done: Signal<bool>, mark: ServerAction<MarkTab>) -> impl IntoView {
+    let assessment_id = StoredValue::new(assessment_id);
     view! {
-        <ActionForm action=mark attr:class="inline-form tab-mark">
-            <input type="hidden" name="assessment_id" value=assessment_id />
-            <input type="hidden" name="tab" value=tab />
-            <input type="hidden" name="complete" value=if done.get_untracked() { "false" } else { "true" }
-                prop:value=move || if done.get() { "false" } else { "true" } />
-            <button type="submit" class="button ghost small" disabled=move || mark.pending().get()
-                data-testid=format!("mark-{tab}")>
-                {move || if done.get() { "Reopen tab" } else { "Mark tab complete" }}
-            </button>
-        </ActionForm>
+        <div class="tab-mark">
+            <Show when=move || done.get() fallback=move || view! {
+                <ActionForm action=mark attr:class="inline-form">
+                    <input type="hidden" name="assessment_id" value=assessment_id.get_value() />
+                    <input type="hidden" name="tab" value=tab />
+                    <input type="hidden" name="complete" value="true" />
+                    <button type="submit" class="button ghost small" disabled=move || mark.pending().get()
+                        data-testid=format!("mark-{tab}")>"Mark tab complete"</button>
+                </ActionForm>
+            }>
+                <span class="tab-complete" data-testid=format!("complete-{tab}")>"\u{2713} Tab complete"</span>
+                <ActionForm action=mark attr:class="inline-form">
+                    <input type="hidden" name="assessment_id" value=assessment_id.get_value() />
+                    <input type="hidden" name="tab" value=tab />
+                    <input type="hidden" name="complete" value="false" />
+                    <button type="submit" class="button ghost small" disabled=move || mark.pending().get()
+                        data-testid=format!("reopen-{tab}")>"Reopen tab"</button>
+                </ActionForm>
+            </Show>
+        </div>
     }
 }
 
