@@ -66,4 +66,8 @@ create_user casey@lockstep.test "Casey Cole" counselor e2e-casey
 create_user robin@lockstep.test "Robin Reyes" counselor e2e-robin
 (cd "$ROOT/end2end" && LOCKSTEP_URL="http://127.0.0.1:$app_port" LOCKSTEP_E2E_PASSWORD="$e2e_password" \
     npx playwright test)
+
+say "race verifier (lockstep hammer, a quick pass against the release server)"
+DATABASE_URL="$base_url/lockstep_e2e" "$CARGO_TARGET_DIR/release/lockstep" \
+    hammer --target "http://127.0.0.1:$app_port" --clients "${LOCKSTEP_HAMMER_CLIENTS:-25}"
 say "all tests passed"

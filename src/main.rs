@@ -12,6 +12,9 @@ fn main() {
 }
 
 #[cfg(feature = "ssr")]
+mod hammer;
+
+#[cfg(feature = "ssr")]
 mod cli {
     use std::io::BufRead;
     use std::net::SocketAddr;
@@ -61,6 +64,20 @@ mod cli {
         /// Account administration.
         #[command(subcommand)]
         Admin(AdminCommand),
+        /// Attack a running Lockstep with simultaneous clients, then check
+        /// the database it uses (`--database-url`) for broken promises.
+        /// Exits 1 on any violation or any 5xx.
+        Hammer {
+            /// The running Lockstep, e.g. http://127.0.0.1:3000
+            #[arg(long, default_value = "http://127.0.0.1:3000")]
+            target: String,
+            /// Simultaneous clients per scenario.
+            #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(2..=2000))]
+            clients: u32,
+            /// Print JSON instead of a table.
+            #[arg(long)]
+            json: bool,
+        },
     }
 
     #[derive(Args)]
@@ -157,6 +174,14 @@ mod cli {
             Command::Admin(command) => {
                 migrate(&pool).await?;
                 admin(&pool, command).await
+            }
+            Command::Hammer { target, clients, json } => {
+                let options = crate::hammer::Options { target, clients: clients as usize, json };
+                if crate::hammer::run(pool, options).await? {
+                    Ok(())
+                } else {
+                    bail!("the hammer found violations or server errors (see above)")
+                }
             }
         }
     }

@@ -23,6 +23,7 @@ pub mod error;
 pub mod fields;
 pub mod http;
 pub mod idempotency;
+pub mod invariants;
 pub mod numbers;
 pub mod profiles;
 pub mod requests;

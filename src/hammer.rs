@@ -1,0 +1,632 @@
+//! `lockstep hammer`: attacks a running Lockstep the way the real world
+//! does, then checks the database.
+//!
+//! Each scenario releases N clients at once (each its own HTTP connection,
+//! held at a barrier until all are ready), records what every client was
+//! told, and then asks PostgreSQL directly whether what was promised holds:
+//! one winner, no duplicate, no gap, nothing acknowledged missing, no
+//! assessment without its sections, no second active assignment. The
+//! fixtures (accounts, API key, scenario, appointment) are made on the
+//! target's database, so a fresh instance is enough.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use tokio::sync::Barrier;
+use uuid::Uuid;
+
+use server::accounts::{self, NewAccount, Role};
+use server::invariants;
+
+pub struct Options {
+    /// Where Lockstep listens, e.g. `http://127.0.0.1:3000`.
+    pub target: String,
+    /// Simultaneous clients per scenario.
+    pub clients: usize,
+    /// Print one JSON document instead of the table.
+    pub json: bool,
+}
+
+/// What one client was told.
+struct Call {
+    status: u16,
+    body: Value,
+    latency: Duration,
+}
+
+/// One scenario's outcome, as printed.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub scenario: &'static str,
+    pub requests: usize,
+    /// How many responses had each status.
+    pub outcomes: BTreeMap<u16, usize>,
+    pub violations: Vec<String>,
+    pub throughput_per_sec: f64,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+}
+
+impl Report {
+    fn server_errors(&self) -> usize {
+        self.outcomes.iter().filter(|(status, _)| **status >= 500).map(|(_, n)| n).sum()
+    }
+}
+
+/// Runs every scenario; `Ok(true)` when nothing was violated and no answer was a 5xx.
+pub async fn run(pool: PgPool, options: Options) -> anyhow::Result<bool> {
+    let target = options.target.trim_end_matches('/').to_owned();
+    let n = options.clients.max(2);
+    let fixtures = Fixtures::make(&pool, &target).await?;
+    let progress = ProgressBar::new((n * SCENARIOS) as u64);
+    progress.set_style(
+        ProgressStyle::with_template("{spinner} {msg:28} [{bar:30}] {pos}/{len}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let hammer = Hammer { pool, target, n, fixtures, progress };
+
+    let mut reports = Vec::new();
+    reports.push(hammer.client_create_one_id().await?);
+    reports.push(hammer.card_create_one_name().await?);
+    reports.push(hammer.card_update_one_version().await?);
+    reports.push(hammer.profile_first_save().await?);
+    reports.push(hammer.start_assessment().await?);
+    reports.push(hammer.numbered_request_create().await?);
+    reports.push(hammer.assignment_create_one_pair().await?);
+    reports.push(hammer.idempotency_key_repeated().await?);
+    reports.push(hammer.mixed_workload().await?);
+    hammer.progress.finish_and_clear();
+
+    let ok = reports.iter().all(|r| r.violations.is_empty() && r.server_errors() == 0);
+    let output = if options.json {
+        serde_json::to_string_pretty(&json!({ "ok": ok, "clients": n, "scenarios": reports }))? + "\n"
+    } else {
+        table(&reports, n)
+    };
+    // A closed pipe (`| head`) is the reader's choice, not a failure.
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(output.as_bytes()) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => return Err(error.into()),
+        _ => {}
+    }
+    Ok(ok)
+}
+
+const SCENARIOS: usize = 9;
+
+/// What the scenarios work on, made fresh for each run.
+struct Fixtures {
+    run: String,
+    staff: String,
+    member: String,
+    member_id: Uuid,
+    api_key: String,
+    counselor_external_id: String,
+    counselor_id: Uuid,
+    scenario_id: Uuid,
+}
+
+impl Fixtures {
+    async fn make(pool: &PgPool, target: &str) -> anyhow::Result<Fixtures> {
+        let run = Uuid::new_v4().simple().to_string()[..8].to_owned();
+        let password = format!("hammer-{}", Uuid::new_v4().simple());
+        let staff_email = format!("hammer-staff-{run}@lockstep.test");
+        let member_email = format!("hammer-member-{run}@lockstep.test");
+        let counselor_external_id = format!("hammer-{run}");
+        let mut tx = pool.begin().await?;
+        let create = |email: &str, name: &str| NewAccount::parse(email, name, &password);
+        let domain = |e: server::Error| anyhow::anyhow!("{e}");
+        accounts::create(&mut tx, &create(&staff_email, "Hammer Staff").map_err(domain)?, Role::Staff)
+            .await
+            .map_err(domain)?;
+        let member = accounts::create(&mut tx, &create(&member_email, "Hammer Member").map_err(domain)?, Role::Member)
+            .await
+            .map_err(domain)?;
+        let counselor = accounts::create(
+            &mut tx,
+            &create(&format!("{counselor_external_id}@lockstep.test"), "Hammer Counselor").map_err(domain)?,
+            Role::Counselor,
+        )
+        .await
+        .map_err(domain)?;
+        server::counselors::set_external_id(&mut tx, counselor.id, &counselor_external_id).await.map_err(domain)?;
+        let api_key = server::api_keys::create(&mut tx, &format!("hammer {run}"), None).await.map_err(domain)?;
+        tx.commit().await?;
+
+        let staff = log_in(target, &staff_email, &password).await?;
+        let member_cookie = log_in(target, &member_email, &password).await?;
+        let scenario = send(
+            client_with_cookie(&staff)?
+                .post(format!("{target}/api/scenarios"))
+                .json(&json!({ "title": format!("Hammer {run}") })),
+        )
+        .await?;
+        let scenario_id = uuid_of(&scenario.body, "scenario")?;
+        Ok(Fixtures {
+            run,
+            staff,
+            member: member_cookie,
+            member_id: member.id,
+            api_key: api_key.secret,
+            counselor_external_id,
+            counselor_id: counselor.id,
+            scenario_id,
+        })
+    }
+}
+
+struct Hammer {
+    pool: PgPool,
+    target: String,
+    n: usize,
+    fixtures: Fixtures,
+    progress: ProgressBar,
+}
+
+impl Hammer {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.target)
+    }
+
+    /// Sends `n` requests at once, each from a client of its own.
+    async fn burst(
+        &self,
+        name: &'static str,
+        make: impl Fn(usize, &reqwest::Client) -> reqwest::RequestBuilder,
+        cookie: Option<&str>,
+    ) -> anyhow::Result<(Vec<Call>, Duration)> {
+        self.progress.set_message(name);
+        let barrier = Arc::new(Barrier::new(self.n + 1));
+        let mut tasks = Vec::with_capacity(self.n);
+        for i in 0..self.n {
+            let client = match cookie {
+                Some(cookie) => client_with_cookie(cookie)?,
+                None => plain_client()?,
+            };
+            let request = make(i, &client);
+            let (barrier, progress) = (barrier.clone(), self.progress.clone());
+            tasks.push(tokio::spawn(async move {
+                barrier.wait().await;
+                let call = send(request).await;
+                progress.inc(1);
+                call
+            }));
+        }
+        barrier.wait().await;
+        let started = Instant::now();
+        let mut calls = Vec::with_capacity(self.n);
+        for task in tasks {
+            calls.push(task.await.context("a client task failed")??);
+        }
+        Ok((calls, started.elapsed()))
+    }
+
+    async fn violations(&self, mut found: Vec<String>) -> anyhow::Result<Vec<String>> {
+        let mut conn = self.pool.acquire().await?;
+        found.extend(invariants::violations(&mut conn).await.map_err(|e| anyhow::anyhow!("{e}"))?);
+        Ok(found)
+    }
+
+    async fn client_create_one_id(&self) -> anyhow::Result<Report> {
+        let id = format!("hammer-{}", self.fixtures.run);
+        let (calls, wall) = self
+            .burst(
+                "client create, one id",
+                |i, c| {
+                    c.post(self.url("/api/clients")).json(&json!({ "id": id, "name": format!("Hammer client {i}") }))
+                },
+                Some(&self.fixtures.staff),
+            )
+            .await?;
+        let mut found = expect_statuses(&calls, &[200, 201]);
+        found.extend(expect_count(&calls, 201, 1));
+        if calls.iter().any(|c| c.body["name"] != calls[0].body["name"]) {
+            found.push("clients were told different clients for one id".to_owned());
+        }
+        let mut conn = self.pool.acquire().await?;
+        let rows = invariants::clients_with_id(&mut conn, &id).await.map_err(db)?;
+        if rows != 1 {
+            found.push(format!("{rows} clients with id {id}, expected 1"));
+        }
+        report("client create, one id", calls, wall, self.violations(found).await?)
+    }
+
+    async fn card_create_one_name(&self) -> anyhow::Result<Report> {
+        let name = format!("Hammer card {}", self.fixtures.run);
+        let (calls, wall) = self
+            .burst(
+                "card create, one name",
+                |_, c| c.post(self.url("/api/cards")).json(&json!({ "name": name, "full_name": "Hammer" })),
+                Some(&self.fixtures.member),
+            )
+            .await?;
+        let mut found = expect_statuses(&calls, &[201]);
+        let ids = acknowledged_ids(&calls, 201);
+        let mut conn = self.pool.acquire().await?;
+        let present = invariants::cards_present(&mut conn, &ids).await.map_err(db)?;
+        if present != ids.len() as i64 {
+            found.push(format!("{} cards acknowledged, {present} present", ids.len()));
+        }
+        let (cards, slugs) = invariants::cards_named(&mut conn, self.fixtures.member_id, &name).await.map_err(db)?;
+        if cards != slugs || cards != ids.len() as i64 {
+            found.push(format!("{cards} cards named {name:?} with {slugs} distinct slugs, {} acknowledged", ids.len()));
+        }
+        report("card create, one name", calls, wall, self.violations(found).await?)
+    }
+
+    async fn card_update_one_version(&self) -> anyhow::Result<Report> {
+        let card = send(
+            client_with_cookie(&self.fixtures.member)?
+                .post(self.url("/api/cards"))
+                .json(&json!({ "name": format!("Hammer edit {}", self.fixtures.run) })),
+        )
+        .await?;
+        let id = uuid_of(&card.body, "card")?;
+        let (calls, wall) = self
+            .burst(
+                "card update, one version",
+                |i, c| {
+                    c.patch(self.url(&format!("/api/cards/{id}")))
+                        .json(&json!({ "version": 1, "job_title": format!("Editor {i}") }))
+                },
+                Some(&self.fixtures.member),
+            )
+            .await?;
+        let mut found = expect_statuses(&calls, &[200, 409]);
+        found.extend(expect_count(&calls, 200, 1));
+        let mut conn = self.pool.acquire().await?;
+        let version = invariants::card_version(&mut conn, id).await.map_err(db)?;
+        if version != Some(2) {
+            found.push(format!("card version is {version:?} after one winning update, expected 2"));
+        }
+        report("card update, one version", calls, wall, self.violations(found).await?)
+    }
+
+    async fn profile_first_save(&self) -> anyhow::Result<Report> {
+        let (calls, wall) = self
+            .burst(
+                "profile first save",
+                |i, c| {
+                    c.put(self.url("/api/profile/personal"))
+                        .json(&json!({ "version": 0, "full_name": format!("Hammer {i}") }))
+                },
+                Some(&self.fixtures.member),
+            )
+            .await?;
+        let mut found = expect_statuses(&calls, &[200, 409]);
+        found.extend(expect_count(&calls, 200, 1));
+        let mut conn = self.pool.acquire().await?;
+        let (rows, version) = invariants::personal_section(&mut conn, self.fixtures.member_id).await.map_err(db)?;
+        if (rows, version) != (1, Some(1)) {
+            found.push(format!("{rows} personal rows at version {version:?}, expected one at version 1"));
+        }
+        report("profile first save", calls, wall, self.violations(found).await?)
+    }
+
+    async fn start_assessment(&self) -> anyhow::Result<Report> {
+        let appointment = self.appointment().await?;
+        let (calls, wall) = self
+            .burst(
+                "start assessment",
+                |_, c| c.post(self.url(&format!("/api/appointments/{appointment}/assessment"))),
+                Some(&self.fixtures.staff),
+            )
+            .await?;
+        let mut found = expect_statuses(&calls, &[200, 201]);
+        found.extend(expect_count(&calls, 201, 1));
+        if calls.iter().any(|c| c.body["id"] != calls[0].body["id"]) {
+            found.push("clients were told different assessments for one appointment".to_owned());
+        }
+        let mut conn = self.pool.acquire().await?;
+        let assessments = invariants::assessments_of_appointment(&mut conn, appointment).await.map_err(db)?;
+        if assessments != 1 {
+            found.push(format!("{assessments} assessments for one appointment"));
+        }
+        report("start assessment", calls, wall, self.violations(found).await?)
+    }
+
+    async fn numbered_request_create(&self) -> anyhow::Result<Report> {
+        let client_id = self.client().await?;
+        let (calls, wall) = self
+            .burst(
+                "numbered request create",
+                |i, c| {
+                    c.post(self.url("/api/requests"))
+                        .json(&json!({ "client_id": client_id, "vehicle_model": format!("Model {i}") }))
+                },
+                Some(&self.fixtures.staff),
+            )
+            .await?;
+        let mut found = expect_statuses(&calls, &[201]);
+        let ids = acknowledged_ids(&calls, 201);
+        let mut conn = self.pool.acquire().await?;
+        let present = invariants::requests_present(&mut conn, &ids).await.map_err(db)?;
+        if present != ids.len() as i64 {
+            found.push(format!("{} requests acknowledged, {present} present", ids.len()));
+        }
+        report("numbered request create", calls, wall, self.violations(found).await?)
+    }
+
+    async fn assignment_create_one_pair(&self) -> anyhow::Result<Report> {
+        let body = json!({ "user_id": self.fixtures.counselor_external_id, "scenario_id": self.fixtures.scenario_id });
+        let (calls, wall) = self
+            .burst(
+                "assignment create, one pair",
+                |_, c| {
+                    c.post(self.url("/api/external/assignments"))
+                        .header("X-API-Key", &self.fixtures.api_key)
+                        .json(&body)
+                },
+                None,
+            )
+            .await?;
+        let mut found = expect_statuses(&calls, &[201, 409]);
+        found.extend(expect_count(&calls, 201, 1));
+        let mut conn = self.pool.acquire().await?;
+        let active = invariants::active_assignments(&mut conn, self.fixtures.counselor_id, self.fixtures.scenario_id)
+            .await
+            .map_err(db)?;
+        if active != 1 {
+            found.push(format!("{active} active assignments for one pair"));
+        }
+        report("assignment create, one pair", calls, wall, self.violations(found).await?)
+    }
+
+    async fn idempotency_key_repeated(&self) -> anyhow::Result<Report> {
+        let name = format!("Hammer once {}", self.fixtures.run);
+        let key = Uuid::new_v4().to_string();
+        let (calls, wall) = self
+            .burst(
+                "one idempotency key",
+                |_, c| c.post(self.url("/api/cards")).header("Idempotency-Key", &key).json(&json!({ "name": name })),
+                Some(&self.fixtures.member),
+            )
+            .await?;
+        // While the first is running, repeats are told 409 "in progress";
+        // after it, they get its answer again.
+        let mut found = expect_statuses(&calls, &[201, 409]);
+        let ids = acknowledged_ids(&calls, 201);
+        if ids.is_empty() || ids.iter().any(|id| *id != ids[0]) {
+            found.push(format!("one key was answered with {} different cards", distinct(&ids)));
+        }
+        let mut conn = self.pool.acquire().await?;
+        let (cards, _) = invariants::cards_named(&mut conn, self.fixtures.member_id, &name).await.map_err(db)?;
+        if cards != 1 {
+            found.push(format!("{cards} cards made with one idempotency key"));
+        }
+        report("one idempotency key", calls, wall, self.violations(found).await?)
+    }
+
+    /// Everything at once: requests, cards, card edits, assignments.
+    async fn mixed_workload(&self) -> anyhow::Result<Report> {
+        let client_id = self.client().await?;
+        let card = send(
+            client_with_cookie(&self.fixtures.member)?
+                .post(self.url("/api/cards"))
+                .json(&json!({ "name": format!("Hammer mixed {}", self.fixtures.run) })),
+        )
+        .await?;
+        let card_id = uuid_of(&card.body, "card")?;
+        let scenario = send(
+            client_with_cookie(&self.fixtures.staff)?
+                .post(self.url("/api/scenarios"))
+                .json(&json!({ "title": format!("Hammer mixed {}", self.fixtures.run) })),
+        )
+        .await?;
+        let scenario_id = uuid_of(&scenario.body, "scenario")?;
+        let (calls, wall) = self
+            .burst(
+                "mixed workload",
+                |i, c| match i % 4 {
+                    0 => c
+                        .post(self.url("/api/requests"))
+                        .header("Cookie", &self.fixtures.staff)
+                        .json(&json!({ "client_id": client_id })),
+                    1 => c
+                        .post(self.url("/api/cards"))
+                        .header("Cookie", &self.fixtures.member)
+                        .json(&json!({ "name": format!("Hammer mixed {}", self.fixtures.run) })),
+                    2 => c
+                        .patch(self.url(&format!("/api/cards/{card_id}")))
+                        .header("Cookie", &self.fixtures.member)
+                        .json(&json!({ "version": 1, "tagline": format!("Edit {i}") })),
+                    _ => c
+                        .post(self.url("/api/external/assignments"))
+                        .header("X-API-Key", &self.fixtures.api_key)
+                        .json(&json!({ "user_id": self.fixtures.counselor_external_id, "scenario_id": scenario_id })),
+                },
+                None,
+            )
+            .await?;
+        let mut found = expect_statuses(&calls, &[200, 201, 409]);
+        let edits: Vec<&Call> = calls.iter().enumerate().filter(|(i, _)| i % 4 == 2).map(|(_, c)| c).collect();
+        if edits.iter().filter(|c| c.status == 200).count() != 1 {
+            found.push("the card edits at version 1 did not have exactly one winner".to_owned());
+        }
+        let assigns: Vec<&Call> = calls.iter().enumerate().filter(|(i, _)| i % 4 == 3).map(|(_, c)| c).collect();
+        if !assigns.is_empty() && assigns.iter().filter(|c| c.status == 201).count() != 1 {
+            found.push("the assignments for one pair did not have exactly one 201".to_owned());
+        }
+        report("mixed workload", calls, wall, self.violations(found).await?)
+    }
+
+    /// A client of this run (created once).
+    async fn client(&self) -> anyhow::Result<String> {
+        let id = format!("hammer-{}-work", self.fixtures.run);
+        send(
+            client_with_cookie(&self.fixtures.staff)?
+                .post(self.url("/api/clients"))
+                .json(&json!({ "id": id, "name": "Hammer workload" })),
+        )
+        .await?;
+        Ok(id)
+    }
+
+    /// A fresh appointment, through the API like a person would make it.
+    async fn appointment(&self) -> anyhow::Result<Uuid> {
+        let staff = client_with_cookie(&self.fixtures.staff)?;
+        let client_id = self.client().await?;
+        let request = send(staff.post(self.url("/api/requests")).json(&json!({ "client_id": client_id }))).await?;
+        let request_id = uuid_of(&request.body, "request")?;
+        let inspection = send(staff.post(self.url(&format!("/api/requests/{request_id}/inspection")))).await?;
+        let inspection_id = uuid_of(&inspection.body, "inspection")?;
+        let appointment = send(
+            staff
+                .post(self.url(&format!("/api/inspections/{inspection_id}/appointments")))
+                .json(&json!({ "scheduled_at": chrono::Utc::now(), "location": "Hammer yard" })),
+        )
+        .await?;
+        uuid_of(&appointment.body, "appointment")
+    }
+}
+
+fn db(error: server::Error) -> anyhow::Error {
+    anyhow::anyhow!("database check failed: {error}")
+}
+
+fn plain_client() -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder().timeout(Duration::from_secs(60)).build()?)
+}
+
+fn client_with_cookie(cookie: &str) -> anyhow::Result<reqwest::Client> {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::COOKIE, cookie.parse().context("a session cookie")?);
+    Ok(reqwest::Client::builder().default_headers(headers).timeout(Duration::from_secs(60)).build()?)
+}
+
+async fn send(request: reqwest::RequestBuilder) -> anyhow::Result<Call> {
+    let started = Instant::now();
+    let response = request.send().await.context("the target did not answer")?;
+    let status = response.status().as_u16();
+    let body = response.json::<Value>().await.unwrap_or(Value::Null);
+    Ok(Call { status, body, latency: started.elapsed() })
+}
+
+/// Signs in and returns the session cookie.
+async fn log_in(target: &str, email: &str, password: &str) -> anyhow::Result<String> {
+    let response = plain_client()?
+        .post(format!("{target}/api/auth/login"))
+        .json(&json!({ "email": email, "password": password }))
+        .send()
+        .await
+        .with_context(|| format!("cannot reach {target}"))?;
+    if !response.status().is_success() {
+        bail!("signing in as {email} failed with {}", response.status());
+    }
+    let cookies: Vec<String> = response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .filter_map(|value| value.split(';').next())
+        .map(str::to_owned)
+        .collect();
+    Ok(cookies.join("; "))
+}
+
+fn uuid_of(body: &Value, what: &str) -> anyhow::Result<Uuid> {
+    body["id"]
+        .as_str()
+        .and_then(|id| Uuid::parse_str(id).ok())
+        .with_context(|| format!("creating the {what} fixture failed: {body}"))
+}
+
+fn acknowledged_ids(calls: &[Call], status: u16) -> Vec<Uuid> {
+    calls
+        .iter()
+        .filter(|c| c.status == status)
+        .filter_map(|c| c.body["id"].as_str().and_then(|id| Uuid::parse_str(id).ok()))
+        .collect()
+}
+
+fn distinct(ids: &[Uuid]) -> usize {
+    let mut ids = ids.to_vec();
+    ids.sort();
+    ids.dedup();
+    ids.len()
+}
+
+fn expect_statuses(calls: &[Call], allowed: &[u16]) -> Vec<String> {
+    let unexpected: BTreeMap<u16, usize> =
+        calls.iter().filter(|c| !allowed.contains(&c.status)).fold(BTreeMap::new(), |mut counts, c| {
+            *counts.entry(c.status).or_default() += 1;
+            counts
+        });
+    unexpected.into_iter().map(|(status, n)| format!("{n} × unexpected status {status}")).collect()
+}
+
+fn expect_count(calls: &[Call], status: u16, expected: usize) -> Vec<String> {
+    let got = calls.iter().filter(|c| c.status == status).count();
+    if got == expected {
+        Vec::new()
+    } else {
+        vec![format!("{got} × {status}, expected exactly {expected}")]
+    }
+}
+
+fn report(scenario: &'static str, calls: Vec<Call>, wall: Duration, violations: Vec<String>) -> anyhow::Result<Report> {
+    let mut latencies: Vec<f64> = calls.iter().map(|c| c.latency.as_secs_f64() * 1000.0).collect();
+    latencies.sort_by(f64::total_cmp);
+    let percentile = |p: f64| -> f64 {
+        if latencies.is_empty() {
+            return 0.0;
+        }
+        let rank = ((p / 100.0) * latencies.len() as f64).ceil() as usize;
+        latencies[rank.clamp(1, latencies.len()) - 1]
+    };
+    let mut outcomes = BTreeMap::new();
+    for call in &calls {
+        *outcomes.entry(call.status).or_insert(0) += 1;
+    }
+    Ok(Report {
+        scenario,
+        requests: calls.len(),
+        outcomes,
+        throughput_per_sec: calls.len() as f64 / wall.as_secs_f64().max(f64::EPSILON),
+        p50_ms: percentile(50.0),
+        p95_ms: percentile(95.0),
+        p99_ms: percentile(99.0),
+        violations,
+    })
+}
+
+fn table(reports: &[Report], clients: usize) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(out, "lockstep hammer: {clients} simultaneous clients per scenario\n");
+    let _ = writeln!(
+        out,
+        "{:<28} {:>8}  {:<22} {:>10} {:>9} {:>8} {:>8} {:>8}",
+        "scenario", "requests", "outcomes", "violations", "req/s", "p50 ms", "p95 ms", "p99 ms"
+    );
+    for r in reports {
+        let outcomes: Vec<String> = r.outcomes.iter().map(|(status, n)| format!("{status}×{n}")).collect();
+        let _ = writeln!(
+            out,
+            "{:<28} {:>8}  {:<22} {:>10} {:>9.0} {:>8.1} {:>8.1} {:>8.1}",
+            r.scenario,
+            r.requests,
+            outcomes.join(" "),
+            r.violations.len(),
+            r.throughput_per_sec,
+            r.p50_ms,
+            r.p95_ms,
+            r.p99_ms
+        );
+    }
+    for r in reports.iter().filter(|r| !r.violations.is_empty()) {
+        let _ = writeln!(out, "\nviolations in {}:", r.scenario);
+        for violation in &r.violations {
+            let _ = writeln!(out, "  - {violation}");
+        }
+    }
+    out
+}
