@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# Lockstep's benchmarks, all in one go on this machine; writes BENCHMARKS.md.
+#
+# Every figure is a ratio of two things measured side by side in the same
+# run (the baseline, then Lockstep, BENCH_RUNS times), reported as
+# min / median / max over the runs. Uses the release build, a PostgreSQL
+# cluster of its own with default durability, pgbench and wrk.
+set -euo pipefail
+source "$(dirname "$0")/../scripts/env.sh"
+source "$ROOT/scripts/pg.sh"
+
+runs="${BENCH_RUNS:-3}"
+seconds="${BENCH_SECONDS:-5}"
+pg_port="${BENCH_PG_PORT:-55440}"
+app_port="${BENCH_APP_PORT:-3300}"
+command -v wrk >/dev/null || apt_install wrk
+ensure_postgres_binaries
+say "building the release site"
+(cd "$ROOT" && cargo leptos build --release >/dev/null 2>&1)
+lockstep="$CARGO_TARGET_DIR/release/lockstep"
+
+work="$(mktemp -d -t lockstep-bench.XXXXXX)"
+if [ "$(id -u)" = 0 ]; then chmod 755 "$work"; fi
+server_pid=""
+cleanup() {
+    if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+    pg_cluster_stop "$work/pg"
+    rm -rf "$work"
+}
+trap cleanup EXIT
+pg_cluster_start "$work/pg" "$pg_port"
+base="postgres://lockstep@127.0.0.1:$pg_port"
+target="http://127.0.0.1:$app_port"
+
+now_ms() { date +%s%3N; }
+
+# serve DATABASE: starts Lockstep and waits until /readyz answers.
+serve() {
+    DATABASE_URL="$base/$1" LOCKSTEP_LISTEN="127.0.0.1:$app_port" LEPTOS_SITE_ROOT="$ROOT/target/site" \
+        LOCKSTEP_LOG=warn "$lockstep" serve >>"$work/server.log" 2>&1 &
+    server_pid=$!
+    until curl -fs "$target/readyz" >/dev/null 2>&1; do
+        kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log"; exit 1; }
+        sleep 0.01
+    done
+}
+stop_server() { kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""; }
+
+# min / median / max of the numbers on stdin.
+spread() { sort -g | awk '{ v[NR] = $1 } END { printf "%.2f / %.2f / %.2f", v[1], v[int((NR + 1) / 2)], v[NR] }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f\n", a / b }'; }
+pgbench_tps() { # database clients script
+    pgbench -n -h 127.0.0.1 -p "$pg_port" -U lockstep -c "$2" -j "$(( $2 < 2 ? $2 : 2 ))" -T "$seconds" -f "$3" "$1" 2>/dev/null \
+        | awk '/^tps = / { print $3; exit }'
+}
+wrk_rps() { # connections script-or-empty url
+    local threads=$(( $1 < 2 ? $1 : 2 ))
+    local out
+    out="$(wrk -t "$threads" -c "$1" -d "${seconds}s" ${2:+-s "$2"} "$3")"
+    if grep -q "Non-2xx" <<<"$out"; then echo "warning: non-2xx answers from $3: $(grep Non-2xx <<<"$out")" >&2; fi
+    awk '/^Requests\/sec:/ { print $2 }' <<<"$out"
+}
+
+# 6. Start to ready on an empty database (migrations applied), no cluster creation.
+say "start to ready"
+startup=()
+for i in $(seq 1 "$runs"); do
+    pg_ensure_database "$pg_port" "startup_$i"
+    started=$(now_ms); serve "startup_$i"; startup+=($(( $(now_ms) - started ))); stop_server
+done
+
+pg_ensure_database "$pg_port" bench
+serve bench
+password="bench-$RANDOM$RANDOM"
+for account in member:member staff:staff pages:member; do
+    echo "$password" | DATABASE_URL="$base/bench" "$lockstep" admin create-user \
+        --email "${account%%:*}@bench.test" --role "${account##*:}" --password-stdin >/dev/null
+done
+cookie() {
+    curl -fs -D - -o /dev/null -H 'content-type: application/json' \
+        -d "{\"email\":\"$1@bench.test\",\"password\":\"$password\"}" "$target/api/auth/login" \
+        | awk 'tolower($1) == "set-cookie:" { sub(/;.*/, "", $2); print $2 }' | tr -d '\r'
+}
+export BENCH_MEMBER_COOKIE; BENCH_MEMBER_COOKIE="$(cookie member)"
+export BENCH_STAFF_COOKIE; BENCH_STAFF_COOKIE="$(cookie staff)"
+pages_cookie="$(cookie pages)"
+curl -fs -H "Cookie: $BENCH_STAFF_COOKIE" -H 'content-type: application/json' \
+    -d '{"id":"bench-client","name":"Bench client"}' "$target/api/clients" >/dev/null
+for i in $(seq 1 20); do
+    curl -fs -H "Cookie: $pages_cookie" -H 'content-type: application/json' \
+        -d "{\"name\":\"Listed card $i\",\"full_name\":\"Page Bench\"}" "$target/api/cards" >/dev/null
+done
+
+cat >"$work/card.lua" <<'EOF'
+local cookie = os.getenv("BENCH_MEMBER_COOKIE")
+request = function()
+  return wrk.format("POST", "/api/cards", { ["Content-Type"] = "application/json", ["Cookie"] = cookie },
+    '{"name":"Bench ' .. math.random(1, 1000000000) .. '"}')
+end
+EOF
+cat >"$work/request.lua" <<'EOF'
+local cookie = os.getenv("BENCH_STAFF_COOKIE")
+request = function()
+  return wrk.format("POST", "/api/requests", { ["Content-Type"] = "application/json", ["Cookie"] = cookie },
+    '{"client_id":"bench-client"}')
+end
+EOF
+printf 'wrk.headers["Cookie"] = "%s"\n' "$pages_cookie" >"$work/page.lua"
+psql -q "$base/bench" -c 'CREATE TABLE bench_rows (id bigserial PRIMARY KEY, payload text NOT NULL)' \
+    -c 'CREATE TABLE bench_counter (id int PRIMARY KEY, n bigint NOT NULL); INSERT INTO bench_counter VALUES (1, 0)'
+echo "INSERT INTO bench_rows (payload) VALUES ('a row');" >"$work/insert.sql"
+echo "UPDATE bench_counter SET n = n + 1 WHERE id = 1;" >"$work/counter.sql"
+
+# 1. Plain single-row INSERT (pgbench) vs full-stack card create, same clients.
+declare -A create_ratio insert_tps card_rps
+for clients in 1 8 32; do
+    say "card create vs INSERT at $clients clients"
+    for _ in $(seq 1 "$runs"); do
+        tps=$(pgbench_tps bench "$clients" "$work/insert.sql")
+        rps=$(wrk_rps "$clients" "$work/card.lua" "$target/api/cards")
+        insert_tps[$clients]+="$tps "; card_rps[$clients]+="$rps "
+        create_ratio[$clients]+="$(ratio "$rps" "$tps") "
+    done
+done
+
+# 3. Gapless numbered create vs its bound, 1 / single-client commit latency
+# on one hot row (pgbench, one client, autocommit UPDATE).
+declare -A number_ratio number_rps
+bound_tps=""
+for clients in 1 16 64; do
+    say "numbered create at $clients clients vs the one-counter bound"
+    for _ in $(seq 1 "$runs"); do
+        bound=$(pgbench_tps bench 1 "$work/counter.sql")
+        rps=$(wrk_rps "$clients" "$work/request.lua" "$target/api/requests")
+        bound_tps+="$bound "; number_rps[$clients]+="$rps "
+        number_ratio[$clients]+="$(ratio "$rps" "$bound") "
+    done
+done
+
+# 4. Server-rendered card list (20 cards) vs a bare handler in the same binary.
+say "card list page vs /healthz"
+page_ratio=""; page_rps=""; hello_rps=""
+for _ in $(seq 1 "$runs"); do
+    hello=$(wrk_rps 8 "" "$target/healthz")
+    page=$(wrk_rps 8 "$work/page.lua" "$target/cards")
+    hello_rps+="$hello "; page_rps+="$page "; page_ratio+="$(ratio "$page" "$hello") "
+done
+stop_server
+
+# 5. The browser bundle.
+wasm="$ROOT/target/site/pkg/lockstep.wasm"
+js="$ROOT/target/site/pkg/lockstep.js"
+wasm_raw=$(stat -c %s "$wasm"); wasm_gz=$(gzip -9 -c "$wasm" | wc -c)
+js_raw=$(stat -c %s "$js"); js_gz=$(gzip -9 -c "$js" | wc -c)
+
+numbers() { tr ' ' '\n' | grep -v '^$'; }
+meets() { # median goal comparison(ge|le)
+    awk -v m="$1" -v g="$2" -v op="$3" 'BEGIN { ok = (op == "ge") ? (m >= g) : (m <= g); print ok ? "met" : "**missed**" }'
+}
+median_of() { numbers | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+out="$ROOT/BENCHMARKS.md"
+{
+    echo "# Benchmarks"
+    echo
+    echo "Written by \`bench/run.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC'), commit \`$(git -C "$ROOT" rev-parse --short HEAD)\`,"
+    echo "on $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(uname -sr), PostgreSQL $("$PG_BIN/postgres" --version | awk '{ print $3 }') (default durability)."
+    echo "Each figure is measured side by side with its baseline in the same run, $runs runs of ${seconds} s each; min / median / max."
+    echo
+    echo "| # | What | Baseline | Lockstep | Ratio (min / median / max) | Goal | |"
+    echo "| --- | --- | --- | --- | --- | --- | --- |"
+    for c in 1 8 32; do
+        echo "| 1 | card create, $c clients (req/s) vs pgbench INSERT (tps) | $(numbers <<<"${insert_tps[$c]}" | spread) | $(numbers <<<"${card_rps[$c]}" | spread) | $(numbers <<<"${create_ratio[$c]}" | spread) | ≥ 0.5× | $(meets "$(median_of <<<"${create_ratio[$c]}")" 0.5 ge) |"
+    done
+    echo "| 2 | unsafe check-then-insert vs safe create | — | — | not measured yet | ≤ 1.05× p50 | **missing** |"
+    for c in 1 16 64; do
+        echo "| 3 | REQ create, $c clients (req/s) vs 1 ÷ commit latency on one row | $(numbers <<<"$bound_tps" | spread) | $(numbers <<<"${number_rps[$c]}" | spread) | $(numbers <<<"${number_ratio[$c]}" | spread) | ≥ 0.8× | $(meets "$(median_of <<<"${number_ratio[$c]}")" 0.8 ge) |"
+    done
+    echo "| 4 | \`/cards\` with 20 cards vs \`/healthz\`, 8 connections (req/s) | $(numbers <<<"$hello_rps" | spread) | $(numbers <<<"$page_rps" | spread) | $(numbers <<<"$page_ratio" | spread) | ≥ 0.3× | $(meets "$(median_of <<<"$page_ratio")" 0.3 ge) |"
+    echo "| 5 | hydrate WASM: raw / gzip -9 (KiB); JS glue raw / gzip | | $((wasm_raw / 1024)) / $((wasm_gz / 1024)); $((js_raw / 1024)) / $((js_gz / 1024)) | | ≤ 250 KiB gzip | $( [ $((wasm_gz / 1024)) -le 250 ] && echo met || echo '**missed**') |"
+    echo "| 6 | start to ready on an empty database, migrations applied (ms) | | $(printf '%s\n' "${startup[@]}" | spread) | | ≤ 1500 ms | $(meets "$(printf '%s\n' "${startup[@]}" | median_of)" 1500 le) |"
+} >"$out"
+cat "$out"
+say "wrote $out"
