@@ -19,5 +19,5 @@ for migration in "$ROOT"/migrations/*.sql; do
 done
 rm -rf "$ROOT/.sqlx" && mkdir -p "$ROOT/.sqlx"
 find "$ROOT/server" -name '*.rs' -exec touch {} +
-SQLX_OFFLINE=false SQLX_OFFLINE_DIR="$ROOT/.sqlx" DATABASE_URL="$url" cargo check -q -p server --tests
+SQLX_OFFLINE=false SQLX_OFFLINE_DIR="$ROOT/.sqlx" DATABASE_URL="$url" cargo check -q -p server --tests --features bench-unsafe
 echo "$(ls "$ROOT/.sqlx" | wc -l) queries in .sqlx/"

@@ -38,6 +38,7 @@ pub async fn app(pool: PgPool, leptos_options: LeptosOptions, settings: Settings
         .route("/readyz", get(http::readyz))
         .route("/c/{slug}/card.vcf", get(server::cards::vcard_download))
         .merge(server::api::router())
+        .merge(bench_routes())
         .leptos_routes_with_context(&state, routes, move || provide_context(context_state.clone()), {
             let options = leptos_options.clone();
             move || shell(options.clone())
@@ -61,4 +62,16 @@ pub async fn app(pool: PgPool, leptos_options: LeptosOptions, settings: Settings
     let pkg_dir = format!("{}/{}", leptos_options.site_root, leptos_options.site_pkg_dir);
     let assets = Router::new().nest_service(&format!("/{}", leptos_options.site_pkg_dir), ServeDir::new(pkg_dir));
     Ok(assets.merge(router))
+}
+
+/// The benchmark's deliberately unsafe endpoint, only in `bench-unsafe` builds.
+#[cfg(feature = "bench-unsafe")]
+fn bench_routes() -> Router<AppState> {
+    Router::new()
+        .route("/bench/unsafe/clients", axum::routing::post(server::bench_unsafe::create_client_check_then_insert))
+}
+
+#[cfg(not(feature = "bench-unsafe"))]
+fn bench_routes() -> Router<AppState> {
+    Router::new()
 }

@@ -13,6 +13,8 @@ pub mod assessments;
 pub mod assignments;
 pub mod audit;
 pub mod auth;
+#[cfg(feature = "bench-unsafe")]
+pub mod bench_unsafe;
 pub mod cards;
 pub mod clients;
 pub mod counselors;

@@ -71,15 +71,22 @@ pub async fn create(
     let new = input.validated()?;
     let key = IdempotencyKey::optional(actor.to_string(), idempotency_key, &("create_request", &new))?;
     let (request, _) = idempotency::create_once(pool, key.as_ref(), async |conn: &mut PgConnection| {
-        let number = numbers::next(conn, Kind::Request, Utc::now(), zone).await?;
+        // The audit row goes first (with the id chosen here) and the INSERT
+        // draws its own number: the counter row is then locked only from the
+        // INSERT to the commit, and that span is what limits how many
+        // requests one counter can number per second.
+        let id = Uuid::new_v4();
+        audit::record(&mut *conn, actor, "request", &id.to_string(), Action::Create, None, Some(1)).await?;
         let request = sqlx::query_as!(
             Request,
-            r#"INSERT INTO requests (number, client_id, vehicle_make, vehicle_model, registration, vin,
+            r#"INSERT INTO requests (id, number, client_id, vehicle_make, vehicle_model, registration, vin,
                                      claim_reference, notes, created_by)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+               VALUES ($1, next_document_number($2, now(), $3), $4, $5, $6, $7, $8, $9, $10, $11)
                RETURNING id, number, client_id, vehicle_make, vehicle_model, registration, vin, claim_reference,
                          notes, status, version, created_at AS "created_at: DateTime<Utc>""#,
-            number,
+            id,
+            Kind::Request.prefix(),
+            zone.as_str(),
             new.client_id,
             new.vehicle_make,
             new.vehicle_model,
@@ -95,7 +102,6 @@ pub async fn create(
             Some("requests_client_id_fkey") => Error::invalid("client_id", "There is no client with this id."),
             _ => Error::from(error),
         })?;
-        audit::record(conn, actor, "request", &request.id.to_string(), Action::Create, None, Some(1)).await?;
         Ok(request)
     })
     .await?;
