@@ -154,6 +154,30 @@ pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>, fields: &'static
     }
 }
 
+/// What a page shows when its data could not be loaded: "no access" for
+/// `who` the page is for, "not found" with a way `back` (href, label), or
+/// the error's message.
+pub fn load_error(error: AppError, who: &'static str, back: (&'static str, &'static str)) -> AnyView {
+    match error {
+        AppError::Forbidden => view! {
+            <section class="panel narrow" data-testid="forbidden">
+                <h1>"No access"</h1>
+                <p>{format!("This page is for {who}. If you need access, ask an administrator.")}</p>
+            </section>
+        }
+        .into_any(),
+        AppError::NotFound => view! {
+            <section class="panel narrow" data-testid="not-found">
+                <h1>"Not found"</h1>
+                <p class="muted">"It may have been removed, or the link is wrong."</p>
+                <a href=back.0 class="button primary">{back.1}</a>
+            </section>
+        }
+        .into_any(),
+        other => view! { <div class="alert error" role="alert">{other.to_string()}</div> }.into_any(),
+    }
+}
+
 /// The error of a server action's last result, if it failed.
 pub fn action_error<I, O>(action: ServerAction<I>) -> Signal<Option<AppError>>
 where

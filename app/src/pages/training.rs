@@ -17,23 +17,7 @@ use crate::training::{
 
 /// What a page shows when its data could not be loaded.
 fn load_error(error: AppError, who: &'static str) -> AnyView {
-    match error {
-        AppError::Forbidden => view! {
-            <section class="panel narrow" data-testid="forbidden">
-                <h1>"No access"</h1>
-                <p>{format!("This page is for {who}. If you need access, ask an administrator.")}</p>
-            </section>
-        }
-        .into_any(),
-        AppError::NotFound => view! {
-            <section class="panel narrow" data-testid="not-found">
-                <h1>"Not found"</h1>
-                <p class="muted">"The link may be wrong."</p>
-            </section>
-        }
-        .into_any(),
-        other => view! { <div class="alert error" role="alert">{other.to_string()}</div> }.into_any(),
-    }
+    crate::components::load_error(error, who, ("/", "Home"))
 }
 
 fn loading() -> impl IntoView {

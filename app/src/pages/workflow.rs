@@ -26,24 +26,7 @@ fn empty_values(fields: &[&str]) -> Values {
 
 /// What a staff page shows when its data could not be loaded.
 fn load_error(error: AppError) -> AnyView {
-    match error {
-        AppError::Forbidden => view! {
-            <section class="panel narrow" data-testid="forbidden">
-                <h1>"No access"</h1>
-                <p>"This page is for staff. If you need access, ask an administrator."</p>
-            </section>
-        }
-        .into_any(),
-        AppError::NotFound => view! {
-            <section class="panel narrow" data-testid="not-found">
-                <h1>"Not found"</h1>
-                <p class="muted">"It may have been removed, or the link is wrong."</p>
-                <A href="/staff/clients" attr:class="button primary">"Clients"</A>
-            </section>
-        }
-        .into_any(),
-        other => view! { <div class="alert error" role="alert">{other.to_string()}</div> }.into_any(),
-    }
+    crate::components::load_error(error, "staff", ("/staff/clients", "Clients"))
 }
 
 #[component]
