@@ -24,6 +24,7 @@ pub struct Settings {
 /// The whole application. Also starts the background reapers (expired
 /// sessions, expired idempotency keys) that belong to it.
 pub async fn app(pool: PgPool, leptos_options: LeptosOptions, settings: Settings) -> Result<Router, server::Error> {
+    server::metrics::handle();
     let store = auth::session_store(&pool).await?;
     auth::spawn_session_reaper(store.clone());
     server::idempotency::spawn_reaper(pool.clone(), std::time::Duration::from_secs(600));
@@ -36,6 +37,7 @@ pub async fn app(pool: PgPool, leptos_options: LeptosOptions, settings: Settings
     let router = Router::new()
         .route("/healthz", get(http::healthz))
         .route("/readyz", get(http::readyz))
+        .route("/metrics", get(server::metrics::render))
         .route("/c/{slug}/card.vcf", get(server::cards::vcard_download))
         .merge(server::api::router())
         .merge(bench_routes())
@@ -45,6 +47,7 @@ pub async fn app(pool: PgPool, leptos_options: LeptosOptions, settings: Settings
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         // Layers run outside-in from the last one added.
+        .layer(middleware::from_fn(server::metrics::record_requests))
         .layer(middleware::from_fn(auth::redirect_anonymous_to_login))
         .layer(middleware::from_fn_with_state(pool.clone(), auth::end_revoked_sessions))
         .layer(auth::layer(pool, store, settings.secure_cookies))

@@ -244,3 +244,35 @@ async fn health_and_openapi_are_served(pool: sqlx::PgPool) {
     let missing = client.get(format!("{}/no-such-page", app.address)).send().await.unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn metrics_count_requests_by_route_and_conflicts(pool: sqlx::PgPool) {
+    let app = common::spawn(pool).await;
+    let cookie = common::signed_in_cookie(&app, "metrics@example.com").await;
+    let client = common::client_with_cookie(&cookie);
+    let card: serde_json::Value = client
+        .post(format!("{}/api/cards", app.address))
+        .json(&serde_json::json!({ "name": "Metered" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = card["id"].as_str().unwrap();
+    for _ in 0..2 {
+        client
+            .patch(format!("{}/api/cards/{id}", app.address))
+            .json(&serde_json::json!({ "version": 1, "tagline": "again" }))
+            .send()
+            .await
+            .unwrap();
+    }
+    let metrics = client.get(format!("{}/metrics", app.address)).send().await.unwrap();
+    assert_eq!(metrics.status(), StatusCode::OK);
+    let text = metrics.text().await.unwrap();
+    assert!(text.contains(r#"route="/api/cards/{id}""#), "latency by route pattern, not raw path:\n{text}");
+    assert!(text.contains("lockstep_http_conflicts_total"), "the stale PATCH is counted:\n{text}");
+    assert!(text.contains(r#"lockstep_errors_total{code="version_conflict"}"#), "{text}");
+    assert!(text.contains("lockstep_db_pool_connections"), "{text}");
+}

@@ -138,6 +138,7 @@ impl Error {
 
     /// Logs what the user does not get to see.
     pub fn log(&self) {
+        metrics::counter!("lockstep_errors_total", "code" => self.code()).increment(1);
         match self {
             Error::Internal(cause) => tracing::error!(error = ?cause, "internal error"),
             Error::Unavailable(cause) => tracing::warn!(error = %cause, "database unavailable"),
@@ -200,10 +201,14 @@ impl IntoResponse for Error {
     fn into_response(self) -> Response {
         self.log();
         let mut response = (self.status(), axum::Json(self.body())).into_response();
-        if let Error::TooManyRequests { retry_after_secs } = self {
-            if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
+        let retry_after = match self {
+            Error::TooManyRequests { retry_after_secs } => Some(retry_after_secs),
+            // The database is away: tell clients when trying again makes sense.
+            Error::Unavailable(_) => Some(5),
+            _ => None,
+        };
+        if let Some(value) = retry_after.and_then(|secs| HeaderValue::from_str(&secs.to_string()).ok()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
         }
         response
     }
@@ -211,6 +216,9 @@ impl IntoResponse for Error {
 
 impl From<sqlx::Error> for Error {
     fn from(error: sqlx::Error) -> Self {
+        if let Some(code) = error.as_database_error().and_then(|db| db.code()) {
+            metrics::counter!("lockstep_db_errors_total", "sqlstate" => code.into_owned()).increment(1);
+        }
         if is_connection_error(&error) {
             Error::Unavailable(error)
         } else {

@@ -92,6 +92,7 @@ pub async fn claim(tx: &mut PgConnection, key: &IdempotencyKey) -> Result<Claim>
     match stored {
         None => Ok(Claim::New),
         Some(row) if row.fingerprint == key.fingerprint => {
+            metrics::counter!("lockstep_idempotent_replays_total").increment(1);
             Ok(Claim::Replay(StoredResponse { status: u16::try_from(row.status).unwrap_or(200), body: row.response }))
         }
         Some(_) => Err(Error::KeyReused),

@@ -26,6 +26,7 @@ pub mod fields;
 pub mod http;
 pub mod idempotency;
 pub mod invariants;
+pub mod metrics;
 pub mod numbers;
 pub mod profiles;
 pub mod requests;

@@ -66,6 +66,7 @@ pub async fn next(
     )
     .fetch_one(conn)
     .await?;
+    metrics::counter!("lockstep_numbers_drawn_total", "kind" => kind.prefix()).increment(1);
     Ok(number)
 }
 
