@@ -322,28 +322,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn email_must_have_the_shape_of_one() {
+    fn email_must_have_the_shape_of_one() -> Result<(), Box<dyn std::error::Error>> {
         assert!(Email::parse("ada@example.com").is_ok());
-        assert_eq!(Email::parse("  Ada@Example.com ").unwrap().as_str(), "Ada@Example.com");
+        assert_eq!(Email::parse("  Ada@Example.com ")?.as_str(), "Ada@Example.com");
         for bad in ["", "   ", "ada", "ada@", "@example.com", "a b@example.com"] {
             assert!(matches!(Email::parse(bad), Err(Error::Invalid { ref field, .. }) if field == "email"), "{bad:?}");
         }
+        Ok(())
     }
 
     #[test]
-    fn password_length_is_bounded() {
+    fn password_length_is_bounded() -> Result<(), Box<dyn std::error::Error>> {
         assert!(Password::parse("short").is_err());
         assert!(Password::parse("exactly8").is_ok());
         assert!(Password::parse(&"x".repeat(129)).is_err());
-        assert_eq!(format!("{:?}", Password::parse("secret-password").unwrap()), "Password(…)");
+        assert_eq!(format!("{:?}", Password::parse("secret-password")?), "Password(…)");
+        Ok(())
     }
 
     #[test]
-    fn display_name_is_trimmed_and_bounded() {
-        assert_eq!(DisplayName::parse("  Ada  ").unwrap().as_str(), "Ada");
+    fn display_name_is_trimmed_and_bounded() -> Result<(), Box<dyn std::error::Error>> {
+        assert_eq!(DisplayName::parse("  Ada  ")?.as_str(), "Ada");
         assert!(DisplayName::parse("").is_err());
         assert!(DisplayName::parse(&"é".repeat(101)).is_err());
         assert!(DisplayName::parse("tab\there").is_err());
+        Ok(())
     }
 
     #[test]

@@ -417,11 +417,12 @@ mod tests {
     use super::amount;
 
     #[test]
-    fn amounts_are_plain_non_negative_numbers_with_two_decimals_at_most() {
-        assert_eq!(amount("labour", "").unwrap(), "0");
-        assert_eq!(amount("labour", " 1 200.50 ").unwrap(), "1200.50");
+    fn amounts_are_plain_non_negative_numbers_with_two_decimals_at_most() -> Result<(), Box<dyn std::error::Error>> {
+        assert_eq!(amount("labour", "")?, "0");
+        assert_eq!(amount("labour", " 1 200.50 ")?, "1200.50");
         for bad in ["-5", "1.234", "12,50", "abc", "1e3", ".5", "1234567890"] {
             assert!(amount("labour", bad).is_err(), "{bad}");
         }
+        Ok(())
     }
 }

@@ -440,17 +440,20 @@ mod tests {
     }
 
     #[test]
-    fn a_name_alone_is_a_whole_card() {
-        let fields: CardFields = serde_json::from_str(r#"{"name": "  My Card "}"#).unwrap();
-        let fields = fields.validated().unwrap();
+    fn a_name_alone_is_a_whole_card() -> Result<(), Box<dyn std::error::Error>> {
+        let fields: CardFields = serde_json::from_str(r#"{"name": "  My Card "}"#)?;
+        let fields = fields.validated()?;
         assert_eq!(fields.name, "My Card");
         assert_eq!(fields.template, "classic");
         assert_eq!(fields.accent_color, "#2563eb");
+        Ok(())
     }
 
     #[test]
     fn bad_fields_name_themselves() {
-        let bad = |json: &str| serde_json::from_str::<CardFields>(json).unwrap().validated().unwrap_err();
+        let bad = |json: &str| {
+            serde_json::from_str::<CardFields>(json).map_err(Error::internal).and_then(|f| f.validated()).unwrap_err()
+        };
         assert!(matches!(bad(r#"{"name": ""}"#), Error::Invalid { field, .. } if field == "name"));
         assert!(matches!(bad(r#"{"name": "a", "email": "nope"}"#), Error::Invalid { field, .. } if field == "email"));
         assert!(
@@ -468,16 +471,17 @@ mod tests {
     }
 
     #[test]
-    fn websites_get_a_scheme_and_colors_are_lowercased() {
+    fn websites_get_a_scheme_and_colors_are_lowercased() -> Result<(), Box<dyn std::error::Error>> {
         let fields = CardFields {
             name: "a".into(),
             website: "example.com".into(),
             accent_color: "#AABBCC".into(),
             ..Default::default()
         };
-        let fields = fields.validated().unwrap();
+        let fields = fields.validated()?;
         assert_eq!(fields.website, "https://example.com");
         assert_eq!(fields.accent_color, "#aabbcc");
+        Ok(())
     }
 
     #[test]

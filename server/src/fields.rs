@@ -132,16 +132,17 @@ mod tests {
     }
 
     #[test]
-    fn empty_optional_values_are_fine() {
-        assert_eq!(optional_email("e", "  ").unwrap(), "");
-        assert_eq!(optional_phone("p", "").unwrap(), "");
-        assert_eq!(optional_url("w", "").unwrap(), "");
-        assert_eq!(optional_birth_date("d", "", NaiveDate::MAX).unwrap(), None);
+    fn empty_optional_values_are_fine() -> Result<(), Box<dyn std::error::Error>> {
+        assert_eq!(optional_email("e", "  ")?, "");
+        assert_eq!(optional_phone("p", "")?, "");
+        assert_eq!(optional_url("w", "")?, "");
+        assert_eq!(optional_birth_date("d", "", NaiveDate::MAX)?, None);
+        Ok(())
     }
 
     #[test]
-    fn bad_values_name_their_field() {
-        let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    fn bad_values_name_their_field() -> Result<(), Box<dyn std::error::Error>> {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 23).ok_or("a valid date")?;
         assert_eq!(field_of(optional_email("email", "ada@").unwrap_err()), "email");
         assert_eq!(field_of(optional_phone("phone", "call me").unwrap_err()), "phone");
         assert_eq!(field_of(optional_url("website", "not a site").unwrap_err()), "website");
@@ -150,15 +151,17 @@ mod tests {
         assert_eq!(field_of(optional_birth_date("dob", "2030-01-01", today).unwrap_err()), "dob");
         assert_eq!(field_of(text("bio", &"x".repeat(11), 10).unwrap_err()), "bio");
         assert_eq!(field_of(color("accent", "red").unwrap_err()), "accent");
+        Ok(())
     }
 
     #[test]
-    fn good_values_are_normalised() {
-        let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
-        assert_eq!(optional_url("w", "example.com").unwrap(), "https://example.com");
-        assert_eq!(optional_linkedin("l", "linkedin.com/in/ada").unwrap(), "https://linkedin.com/in/ada");
-        assert_eq!(optional_birth_date("d", "1990-12-31", today).unwrap(), NaiveDate::from_ymd_opt(1990, 12, 31));
-        assert_eq!(color("c", "#AABBCC").unwrap(), "#aabbcc");
-        assert_eq!(text("t", "  Ada  ", 10).unwrap(), "Ada");
+    fn good_values_are_normalised() -> Result<(), Box<dyn std::error::Error>> {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 23).ok_or("a valid date")?;
+        assert_eq!(optional_url("w", "example.com")?, "https://example.com");
+        assert_eq!(optional_linkedin("l", "linkedin.com/in/ada")?, "https://linkedin.com/in/ada");
+        assert_eq!(optional_birth_date("d", "1990-12-31", today)?, NaiveDate::from_ymd_opt(1990, 12, 31));
+        assert_eq!(color("c", "#AABBCC")?, "#aabbcc");
+        assert_eq!(text("t", "  Ada  ", 10)?, "Ada");
+        Ok(())
     }
 }

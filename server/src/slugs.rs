@@ -78,11 +78,12 @@ mod tests {
     }
 
     #[test]
-    fn typed_slugs_must_be_well_formed() {
-        assert_eq!(parse(" Jane-Doe ").unwrap(), "jane-doe");
+    fn typed_slugs_must_be_well_formed() -> Result<(), Box<dyn std::error::Error>> {
+        assert_eq!(parse(" Jane-Doe ")?, "jane-doe");
         assert!(parse("jane--doe").is_err());
         assert!(parse("-jane").is_err());
         assert!(parse("jane_doe").is_err());
         assert!(parse(&"a".repeat(61)).is_err());
+        Ok(())
     }
 }
