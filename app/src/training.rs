@@ -306,7 +306,7 @@ pub async fn revoke_api_key(id: String) -> Result<(), AppError> {
 pub async fn api_endpoints() -> Result<Vec<Endpoint>, AppError> {
     let document = server::api::openapi();
     let mut endpoints = Vec::new();
-    for (path, item) in document.paths.paths {
+    for (path, item) in &document.paths.paths {
         let operations = [
             ("GET", &item.get),
             ("POST", &item.post),

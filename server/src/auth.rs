@@ -239,7 +239,10 @@ impl axum::extract::FromRequestParts<crate::AppState> for StaffOrKey {
             let api_keys::KeyHolder(key) = api_keys::KeyHolder::from_request_parts(parts, state).await?;
             return Ok(StaffOrKey(Actor::ApiKey(key.id)));
         }
-        let session = AuthSession::from_request_parts(parts, state).await.map_err(|_| Error::Unauthorized)?;
+        // Fails only when the auth layer is missing: a bug, not the caller's.
+        let session = AuthSession::from_request_parts(parts, state)
+            .await
+            .map_err(|(_, message)| Error::internal(format!("no auth session: {message}")))?;
         Ok(StaffOrKey(Actor::User(require_staff(&session)?.id)))
     }
 }

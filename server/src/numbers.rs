@@ -66,8 +66,14 @@ pub async fn next(
     )
     .fetch_one(conn)
     .await?;
-    metrics::counter!("lockstep_numbers_drawn_total", "kind" => kind.prefix()).increment(1);
+    count_drawn(kind);
     Ok(number)
+}
+
+/// Counts a number drawn (committed or not) for `/metrics`. Call it after
+/// any statement that drew one, including an INSERT that draws its own.
+pub fn count_drawn(kind: Kind) {
+    metrics::counter!("lockstep_numbers_drawn_total", "kind" => kind.prefix()).increment(1);
 }
 
 /// Fails when PostgreSQL does not know the time zone.

@@ -102,7 +102,7 @@ pub async fn create(
             Some("requests_client_id_fkey") => Error::invalid("client_id", "There is no client with this id."),
             _ => Error::from(error),
         })?;
-        metrics::counter!("lockstep_numbers_drawn_total", "kind" => Kind::Request.prefix()).increment(1);
+        numbers::count_drawn(Kind::Request);
         Ok(request)
     })
     .await?;

@@ -12,6 +12,7 @@ use crate::accounts::{Role, User};
 use crate::auth::{self, AuthSession, Credentials};
 use crate::devices::Origin;
 use crate::error::{ErrorBody, Result};
+use crate::http::JsonBody;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -53,7 +54,7 @@ async fn login(
     State(pool): State<PgPool>,
     origin: Origin,
     mut session: AuthSession,
-    Json(body): Json<LoginRequest>,
+    JsonBody(body): JsonBody<LoginRequest>,
 ) -> Result<Json<UserView>> {
     let credentials = Credentials { email: body.email, password: body.password, address: origin.ip };
     let user = auth::check_credentials(&pool, &credentials).await?;

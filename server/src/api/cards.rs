@@ -17,6 +17,7 @@ use uuid::Uuid;
 use crate::auth::{require_user, AuthSession};
 use crate::cards::{self, Card, CardChanges, CardFields};
 use crate::error::{Error, ErrorBody, Result};
+use crate::http::JsonBody;
 use crate::state::AppState;
 
 use super::{etag, with_expected_version};
@@ -66,7 +67,7 @@ async fn create_card(
     State(pool): State<PgPool>,
     session: AuthSession,
     headers: HeaderMap,
-    Json(fields): Json<CardFields>,
+    JsonBody(fields): JsonBody<CardFields>,
 ) -> Result<Response> {
     let user = require_user(&session)?;
     let key = super::idempotency_key(&headers)?;
@@ -116,7 +117,7 @@ async fn update_card(
     session: AuthSession,
     Path(id): Path<Uuid>,
     headers: HeaderMap,
-    Json(patch): Json<CardPatch>,
+    JsonBody(patch): JsonBody<CardPatch>,
 ) -> Result<Response> {
     let user = require_user(&session)?;
     let card = with_expected_version(&headers, patch.version, async |version| {

@@ -11,6 +11,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::auth::StaffOrKey;
 use crate::clients::{self, Client, ClientChanges, Created, NewClient};
 use crate::error::{Error, ErrorBody, Result};
+use crate::http::JsonBody;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -33,7 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 async fn create_client(
     State(pool): State<PgPool>,
     StaffOrKey(actor): StaffOrKey,
-    Json(input): Json<NewClient>,
+    JsonBody(input): JsonBody<NewClient>,
 ) -> Result<(StatusCode, Json<Created>)> {
     let created = clients::create(&pool, actor, &input).await?;
     let status = if created.created { StatusCode::CREATED } else { StatusCode::OK };
@@ -79,7 +80,7 @@ async fn update_client(
     StaffOrKey(actor): StaffOrKey,
     Path(id): Path<String>,
     headers: HeaderMap,
-    Json(body): Json<ClientPut>,
+    JsonBody(body): JsonBody<ClientPut>,
 ) -> Result<Json<Client>> {
     let client = super::with_expected_version(&headers, body.version, async |version| {
         clients::update(&pool, actor, &id, version, &body.changes).await

@@ -47,9 +47,11 @@ pub fn router() -> Router<AppState> {
     router.route("/api/openapi.json", get(move || async move { Json(openapi) }))
 }
 
-/// The OpenAPI document, for tests and tooling.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    documented_routes().into_openapi()
+/// The OpenAPI document, built once per process (the API page reads it on
+/// every visit).
+pub fn openapi() -> &'static utoipa::openapi::OpenApi {
+    static DOCUMENT: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
+    DOCUMENT.get_or_init(|| documented_routes().into_openapi())
 }
 
 fn documented_routes() -> OpenApiRouter<AppState> {

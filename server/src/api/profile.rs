@@ -13,6 +13,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::{require_user, AuthSession};
 use crate::error::{ErrorBody, Result};
+use crate::http::JsonBody;
 use crate::profiles::{self, PersonalFields, PersonalInfo, ProfessionalFields, ProfessionalInfo, Saved};
 use crate::state::AppState;
 
@@ -67,7 +68,7 @@ async fn put_personal(
     State(pool): State<PgPool>,
     session: AuthSession,
     headers: HeaderMap,
-    Json(body): Json<PersonalPut>,
+    JsonBody(body): JsonBody<PersonalPut>,
 ) -> Result<Response> {
     let user = require_user(&session)?;
     let saved = with_expected_version(&headers, body.version, async |version| {
@@ -118,7 +119,7 @@ async fn put_professional(
     State(pool): State<PgPool>,
     session: AuthSession,
     headers: HeaderMap,
-    Json(body): Json<ProfessionalPut>,
+    JsonBody(body): JsonBody<ProfessionalPut>,
 ) -> Result<Response> {
     let user = require_user(&session)?;
     let saved = with_expected_version(&headers, body.version, async |version| {

@@ -19,6 +19,7 @@ use crate::assessment_sections::{
 use crate::assessments::{self, Assessment, AssessmentDetail, Estimate, EstimateFields, Report, Tyre, TyreFields};
 use crate::auth::StaffOrKey;
 use crate::error::{Error, ErrorBody, Result};
+use crate::http::JsonBody;
 use crate::requests::{self, Inspection, NewRequest, Request};
 use crate::state::AppState;
 
@@ -60,7 +61,7 @@ async fn create_request(
     State(state): State<AppState>,
     StaffOrKey(actor): StaffOrKey,
     headers: HeaderMap,
-    Json(input): Json<NewRequest>,
+    JsonBody(input): JsonBody<NewRequest>,
 ) -> Result<(StatusCode, Json<Request>)> {
     let key = super::idempotency_key(&headers)?;
     let request = requests::create(&state.pool, actor, &state.time_zone, &input, key).await?;
@@ -100,7 +101,7 @@ async fn create_appointment(
     StaffOrKey(actor): StaffOrKey,
     Path(id): Path<Uuid>,
     headers: HeaderMap,
-    Json(schedule): Json<Schedule>,
+    JsonBody(schedule): JsonBody<Schedule>,
 ) -> Result<(StatusCode, Json<Appointment>)> {
     let key = super::idempotency_key(&headers)?;
     let appointment = appointments::create(&state.pool, actor, &state.time_zone, id, &schedule, key).await?;
@@ -135,7 +136,7 @@ async fn reschedule_appointment(
     StaffOrKey(actor): StaffOrKey,
     Path(id): Path<Uuid>,
     headers: HeaderMap,
-    Json(body): Json<Reschedule>,
+    JsonBody(body): JsonBody<Reschedule>,
 ) -> Result<Json<Appointment>> {
     let appointment = with_expected_version(&headers, body.version, async |version| {
         appointments::reschedule(&state.pool, actor, id, version, &body.schedule).await
@@ -186,7 +187,7 @@ async fn save_tyre(
     StaffOrKey(actor): StaffOrKey,
     Path((id, position)): Path<(Uuid, String)>,
     headers: HeaderMap,
-    Json(body): Json<TyrePut>,
+    JsonBody(body): JsonBody<TyrePut>,
 ) -> Result<Json<Tyre>> {
     let tyre = with_expected_version(&headers, body.version, async |version| {
         assessments::save_tyre(&state.pool, actor, id, &position, version, &body.fields).await
@@ -209,7 +210,7 @@ async fn complete_assessment(
     StaffOrKey(actor): StaffOrKey,
     Path(id): Path<Uuid>,
     headers: HeaderMap,
-    Json(body): Json<VersionOnly>,
+    JsonBody(body): JsonBody<VersionOnly>,
 ) -> Result<Json<VersionOnly>> {
     let version = with_expected_version(&headers, body.version, async |version| {
         assessments::complete(&state.pool, actor, id, version).await
@@ -249,7 +250,7 @@ async fn save_estimate(
     StaffOrKey(actor): StaffOrKey,
     Path(id): Path<Uuid>,
     headers: HeaderMap,
-    Json(body): Json<EstimatePut>,
+    JsonBody(body): JsonBody<EstimatePut>,
 ) -> Result<Json<Estimate>> {
     let estimate = with_expected_version(&headers, body.version, async |version| {
         assessments::save_estimate(&state.pool, actor, id, version, &body.fields).await
@@ -275,7 +276,7 @@ async fn save_identification(
     StaffOrKey(actor): StaffOrKey,
     Path(id): Path<Uuid>,
     headers: HeaderMap,
-    Json(body): Json<IdentificationPut>,
+    JsonBody(body): JsonBody<IdentificationPut>,
 ) -> Result<Json<Identification>> {
     let saved = with_expected_version(&headers, body.version, async |version| {
         sections::save_identification(&state.pool, actor, id, version, &body.fields).await
@@ -300,7 +301,7 @@ async fn mark_tab(
     State(state): State<AppState>,
     StaffOrKey(actor): StaffOrKey,
     Path((id, tab)): Path<(Uuid, String)>,
-    Json(body): Json<TabMark>,
+    JsonBody(body): JsonBody<TabMark>,
 ) -> Result<Json<Assessment>> {
     Ok(Json(assessments::mark_tab(&state.pool, actor, id, &tab, body.complete).await?))
 }
@@ -322,7 +323,7 @@ async fn save_damage(
     StaffOrKey(actor): StaffOrKey,
     Path(id): Path<Uuid>,
     headers: HeaderMap,
-    Json(body): Json<DamagePut>,
+    JsonBody(body): JsonBody<DamagePut>,
 ) -> Result<Json<Damage>> {
     let saved = with_expected_version(&headers, body.version, async |version| {
         sections::save_damage(&state.pool, actor, id, version, &body.fields).await
@@ -348,7 +349,7 @@ async fn save_vehicle_values(
     StaffOrKey(actor): StaffOrKey,
     Path(id): Path<Uuid>,
     headers: HeaderMap,
-    Json(body): Json<VehicleValuesPut>,
+    JsonBody(body): JsonBody<VehicleValuesPut>,
 ) -> Result<Json<VehicleValues>> {
     let saved = with_expected_version(&headers, body.version, async |version| {
         sections::save_vehicle_values(&state.pool, actor, id, version, &body.fields).await
@@ -374,7 +375,7 @@ async fn save_pre_incident_estimate(
     StaffOrKey(actor): StaffOrKey,
     Path(id): Path<Uuid>,
     headers: HeaderMap,
-    Json(body): Json<PreIncidentEstimatePut>,
+    JsonBody(body): JsonBody<PreIncidentEstimatePut>,
 ) -> Result<Json<PreIncidentEstimate>> {
     let saved = with_expected_version(&headers, body.version, async |version| {
         sections::save_pre_incident_estimate(&state.pool, actor, id, version, &body.fields).await
