@@ -103,19 +103,20 @@ pub async fn run(pool: PgPool, options: Options) -> anyhow::Result<bool> {
 const SCENARIOS: usize = 9;
 
 /// What the scenarios work on, made fresh for each run.
-struct Fixtures {
-    run: String,
-    staff: String,
-    member: String,
-    member_id: Uuid,
-    api_key: String,
-    counselor_external_id: String,
-    counselor_id: Uuid,
-    scenario_id: Uuid,
+pub(crate) struct Fixtures {
+    pub run: String,
+    /// Session cookies of a staff member and a member.
+    pub staff: String,
+    pub member: String,
+    pub member_id: Uuid,
+    pub api_key: String,
+    pub counselor_external_id: String,
+    pub counselor_id: Uuid,
+    pub scenario_id: Uuid,
 }
 
 impl Fixtures {
-    async fn make(pool: &PgPool, target: &str) -> anyhow::Result<Fixtures> {
+    pub(crate) async fn make(pool: &PgPool, target: &str) -> anyhow::Result<Fixtures> {
         let run = Uuid::new_v4().simple().to_string()[..8].to_owned();
         let password = format!("hammer-{}", Uuid::new_v4().simple());
         let staff_email = format!("hammer-staff-{run}@lockstep.test");
@@ -496,7 +497,7 @@ fn plain_client() -> anyhow::Result<reqwest::Client> {
     Ok(reqwest::Client::builder().timeout(Duration::from_secs(60)).build()?)
 }
 
-fn client_with_cookie(cookie: &str) -> anyhow::Result<reqwest::Client> {
+pub(crate) fn client_with_cookie(cookie: &str) -> anyhow::Result<reqwest::Client> {
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert(reqwest::header::COOKIE, cookie.parse().context("a session cookie")?);
     Ok(reqwest::Client::builder().default_headers(headers).timeout(Duration::from_secs(60)).build()?)
@@ -532,7 +533,7 @@ async fn log_in(target: &str, email: &str, password: &str) -> anyhow::Result<Str
     Ok(cookies.join("; "))
 }
 
-fn uuid_of(body: &Value, what: &str) -> anyhow::Result<Uuid> {
+pub(crate) fn uuid_of(body: &Value, what: &str) -> anyhow::Result<Uuid> {
     body["id"]
         .as_str()
         .and_then(|id| Uuid::parse_str(id).ok())

@@ -13,6 +13,8 @@ fn main() {
 
 #[cfg(feature = "ssr")]
 mod hammer;
+#[cfg(feature = "ssr")]
+mod soak;
 
 #[cfg(feature = "ssr")]
 mod cli {
@@ -77,6 +79,21 @@ mod cli {
             /// Print JSON instead of a table.
             #[arg(long)]
             json: bool,
+        },
+        /// Keep clients writing to one or more running instances for a
+        /// while (the fault tests break things meanwhile), then check that
+        /// every acknowledged write is there and every invariant holds.
+        /// Exits 1 on any 500 or any failed check.
+        Soak {
+            /// A running Lockstep; repeat for several instances.
+            #[arg(long = "target", required = true)]
+            targets: Vec<String>,
+            /// Clients writing at the same time.
+            #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1000))]
+            clients: u32,
+            /// How long to keep writing, in seconds.
+            #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=3600))]
+            seconds: u64,
         },
     }
 
@@ -181,6 +198,15 @@ mod cli {
                     Ok(())
                 } else {
                     bail!("the hammer found violations or server errors (see above)")
+                }
+            }
+            Command::Soak { targets, clients, seconds } => {
+                let duration = std::time::Duration::from_secs(seconds);
+                let options = crate::soak::Options { targets, clients: clients as usize, duration };
+                if crate::soak::run(pool, options).await? {
+                    Ok(())
+                } else {
+                    bail!("the soak found lost writes, violations or server errors (see above)")
                 }
             }
         }

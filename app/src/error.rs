@@ -37,6 +37,9 @@ pub enum AppError {
     TooManyRequests { retry_after_secs: u64 },
     #[error("The service is temporarily unavailable. Please try again.")]
     Unavailable,
+    /// The connection broke while saving: it may or may not have been saved.
+    #[error("We could not confirm that your change was saved. Reload the page to check before trying again.")]
+    OutcomeUnknown,
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
     /// The request did not reach the server or its answer was unreadable.
@@ -100,7 +103,8 @@ impl AppError {
             E::Forbidden => AppError::Forbidden,
             E::NotFound => AppError::NotFound,
             E::TooManyRequests { retry_after_secs } => AppError::TooManyRequests { retry_after_secs },
-            E::Unavailable(_) => AppError::Unavailable,
+            E::Unavailable(_) | E::Contention(_) => AppError::Unavailable,
+            E::OutcomeUnknown(_) => AppError::OutcomeUnknown,
             E::Internal(_) => AppError::Internal,
         }
     }

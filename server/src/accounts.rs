@@ -13,6 +13,7 @@ use validator::ValidateEmail;
 use crate::audit;
 use crate::error::{Error, Result, ResultExt};
 use crate::idempotency::{self, Claim, IdempotencyKey, StoredResponse};
+use crate::retry;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, utoipa::ToSchema)]
 #[sqlx(type_name = "user_role", rename_all = "lowercase")]
@@ -220,20 +221,24 @@ pub async fn sign_up(pool: &PgPool, account: &NewAccount, idempotency_key: Optio
         })
         .transpose()?;
 
-    let mut tx = pool.begin().await?;
-    if let Some(key) = &key {
-        if let Claim::Replay(stored) = idempotency::claim(&mut tx, key).await? {
-            tx.commit().await?;
-            return replayed_sign_up(pool, &stored, &account.password).await;
+    let key = &key;
+    retry::transaction("account.sign_up", move || async move {
+        let mut tx = retry::begin(pool).await?;
+        if let Some(key) = &key {
+            if let Claim::Replay(stored) = idempotency::claim(&mut tx, key).await? {
+                retry::commit(tx).await?;
+                return replayed_sign_up(pool, &stored, &account.password).await;
+            }
         }
-    }
-    let user = create(&mut tx, account, Role::Member).await?;
-    if let Some(key) = &key {
-        let response = StoredResponse { status: 201, body: serde_json::json!({ "id": user.id }) };
-        idempotency::store(&mut tx, key, &response).await?;
-    }
-    tx.commit().await?;
-    Ok(user)
+        let user = create(&mut tx, account, Role::Member).await?;
+        if let Some(key) = &key {
+            let response = StoredResponse { status: 201, body: serde_json::json!({ "id": user.id }) };
+            idempotency::store(&mut tx, key, &response).await?;
+        }
+        retry::commit(tx).await?;
+        Ok(user)
+    })
+    .await
 }
 
 async fn replayed_sign_up(pool: &PgPool, stored: &StoredResponse, password: &Password) -> Result<User> {
@@ -286,27 +291,31 @@ pub async fn change_password(pool: &PgPool, user: &User, current: &str, new: &st
         other => other,
     })?;
     let hash = hash_password(&new).await?;
-    let mut tx = pool.begin().await?;
-    let version = sqlx::query_scalar!(
-        "UPDATE users SET password_hash = $2, version = version + 1, updated_at = now() WHERE id = $1 RETURNING version",
-        user.id,
-        hash
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(Error::NotFound)?;
-    audit::record(
-        &mut tx,
-        user.id,
-        "user",
-        &user.id.to_string(),
-        audit::Action::Update,
-        Some(version - 1),
-        Some(version),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(User { password_hash: hash, ..user.clone() })
+    let hash = &hash;
+    retry::transaction("account.change_password", move || async move {
+        let mut tx = retry::begin(pool).await?;
+        let version = sqlx::query_scalar!(
+            "UPDATE users SET password_hash = $2, version = version + 1, updated_at = now() WHERE id = $1 RETURNING version",
+            user.id,
+            hash
+        )
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(Error::NotFound)?;
+        audit::record(
+            &mut tx,
+            user.id,
+            "user",
+            &user.id.to_string(),
+            audit::Action::Update,
+            Some(version - 1),
+            Some(version),
+        )
+        .await?;
+        retry::commit(tx).await?;
+        Ok(User { password_hash: hash.clone(), ..user.clone() })
+    })
+    .await
 }
 
 pub async fn count_by_role(conn: &mut PgConnection) -> Result<Vec<(Role, i64)>> {

@@ -12,6 +12,7 @@ use crate::error::{violated_constraint, Error, Result};
 use crate::fields;
 use crate::idempotency::{self, IdempotencyKey};
 use crate::numbers::{self, BusinessTimeZone, Kind};
+use crate::retry;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Appointment {
@@ -55,25 +56,28 @@ pub async fn create(
     let location = fields::text("location", &schedule.location, 200)?;
     let key =
         IdempotencyKey::optional(actor.to_string(), idempotency_key, &("create_appointment", inspection_id, schedule))?;
-    let (appointment, _) = idempotency::create_once(pool, key.as_ref(), async |conn: &mut PgConnection| {
-        let number = numbers::next(conn, Kind::Appointment, Utc::now(), zone).await?;
-        let appointment = sqlx::query_as!(
-            Appointment,
-            r#"INSERT INTO appointments (number, inspection_id, scheduled_at, location, assessor_id)
-               VALUES ($1, $2, $3, $4, $5)
-               RETURNING id, number, inspection_id, scheduled_at AS "scheduled_at: DateTime<Utc>", location,
-                         assessor_id, status, version"#,
-            number,
-            inspection_id,
-            schedule.scheduled_at as _,
-            location,
-            schedule.assessor_id,
-        )
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(assessor_error)?;
-        audit::record(conn, actor, "appointment", &appointment.id.to_string(), Action::Create, None, Some(1)).await?;
-        Ok(appointment)
+    let (appointment, _) = retry::transaction("appointment.create", || {
+        idempotency::create_once(pool, key.as_ref(), async |conn: &mut PgConnection| {
+            let number = numbers::next(conn, Kind::Appointment, Utc::now(), zone).await?;
+            let appointment = sqlx::query_as!(
+                Appointment,
+                r#"INSERT INTO appointments (number, inspection_id, scheduled_at, location, assessor_id)
+                   VALUES ($1, $2, $3, $4, $5)
+                   RETURNING id, number, inspection_id, scheduled_at AS "scheduled_at: DateTime<Utc>", location,
+                             assessor_id, status, version"#,
+                number,
+                inspection_id,
+                schedule.scheduled_at as _,
+                location,
+                schedule.assessor_id,
+            )
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(assessor_error)?;
+            audit::record(conn, actor, "appointment", &appointment.id.to_string(), Action::Create, None, Some(1))
+                .await?;
+            Ok(appointment)
+        })
     })
     .await?;
     Ok(appointment)
@@ -88,38 +92,42 @@ pub async fn reschedule(
     schedule: &Schedule,
 ) -> Result<Appointment> {
     let location = fields::text("location", &schedule.location, 200)?;
-    let mut tx = pool.begin().await?;
-    let updated = sqlx::query_as!(
-        Appointment,
-        r#"UPDATE appointments SET scheduled_at = $3, location = $4, assessor_id = $5,
-                  version = version + 1, updated_at = now()
-           WHERE id = $1 AND version = $2
-           RETURNING id, number, inspection_id, scheduled_at AS "scheduled_at: DateTime<Utc>", location,
-                     assessor_id, status, version"#,
-        id,
-        expected_version,
-        schedule.scheduled_at as _,
-        location,
-        schedule.assessor_id,
-    )
-    .fetch_optional(&mut *tx)
+    let location = &location;
+    retry::versioned("appointment.reschedule", move || async move {
+        let mut tx = retry::begin(pool).await?;
+        let updated = sqlx::query_as!(
+            Appointment,
+            r#"UPDATE appointments SET scheduled_at = $3, location = $4, assessor_id = $5,
+                      version = version + 1, updated_at = now()
+               WHERE id = $1 AND version = $2
+               RETURNING id, number, inspection_id, scheduled_at AS "scheduled_at: DateTime<Utc>", location,
+                         assessor_id, status, version"#,
+            id,
+            expected_version,
+            schedule.scheduled_at as _,
+            location,
+            schedule.assessor_id,
+        )
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(assessor_error)?;
+        let Some(appointment) = updated else {
+            return Err(Error::stale(find(&mut tx, id).await?));
+        };
+        audit::record(
+            &mut tx,
+            actor,
+            "appointment",
+            &id.to_string(),
+            Action::Update,
+            Some(expected_version),
+            Some(appointment.version),
+        )
+        .await?;
+        retry::commit(tx).await?;
+        Ok(appointment)
+    })
     .await
-    .map_err(assessor_error)?;
-    let Some(appointment) = updated else {
-        return Err(Error::stale(find(&mut tx, id).await?));
-    };
-    audit::record(
-        &mut tx,
-        actor,
-        "appointment",
-        &id.to_string(),
-        Action::Update,
-        Some(expected_version),
-        Some(appointment.version),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(appointment)
 }
 
 pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Appointment>> {

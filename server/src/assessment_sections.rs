@@ -12,6 +12,7 @@ use crate::assessments::amount;
 use crate::audit::{self, Action, Actor};
 use crate::error::{Error, Result};
 use crate::fields;
+use crate::retry;
 
 /// The vehicle as found on site; registration and VIN start as the
 /// request's.
@@ -137,27 +138,34 @@ pub async fn save_identification(
         return Err(Error::invalid("odometer_km", "Enter the odometer reading in whole kilometres."));
     }
     let colour = fields::text("colour", &input.colour, 50)?;
-    let mut tx = pool.begin().await?;
-    let saved = sqlx::query_as!(
-        Identification,
-        "UPDATE assessment_identification
-         SET registration = $3, vin = $4, odometer_km = $5, colour = $6, version = version + 1
-         WHERE assessment_id = $1 AND version = $2
-         RETURNING registration, vin, odometer_km, colour, version",
-        id,
-        expected_version,
-        registration,
-        vin,
-        odometer_km,
-        colour
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(section) = saved else {
-        return Err(Error::stale(identification(&mut tx, id).await?));
-    };
-    finish(tx, actor, id, "identification", expected_version, section.version).await?;
-    Ok(section)
+    let colour = &colour;
+    let odometer_km = &odometer_km;
+    let registration = &registration;
+    let vin = &vin;
+    retry::versioned("assessment_section.save_identification", move || async move {
+        let mut tx = retry::begin(pool).await?;
+        let saved = sqlx::query_as!(
+            Identification,
+            "UPDATE assessment_identification
+             SET registration = $3, vin = $4, odometer_km = $5, colour = $6, version = version + 1
+             WHERE assessment_id = $1 AND version = $2
+             RETURNING registration, vin, odometer_km, colour, version",
+            id,
+            expected_version,
+            registration,
+            vin,
+            odometer_km,
+            colour
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(section) = saved else {
+            return Err(Error::stale(identification(&mut tx, id).await?));
+        };
+        finish(tx, actor, id, "identification", expected_version, section.version).await?;
+        Ok(section)
+    })
+    .await
 }
 
 /// Saves the damage section if it is still at `expected_version`.
@@ -171,25 +179,31 @@ pub async fn save_damage(
     let description = fields::text("description", &input.description, 4000)?;
     let areas = fields::text("areas", &input.areas, 500)?;
     let severity = fields::text("severity", &input.severity, 100)?;
-    let mut tx = pool.begin().await?;
-    let saved = sqlx::query_as!(
-        Damage,
-        "UPDATE assessment_damage SET description = $3, areas = $4, severity = $5, version = version + 1
-         WHERE assessment_id = $1 AND version = $2
-         RETURNING description, areas, severity, version",
-        id,
-        expected_version,
-        description,
-        areas,
-        severity
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(section) = saved else {
-        return Err(Error::stale(damage(&mut tx, id).await?));
-    };
-    finish(tx, actor, id, "damage", expected_version, section.version).await?;
-    Ok(section)
+    let areas = &areas;
+    let description = &description;
+    let severity = &severity;
+    retry::versioned("assessment_section.save_damage", move || async move {
+        let mut tx = retry::begin(pool).await?;
+        let saved = sqlx::query_as!(
+            Damage,
+            "UPDATE assessment_damage SET description = $3, areas = $4, severity = $5, version = version + 1
+             WHERE assessment_id = $1 AND version = $2
+             RETURNING description, areas, severity, version",
+            id,
+            expected_version,
+            description,
+            areas,
+            severity
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(section) = saved else {
+            return Err(Error::stale(damage(&mut tx, id).await?));
+        };
+        finish(tx, actor, id, "damage", expected_version, section.version).await?;
+        Ok(section)
+    })
+    .await
 }
 
 /// Saves the vehicle values if they are still at `expected_version`.
@@ -202,25 +216,30 @@ pub async fn save_vehicle_values(
 ) -> Result<VehicleValues> {
     let market_value = amount("market_value", &input.market_value)?;
     let salvage_value = amount("salvage_value", &input.salvage_value)?;
-    let mut tx = pool.begin().await?;
-    let saved = sqlx::query_as!(
-        VehicleValues,
-        r#"UPDATE assessment_vehicle_values
-           SET market_value = $3::text::numeric, salvage_value = $4::text::numeric, version = version + 1
-           WHERE assessment_id = $1 AND version = $2
-           RETURNING market_value::text AS "market_value!", salvage_value::text AS "salvage_value!", version"#,
-        id,
-        expected_version,
-        market_value,
-        salvage_value
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(section) = saved else {
-        return Err(Error::stale(vehicle_values(&mut tx, id).await?));
-    };
-    finish(tx, actor, id, "vehicle_values", expected_version, section.version).await?;
-    Ok(section)
+    let market_value = &market_value;
+    let salvage_value = &salvage_value;
+    retry::versioned("assessment_section.save_vehicle_values", move || async move {
+        let mut tx = retry::begin(pool).await?;
+        let saved = sqlx::query_as!(
+            VehicleValues,
+            r#"UPDATE assessment_vehicle_values
+               SET market_value = $3::text::numeric, salvage_value = $4::text::numeric, version = version + 1
+               WHERE assessment_id = $1 AND version = $2
+               RETURNING market_value::text AS "market_value!", salvage_value::text AS "salvage_value!", version"#,
+            id,
+            expected_version,
+            market_value,
+            salvage_value
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(section) = saved else {
+            return Err(Error::stale(vehicle_values(&mut tx, id).await?));
+        };
+        finish(tx, actor, id, "vehicle_values", expected_version, section.version).await?;
+        Ok(section)
+    })
+    .await
 }
 
 /// Saves the pre-incident estimate if it is still at `expected_version`.
@@ -233,25 +252,30 @@ pub async fn save_pre_incident_estimate(
 ) -> Result<PreIncidentEstimate> {
     let condition = fields::text("condition", &input.condition, 500)?;
     let value = amount("value", &input.value)?;
-    let mut tx = pool.begin().await?;
-    let saved = sqlx::query_as!(
-        PreIncidentEstimate,
-        r#"UPDATE assessment_pre_incident_estimates
-           SET condition = $3, value = $4::text::numeric, version = version + 1
-           WHERE assessment_id = $1 AND version = $2
-           RETURNING condition, value::text AS "value!", version"#,
-        id,
-        expected_version,
-        condition,
-        value
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(section) = saved else {
-        return Err(Error::stale(pre_incident_estimate(&mut tx, id).await?));
-    };
-    finish(tx, actor, id, "pre_incident_estimate", expected_version, section.version).await?;
-    Ok(section)
+    let condition = &condition;
+    let value = &value;
+    retry::versioned("assessment_section.save_pre_incident_estimate", move || async move {
+        let mut tx = retry::begin(pool).await?;
+        let saved = sqlx::query_as!(
+            PreIncidentEstimate,
+            r#"UPDATE assessment_pre_incident_estimates
+               SET condition = $3, value = $4::text::numeric, version = version + 1
+               WHERE assessment_id = $1 AND version = $2
+               RETURNING condition, value::text AS "value!", version"#,
+            id,
+            expected_version,
+            condition,
+            value
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(section) = saved else {
+            return Err(Error::stale(pre_incident_estimate(&mut tx, id).await?));
+        };
+        finish(tx, actor, id, "pre_incident_estimate", expected_version, section.version).await?;
+        Ok(section)
+    })
+    .await
 }
 
 /// Writes the section's audit row and commits.
@@ -274,6 +298,6 @@ async fn finish(
         Some(new_version),
     )
     .await?;
-    tx.commit().await?;
+    retry::commit(tx).await?;
     Ok(())
 }

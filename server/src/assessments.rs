@@ -16,6 +16,7 @@ use crate::audit::{self, Action, Actor};
 use crate::error::{Error, Result};
 use crate::fields;
 use crate::numbers::{self, BusinessTimeZone, Kind};
+use crate::retry;
 
 pub const TYRE_POSITIONS: &[&str] = &["front_left", "front_right", "rear_left", "rear_right", "spare"];
 
@@ -106,24 +107,27 @@ pub async fn start(
     zone: &BusinessTimeZone,
     appointment_id: Uuid,
 ) -> Result<(AssessmentDetail, bool)> {
-    let mut tx = pool.begin().await?;
-    let started = sqlx::query!(
-        r#"SELECT out_assessment_id AS "id!", out_created AS "created!" FROM start_assessment($1, $2, $3, $4)"#,
-        appointment_id,
-        actor.user_id(),
-        zone.as_str(),
-        actor.api_key_id(),
-    )
-    .fetch_one(&mut *tx)
+    retry::transaction("assessment.start", move || async move {
+        let mut tx = retry::begin(pool).await?;
+        let started = sqlx::query!(
+            r#"SELECT out_assessment_id AS "id!", out_created AS "created!" FROM start_assessment($1, $2, $3, $4)"#,
+            appointment_id,
+            actor.user_id(),
+            zone.as_str(),
+            actor.api_key_id(),
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|error| match error.as_database_error().and_then(|db| db.code()).as_deref() {
+            Some("P0002") => Error::NotFound,
+            _ => Error::from(error),
+        })?;
+        retry::commit(tx).await?;
+        let mut conn = pool.acquire().await?;
+        let detail = find(&mut conn, started.id).await?.ok_or(Error::NotFound)?;
+        Ok((detail, started.created))
+    })
     .await
-    .map_err(|error| match error.as_database_error().and_then(|db| db.code()).as_deref() {
-        Some("P0002") => Error::NotFound,
-        _ => Error::from(error),
-    })?;
-    tx.commit().await?;
-    let mut conn = pool.acquire().await?;
-    let detail = find(&mut conn, started.id).await?.ok_or(Error::NotFound)?;
-    Ok((detail, started.created))
 }
 
 pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<AssessmentDetail>> {
@@ -194,39 +198,46 @@ pub async fn save_tyre(
     let make = fields::text("make", &input.make, 100)?;
     let size = fields::text("size", &input.size, 40)?;
     let condition = fields::text("condition", &input.condition, 200)?;
-    let mut tx = pool.begin().await?;
-    let saved = sqlx::query_as!(
-        Tyre,
-        r#"UPDATE assessment_tyres SET make = $4, size = $5, tread_depth_mm = $6, condition = $7, version = version + 1
-           WHERE assessment_id = $1 AND position = $2 AND version = $3
-           RETURNING position, make, size, tread_depth_mm, condition, version"#,
-        assessment_id,
-        position,
-        expected_version,
-        make,
-        size,
-        tread,
-        condition,
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(tyre) = saved else {
-        let current = tyres(&mut tx, assessment_id).await?.into_iter().find(|t| t.position == position);
-        return Err(Error::stale(current));
-    };
-    let entity_id = format!("{assessment_id}/{position}");
-    audit::record(
-        &mut tx,
-        actor,
-        "assessment_tyre",
-        &entity_id,
-        Action::Update,
-        Some(expected_version),
-        Some(tyre.version),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(tyre)
+    let condition = &condition;
+    let make = &make;
+    let size = &size;
+    let tread = &tread;
+    retry::versioned("assessment_section.save_tyre", move || async move {
+        let mut tx = retry::begin(pool).await?;
+        let saved = sqlx::query_as!(
+            Tyre,
+            r#"UPDATE assessment_tyres SET make = $4, size = $5, tread_depth_mm = $6, condition = $7, version = version + 1
+               WHERE assessment_id = $1 AND position = $2 AND version = $3
+               RETURNING position, make, size, tread_depth_mm, condition, version"#,
+            assessment_id,
+            position,
+            expected_version,
+            make,
+            size,
+            tread,
+            condition,
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(tyre) = saved else {
+            let current = tyres(&mut tx, assessment_id).await?.into_iter().find(|t| t.position == position);
+            return Err(Error::stale(current));
+        };
+        let entity_id = format!("{assessment_id}/{position}");
+        audit::record(
+            &mut tx,
+            actor,
+            "assessment_tyre",
+            &entity_id,
+            Action::Update,
+            Some(expected_version),
+            Some(tyre.version),
+        )
+        .await?;
+        retry::commit(tx).await?;
+        Ok(tyre)
+    })
+    .await
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -245,31 +256,34 @@ pub async fn report_for(
     zone: &BusinessTimeZone,
     assessment_id: Uuid,
 ) -> Result<(Report, bool)> {
-    let mut tx = pool.begin().await?;
-    let status = sqlx::query_scalar!("SELECT status FROM assessments WHERE id = $1 FOR UPDATE", assessment_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(Error::NotFound)?;
-    if let Some(report) = find_report(&mut tx, assessment_id).await? {
-        return Ok((report, false));
-    }
-    if status != "completed" {
-        return Err(Error::invalid("status", "Complete the assessment before generating its report."));
-    }
-    let number = numbers::next(&mut tx, Kind::Report, Utc::now(), zone).await?;
-    let report = sqlx::query_as!(
-        Report,
-        r#"INSERT INTO reports (number, assessment_id, created_by) VALUES ($1, $2, $3)
-           RETURNING id, number, assessment_id, created_at AS "created_at: DateTime<Utc>""#,
-        number,
-        assessment_id,
-        actor.user_id()
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    audit::record(&mut tx, actor, "report", &report.id.to_string(), Action::Create, None, Some(1)).await?;
-    tx.commit().await?;
-    Ok((report, true))
+    retry::transaction("report.create", move || async move {
+        let mut tx = retry::begin(pool).await?;
+        let status = sqlx::query_scalar!("SELECT status FROM assessments WHERE id = $1 FOR UPDATE", assessment_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(Error::NotFound)?;
+        if let Some(report) = find_report(&mut tx, assessment_id).await? {
+            return Ok((report, false));
+        }
+        if status != "completed" {
+            return Err(Error::invalid("status", "Complete the assessment before generating its report."));
+        }
+        let number = numbers::next(&mut tx, Kind::Report, Utc::now(), zone).await?;
+        let report = sqlx::query_as!(
+            Report,
+            r#"INSERT INTO reports (number, assessment_id, created_by) VALUES ($1, $2, $3)
+               RETURNING id, number, assessment_id, created_at AS "created_at: DateTime<Utc>""#,
+            number,
+            assessment_id,
+            actor.user_id()
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        audit::record(&mut tx, actor, "report", &report.id.to_string(), Action::Create, None, Some(1)).await?;
+        retry::commit(tx).await?;
+        Ok((report, true))
+    })
+    .await
 }
 
 /// Marks one tab of the editor complete (`done`) or open again, and makes
@@ -280,53 +294,67 @@ pub async fn report_for(
 pub async fn mark_tab(pool: &PgPool, actor: Actor, id: Uuid, tab: &str, done: bool) -> Result<Assessment> {
     let position = TABS.iter().position(|t| *t == tab).ok_or_else(|| Error::invalid("tab", "There is no such tab."))?;
     let current_tab = if done { TABS.get(position + 1).unwrap_or(&tab) } else { &tab };
-    let mut tx = pool.begin().await?;
-    let updated = sqlx::query_as!(
-        Assessment,
-        r#"UPDATE assessments
-           SET tabs_completed = CASE WHEN NOT $3 THEN array_remove(tabs_completed, $2)
-                                     WHEN $2 = ANY (tabs_completed) THEN tabs_completed
-                                     ELSE array_append(tabs_completed, $2) END,
-               current_tab = $4, updated_at = now()
-           WHERE id = $1 AND status = 'in_progress'
-           RETURNING id, number, appointment_id, status, current_tab, tabs_completed, version,
-                     created_at AS "created_at: DateTime<Utc>""#,
-        id,
-        tab,
-        done,
-        current_tab,
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(assessment) = updated else {
-        return match find(&mut tx, id).await? {
-            Some(_) => Err(Error::invalid("tab", "This assessment is completed; its tabs can no longer change.")),
-            None => Err(Error::NotFound),
+    retry::transaction("assessment.mark_tab", move || async move {
+        let mut tx = retry::begin(pool).await?;
+        let updated = sqlx::query_as!(
+            Assessment,
+            r#"UPDATE assessments
+               SET tabs_completed = CASE WHEN NOT $3 THEN array_remove(tabs_completed, $2)
+                                         WHEN $2 = ANY (tabs_completed) THEN tabs_completed
+                                         ELSE array_append(tabs_completed, $2) END,
+                   current_tab = $4, updated_at = now()
+               WHERE id = $1 AND status = 'in_progress'
+               RETURNING id, number, appointment_id, status, current_tab, tabs_completed, version,
+                         created_at AS "created_at: DateTime<Utc>""#,
+            id,
+            tab,
+            done,
+            current_tab,
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(assessment) = updated else {
+            return match find(&mut tx, id).await? {
+                Some(_) => Err(Error::invalid("tab", "This assessment is completed; its tabs can no longer change.")),
+                None => Err(Error::NotFound),
+            };
         };
-    };
-    audit::record(&mut tx, actor, "assessment", &id.to_string(), Action::Update, None, None).await?;
-    tx.commit().await?;
-    Ok(assessment)
+        audit::record(&mut tx, actor, "assessment", &id.to_string(), Action::Update, None, None).await?;
+        retry::commit(tx).await?;
+        Ok(assessment)
+    })
+    .await
 }
 
 /// Marks the assessment completed if it is still at `expected_version`.
 pub async fn complete(pool: &PgPool, actor: Actor, id: Uuid, expected_version: i32) -> Result<i32> {
-    let mut tx = pool.begin().await?;
-    let version = sqlx::query_scalar!(
-        "UPDATE assessments SET status = 'completed', version = version + 1, updated_at = now()
-         WHERE id = $1 AND version = $2 RETURNING version",
-        id,
-        expected_version
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(version) = version else {
-        return Err(Error::stale(find(&mut tx, id).await?));
-    };
-    audit::record(&mut tx, actor, "assessment", &id.to_string(), Action::Update, Some(expected_version), Some(version))
+    retry::versioned("assessment.complete", move || async move {
+        let mut tx = retry::begin(pool).await?;
+        let version = sqlx::query_scalar!(
+            "UPDATE assessments SET status = 'completed', version = version + 1, updated_at = now()
+             WHERE id = $1 AND version = $2 RETURNING version",
+            id,
+            expected_version
+        )
+        .fetch_optional(&mut *tx)
         .await?;
-    tx.commit().await?;
-    Ok(version)
+        let Some(version) = version else {
+            return Err(Error::stale(find(&mut tx, id).await?));
+        };
+        audit::record(
+            &mut tx,
+            actor,
+            "assessment",
+            &id.to_string(),
+            Action::Update,
+            Some(expected_version),
+            Some(version),
+        )
+        .await?;
+        retry::commit(tx).await?;
+        Ok(version)
+    })
+    .await
 }
 
 pub async fn find_report(conn: &mut PgConnection, assessment_id: Uuid) -> Result<Option<Report>> {
@@ -376,40 +404,47 @@ pub async fn save_estimate(
     let parts = amount("parts", &input.parts)?;
     let paint = amount("paint", &input.paint)?;
     let other = amount("other", &input.other)?;
-    let mut tx = pool.begin().await?;
-    let saved = sqlx::query_as!(
-        Estimate,
-        r#"UPDATE assessment_estimates
-           SET labour = $3::text::numeric, parts = $4::text::numeric, paint = $5::text::numeric,
-               other = $6::text::numeric, version = version + 1
-           WHERE assessment_id = $1 AND version = $2
-           RETURNING labour::text AS "labour!", parts::text AS "parts!", paint::text AS "paint!",
-                     other::text AS "other!", total::text AS "total!", version"#,
-        assessment_id,
-        expected_version,
-        labour,
-        parts,
-        paint,
-        other,
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(estimate) = saved else {
-        return Err(Error::stale(estimate(&mut tx, assessment_id).await?));
-    };
-    let entity_id = format!("{assessment_id}/estimate");
-    audit::record(
-        &mut tx,
-        actor,
-        "assessment_estimate",
-        &entity_id,
-        Action::Update,
-        Some(expected_version),
-        Some(estimate.version),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(estimate)
+    let labour = &labour;
+    let other = &other;
+    let paint = &paint;
+    let parts = &parts;
+    retry::versioned("assessment_section.save_estimate", move || async move {
+        let mut tx = retry::begin(pool).await?;
+        let saved = sqlx::query_as!(
+            Estimate,
+            r#"UPDATE assessment_estimates
+               SET labour = $3::text::numeric, parts = $4::text::numeric, paint = $5::text::numeric,
+                   other = $6::text::numeric, version = version + 1
+               WHERE assessment_id = $1 AND version = $2
+               RETURNING labour::text AS "labour!", parts::text AS "parts!", paint::text AS "paint!",
+                         other::text AS "other!", total::text AS "total!", version"#,
+            assessment_id,
+            expected_version,
+            labour,
+            parts,
+            paint,
+            other,
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(estimate) = saved else {
+            return Err(Error::stale(estimate(&mut tx, assessment_id).await?));
+        };
+        let entity_id = format!("{assessment_id}/estimate");
+        audit::record(
+            &mut tx,
+            actor,
+            "assessment_estimate",
+            &entity_id,
+            Action::Update,
+            Some(expected_version),
+            Some(estimate.version),
+        )
+        .await?;
+        retry::commit(tx).await?;
+        Ok(estimate)
+    })
+    .await
 }
 
 #[cfg(test)]

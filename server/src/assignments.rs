@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::audit::{self, Action, Actor};
 use crate::counselors;
 use crate::error::{Error, Result};
+use crate::retry;
 use crate::scenarios;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -141,36 +142,39 @@ pub async fn create(
         Actor::User(_) => "staff",
         Actor::ApiKey(_) => "external",
     };
-    // Two rounds at most: if the conflicting assignment was completed
-    // between our insert and our read, the pair is free again.
-    for _ in 0..2 {
-        let mut tx = pool.begin().await?;
-        let inserted = sqlx::query_scalar!(
-            "INSERT INTO assignments (counselor_id, scenario_id, source, assigned_by, api_key_id, due_date)
-             VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (counselor_id, scenario_id) WHERE status <> 'completed' DO NOTHING
-             RETURNING id",
-            counselor,
-            scenario,
-            source,
-            actor.user_id(),
-            actor.api_key_id(),
-            due_date as _,
-        )
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(id) = inserted {
-            audit::record(&mut tx, actor, "assignment", &id.to_string(), Action::Create, None, Some(1)).await?;
-            let assignment = find(&mut tx, id).await?.ok_or(Error::NotFound)?;
-            tx.commit().await?;
-            return Ok(assignment);
+    retry::transaction("assignment.create", move || async move {
+        // Two rounds at most: if the conflicting assignment was completed
+        // between our insert and our read, the pair is free again.
+        for _ in 0..2 {
+            let mut tx = retry::begin(pool).await?;
+            let inserted = sqlx::query_scalar!(
+                "INSERT INTO assignments (counselor_id, scenario_id, source, assigned_by, api_key_id, due_date)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (counselor_id, scenario_id) WHERE status <> 'completed' DO NOTHING
+                 RETURNING id",
+                counselor,
+                scenario,
+                source,
+                actor.user_id(),
+                actor.api_key_id(),
+                due_date as _,
+            )
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(id) = inserted {
+                audit::record(&mut tx, actor, "assignment", &id.to_string(), Action::Create, None, Some(1)).await?;
+                let assignment = find(&mut tx, id).await?.ok_or(Error::NotFound)?;
+                retry::commit(tx).await?;
+                return Ok(assignment);
+            }
+            // A new statement: it sees the row the winning transaction committed.
+            if let Some(existing) = find_active(&mut tx, counselor, scenario).await? {
+                return Err(already_assigned(&existing));
+            }
         }
-        // A new statement: it sees the row the winning transaction committed.
-        if let Some(existing) = find_active(&mut tx, counselor, scenario).await? {
-            return Err(already_assigned(&existing));
-        }
-    }
-    Err(Error::InProgress)
+        Err(Error::InProgress)
+    })
+    .await
 }
 
 /// What a bulk assignment did for one counselor.
@@ -202,77 +206,80 @@ pub async fn bulk_assign(
     if counselor_ids.len() > 1000 {
         return Err(Error::invalid("counselor_ids", "Assign at most 1000 counselors at once."));
     }
-    let mut tx = pool.begin().await?;
-    assignable_scenario(&mut tx, scenario).await?;
-    // Rows are inserted in counselor order, so two overlapping bulk requests
-    // wait for each other in the same order and cannot deadlock. The audit
-    // rows are written by the same statement.
-    let rows = sqlx::query!(
-        r#"WITH wanted AS (
-               SELECT DISTINCT unnest($2::uuid[]) AS counselor_id
-           ), inserted AS (
-               INSERT INTO assignments (counselor_id, scenario_id, source, assigned_by, due_date)
-               SELECT w.counselor_id, $1, 'bulk', $3, $4
-               FROM wanted w JOIN users u ON u.id = w.counselor_id AND u.role = 'counselor'
-               ORDER BY w.counselor_id
-               ON CONFLICT (counselor_id, scenario_id) WHERE status <> 'completed' DO NOTHING
-               RETURNING id, counselor_id
-           ), audited AS (
-               INSERT INTO audit_log (actor_id, entity, entity_id, action, new_version)
-               SELECT $3, 'assignment', id::text, 'create', 1 FROM inserted
-           )
-           SELECT w.counselor_id AS "counselor_id!", u.display_name AS "counselor_name?", i.id AS "assignment_id?"
-           FROM wanted w
-           LEFT JOIN users u ON u.id = w.counselor_id AND u.role = 'counselor'
-           LEFT JOIN inserted i ON i.counselor_id = w.counselor_id
-           ORDER BY lower(u.display_name), w.counselor_id"#,
-        scenario,
-        counselor_ids,
-        actor,
-        due_date as _,
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    retry::transaction("assignment.bulk_assign", move || async move {
+        let mut tx = retry::begin(pool).await?;
+        assignable_scenario(&mut tx, scenario).await?;
+        // Rows are inserted in counselor order, so two overlapping bulk requests
+        // wait for each other in the same order and cannot deadlock. The audit
+        // rows are written by the same statement.
+        let rows = sqlx::query!(
+            r#"WITH wanted AS (
+                   SELECT DISTINCT unnest($2::uuid[]) AS counselor_id
+               ), inserted AS (
+                   INSERT INTO assignments (counselor_id, scenario_id, source, assigned_by, due_date)
+                   SELECT w.counselor_id, $1, 'bulk', $3, $4
+                   FROM wanted w JOIN users u ON u.id = w.counselor_id AND u.role = 'counselor'
+                   ORDER BY w.counselor_id
+                   ON CONFLICT (counselor_id, scenario_id) WHERE status <> 'completed' DO NOTHING
+                   RETURNING id, counselor_id
+               ), audited AS (
+                   INSERT INTO audit_log (actor_id, entity, entity_id, action, new_version)
+                   SELECT $3, 'assignment', id::text, 'create', 1 FROM inserted
+               )
+               SELECT w.counselor_id AS "counselor_id!", u.display_name AS "counselor_name?", i.id AS "assignment_id?"
+               FROM wanted w
+               LEFT JOIN users u ON u.id = w.counselor_id AND u.role = 'counselor'
+               LEFT JOIN inserted i ON i.counselor_id = w.counselor_id
+               ORDER BY lower(u.display_name), w.counselor_id"#,
+            scenario,
+            counselor_ids,
+            actor,
+            due_date as _,
+        )
+        .fetch_all(&mut *tx)
+        .await?;
 
-    // Those skipped for a conflict: which active assignment they already have.
-    // A new statement, so it sees assignments a concurrent request committed.
-    let skipped: Vec<Uuid> = rows
-        .iter()
-        .filter(|row| row.assignment_id.is_none() && row.counselor_name.is_some())
-        .map(|row| row.counselor_id)
-        .collect();
-    let active = sqlx::query!(
-        "SELECT counselor_id, id, status FROM assignments
-         WHERE scenario_id = $1 AND counselor_id = ANY($2) AND status <> 'completed'",
-        scenario,
-        &skipped,
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    tx.commit().await?;
+        // Those skipped for a conflict: which active assignment they already have.
+        // A new statement, so it sees assignments a concurrent request committed.
+        let skipped: Vec<Uuid> = rows
+            .iter()
+            .filter(|row| row.assignment_id.is_none() && row.counselor_name.is_some())
+            .map(|row| row.counselor_id)
+            .collect();
+        let active = sqlx::query!(
+            "SELECT counselor_id, id, status FROM assignments
+             WHERE scenario_id = $1 AND counselor_id = ANY($2) AND status <> 'completed'",
+            scenario,
+            &skipped,
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        retry::commit(tx).await?;
 
-    Ok(rows
-        .into_iter()
-        .map(|row| {
-            let existing = active.iter().find(|a| a.counselor_id == row.counselor_id);
-            let (reason, assignment_id) = match (&row.counselor_name, row.assignment_id, existing) {
-                (_, Some(id), _) => (None, Some(id)),
-                (None, None, _) => (Some("not a counselor".to_owned()), None),
-                (Some(_), None, Some(existing)) => (
-                    Some(format!("already has an active assignment ({})", existing.status.replace('_', " "))),
-                    Some(existing.id),
-                ),
-                (Some(_), None, None) => (Some("was assigned by someone else at the same moment".to_owned()), None),
-            };
-            BulkOutcome {
-                counselor_id: row.counselor_id,
-                counselor_name: row.counselor_name.unwrap_or_default(),
-                created: row.assignment_id.is_some(),
-                reason,
-                assignment_id,
-            }
-        })
-        .collect())
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let existing = active.iter().find(|a| a.counselor_id == row.counselor_id);
+                let (reason, assignment_id) = match (&row.counselor_name, row.assignment_id, existing) {
+                    (_, Some(id), _) => (None, Some(id)),
+                    (None, None, _) => (Some("not a counselor".to_owned()), None),
+                    (Some(_), None, Some(existing)) => (
+                        Some(format!("already has an active assignment ({})", existing.status.replace('_', " "))),
+                        Some(existing.id),
+                    ),
+                    (Some(_), None, None) => (Some("was assigned by someone else at the same moment".to_owned()), None),
+                };
+                BulkOutcome {
+                    counselor_id: row.counselor_id,
+                    counselor_name: row.counselor_name.unwrap_or_default(),
+                    created: row.assignment_id.is_some(),
+                    reason,
+                    assignment_id,
+                }
+            })
+            .collect())
+    })
+    .await
 }
 
 /// The counselor starts one of their pending assignments.
@@ -295,42 +302,45 @@ async fn advance(
     from: &str,
     to: &str,
 ) -> Result<Assignment> {
-    let mut tx = pool.begin().await?;
-    let updated = sqlx::query_scalar!(
-        "UPDATE assignments
-         SET status = $5, version = version + 1, updated_at = now(),
-             started_at = CASE WHEN $5 = 'in_progress' THEN now() ELSE started_at END,
-             completed_at = CASE WHEN $5 = 'completed' THEN now() END
-         WHERE id = $1 AND counselor_id = $2 AND version = $3 AND status = $4
-         RETURNING version",
-        id,
-        counselor,
-        expected_version,
-        from,
-        to,
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    let current = find(&mut tx, id).await?.filter(|a| a.counselor_id == counselor);
-    let Some(version) = updated else {
-        return match current {
-            Some(current) if current.version == expected_version => Err(Error::invalid(
-                "status",
-                format!("This assignment is {}; it cannot become {}.", current.status, to.replace('_', " ")),
-            )),
-            other => Err(Error::stale(other)),
+    retry::versioned("assignment.advance", move || async move {
+        let mut tx = retry::begin(pool).await?;
+        let updated = sqlx::query_scalar!(
+            "UPDATE assignments
+             SET status = $5, version = version + 1, updated_at = now(),
+                 started_at = CASE WHEN $5 = 'in_progress' THEN now() ELSE started_at END,
+                 completed_at = CASE WHEN $5 = 'completed' THEN now() END
+             WHERE id = $1 AND counselor_id = $2 AND version = $3 AND status = $4
+             RETURNING version",
+            id,
+            counselor,
+            expected_version,
+            from,
+            to,
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        let current = find(&mut tx, id).await?.filter(|a| a.counselor_id == counselor);
+        let Some(version) = updated else {
+            return match current {
+                Some(current) if current.version == expected_version => Err(Error::invalid(
+                    "status",
+                    format!("This assignment is {}; it cannot become {}.", current.status, to.replace('_', " ")),
+                )),
+                other => Err(Error::stale(other)),
+            };
         };
-    };
-    audit::record(
-        &mut tx,
-        counselor,
-        "assignment",
-        &id.to_string(),
-        Action::Update,
-        Some(expected_version),
-        Some(version),
-    )
-    .await?;
-    tx.commit().await?;
-    current.ok_or(Error::NotFound)
+        audit::record(
+            &mut tx,
+            counselor,
+            "assignment",
+            &id.to_string(),
+            Action::Update,
+            Some(expected_version),
+            Some(version),
+        )
+        .await?;
+        retry::commit(tx).await?;
+        current.ok_or(Error::NotFound)
+    })
+    .await
 }

@@ -11,6 +11,7 @@ use crate::audit::{self, Action};
 use crate::error::{Error, Result};
 use crate::fields;
 use crate::idempotency::{self, IdempotencyKey};
+use crate::retry;
 use crate::slugs;
 
 /// The templates we ship; the database CHECK lists the same names.
@@ -185,10 +186,12 @@ pub async fn create(pool: &PgPool, owner: Uuid, fields: CardFields, idempotency_
     let fields = fields.validated()?;
     let key = IdempotencyKey::optional(owner.to_string(), idempotency_key, &("create_card", &fields))?;
 
-    let (card, new) = idempotency::create_once(pool, key.as_ref(), async |conn: &mut PgConnection| {
-        let card = insert(conn, owner, &fields).await?;
-        audit::record(conn, owner, ENTITY, &card.id.to_string(), Action::Create, None, Some(card.version)).await?;
-        Ok(card)
+    let (card, new) = retry::transaction("card.create", || {
+        idempotency::create_once(pool, key.as_ref(), async |conn: &mut PgConnection| {
+            let card = insert(conn, owner, &fields).await?;
+            audit::record(conn, owner, ENTITY, &card.id.to_string(), Action::Create, None, Some(card.version)).await?;
+            Ok(card)
+        })
     })
     .await?;
     Ok(if new { Created::New(card) } else { Created::Replayed(card) })
@@ -209,7 +212,7 @@ pub async fn insert_with_attempts(
 ) -> Result<Card> {
     let base_slug = slugs::from_name(&fields.name);
     let card_json = serde_json::to_value(fields).map_err(Error::internal)?;
-    sqlx::query_as!(
+    let card = sqlx::query_as!(
         Card,
         r#"SELECT id AS "id!", slug AS "slug!", version AS "version!", name AS "name!",
                   template AS "template!", full_name AS "full_name!", job_title AS "job_title!",
@@ -225,7 +228,17 @@ pub async fn insert_with_attempts(
     )
     .fetch_one(conn)
     .await
-    .map_err(write_error)
+    .map_err(write_error);
+    // Operators watch how often names collide: a suffix means the plain
+    // slug was taken, a failure means every attempt collided.
+    match &card {
+        Ok(card) if card.slug != base_slug => metrics::counter!("lockstep_slug_suffix_draws_total").increment(1),
+        Err(Error::AlreadyExists { field, .. }) if field == "name" => {
+            metrics::counter!("lockstep_slug_generation_failures_total").increment(1)
+        }
+        _ => {}
+    }
+    card
 }
 
 /// Applies `changes` if the card is still at `expected_version`. A card
@@ -233,67 +246,82 @@ pub async fn insert_with_attempts(
 /// the card as it is now.
 pub async fn update(pool: &PgPool, owner: Uuid, id: Uuid, expected_version: i32, changes: CardChanges) -> Result<Card> {
     let changes = changes.validated()?;
-    let mut tx = pool.begin().await?;
-    let updated = sqlx::query_as!(
-        Card,
-        r#"UPDATE business_cards SET
-               name = COALESCE($4, name), slug = COALESCE($5, slug), template = COALESCE($6, template),
-               full_name = COALESCE($7, full_name), job_title = COALESCE($8, job_title),
-               company = COALESCE($9, company), email = COALESCE($10, email), phone = COALESCE($11, phone),
-               website = COALESCE($12, website), address = COALESCE($13, address),
-               tagline = COALESCE($14, tagline), accent_color = COALESCE($15, accent_color),
-               layout = COALESCE($16, layout),
-               version = version + 1, updated_at = now()
-           WHERE id = $1 AND owner_id = $2 AND version = $3
-           RETURNING id, slug, version, name, template, full_name, job_title, company, email, phone,
-                     website, address, tagline, accent_color, layout,
-                     created_at AS "created_at: DateTime<Utc>", updated_at AS "updated_at: DateTime<Utc>""#,
-        id,
-        owner,
-        expected_version,
-        changes.name,
-        changes.slug,
-        changes.template,
-        changes.full_name,
-        changes.job_title,
-        changes.company,
-        changes.email,
-        changes.phone,
-        changes.website,
-        changes.address,
-        changes.tagline,
-        changes.accent_color,
-        changes.layout,
-    )
-    .fetch_optional(&mut *tx)
-    .await
-    .map_err(write_error)?;
-    let Some(card) = updated else {
-        return Err(missing_or_conflict(&mut tx, owner, id).await);
-    };
-    audit::record(&mut tx, owner, ENTITY, &id.to_string(), Action::Update, Some(expected_version), Some(card.version))
+    let changes = &changes;
+    retry::versioned("card.update", move || async move {
+        let mut tx = retry::begin(pool).await?;
+        let updated = sqlx::query_as!(
+            Card,
+            r#"UPDATE business_cards SET
+                   name = COALESCE($4, name), slug = COALESCE($5, slug), template = COALESCE($6, template),
+                   full_name = COALESCE($7, full_name), job_title = COALESCE($8, job_title),
+                   company = COALESCE($9, company), email = COALESCE($10, email), phone = COALESCE($11, phone),
+                   website = COALESCE($12, website), address = COALESCE($13, address),
+                   tagline = COALESCE($14, tagline), accent_color = COALESCE($15, accent_color),
+                   layout = COALESCE($16, layout),
+                   version = version + 1, updated_at = now()
+               WHERE id = $1 AND owner_id = $2 AND version = $3
+               RETURNING id, slug, version, name, template, full_name, job_title, company, email, phone,
+                         website, address, tagline, accent_color, layout,
+                         created_at AS "created_at: DateTime<Utc>", updated_at AS "updated_at: DateTime<Utc>""#,
+            id,
+            owner,
+            expected_version,
+            changes.name,
+            changes.slug,
+            changes.template,
+            changes.full_name,
+            changes.job_title,
+            changes.company,
+            changes.email,
+            changes.phone,
+            changes.website,
+            changes.address,
+            changes.tagline,
+            changes.accent_color,
+            changes.layout,
+        )
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(write_error)?;
+        let Some(card) = updated else {
+            return Err(missing_or_conflict(&mut tx, owner, id).await);
+        };
+        audit::record(
+            &mut tx,
+            owner,
+            ENTITY,
+            &id.to_string(),
+            Action::Update,
+            Some(expected_version),
+            Some(card.version),
+        )
         .await?;
-    tx.commit().await?;
-    Ok(card)
+        retry::commit(tx).await?;
+        Ok(card)
+    })
+    .await
 }
 
 /// Deletes the card if it is still at `expected_version`; errors as [`update`].
 pub async fn delete(pool: &PgPool, owner: Uuid, id: Uuid, expected_version: i32) -> Result<()> {
-    let mut tx = pool.begin().await?;
-    let deleted = sqlx::query_scalar!(
-        "DELETE FROM business_cards WHERE id = $1 AND owner_id = $2 AND version = $3 RETURNING version",
-        id,
-        owner,
-        expected_version
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    if deleted.is_none() {
-        return Err(missing_or_conflict(&mut tx, owner, id).await);
-    }
-    audit::record(&mut tx, owner, ENTITY, &id.to_string(), Action::Delete, Some(expected_version), None).await?;
-    tx.commit().await?;
-    Ok(())
+    retry::versioned("card.delete", move || async move {
+        let mut tx = retry::begin(pool).await?;
+        let deleted = sqlx::query_scalar!(
+            "DELETE FROM business_cards WHERE id = $1 AND owner_id = $2 AND version = $3 RETURNING version",
+            id,
+            owner,
+            expected_version
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        if deleted.is_none() {
+            return Err(missing_or_conflict(&mut tx, owner, id).await);
+        }
+        audit::record(&mut tx, owner, ENTITY, &id.to_string(), Action::Delete, Some(expected_version), None).await?;
+        retry::commit(tx).await?;
+        Ok(())
+    })
+    .await
 }
 
 /// Why a version-checked write matched no row.

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::audit::{self, Action, Actor};
 use crate::error::{violated_constraint, Error, Result};
 use crate::fields;
+use crate::retry;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Client {
@@ -77,46 +78,50 @@ pub struct Created {
 /// committed). A taken email belongs to another client: 409 on `email`.
 pub async fn create(pool: &PgPool, actor: Actor, input: &NewClient) -> Result<Created> {
     let new = input.validated()?;
-    let mut tx = pool.begin().await?;
-    let inserted = sqlx::query_as!(
-        Client,
-        r#"INSERT INTO clients (id, name, email, phone, company, created_by)
-           VALUES ($1, $2, $3, $4, $5, $6)
-           ON CONFLICT (id) DO NOTHING
-           RETURNING id, name, email, phone, company, version,
-                     created_at AS "created_at: DateTime<Utc>", updated_at AS "updated_at: DateTime<Utc>""#,
-        new.id,
-        new.name,
-        new.email,
-        new.phone,
-        new.company,
-        actor.user_id(),
-    )
-    .fetch_optional(&mut *tx)
-    .await;
-    match inserted {
-        Ok(Some(client)) => {
-            audit::record(&mut tx, actor, "client", &client.id, Action::Create, None, Some(1)).await?;
-            tx.commit().await?;
-            Ok(Created { created: true, client })
-        }
-        Ok(None) => {
-            let client = find(&mut tx, &new.id).await?.ok_or(Error::NotFound)?;
-            Ok(Created { created: false, client })
-        }
-        Err(error) if violated_constraint(&error) == Some("clients_email_key") => {
-            // Simultaneous creates of one id and one email can trip the email
-            // index before the id conflict is seen; if the id exists now, this
-            // was the same client all along.
-            tx.rollback().await?;
-            let mut conn = pool.acquire().await?;
-            match find(&mut conn, &new.id).await? {
-                Some(client) => Ok(Created { created: false, client }),
-                None => Err(Error::already_exists("email", "Another client already has this email address.")),
+    let new = &new;
+    retry::transaction("client.create", move || async move {
+        let mut tx = retry::begin(pool).await?;
+        let inserted = sqlx::query_as!(
+            Client,
+            r#"INSERT INTO clients (id, name, email, phone, company, created_by)
+               VALUES ($1, $2, $3, $4, $5, $6)
+               ON CONFLICT (id) DO NOTHING
+               RETURNING id, name, email, phone, company, version,
+                         created_at AS "created_at: DateTime<Utc>", updated_at AS "updated_at: DateTime<Utc>""#,
+            new.id,
+            new.name,
+            new.email,
+            new.phone,
+            new.company,
+            actor.user_id(),
+        )
+        .fetch_optional(&mut *tx)
+        .await;
+        match inserted {
+            Ok(Some(client)) => {
+                audit::record(&mut tx, actor, "client", &client.id, Action::Create, None, Some(1)).await?;
+                retry::commit(tx).await?;
+                Ok(Created { created: true, client })
             }
+            Ok(None) => {
+                let client = find(&mut tx, &new.id).await?.ok_or(Error::NotFound)?;
+                Ok(Created { created: false, client })
+            }
+            Err(error) if violated_constraint(&error) == Some("clients_email_key") => {
+                // Simultaneous creates of one id and one email can trip the email
+                // index before the id conflict is seen; if the id exists now, this
+                // was the same client all along.
+                tx.rollback().await?;
+                let mut conn = pool.acquire().await?;
+                match find(&mut conn, &new.id).await? {
+                    Some(client) => Ok(Created { created: false, client }),
+                    None => Err(Error::already_exists("email", "Another client already has this email address.")),
+                }
+            }
+            Err(error) => Err(error.into()),
         }
-        Err(error) => Err(error.into()),
-    }
+    })
+    .await
 }
 
 pub async fn find(conn: &mut PgConnection, id: &str) -> Result<Option<Client>> {
@@ -172,30 +177,37 @@ pub async fn update(
     let email = fields::optional_email("email", &changes.email)?;
     let phone = fields::optional_phone("phone", &changes.phone)?;
     let company = fields::text("company", &changes.company, 200)?;
-    let mut tx = pool.begin().await?;
-    let updated = sqlx::query_as!(
-        Client,
-        r#"UPDATE clients SET name = $3, email = $4, phone = $5, company = $6, version = version + 1, updated_at = now()
-           WHERE id = $1 AND version = $2
-           RETURNING id, name, email, phone, company, version,
-                     created_at AS "created_at: DateTime<Utc>", updated_at AS "updated_at: DateTime<Utc>""#,
-        id,
-        expected_version,
-        name,
-        email,
-        phone,
-        company,
-    )
-    .fetch_optional(&mut *tx)
+    let company = &company;
+    let email = &email;
+    let name = &name;
+    let phone = &phone;
+    retry::versioned("client.update", move || async move {
+        let mut tx = retry::begin(pool).await?;
+        let updated = sqlx::query_as!(
+            Client,
+            r#"UPDATE clients SET name = $3, email = $4, phone = $5, company = $6, version = version + 1, updated_at = now()
+               WHERE id = $1 AND version = $2
+               RETURNING id, name, email, phone, company, version,
+                         created_at AS "created_at: DateTime<Utc>", updated_at AS "updated_at: DateTime<Utc>""#,
+            id,
+            expected_version,
+            name,
+            email,
+            phone,
+            company,
+        )
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(|error| match violated_constraint(&error) {
+            Some("clients_email_key") => Error::already_exists("email", "Another client already has this email address."),
+            _ => Error::from(error),
+        })?;
+        let Some(client) = updated else {
+            return Err(Error::stale(find(&mut tx, id).await?));
+        };
+        audit::record(&mut tx, actor, "client", id, Action::Update, Some(expected_version), Some(client.version)).await?;
+        retry::commit(tx).await?;
+        Ok(client)
+    })
     .await
-    .map_err(|error| match violated_constraint(&error) {
-        Some("clients_email_key") => Error::already_exists("email", "Another client already has this email address."),
-        _ => Error::from(error),
-    })?;
-    let Some(client) = updated else {
-        return Err(Error::stale(find(&mut tx, id).await?));
-    };
-    audit::record(&mut tx, actor, "client", id, Action::Update, Some(expected_version), Some(client.version)).await?;
-    tx.commit().await?;
-    Ok(client)
 }

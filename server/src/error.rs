@@ -69,6 +69,17 @@ pub enum Error {
     #[error("the service is temporarily unavailable, please try again")]
     Unavailable(#[source] sqlx::Error),
 
+    /// Serialization failure or deadlock: the transaction was rolled back
+    /// and may simply be run again (see `retry`).
+    #[error("the service is busy, please try again")]
+    Contention(#[source] sqlx::Error),
+
+    /// The connection died while committing: the change may or may not have
+    /// been saved. Repeating the request with the same idempotency key is
+    /// safe; without one, look before trying again.
+    #[error("we could not confirm that your change was saved; reload to check before trying again")]
+    OutcomeUnknown(#[source] sqlx::Error),
+
     #[error("something went wrong on our side")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -92,6 +103,17 @@ impl Error {
         }
     }
 
+    /// True when running the same transaction again may succeed: it was
+    /// rolled back by contention or by a connection lost before the commit.
+    /// (A pool that timed out or closed is not worth waiting on again.)
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Contention(_) => true,
+            Error::Unavailable(cause) => !matches!(cause, sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed),
+            _ => false,
+        }
+    }
+
     pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         Error::Internal(cause.into())
     }
@@ -109,7 +131,7 @@ impl Error {
             Error::Forbidden => StatusCode::FORBIDDEN,
             Error::NotFound => StatusCode::NOT_FOUND,
             Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Unavailable(_) | Error::Contention(_) | Error::OutcomeUnknown(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -132,6 +154,8 @@ impl Error {
             Error::NotFound => "not_found",
             Error::TooManyRequests { .. } => "too_many_requests",
             Error::Unavailable(_) => "unavailable",
+            Error::Contention(_) => "contention",
+            Error::OutcomeUnknown(_) => "outcome_unknown",
             Error::Internal(_) => "internal",
         }
     }
@@ -142,6 +166,8 @@ impl Error {
         match self {
             Error::Internal(cause) => tracing::error!(error = ?cause, "internal error"),
             Error::Unavailable(cause) => tracing::warn!(error = %cause, "database unavailable"),
+            Error::Contention(cause) => tracing::warn!(error = %cause, "transaction kept failing on contention"),
+            Error::OutcomeUnknown(cause) => tracing::warn!(error = %cause, "connection lost while committing"),
             _ => {}
         }
     }
@@ -204,7 +230,8 @@ impl IntoResponse for Error {
         let retry_after = match self {
             Error::TooManyRequests { retry_after_secs } => Some(retry_after_secs),
             // The database is away: tell clients when trying again makes sense.
-            Error::Unavailable(_) => Some(5),
+            Error::Unavailable(_) | Error::OutcomeUnknown(_) => Some(5),
+            Error::Contention(_) => Some(1),
             _ => None,
         };
         if let Some(value) = retry_after.and_then(|secs| HeaderValue::from_str(&secs.to_string()).ok()) {
@@ -219,7 +246,9 @@ impl From<sqlx::Error> for Error {
         if let Some(code) = error.as_database_error().and_then(|db| db.code()) {
             metrics::counter!("lockstep_db_errors_total", "sqlstate" => code.into_owned()).increment(1);
         }
-        if is_connection_error(&error) {
+        if is_contention(&error) {
+            Error::Contention(error)
+        } else if is_connection_error(&error) {
             Error::Unavailable(error)
         } else {
             Error::Internal(Box::new(error))
@@ -243,6 +272,11 @@ pub fn is_connection_error(error: &sqlx::Error) -> bool {
         }
         _ => false,
     }
+}
+
+/// 40001 serialization_failure and 40P01 deadlock_detected.
+pub fn is_contention(error: &sqlx::Error) -> bool {
+    error.as_database_error().and_then(|db| db.code()).is_some_and(|code| code == "40001" || code == "40P01")
 }
 
 /// The name of the constraint a database error violated, if any.

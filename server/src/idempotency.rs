@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
 
 use crate::error::{Error, Result};
+use crate::retry;
 
 /// How long a stored response is replayed.
 pub const KEY_LIFETIME_HOURS: i32 = 24;
@@ -146,6 +147,8 @@ pub fn spawn_reaper(pool: PgPool, period: Duration) -> tokio::task::JoinHandle<(
 /// Runs `create` in a transaction at most once per key: with a key seen
 /// before, returns the stored result instead (`false`). Without a key it
 /// simply runs. The result is stored in the same transaction as the work.
+/// Callers run it under `retry::transaction`, so one request may run it
+/// more than once, but at most one run commits.
 pub async fn create_once<T>(
     pool: &PgPool,
     key: Option<&IdempotencyKey>,
@@ -154,10 +157,10 @@ pub async fn create_once<T>(
 where
     T: Serialize + serde::de::DeserializeOwned,
 {
-    let mut tx = pool.begin().await?;
+    let mut tx = retry::begin(pool).await?;
     if let Some(key) = key {
         if let Claim::Replay(stored) = claim(&mut tx, key).await? {
-            tx.commit().await?;
+            retry::commit(tx).await?;
             return Ok((serde_json::from_value(stored.body).map_err(Error::internal)?, false));
         }
     }
@@ -166,6 +169,6 @@ where
         let body = serde_json::to_value(&value).map_err(Error::internal)?;
         store(&mut tx, key, &StoredResponse { status: 201, body }).await?;
     }
-    tx.commit().await?;
+    retry::commit(tx).await?;
     Ok((value, true))
 }

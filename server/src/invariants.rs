@@ -127,6 +127,13 @@ pub async fn assessments_of_appointment(conn: &mut PgConnection, appointment: Uu
         .await?)
 }
 
+/// How many of `ids` exist as assessments.
+pub async fn assessments_present(conn: &mut PgConnection, ids: &[Uuid]) -> Result<i64> {
+    Ok(sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM assessments WHERE id = ANY($1)"#, ids)
+        .fetch_one(conn)
+        .await?)
+}
+
 /// How many of `ids` exist as requests.
 pub async fn requests_present(conn: &mut PgConnection, ids: &[Uuid]) -> Result<i64> {
     Ok(sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM requests WHERE id = ANY($1)"#, ids).fetch_one(conn).await?)

@@ -30,6 +30,7 @@ pub mod metrics;
 pub mod numbers;
 pub mod profiles;
 pub mod requests;
+pub mod retry;
 pub mod scenarios;
 pub mod slugs;
 pub mod state;

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::audit::{self, Action};
 use crate::error::{Error, Result};
 use crate::fields;
+use crate::retry;
 
 /// The personal section as stored; version 0 and empty fields when the
 /// user has never saved it.
@@ -152,52 +153,56 @@ pub async fn save_personal(
     input: &PersonalFields,
 ) -> Result<Saved<PersonalInfo>> {
     let new = input.validated(Utc::now().date_naive())?;
-    let mut tx = pool.begin().await?;
-    let saved = if expected_version == 0 {
-        sqlx::query_as!(
-            PersonalInfo,
-            r#"INSERT INTO personal_info (user_id, full_name, primary_email, phone, date_of_birth, address, city, country)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-               ON CONFLICT (user_id) DO NOTHING
-               RETURNING full_name, primary_email, phone, date_of_birth AS "date_of_birth: NaiveDate", address, city, country, version,
-                         updated_at AS "updated_at?: DateTime<Utc>""#,
-            user,
-            new.full_name,
-            new.primary_email,
-            new.phone,
-            new.date_of_birth as _,
-            new.address,
-            new.city,
-            new.country,
-        )
-        .fetch_optional(&mut *tx)
-        .await?
-    } else {
-        sqlx::query_as!(
-            PersonalInfo,
-            r#"UPDATE personal_info SET full_name = $3, primary_email = $4, phone = $5, date_of_birth = $6,
-                      address = $7, city = $8, country = $9, version = version + 1, updated_at = now()
-               WHERE user_id = $1 AND version = $2
-               RETURNING full_name, primary_email, phone, date_of_birth AS "date_of_birth: NaiveDate", address, city, country, version,
-                         updated_at AS "updated_at?: DateTime<Utc>""#,
-            user,
-            expected_version,
-            new.full_name,
-            new.primary_email,
-            new.phone,
-            new.date_of_birth as _,
-            new.address,
-            new.city,
-            new.country,
-        )
-        .fetch_optional(&mut *tx)
-        .await?
-    };
-    let Some(section) = saved else {
-        return Err(Error::stale(Some(personal(&mut tx, user).await?)));
-    };
-    finish(tx, user, PERSONAL, expected_version, section.version).await?;
-    Ok(Saved { is_new: expected_version == 0, section })
+    let new = &new;
+    retry::versioned("profile.save_personal", move || async move {
+        let mut tx = retry::begin(pool).await?;
+        let saved = if expected_version == 0 {
+            sqlx::query_as!(
+                PersonalInfo,
+                r#"INSERT INTO personal_info (user_id, full_name, primary_email, phone, date_of_birth, address, city, country)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                   ON CONFLICT (user_id) DO NOTHING
+                   RETURNING full_name, primary_email, phone, date_of_birth AS "date_of_birth: NaiveDate", address, city, country, version,
+                             updated_at AS "updated_at?: DateTime<Utc>""#,
+                user,
+                new.full_name,
+                new.primary_email,
+                new.phone,
+                new.date_of_birth as _,
+                new.address,
+                new.city,
+                new.country,
+            )
+            .fetch_optional(&mut *tx)
+            .await?
+        } else {
+            sqlx::query_as!(
+                PersonalInfo,
+                r#"UPDATE personal_info SET full_name = $3, primary_email = $4, phone = $5, date_of_birth = $6,
+                          address = $7, city = $8, country = $9, version = version + 1, updated_at = now()
+                   WHERE user_id = $1 AND version = $2
+                   RETURNING full_name, primary_email, phone, date_of_birth AS "date_of_birth: NaiveDate", address, city, country, version,
+                             updated_at AS "updated_at?: DateTime<Utc>""#,
+                user,
+                expected_version,
+                new.full_name,
+                new.primary_email,
+                new.phone,
+                new.date_of_birth as _,
+                new.address,
+                new.city,
+                new.country,
+            )
+            .fetch_optional(&mut *tx)
+            .await?
+        };
+        let Some(section) = saved else {
+            return Err(Error::stale(Some(personal(&mut tx, user).await?)));
+        };
+        finish(tx, user, PERSONAL, expected_version, section.version).await?;
+        Ok(Saved { is_new: expected_version == 0, section })
+    })
+    .await
 }
 
 /// Saves the professional section if it is still at `expected_version`.
@@ -208,50 +213,54 @@ pub async fn save_professional(
     input: &ProfessionalFields,
 ) -> Result<Saved<ProfessionalInfo>> {
     let new = input.validated()?;
-    let mut tx = pool.begin().await?;
-    let saved = if expected_version == 0 {
-        sqlx::query_as!(
-            ProfessionalInfo,
-            r#"INSERT INTO professional_info (user_id, company, job_title, department, website, linkedin, bio)
-               VALUES ($1, $2, $3, $4, $5, $6, $7)
-               ON CONFLICT (user_id) DO NOTHING
-               RETURNING company, job_title, department, website, linkedin, bio, version,
-                         updated_at AS "updated_at?: DateTime<Utc>""#,
-            user,
-            new.company,
-            new.job_title,
-            new.department,
-            new.website,
-            new.linkedin,
-            new.bio,
-        )
-        .fetch_optional(&mut *tx)
-        .await?
-    } else {
-        sqlx::query_as!(
-            ProfessionalInfo,
-            r#"UPDATE professional_info SET company = $3, job_title = $4, department = $5, website = $6,
-                      linkedin = $7, bio = $8, version = version + 1, updated_at = now()
-               WHERE user_id = $1 AND version = $2
-               RETURNING company, job_title, department, website, linkedin, bio, version,
-                         updated_at AS "updated_at?: DateTime<Utc>""#,
-            user,
-            expected_version,
-            new.company,
-            new.job_title,
-            new.department,
-            new.website,
-            new.linkedin,
-            new.bio,
-        )
-        .fetch_optional(&mut *tx)
-        .await?
-    };
-    let Some(section) = saved else {
-        return Err(Error::stale(Some(professional(&mut tx, user).await?)));
-    };
-    finish(tx, user, PROFESSIONAL, expected_version, section.version).await?;
-    Ok(Saved { is_new: expected_version == 0, section })
+    let new = &new;
+    retry::versioned("profile.save_professional", move || async move {
+        let mut tx = retry::begin(pool).await?;
+        let saved = if expected_version == 0 {
+            sqlx::query_as!(
+                ProfessionalInfo,
+                r#"INSERT INTO professional_info (user_id, company, job_title, department, website, linkedin, bio)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7)
+                   ON CONFLICT (user_id) DO NOTHING
+                   RETURNING company, job_title, department, website, linkedin, bio, version,
+                             updated_at AS "updated_at?: DateTime<Utc>""#,
+                user,
+                new.company,
+                new.job_title,
+                new.department,
+                new.website,
+                new.linkedin,
+                new.bio,
+            )
+            .fetch_optional(&mut *tx)
+            .await?
+        } else {
+            sqlx::query_as!(
+                ProfessionalInfo,
+                r#"UPDATE professional_info SET company = $3, job_title = $4, department = $5, website = $6,
+                          linkedin = $7, bio = $8, version = version + 1, updated_at = now()
+                   WHERE user_id = $1 AND version = $2
+                   RETURNING company, job_title, department, website, linkedin, bio, version,
+                             updated_at AS "updated_at?: DateTime<Utc>""#,
+                user,
+                expected_version,
+                new.company,
+                new.job_title,
+                new.department,
+                new.website,
+                new.linkedin,
+                new.bio,
+            )
+            .fetch_optional(&mut *tx)
+            .await?
+        };
+        let Some(section) = saved else {
+            return Err(Error::stale(Some(professional(&mut tx, user).await?)));
+        };
+        finish(tx, user, PROFESSIONAL, expected_version, section.version).await?;
+        Ok(Saved { is_new: expected_version == 0, section })
+    })
+    .await
 }
 
 /// Writes the audit row and commits.
@@ -264,6 +273,6 @@ async fn finish(
 ) -> Result<()> {
     let (action, old) = if old_version == 0 { (Action::Create, None) } else { (Action::Update, Some(old_version)) };
     audit::record(&mut tx, user, entity, &user.to_string(), action, old, Some(new_version)).await?;
-    tx.commit().await?;
+    retry::commit(tx).await?;
     Ok(())
 }

@@ -12,6 +12,7 @@ use crate::error::{violated_constraint, Error, Result};
 use crate::fields;
 use crate::idempotency::{self, IdempotencyKey};
 use crate::numbers::{self, BusinessTimeZone, Kind};
+use crate::retry;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Request {
@@ -70,40 +71,42 @@ pub async fn create(
 ) -> Result<Request> {
     let new = input.validated()?;
     let key = IdempotencyKey::optional(actor.to_string(), idempotency_key, &("create_request", &new))?;
-    let (request, _) = idempotency::create_once(pool, key.as_ref(), async |conn: &mut PgConnection| {
-        // The audit row goes first (with the id chosen here) and the INSERT
-        // draws its own number: the counter row is then locked only from the
-        // INSERT to the commit, and that span is what limits how many
-        // requests one counter can number per second.
-        let id = Uuid::new_v4();
-        audit::record(&mut *conn, actor, "request", &id.to_string(), Action::Create, None, Some(1)).await?;
-        let request = sqlx::query_as!(
-            Request,
-            r#"INSERT INTO requests (id, number, client_id, vehicle_make, vehicle_model, registration, vin,
-                                     claim_reference, notes, created_by)
-               VALUES ($1, next_document_number($2, now(), $3), $4, $5, $6, $7, $8, $9, $10, $11)
-               RETURNING id, number, client_id, vehicle_make, vehicle_model, registration, vin, claim_reference,
-                         notes, status, version, created_at AS "created_at: DateTime<Utc>""#,
-            id,
-            Kind::Request.prefix(),
-            zone.as_str(),
-            new.client_id,
-            new.vehicle_make,
-            new.vehicle_model,
-            new.registration,
-            new.vin,
-            new.claim_reference,
-            new.notes,
-            actor.user_id(),
-        )
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(|error| match violated_constraint(&error) {
-            Some("requests_client_id_fkey") => Error::invalid("client_id", "There is no client with this id."),
-            _ => Error::from(error),
-        })?;
-        numbers::count_drawn(Kind::Request);
-        Ok(request)
+    let (request, _) = retry::transaction("request.create", || {
+        idempotency::create_once(pool, key.as_ref(), async |conn: &mut PgConnection| {
+            // The audit row goes first (with the id chosen here) and the INSERT
+            // draws its own number: the counter row is then locked only from the
+            // INSERT to the commit, and that span is what limits how many
+            // requests one counter can number per second.
+            let id = Uuid::new_v4();
+            audit::record(&mut *conn, actor, "request", &id.to_string(), Action::Create, None, Some(1)).await?;
+            let request = sqlx::query_as!(
+                Request,
+                r#"INSERT INTO requests (id, number, client_id, vehicle_make, vehicle_model, registration, vin,
+                                         claim_reference, notes, created_by)
+                   VALUES ($1, next_document_number($2, now(), $3), $4, $5, $6, $7, $8, $9, $10, $11)
+                   RETURNING id, number, client_id, vehicle_make, vehicle_model, registration, vin, claim_reference,
+                             notes, status, version, created_at AS "created_at: DateTime<Utc>""#,
+                id,
+                Kind::Request.prefix(),
+                zone.as_str(),
+                new.client_id,
+                new.vehicle_make,
+                new.vehicle_model,
+                new.registration,
+                new.vin,
+                new.claim_reference,
+                new.notes,
+                actor.user_id(),
+            )
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(|error| match violated_constraint(&error) {
+                Some("requests_client_id_fkey") => Error::invalid("client_id", "There is no client with this id."),
+                _ => Error::from(error),
+            })?;
+            numbers::count_drawn(Kind::Request);
+            Ok(request)
+        })
     })
     .await?;
     Ok(request)
@@ -151,30 +154,33 @@ pub async fn inspection_for(
     zone: &BusinessTimeZone,
     request_id: Uuid,
 ) -> Result<(Inspection, bool)> {
-    let mut tx = pool.begin().await?;
-    let locked = sqlx::query_scalar!("SELECT id FROM requests WHERE id = $1 FOR UPDATE", request_id)
-        .fetch_optional(&mut *tx)
+    retry::transaction("inspection.create", move || async move {
+        let mut tx = retry::begin(pool).await?;
+        let locked = sqlx::query_scalar!("SELECT id FROM requests WHERE id = $1 FOR UPDATE", request_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if locked.is_none() {
+            return Err(Error::NotFound);
+        }
+        if let Some(existing) = find_inspection(&mut tx, request_id).await? {
+            return Ok((existing, false));
+        }
+        let number = numbers::next(&mut tx, Kind::Inspection, Utc::now(), zone).await?;
+        let inspection = sqlx::query_as!(
+            Inspection,
+            r#"INSERT INTO inspections (number, request_id, created_by) VALUES ($1, $2, $3)
+               RETURNING id, number, request_id, created_at AS "created_at: DateTime<Utc>""#,
+            number,
+            request_id,
+            actor.user_id()
+        )
+        .fetch_one(&mut *tx)
         .await?;
-    if locked.is_none() {
-        return Err(Error::NotFound);
-    }
-    if let Some(existing) = find_inspection(&mut tx, request_id).await? {
-        return Ok((existing, false));
-    }
-    let number = numbers::next(&mut tx, Kind::Inspection, Utc::now(), zone).await?;
-    let inspection = sqlx::query_as!(
-        Inspection,
-        r#"INSERT INTO inspections (number, request_id, created_by) VALUES ($1, $2, $3)
-           RETURNING id, number, request_id, created_at AS "created_at: DateTime<Utc>""#,
-        number,
-        request_id,
-        actor.user_id()
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    audit::record(&mut tx, actor, "inspection", &inspection.id.to_string(), Action::Create, None, Some(1)).await?;
-    tx.commit().await?;
-    Ok((inspection, true))
+        audit::record(&mut tx, actor, "inspection", &inspection.id.to_string(), Action::Create, None, Some(1)).await?;
+        retry::commit(tx).await?;
+        Ok((inspection, true))
+    })
+    .await
 }
 
 pub async fn find_inspection(conn: &mut PgConnection, request_id: Uuid) -> Result<Option<Inspection>> {

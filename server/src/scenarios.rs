@@ -11,6 +11,7 @@ use crate::audit::{self, Action};
 use crate::error::{Error, Result, ResultExt};
 use crate::fields;
 use crate::idempotency::{self, IdempotencyKey};
+use crate::retry;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Scenario {
@@ -41,23 +42,25 @@ pub async fn create(
     let title = fields::required_text("title", &input.title, 200, "Give the scenario a title.")?;
     let description = fields::text("description", &input.description, 2000)?;
     let key = IdempotencyKey::optional(format!("scenario:{actor}"), idempotency_key, input)?;
-    idempotency::create_once(pool, key.as_ref(), async |tx| {
-        let scenario = sqlx::query_as!(
-            Scenario,
-            r#"INSERT INTO scenarios (title, description, created_by) VALUES ($1, $2, $3)
-               RETURNING id, title, description, active, version,
-                         created_at AS "created_at: DateTime<Utc>", updated_at AS "updated_at: DateTime<Utc>""#,
-            title,
-            description,
-            actor,
-        )
-        .fetch_one(&mut *tx)
-        .await
-        .on_constraint("scenarios_title_key", || {
-            Error::already_exists("title", "A scenario with this title already exists.")
-        })?;
-        audit::record(tx, actor, "scenario", &scenario.id.to_string(), Action::Create, None, Some(1)).await?;
-        Ok(scenario)
+    retry::transaction("scenario.create", || {
+        idempotency::create_once(pool, key.as_ref(), async |tx| {
+            let scenario = sqlx::query_as!(
+                Scenario,
+                r#"INSERT INTO scenarios (title, description, created_by) VALUES ($1, $2, $3)
+                   RETURNING id, title, description, active, version,
+                             created_at AS "created_at: DateTime<Utc>", updated_at AS "updated_at: DateTime<Utc>""#,
+                title,
+                description,
+                actor,
+            )
+            .fetch_one(&mut *tx)
+            .await
+            .on_constraint("scenarios_title_key", || {
+                Error::already_exists("title", "A scenario with this title already exists.")
+            })?;
+            audit::record(tx, actor, "scenario", &scenario.id.to_string(), Action::Create, None, Some(1)).await?;
+            Ok(scenario)
+        })
     })
     .await
 }
@@ -88,32 +91,35 @@ pub async fn list(conn: &mut PgConnection) -> Result<Vec<Scenario>> {
 
 /// Activates or deactivates the scenario if it is still at `expected_version`.
 pub async fn set_active(pool: &PgPool, actor: Uuid, id: Uuid, expected_version: i32, active: bool) -> Result<Scenario> {
-    let mut tx = pool.begin().await?;
-    let updated = sqlx::query_as!(
-        Scenario,
-        r#"UPDATE scenarios SET active = $3, version = version + 1, updated_at = now()
-           WHERE id = $1 AND version = $2
-           RETURNING id, title, description, active, version,
-                     created_at AS "created_at: DateTime<Utc>", updated_at AS "updated_at: DateTime<Utc>""#,
-        id,
-        expected_version,
-        active,
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(scenario) = updated else {
-        return Err(Error::stale(find(&mut tx, id).await?));
-    };
-    audit::record(
-        &mut tx,
-        actor,
-        "scenario",
-        &id.to_string(),
-        Action::Update,
-        Some(expected_version),
-        Some(scenario.version),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(scenario)
+    retry::versioned("scenario.set_active", move || async move {
+        let mut tx = retry::begin(pool).await?;
+        let updated = sqlx::query_as!(
+            Scenario,
+            r#"UPDATE scenarios SET active = $3, version = version + 1, updated_at = now()
+               WHERE id = $1 AND version = $2
+               RETURNING id, title, description, active, version,
+                         created_at AS "created_at: DateTime<Utc>", updated_at AS "updated_at: DateTime<Utc>""#,
+            id,
+            expected_version,
+            active,
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(scenario) = updated else {
+            return Err(Error::stale(find(&mut tx, id).await?));
+        };
+        audit::record(
+            &mut tx,
+            actor,
+            "scenario",
+            &id.to_string(),
+            Action::Update,
+            Some(expected_version),
+            Some(scenario.version),
+        )
+        .await?;
+        retry::commit(tx).await?;
+        Ok(scenario)
+    })
+    .await
 }

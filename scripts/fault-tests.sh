@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# Fault tests: Lockstep keeps its promises when things break.
+#
+#   scripts/fault-tests.sh PG_DATA_DIR PG_PORT
+#
+# Runs against the release binary and a PostgreSQL cluster that test.sh has
+# started (it stops and restarts that cluster). Each test keeps
+# `lockstep soak` writing while it breaks something, and fails when soak
+# reports a 500, a lost acknowledged write or a broken invariant:
+#   1. kill -9 the server mid-run, start it again;
+#   2. end the servers' database connections again and again;
+#   3. stop PostgreSQL (pages 503, /readyz fails, /healthz stays up), start
+#      it again, restart it: the server recovers by itself;
+#   4. three instances on one database, load spread across them, sessions
+#      shared.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+source "$ROOT/scripts/pg.sh"
+
+pg_dir="$1"
+pg_port="$2"
+bin="$CARGO_TARGET_DIR/release/lockstep"
+database="lockstep_faults"
+base_url="postgres://lockstep@127.0.0.1:$pg_port/$database"
+work_dir="$(mktemp -d -t lockstep-faults.XXXXXX)"
+soak_seconds="${LOCKSTEP_SOAK_SECONDS:-12}"
+soak_clients="${LOCKSTEP_SOAK_CLIENTS:-12}"
+declare -A server_pids=()
+soak_pid=""
+
+cleanup() {
+    local pid
+    for pid in "${server_pids[@]}" $soak_pid; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work_dir"
+}
+trap cleanup EXIT
+
+fail() {
+    echo "FAULT TEST FAILED: $*" >&2
+    for log in "$work_dir"/*.log; do echo "--- $log" >&2; tail -n 30 "$log" >&2; done
+    exit 1
+}
+
+# wait_until SECONDS DESCRIPTION COMMAND...: polls COMMAND every 0.1 s.
+wait_until() {
+    local seconds="$1" what="$2"
+    shift 2
+    local deadline=$((SECONDS + seconds))
+    until "$@" >/dev/null 2>&1; do
+        [ "$SECONDS" -lt "$deadline" ] || fail "timed out after ${seconds}s waiting for $what"
+        sleep 0.1
+    done
+}
+
+ready() { curl -fs "http://127.0.0.1:$1/readyz"; }
+status_of() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+
+# Each instance names its connections, so test 2 ends theirs and nobody else's.
+start_instance() {
+    local port="$1"
+    DATABASE_URL="$base_url?application_name=lockstep-instance" LOCKSTEP_LISTEN="127.0.0.1:$port" \
+        LEPTOS_SITE_ROOT="$ROOT/target/site" LOCKSTEP_LOG=warn LOCKSTEP_POOL_SIZE=8 \
+        "$bin" serve >>"$work_dir/server-$port.log" 2>&1 &
+    server_pids[$port]=$!
+    wait_until 30 "the instance on port $port to be ready" ready "$port"
+}
+
+stop_instance() {
+    local port="$1"
+    kill "${server_pids[$port]}" 2>/dev/null || true
+    wait "${server_pids[$port]}" 2>/dev/null || true
+    unset "server_pids[$port]"
+}
+
+# start_soak NAME TARGET_PORT...: soak in the background, logging to NAME.log.
+start_soak() {
+    local name="$1"
+    shift
+    local targets=()
+    local port
+    for port in "$@"; do targets+=(--target "http://127.0.0.1:$port"); done
+    DATABASE_URL="$base_url" "$bin" soak "${targets[@]}" --clients "$soak_clients" --seconds "$soak_seconds" \
+        >"$work_dir/$name.log" 2>&1 &
+    soak_pid=$!
+    wait_until 60 "soak to get 100 writes acknowledged" grep -q "100 writes acknowledged" "$work_dir/$name.log"
+}
+
+finish_soak() {
+    local name="$1" status=0
+    wait "$soak_pid" || status=$?
+    soak_pid=""
+    sed 's/^/    /' "$work_dir/$name.log"
+    [ "$status" = 0 ] || fail "$name: soak reported failures (exit $status)"
+}
+
+pg_ensure_database "$pg_port" "$database"
+DATABASE_URL="$base_url" "$bin" migrate >/dev/null
+
+say "fault 1: kill -9 the server in the middle of writes, start it again"
+start_instance 3201
+start_soak kill-9 3201
+kill -9 "${server_pids[3201]}"
+wait "${server_pids[3201]}" 2>/dev/null || true
+unset "server_pids[3201]"
+echo "    killed the server (SIGKILL) after 100 acknowledged writes; starting it again"
+start_instance 3201
+finish_soak kill-9
+
+say "fault 2: end the servers' database connections again and again (pg_terminate_backend)"
+start_soak terminate 3201
+terminated=0
+while kill -0 "$soak_pid" 2>/dev/null; do
+    ended=$(psql -h 127.0.0.1 -p "$pg_port" -U lockstep -d postgres -tAc \
+        "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity
+         WHERE application_name = 'lockstep-instance'" 2>/dev/null || echo 0)
+    terminated=$((terminated + ended))
+    sleep 0.5 # how often connections are ended, not a wait for anything
+done
+echo "    ended $terminated database connections while soak was writing"
+[ "$terminated" -gt 0 ] || fail "no connection was ended; the test tested nothing"
+finish_soak terminate
+
+say "fault 3: PostgreSQL stops, comes back, restarts (the server is never restarted)"
+start_soak outage 3201
+as_pg_owner "$PG_BIN/pg_ctl" -D "$pg_dir" -m fast -w stop >/dev/null
+echo "    PostgreSQL stopped"
+[ "$(status_of http://127.0.0.1:3201/healthz)" = 200 ] || fail "/healthz must stay up while the database is down"
+[ "$(status_of http://127.0.0.1:3201/readyz)" = 503 ] || fail "/readyz must fail while the database is down"
+api_headers="$(curl -s -D - -o /dev/null -X POST -H 'content-type: application/json' -d '{}' \
+    http://127.0.0.1:3201/api/auth/login)"
+grep -q "^HTTP/1.1 503" <<<"$api_headers" || fail "the API must answer 503 while the database is down: $api_headers"
+grep -qi "^retry-after:" <<<"$api_headers" || fail "the API's 503 must carry Retry-After"
+page="$(curl -s -w '\n%{http_code}' http://127.0.0.1:3201/login)"
+[ "$(tail -n 1 <<<"$page")" = 503 ] || fail "a page must answer 503 while the database is down"
+grep -q "temporarily unavailable" <<<"$page" || fail "a page must say the service is temporarily unavailable"
+echo "    checked: /healthz 200, /readyz 503, API 503 with Retry-After, pages 503 'temporarily unavailable'"
+as_pg_owner "$PG_BIN/pg_ctl" -D "$pg_dir" -w start >/dev/null
+wait_until 30 "the server to become ready again by itself" ready 3201
+echo "    PostgreSQL started; the server is ready again without a restart"
+as_pg_owner "$PG_BIN/pg_ctl" -D "$pg_dir" -m fast -w restart >/dev/null
+wait_until 30 "the server to become ready after a PostgreSQL restart" ready 3201
+echo "    PostgreSQL restarted (fast); the server is ready again"
+finish_soak outage
+
+say "fault 4: three instances on one database, load spread across them"
+start_instance 3202
+start_instance 3203
+start_soak three-instances 3201 3202 3203
+finish_soak three-instances
+for port in 3201 3202 3203; do stop_instance "$port"; done
+say "fault tests passed"

@@ -1,0 +1,313 @@
+//! `lockstep soak`: sustained writes while things break, then the checks.
+//!
+//! Where `lockstep hammer` releases bursts at one healthy server, `soak`
+//! keeps N clients writing for a while against one or more instances and
+//! expects the test script around it to break things meanwhile: kill a
+//! server, end database connections, restart PostgreSQL. Clients behave like
+//! careful real ones: a create carries an idempotency key and is repeated
+//! with the same key until it is answered, a version-checked edit that
+//! comes back 409 continues from the version it is told about.
+//!
+//! Afterwards it checks, straight in PostgreSQL, that every write that was
+//! acknowledged with a 2xx is there, and the global invariants (numbers
+//! without gaps or duplicates, every assessment with all its sections, one
+//! active assignment per pair). A 500 is a failure; a 503 or a refused
+//! connection during an outage is expected and merely counted.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use server::invariants;
+
+use crate::hammer::{client_with_cookie, uuid_of, Fixtures};
+
+pub struct Options {
+    /// One or more instances; client `i` talks to `targets[i % len]`.
+    pub targets: Vec<String>,
+    pub clients: usize,
+    pub duration: Duration,
+}
+
+/// Everything the clients were told, shared between them.
+#[derive(Default)]
+struct Ledger {
+    statuses: BTreeMap<String, usize>,
+    cards: Vec<Uuid>,
+    requests: Vec<Uuid>,
+    assessments: Vec<Uuid>,
+    /// (card, version) pairs a 200 confirmed.
+    card_versions: Vec<(Uuid, i32)>,
+    server_errors: Vec<String>,
+}
+
+impl Ledger {
+    fn count(&mut self, outcome: String) {
+        *self.statuses.entry(outcome).or_default() += 1;
+    }
+}
+
+/// Runs the load; `Ok(true)` when every check passed.
+pub async fn run(pool: PgPool, options: Options) -> anyhow::Result<bool> {
+    let targets: Vec<String> = options.targets.iter().map(|t| t.trim_end_matches('/').to_owned()).collect();
+    let first = targets.first().context("give at least one --target")?.clone();
+    let fixtures = Arc::new(Fixtures::make(&pool, &first).await?);
+    println!(
+        "soak: {} clients for {} s against {} instance(s): {}",
+        options.clients,
+        options.duration.as_secs(),
+        targets.len(),
+        targets.join(", ")
+    );
+
+    let mut checks: Vec<(String, bool)> = Vec::new();
+    // A session made on the first instance must work on every other one.
+    for target in &targets {
+        let me = client_with_cookie(&fixtures.staff)?.get(format!("{target}/api/auth/me")).send().await?;
+        checks.push((format!("the session from {first} works on {target} ({})", me.status()), me.status() == 200));
+    }
+
+    let ledger = Arc::new(Mutex::new(Ledger::default()));
+    let acknowledged = Arc::new(AtomicUsize::new(0));
+    let announced = Arc::new(AtomicBool::new(false));
+    let deadline = Instant::now() + options.duration;
+    let mut workers = Vec::new();
+    for i in 0..options.clients {
+        let worker = Worker {
+            target: targets[i % targets.len()].clone(),
+            fixtures: fixtures.clone(),
+            ledger: ledger.clone(),
+            acknowledged: acknowledged.clone(),
+            announced: announced.clone(),
+            deadline,
+        };
+        workers.push(tokio::spawn(async move { worker.run(i).await }));
+    }
+    for worker in workers {
+        worker.await.context("a soak client panicked")??;
+    }
+
+    let ledger = std::mem::take(&mut *ledger.lock().map_err(|_| anyhow::anyhow!("ledger poisoned"))?);
+    let outcomes: Vec<String> = ledger.statuses.iter().map(|(outcome, n)| format!("{outcome}×{n}")).collect();
+    println!("soak: answers {}", outcomes.join(" "));
+    println!(
+        "soak: acknowledged {} cards, {} requests, {} assessments, {} card edits",
+        ledger.cards.len(),
+        ledger.requests.len(),
+        ledger.assessments.len(),
+        ledger.card_versions.len()
+    );
+
+    let mut conn = pool.acquire().await?;
+    let db = |e: server::Error| anyhow::anyhow!("database check failed: {e}");
+    checks.push((format!("no 500 answers ({})", ledger.server_errors.len()), ledger.server_errors.is_empty()));
+    for error in ledger.server_errors.iter().take(5) {
+        println!("soak: 500: {error}");
+    }
+    let some_work = !ledger.cards.is_empty() && !ledger.requests.is_empty() && !ledger.card_versions.is_empty();
+    checks.push(("writes were acknowledged during the run".to_owned(), some_work));
+    let cards = invariants::cards_present(&mut conn, &ledger.cards).await.map_err(db)?;
+    checks.push((
+        format!("{} acknowledged cards present: {cards}", ledger.cards.len()),
+        cards == ledger.cards.len() as i64,
+    ));
+    let requests = invariants::requests_present(&mut conn, &ledger.requests).await.map_err(db)?;
+    checks.push((
+        format!("{} acknowledged requests present: {requests}", ledger.requests.len()),
+        requests == ledger.requests.len() as i64,
+    ));
+    let assessments = invariants::assessments_present(&mut conn, &ledger.assessments).await.map_err(db)?;
+    checks.push((
+        format!("{} acknowledged assessments present: {assessments}", ledger.assessments.len()),
+        assessments == ledger.assessments.len() as i64,
+    ));
+    let mut lost_edits = 0;
+    for (card, version) in &ledger.card_versions {
+        let current = invariants::card_version(&mut conn, *card).await.map_err(db)?;
+        if current.is_none_or(|current| current < *version) {
+            lost_edits += 1;
+        }
+    }
+    checks.push((
+        format!("every acknowledged card edit is there (card at or past that version): {lost_edits} lost"),
+        lost_edits == 0,
+    ));
+    let violations = invariants::violations(&mut conn).await.map_err(db)?;
+    checks.push((
+        "numbers gapless and unique, assessments complete, one active assignment per pair".to_owned(),
+        violations.is_empty(),
+    ));
+    for violation in &violations {
+        println!("soak: violation: {violation}");
+    }
+
+    for (check, passed) in &checks {
+        println!("soak: [{}] {check}", if *passed { "ok" } else { "FAILED" });
+    }
+    Ok(checks.iter().all(|(_, passed)| *passed))
+}
+
+struct Worker {
+    target: String,
+    fixtures: Arc<Fixtures>,
+    ledger: Arc<Mutex<Ledger>>,
+    acknowledged: Arc<AtomicUsize>,
+    announced: Arc<AtomicBool>,
+    deadline: Instant,
+}
+
+/// The answer to one call; `None` when the target did not answer at all.
+type Answer = Option<(u16, Value)>;
+
+impl Worker {
+    async fn run(&self, i: usize) -> anyhow::Result<()> {
+        let staff = client_with_cookie(&self.fixtures.staff)?;
+        let member = client_with_cookie(&self.fixtures.member)?;
+        // Each client edits a card of its own, so its edits race only with
+        // its own repeats after an outage.
+        let Some(card) = self.create(&member, "/api/cards", json!({ "name": format!("Soak {i}") })).await else {
+            return Ok(());
+        };
+        let card_id = uuid_of(&card, "card")?;
+        self.record(|ledger| ledger.cards.push(card_id));
+        let mut version = card["version"].as_i64().unwrap_or(1) as i32;
+        let client_id = format!("soak-{}-{i}", self.fixtures.run);
+        self.create(&staff, "/api/clients", json!({ "id": client_id, "name": format!("Soak client {i}") })).await;
+
+        let mut round = 0_usize;
+        while Instant::now() < self.deadline {
+            round += 1;
+            match round % 4 {
+                0 => {
+                    let body = json!({ "name": format!("Soak {i} {round}") });
+                    if let Some(card) = self.create(&member, "/api/cards", body).await {
+                        let id = uuid_of(&card, "card")?;
+                        self.record(|ledger| ledger.cards.push(id));
+                    }
+                }
+                1 | 3 => {
+                    let body = json!({ "version": version, "tagline": format!("Round {round}") });
+                    match self.call(member.patch(self.url(&format!("/api/cards/{card_id}"))).json(&body)).await {
+                        Some((200, card)) => {
+                            version = card["version"].as_i64().unwrap_or(version as i64) as i32;
+                            self.record(|ledger| ledger.card_versions.push((card_id, version)));
+                        }
+                        // Our own earlier edit landed although its answer was lost.
+                        Some((409, conflict)) => {
+                            version = conflict["error"]["current"]["version"].as_i64().unwrap_or(version as i64) as i32
+                        }
+                        _ => {}
+                    }
+                }
+                _ => {
+                    let Some(request) = self.create(&staff, "/api/requests", json!({ "client_id": client_id })).await
+                    else {
+                        continue;
+                    };
+                    let request_id = uuid_of(&request, "request")?;
+                    self.record(|ledger| ledger.requests.push(request_id));
+                    // Every fourth chain goes on to an assessment.
+                    if round % 16 == 2 {
+                        self.assessment_for(&staff, request_id).await?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Request → inspection → appointment → assessment, each step repeated
+    /// until answered (each is idempotent).
+    async fn assessment_for(&self, staff: &reqwest::Client, request: Uuid) -> anyhow::Result<()> {
+        let Some(inspection) = self.create(staff, &format!("/api/requests/{request}/inspection"), Value::Null).await
+        else {
+            return Ok(());
+        };
+        let inspection = uuid_of(&inspection, "inspection")?;
+        let schedule = json!({ "scheduled_at": chrono::Utc::now(), "location": "Soak yard" });
+        let Some(appointment) =
+            self.create(staff, &format!("/api/inspections/{inspection}/appointments"), schedule).await
+        else {
+            return Ok(());
+        };
+        let appointment = uuid_of(&appointment, "appointment")?;
+        if let Some(assessment) =
+            self.create(staff, &format!("/api/appointments/{appointment}/assessment"), Value::Null).await
+        {
+            let id = uuid_of(&assessment, "assessment")?;
+            self.record(|ledger| ledger.assessments.push(id));
+        }
+        Ok(())
+    }
+
+    /// POSTs `body` with one idempotency key until a 2xx comes back (the
+    /// body) or the run is over (`None`).
+    async fn create(&self, client: &reqwest::Client, path: &str, body: Value) -> Option<Value> {
+        let key = Uuid::new_v4().to_string();
+        let mut wait = Duration::from_millis(20);
+        while Instant::now() < self.deadline {
+            let mut request = client.post(self.url(path)).header("Idempotency-Key", &key);
+            if !body.is_null() {
+                request = request.json(&body);
+            }
+            match self.call(request).await {
+                Some((200 | 201, answer)) => return Some(answer),
+                // 409 "in progress": the first attempt is still running.
+                Some((409 | 503, _)) | None => {}
+                Some(_) => return None,
+            }
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(Duration::from_millis(500));
+        }
+        None
+    }
+
+    /// Sends one request and notes its outcome.
+    async fn call(&self, request: reqwest::RequestBuilder) -> Answer {
+        let described = request
+            .try_clone()
+            .and_then(|r| r.build().ok())
+            .map(|r| format!("{} {}", r.method(), r.url().path()))
+            .unwrap_or_default();
+        match request.timeout(Duration::from_secs(10)).send().await {
+            Ok(response) => {
+                let status = response.status().as_u16();
+                let body = response.json::<Value>().await.unwrap_or(Value::Null);
+                self.record(|ledger| {
+                    ledger.count(status.to_string());
+                    if status >= 500 && status != 503 {
+                        ledger.server_errors.push(format!("{described}: {status} {body}"));
+                    }
+                });
+                if (200..300).contains(&status) {
+                    let acknowledged = self.acknowledged.fetch_add(1, Ordering::Relaxed) + 1;
+                    // The fault scripts wait for this line before they break things.
+                    if acknowledged >= 100 && !self.announced.swap(true, Ordering::Relaxed) {
+                        eprintln!("soak: 100 writes acknowledged");
+                    }
+                }
+                Some((status, body))
+            }
+            Err(_) => {
+                self.record(|ledger| ledger.count("no answer".to_owned()));
+                None
+            }
+        }
+    }
+
+    fn record(&self, note: impl FnOnce(&mut Ledger)) {
+        if let Ok(mut ledger) = self.ledger.lock() {
+            note(&mut ledger);
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.target)
+    }
+}

@@ -1,0 +1,153 @@
+//! The retry policy against a real PostgreSQL: what is retried (contention,
+//! a connection lost before the commit), what is not (unique violations, a
+//! connection lost while committing), and that retries are bounded.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use server::retry;
+use server::Error;
+use sqlx::PgPool;
+use tokio::sync::Barrier;
+
+async fn probe_table(pool: &PgPool) {
+    sqlx::query("CREATE TABLE probe (id int PRIMARY KEY, hits int NOT NULL DEFAULT 0)").execute(pool).await.unwrap();
+    sqlx::query("INSERT INTO probe (id) VALUES (1), (2)").execute(pool).await.unwrap();
+}
+
+async fn raise(conn: &mut sqlx::PgConnection, sqlstate: &str) -> Result<(), Error> {
+    let statement = format!("DO $$ BEGIN RAISE EXCEPTION 'planted failure' USING ERRCODE = '{sqlstate}'; END $$");
+    sqlx::query(&statement).execute(conn).await?;
+    Ok(())
+}
+
+async fn hits(pool: &PgPool, id: i32) -> i32 {
+    sqlx::query_scalar("SELECT hits FROM probe WHERE id = $1").bind(id).fetch_one(pool).await.unwrap()
+}
+
+#[sqlx::test]
+async fn a_serialization_failure_is_retried_until_the_transaction_commits(pool: PgPool) {
+    probe_table(&pool).await;
+    let attempts = AtomicUsize::new(0);
+    let result = retry::transaction("probe.update", || async {
+        let attempt = attempts.fetch_add(1, Ordering::SeqCst);
+        let mut tx = retry::begin(&pool).await?;
+        sqlx::query("UPDATE probe SET hits = hits + 1 WHERE id = 1").execute(&mut *tx).await?;
+        if attempt < 2 {
+            raise(&mut tx, "40001").await?;
+        }
+        retry::commit(tx).await
+    })
+    .await;
+    assert!(result.is_ok(), "{result:?}");
+    assert_eq!(attempts.load(Ordering::SeqCst), 3);
+    // The two failed attempts rolled back: one increment.
+    assert_eq!(hits(&pool, 1).await, 1);
+}
+
+#[sqlx::test]
+async fn a_real_deadlock_costs_one_retry_and_both_writes_land(pool: PgPool) {
+    probe_table(&pool).await;
+    let barrier = Arc::new(Barrier::new(2));
+    let attempts = Arc::new(AtomicUsize::new(0));
+    // Two transactions lock the two rows in opposite orders; both wait at
+    // the barrier holding their first lock, so PostgreSQL must pick a victim.
+    let run = |first: i32, second: i32| {
+        let (pool, barrier, attempts) = (pool.clone(), barrier.clone(), attempts.clone());
+        tokio::spawn(async move {
+            let tries = AtomicUsize::new(0);
+            retry::transaction("probe.deadlock", || async {
+                attempts.fetch_add(1, Ordering::SeqCst);
+                let mut tx = retry::begin(&pool).await?;
+                sqlx::query("UPDATE probe SET hits = hits + 1 WHERE id = $1").bind(first).execute(&mut *tx).await?;
+                if tries.fetch_add(1, Ordering::SeqCst) == 0 {
+                    barrier.wait().await;
+                }
+                sqlx::query("UPDATE probe SET hits = hits + 1 WHERE id = $1").bind(second).execute(&mut *tx).await?;
+                retry::commit(tx).await
+            })
+            .await
+        })
+    };
+    let (a, b) = tokio::join!(run(1, 2), run(2, 1));
+    assert!(a.unwrap().is_ok() && b.unwrap().is_ok());
+    assert_eq!(attempts.load(Ordering::SeqCst), 3, "one victim, retried once");
+    assert_eq!((hits(&pool, 1).await, hits(&pool, 2).await), (2, 2));
+}
+
+#[sqlx::test]
+async fn a_unique_violation_is_never_retried(pool: PgPool) {
+    probe_table(&pool).await;
+    let attempts = AtomicUsize::new(0);
+    let result = retry::transaction("probe.insert", || async {
+        attempts.fetch_add(1, Ordering::SeqCst);
+        let mut tx = retry::begin(&pool).await?;
+        sqlx::query("INSERT INTO probe (id) VALUES (1)").execute(&mut *tx).await?;
+        retry::commit(tx).await
+    })
+    .await;
+    assert!(matches!(result, Err(Error::Internal(_))), "{result:?}");
+    assert_eq!(attempts.load(Ordering::SeqCst), 1);
+}
+
+#[sqlx::test]
+async fn retries_are_bounded_and_giving_up_is_a_503(pool: PgPool) {
+    let attempts = AtomicUsize::new(0);
+    let result: Result<(), Error> = retry::transaction("probe.always_deadlocks", || async {
+        attempts.fetch_add(1, Ordering::SeqCst);
+        let mut tx = retry::begin(&pool).await?;
+        raise(&mut tx, "40P01").await?;
+        retry::commit(tx).await
+    })
+    .await;
+    let error = result.unwrap_err();
+    assert!(matches!(error, Error::Contention(_)), "{error:?}");
+    assert_eq!(error.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(attempts.load(Ordering::SeqCst), 1 + retry::MAX_RETRIES);
+}
+
+/// Ends the backend serving `tx`, the way a failover or an operator would.
+async fn kill_backend_of(pool: &PgPool, tx: &mut sqlx::PgConnection) {
+    let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(&mut *tx).await.unwrap();
+    let killed: bool =
+        sqlx::query_scalar("SELECT pg_terminate_backend($1, 5000)").bind(pid).fetch_one(pool).await.unwrap();
+    assert!(killed);
+}
+
+#[sqlx::test]
+async fn a_connection_lost_before_the_commit_is_retried_on_a_new_one(pool: PgPool) {
+    probe_table(&pool).await;
+    let attempts = AtomicUsize::new(0);
+    let result = retry::transaction("probe.update", || async {
+        let attempt = attempts.fetch_add(1, Ordering::SeqCst);
+        let mut tx = retry::begin(&pool).await?;
+        if attempt == 0 {
+            kill_backend_of(&pool, &mut tx).await;
+        }
+        sqlx::query("UPDATE probe SET hits = hits + 1 WHERE id = 1").execute(&mut *tx).await?;
+        retry::commit(tx).await
+    })
+    .await;
+    assert!(result.is_ok(), "{result:?}");
+    assert_eq!(attempts.load(Ordering::SeqCst), 2);
+    assert_eq!(hits(&pool, 1).await, 1);
+}
+
+#[sqlx::test]
+async fn a_connection_lost_while_committing_is_reported_unknown_and_not_retried(pool: PgPool) {
+    probe_table(&pool).await;
+    let attempts = AtomicUsize::new(0);
+    let result = retry::transaction("probe.update", || async {
+        attempts.fetch_add(1, Ordering::SeqCst);
+        let mut tx = retry::begin(&pool).await?;
+        sqlx::query("UPDATE probe SET hits = hits + 1 WHERE id = 1").execute(&mut *tx).await?;
+        kill_backend_of(&pool, &mut tx).await;
+        retry::commit(tx).await
+    })
+    .await;
+    let error = result.unwrap_err();
+    assert!(matches!(error, Error::OutcomeUnknown(_)), "{error:?}");
+    assert_eq!(error.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(attempts.load(Ordering::SeqCst), 1);
+}
