@@ -48,6 +48,16 @@ pg_cluster_start() {
         || { tail -n 20 "$data_dir/server.log"; return 1; }
 }
 
+# pg_cluster_resume DATA_DIR: starts a stopped cluster again with the options
+# it last ran with (pg_ctl keeps them in postmaster.opts; only `restart`
+# would reuse them by itself).
+pg_cluster_resume() {
+    local data_dir="$1" options
+    options="$(sed -E 's/^[^ ]+ "-D" "[^"]*" ?//' "$data_dir/postmaster.opts")"
+    as_pg_owner "$PG_BIN/pg_ctl" -D "$data_dir" -l "$data_dir/server.log" -o "$options" -w -t 60 start >/dev/null \
+        || { tail -n 20 "$data_dir/server.log"; return 1; }
+}
+
 pg_cluster_stop() {
     local data_dir="$1"
     as_pg_owner "$PG_BIN/pg_ctl" -D "$data_dir" -m fast -w stop >/dev/null 2>&1 || true

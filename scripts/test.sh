@@ -70,4 +70,10 @@ create_user robin@lockstep.test "Robin Reyes" counselor e2e-robin
 say "race verifier (lockstep hammer, a quick pass against the release server)"
 DATABASE_URL="$base_url/lockstep_e2e" "$CARGO_TARGET_DIR/release/lockstep" \
     hammer --target "http://127.0.0.1:$app_port" --clients "${LOCKSTEP_HAMMER_CLIENTS:-25}"
+
+# The fault tests stop and restart this PostgreSQL, so the server above goes first.
+kill "$server_pid" 2>/dev/null || true
+wait "$server_pid" 2>/dev/null || true
+server_pid=""
+"$ROOT/scripts/fault-tests.sh" "$pg_dir" "$test_port"
 say "all tests passed"

@@ -104,7 +104,7 @@ pub async fn run(pool: PgPool, options: Options) -> anyhow::Result<bool> {
         ledger.card_versions.len()
     );
 
-    let mut conn = pool.acquire().await?;
+    let mut conn = wait_for_database(&pool).await?;
     let db = |e: server::Error| anyhow::anyhow!("database check failed: {e}");
     checks.push((format!("no 500 answers ({})", ledger.server_errors.len()), ledger.server_errors.is_empty()));
     for error in ledger.server_errors.iter().take(5) {
@@ -151,6 +151,20 @@ pub async fn run(pool: PgPool, options: Options) -> anyhow::Result<bool> {
         println!("soak: [{}] {check}", if *passed { "ok" } else { "FAILED" });
     }
     Ok(checks.iter().all(|(_, passed)| *passed))
+}
+
+/// A connection for the checks; the database may still be coming back
+/// from the outage the test caused.
+async fn wait_for_database(pool: &PgPool) -> anyhow::Result<sqlx::pool::PoolConnection<sqlx::Postgres>> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match pool.acquire().await {
+            Ok(conn) => return Ok(conn),
+            // Each attempt itself waits for the pool's acquire timeout.
+            Err(error) if Instant::now() < deadline => println!("soak: waiting for the database: {error}"),
+            Err(error) => return Err(error).context("the database did not come back within 60 s"),
+        }
+    }
 }
 
 struct Worker {

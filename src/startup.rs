@@ -28,6 +28,7 @@ pub async fn app(pool: PgPool, leptos_options: LeptosOptions, settings: Settings
     let store = auth::session_store(&pool).await?;
     auth::spawn_session_reaper(store.clone());
     server::idempotency::spawn_reaper(pool.clone(), std::time::Duration::from_secs(600));
+    server::metrics::spawn_sampler(pool.clone());
 
     let state =
         AppState { pool: pool.clone(), leptos_options: leptos_options.clone(), time_zone: settings.time_zone.clone() };
@@ -47,10 +48,12 @@ pub async fn app(pool: PgPool, leptos_options: LeptosOptions, settings: Settings
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         // Layers run outside-in from the last one added.
+        .layer(middleware::from_fn(http::mark_reached_route))
         .layer(middleware::from_fn(server::metrics::record_requests))
         .layer(middleware::from_fn(auth::redirect_anonymous_to_login))
         .layer(middleware::from_fn_with_state(pool.clone(), auth::end_revoked_sessions))
         .layer(auth::layer(pool, store, settings.secure_cookies))
+        .layer(middleware::from_fn(http::session_outage_is_unavailable))
         .layer(middleware::from_fn(http::refuse_cross_origin))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {

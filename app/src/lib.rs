@@ -10,6 +10,7 @@ pub mod cards;
 pub mod components;
 pub mod error;
 pub mod merge;
+pub mod operations;
 pub mod pages;
 pub mod profile;
 #[cfg(feature = "ssr")]
@@ -119,6 +120,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/staff/scenarios/:id") ssr=SsrMode::Async view=pages::ScenarioBoardPage />
                     <Route path=path!("/assignments") ssr=SsrMode::Async view=pages::MyAssignmentsPage />
                     <Route path=path!("/admin/api-keys") ssr=SsrMode::Async view=pages::ApiKeysPage />
+                    <Route path=path!("/admin/metrics") ssr=SsrMode::Async view=pages::MetricsPage />
                     <Route path=path!("/docs/api") ssr=SsrMode::Async view=pages::ApiDocsPage />
                 </Routes>
             </main>

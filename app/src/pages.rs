@@ -5,6 +5,7 @@ mod cards;
 mod home;
 mod login;
 mod not_found;
+mod operations;
 mod profile;
 mod signup;
 mod staff;
@@ -16,6 +17,7 @@ pub use cards::{CardEditorPage, CardPreview, CardsPage, NewCardPage, PublicCardP
 pub use home::HomePage;
 pub use login::LogInPage;
 pub use not_found::NotFound;
+pub use operations::MetricsPage;
 pub use profile::{ProfilePage, SessionsPage};
 pub use signup::SignUpPage;
 pub use staff::StaffPage;

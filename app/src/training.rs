@@ -88,7 +88,7 @@ pub struct Endpoint {
 }
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(crate) mod ssr {
     use super::*;
     use server::accounts::Role;
 

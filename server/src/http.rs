@@ -60,6 +60,60 @@ pub fn is_same_origin(headers: &HeaderMap) -> bool {
     }
 }
 
+/// Marks a response as produced by a route (a handler ran), as opposed to
+/// by a layer in front of the routes.
+#[derive(Clone, Copy)]
+struct ReachedRoute;
+
+/// The innermost layer: tags every response a route produced.
+pub async fn mark_reached_route(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    response.extensions_mut().insert(ReachedRoute);
+    response
+}
+
+/// Placed just outside the session and sign-in layers. Those answer a bare
+/// 500 when they cannot load a session, which only happens when PostgreSQL
+/// is unreachable; the user should then get what every other outage gives:
+/// 503 with `Retry-After`, a friendly page for browsers, JSON for the API.
+pub async fn session_outage_is_unavailable(request: Request, next: Next) -> Response {
+    let wants_html = request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    let response = next.run(request).await;
+    if response.extensions().get::<ReachedRoute>().is_some() {
+        return response;
+    }
+    match response.status() {
+        StatusCode::INTERNAL_SERVER_ERROR if !wants_html => {
+            return Error::Unavailable(sqlx::Error::PoolTimedOut).into_response()
+        }
+        StatusCode::INTERNAL_SERVER_ERROR => Error::Unavailable(sqlx::Error::PoolTimedOut).log(),
+        // Already a 503 (the revoked-session check); browsers get the page.
+        StatusCode::SERVICE_UNAVAILABLE if wants_html => {}
+        _ => return response,
+    }
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::RETRY_AFTER, "5"), (header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        UNAVAILABLE_PAGE,
+    )
+        .into_response()
+}
+
+/// A page that needs nothing from the database or the site bundle.
+const UNAVAILABLE_PAGE: &str = r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Lockstep is temporarily unavailable</title>
+<style>body{font-family:system-ui,sans-serif;background:#f6f7fb;color:#1b1f2a;display:grid;place-items:center;min-height:90vh;margin:0}
+main{background:#fff;border:1px solid #dfe3ec;border-radius:10px;padding:2rem 2.5rem;max-width:32rem}
+a{color:#2747d6}</style></head>
+<body><main><h1>Lockstep is temporarily unavailable</h1>
+<p>We cannot reach our database right now. Nothing you saved is lost. Please try again in a few seconds.</p>
+<p><a href="">Try again</a></p></main></body></html>"#;
+
 /// `GET /healthz`: the process is up.
 pub async fn healthz() -> &'static str {
     "ok"

@@ -316,11 +316,19 @@ pub fn PublicCardPage() -> AnyView {
                         </section>
                     }.into_any()
                 }
-                Err(_) => view! {
+                Err(AppError::NotFound) => view! {
                     <Title text="Card not found" />
                     <section class="panel narrow" data-testid="card-missing">
                         <h1>"No card at this address"</h1>
                         <p class="muted">"Check the link; the card may have moved or been deleted."</p>
+                    </section>
+                }.into_any(),
+                // Not "no such card": the card may well exist, we just could not look.
+                Err(error) => view! {
+                    <Title text="Card unavailable" />
+                    <section class="panel narrow" data-testid="card-unavailable">
+                        <h1>"This card cannot be shown right now"</h1>
+                        <p class="muted">{error.to_string()}</p>
                     </section>
                 }.into_any(),
             })}
