@@ -46,6 +46,10 @@ if $with_test_tools; then
     if [ ! -x /usr/bin/chromium ]; then
         apt_install chromium
     fi
+    # The reverse proxy the tests run three instances behind.
+    if [ ! -x /usr/sbin/nginx ]; then
+        apt_install nginx-light
+    fi
     if [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ]; then
         say "installing end-to-end test packages"
         (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)

@@ -12,13 +12,25 @@ say "formatting (cargo fmt --check)"
 (cd "$ROOT" && cargo fmt --all --check)
 
 test_port="${LOCKSTEP_TEST_PG_PORT:-55432}"
+# nginx listens here (round robin over the instances), and on two more ports
+# pinned to the first and the last instance.
 app_port="${LOCKSTEP_TEST_APP_PORT:-3100}"
+instance_ports=($((app_port + 1)) $((app_port + 2)) $((app_port + 3)))
+pinned_a_port=$((app_port + 11))
+pinned_c_port=$((app_port + 13))
 work_dir="$(mktemp -d -t lockstep-test.XXXXXX)"
 pg_dir="$work_dir/pg"
-server_pid=""
+server_pids=()
+
+stop_servers() {
+    local pid
+    for pid in "${server_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${server_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    server_pids=()
+}
 
 cleanup() {
-    if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+    stop_servers
     pg_cluster_stop "$pg_dir"
     rm -rf "$work_dir"
 }
@@ -37,20 +49,34 @@ DATABASE_URL="$base_url/postgres" cargo test --workspace --features ssr --locked
 say "building the release site"
 cargo leptos build --release
 
-say "end-to-end tests (Playwright, Chromium)"
+say "three instances behind nginx (ports ${instance_ports[*]} behind $app_port)"
 pg_ensure_database "$test_port" lockstep_e2e
-DATABASE_URL="$base_url/lockstep_e2e" LOCKSTEP_LISTEN="127.0.0.1:$app_port" LEPTOS_SITE_ROOT="$ROOT/target/site" \
-    LOCKSTEP_LOG=warn "$CARGO_TARGET_DIR/release/lockstep" serve >"$work_dir/server.log" 2>&1 &
-server_pid=$!
+for port in "${instance_ports[@]}"; do
+    DATABASE_URL="$base_url/lockstep_e2e" LOCKSTEP_LISTEN="127.0.0.1:$port" LEPTOS_SITE_ROOT="$ROOT/target/site" \
+        LOCKSTEP_TRUSTED_PROXIES=127.0.0.1 LOCKSTEP_POOL_SIZE=12 LOCKSTEP_LOG=warn \
+        "$CARGO_TARGET_DIR/release/lockstep" serve >"$work_dir/server-$port.log" 2>&1 &
+    server_pids+=($!)
+done
+mkdir -p "$work_dir/nginx/tmp"
+chmod -R 777 "$work_dir/nginx"
+sed -e "s|@DIR@|$work_dir/nginx|g" -e "s|@PORT@|$app_port|g" \
+    -e "s|@PORT_A@|${instance_ports[0]}|g" -e "s|@PORT_B@|${instance_ports[1]}|g" -e "s|@PORT_C@|${instance_ports[2]}|g" \
+    -e "s|@PORT_PINNED_A@|$pinned_a_port|g" -e "s|@PORT_PINNED_C@|$pinned_c_port|g" \
+    "$ROOT/scripts/nginx.conf" >"$work_dir/nginx/nginx.conf"
+/usr/sbin/nginx -c "$work_dir/nginx/nginx.conf" -p "$work_dir/nginx" >"$work_dir/nginx.log" 2>&1 &
+server_pids+=($!)
 ready=false
 for _ in $(seq 1 150); do
-    if curl -fs "http://127.0.0.1:$app_port/readyz" >/dev/null 2>&1; then ready=true; break; fi
-    if ! kill -0 "$server_pid" 2>/dev/null; then break; fi
+    all=true
+    for port in "${instance_ports[@]}" "$app_port" "$pinned_a_port" "$pinned_c_port"; do
+        curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 || { all=false; break; }
+    done
+    if $all; then ready=true; break; fi
     sleep 0.2
 done
 if ! $ready; then
-    echo "error: the server did not become ready" >&2
-    cat "$work_dir/server.log" >&2
+    echo "error: the instances or nginx did not become ready" >&2
+    tail -n 20 "$work_dir"/server-*.log "$work_dir/nginx.log" "$work_dir/nginx/error.log" >&2 2>/dev/null || true
     exit 1
 fi
 # Accounts the end-to-end tests sign in as (members sign up in the tests
@@ -64,16 +90,16 @@ create_user staff@lockstep.test "Sam Staff" staff
 create_user admin@lockstep.test "Ada Admin" admin
 create_user casey@lockstep.test "Casey Cole" counselor e2e-casey
 create_user robin@lockstep.test "Robin Reyes" counselor e2e-robin
+say "end-to-end tests (Playwright, Chromium), through nginx"
 (cd "$ROOT/end2end" && LOCKSTEP_URL="http://127.0.0.1:$app_port" LOCKSTEP_E2E_PASSWORD="$e2e_password" \
+    LOCKSTEP_URL_INSTANCE_A="http://127.0.0.1:$pinned_a_port" LOCKSTEP_URL_INSTANCE_C="http://127.0.0.1:$pinned_c_port" \
     npx playwright test)
 
-say "race verifier (lockstep hammer, a quick pass against the release server)"
+say "race verifier (lockstep hammer: 100 clients per scenario, through nginx, across the three instances)"
 DATABASE_URL="$base_url/lockstep_e2e" "$CARGO_TARGET_DIR/release/lockstep" \
-    hammer --target "http://127.0.0.1:$app_port" --clients "${LOCKSTEP_HAMMER_CLIENTS:-25}"
+    hammer --target "http://127.0.0.1:$app_port" --clients "${LOCKSTEP_HAMMER_CLIENTS:-100}"
 
-# The fault tests stop and restart this PostgreSQL, so the server above goes first.
-kill "$server_pid" 2>/dev/null || true
-wait "$server_pid" 2>/dev/null || true
-server_pid=""
+# The fault tests stop and restart this PostgreSQL, so the servers above go first.
+stop_servers
 "$ROOT/scripts/fault-tests.sh" "$pg_dir" "$test_port"
 say "all tests passed"

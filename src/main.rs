@@ -18,6 +18,7 @@ mod soak;
 
 #[cfg(feature = "ssr")]
 mod cli {
+    use std::future::IntoFuture;
     use std::io::BufRead;
     use std::net::SocketAddr;
     use std::process::ExitCode;
@@ -110,6 +111,12 @@ mod cli {
         /// Mark session cookies Secure; set when users reach Lockstep over https.
         #[arg(long, env = "LOCKSTEP_SECURE_COOKIES", default_value_t = false)]
         secure_cookies: bool,
+
+        /// A reverse proxy (its IP address) whose X-Forwarded-For and
+        /// X-Forwarded-Proto are believed; repeat, or comma-separate in the
+        /// environment variable.
+        #[arg(long = "trusted-proxy", env = "LOCKSTEP_TRUSTED_PROXIES", value_delimiter = ',')]
+        trusted_proxies: Vec<std::net::IpAddr>,
 
         /// Business time zone (IANA name, e.g. Europe/Berlin): the year of
         /// document numbers like REQ-2026-0001 is the year there.
@@ -301,20 +308,44 @@ mod cli {
         server::numbers::check_time_zone(&pool, &time_zone)
             .await
             .with_context(|| format!("unknown time zone {:?}; use an IANA name like Europe/Berlin", args.time_zone))?;
-        let settings = startup::Settings { secure_cookies: args.secure_cookies, time_zone };
+        let notices = server::notices::Hub::new();
+        let settings = startup::Settings {
+            secure_cookies: args.secure_cookies,
+            time_zone,
+            notices: notices.clone(),
+            trusted_proxies: args.trusted_proxies.clone(),
+        };
         let app = startup::app(pool.clone(), leptos_options, settings).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         tracing::info!("Lockstep is listening on http://{}", args.listen);
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .context("server error")?;
+
+        let (stopping, mut stop_requested) = tokio::sync::watch::channel(false);
+        let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move {
+                shutdown_signal().await;
+                // Live streams never end by themselves; browsers reconnect
+                // to another instance.
+                notices.close();
+                let _ = stopping.send(true);
+            })
+            .into_future();
+        // In-flight requests get a bounded time to finish.
+        let grace = async move {
+            let _ = stop_requested.wait_for(|stopping| *stopping).await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        };
+        tokio::select! {
+            result = server => result.context("server error")?,
+            () = grace => tracing::warn!("requests still running after {SHUTDOWN_GRACE:?}; stopping anyway"),
+        }
         pool.close().await;
         tracing::info!("stopped");
         Ok(())
     }
+
+    const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
     /// Resolves on Ctrl-C or SIGTERM; in-flight requests then finish.
     async fn shutdown_signal() {

@@ -19,6 +19,10 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// The business time zone (IANA name) that decides document years.
     pub time_zone: server::numbers::BusinessTimeZone,
+    /// Live change notices; the caller closes it on shutdown.
+    pub notices: server::notices::Hub,
+    /// Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto count.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// The whole application. Also starts the background reapers (expired
@@ -29,9 +33,14 @@ pub async fn app(pool: PgPool, leptos_options: LeptosOptions, settings: Settings
     auth::spawn_session_reaper(store.clone());
     server::idempotency::spawn_reaper(pool.clone(), std::time::Duration::from_secs(600));
     server::metrics::spawn_sampler(pool.clone());
+    settings.notices.spawn_listener(pool.clone());
 
-    let state =
-        AppState { pool: pool.clone(), leptos_options: leptos_options.clone(), time_zone: settings.time_zone.clone() };
+    let state = AppState {
+        pool: pool.clone(),
+        leptos_options: leptos_options.clone(),
+        time_zone: settings.time_zone.clone(),
+        notices: settings.notices.clone(),
+    };
     let routes = generate_route_list(App);
     let context_state = state.clone();
 
@@ -54,6 +63,10 @@ pub async fn app(pool: PgPool, leptos_options: LeptosOptions, settings: Settings
         .layer(middleware::from_fn_with_state(pool.clone(), auth::end_revoked_sessions))
         .layer(auth::layer(pool, store, settings.secure_cookies))
         .layer(middleware::from_fn(http::session_outage_is_unavailable))
+        .layer(middleware::from_fn_with_state(
+            http::TrustedProxies(std::sync::Arc::new(settings.trusted_proxies.clone())),
+            http::behind_proxies,
+        ))
         .layer(middleware::from_fn(http::refuse_cross_origin))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {

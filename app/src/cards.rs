@@ -48,6 +48,11 @@ pub struct CardView {
 }
 
 impl CardView {
+    /// The card as an editor's section: its values and version.
+    pub fn section(&self) -> crate::merge::SectionView {
+        crate::merge::SectionView { values: self.values(), version: self.version }
+    }
+
     /// The editable fields as form values.
     pub fn values(&self) -> Values {
         let pairs = [

@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod cards;
 pub mod components;
 pub mod error;
+pub mod live;
 pub mod merge;
 pub mod operations;
 pub mod pages;

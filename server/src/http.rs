@@ -2,7 +2,10 @@
 //! cross-origin refusal, request ids, health endpoints.
 
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sqlx::PgPool;
@@ -142,6 +145,21 @@ mod tests {
     }
 
     #[test]
+    fn forwarded_addresses_count_only_from_trusted_proxies() {
+        let proxy: IpAddr = [10, 0, 0, 1].into();
+        let browser: IpAddr = [203, 0, 113, 9].into();
+        let trusted = TrustedProxies(Arc::new(vec![proxy]));
+        // Through the proxy: the browser, even when it forged a first hop.
+        assert_eq!(client_address(Some(proxy), Some("203.0.113.9"), &trusted), Some(browser));
+        assert_eq!(client_address(Some(proxy), Some("198.51.100.7, 203.0.113.9"), &trusted), Some(browser));
+        assert_eq!(client_address(Some(proxy), Some("203.0.113.9, 10.0.0.1"), &trusted), Some(browser));
+        assert_eq!(client_address(Some(proxy), None, &trusted), Some(proxy));
+        // Not through a trusted proxy: the header is ignored.
+        assert_eq!(client_address(Some(browser), Some("198.51.100.7"), &trusted), Some(browser));
+        assert_eq!(client_address(Some(proxy), Some("198.51.100.7"), &TrustedProxies::default()), Some(proxy));
+    }
+
+    #[test]
     fn same_origin_requests_pass() {
         assert!(is_same_origin(&headers(&[("host", "127.0.0.1:3000")])));
         assert!(is_same_origin(&headers(&[
@@ -163,19 +181,78 @@ mod tests {
     }
 }
 
-/// The peer address of the connection, when the server was started with
-/// connect info (it always is, except in some tests).
+/// The address of the person's browser: the connection's peer, or, behind
+/// a trusted reverse proxy, what that proxy says in `X-Forwarded-For`.
 #[derive(Debug, Clone, Copy)]
-pub struct ClientAddress(pub Option<std::net::IpAddr>);
+pub struct ClientAddress(pub Option<IpAddr>);
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddress {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let address =
-            parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|info| info.0.ip());
-        Ok(ClientAddress(address))
+        if let Some(resolved) = parts.extensions.get::<ClientAddress>() {
+            return Ok(*resolved);
+        }
+        Ok(ClientAddress(peer(&parts.extensions)))
     }
+}
+
+fn peer(extensions: &axum::http::Extensions) -> Option<IpAddr> {
+    extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|info| info.0.ip())
+}
+
+/// The reverse proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are
+/// believed (`--trusted-proxy`). Anyone else could send those headers to
+/// pose as another address or to get cookies marked differently.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(pub Arc<Vec<IpAddr>>);
+
+impl TrustedProxies {
+    fn trusts(&self, address: Option<IpAddr>) -> bool {
+        address.is_some_and(|address| self.0.contains(&address))
+    }
+}
+
+/// The client address behind trusted proxies: walking `X-Forwarded-For`
+/// from the nearest hop outwards, the first address that is not one of our
+/// proxies. A request that did not come through a trusted proxy is its peer.
+pub fn client_address(peer: Option<IpAddr>, forwarded_for: Option<&str>, trusted: &TrustedProxies) -> Option<IpAddr> {
+    if !trusted.trusts(peer) {
+        return peer;
+    }
+    let hops: Vec<IpAddr> =
+        forwarded_for.unwrap_or_default().split(',').filter_map(|hop| hop.trim().parse().ok()).collect();
+    hops.iter().rev().find(|hop| !trusted.trusts(Some(**hop))).or(hops.first()).copied().or(peer)
+}
+
+/// Resolves [`ClientAddress`] once per request; and when a trusted proxy
+/// says the browser used https, marks the cookies it is given `Secure`.
+pub async fn behind_proxies(State(trusted): State<TrustedProxies>, mut request: Request, next: Next) -> Response {
+    let peer = peer(request.extensions());
+    // In a block: a borrow of the request (its body is not Sync) must not
+    // live across the await below.
+    let (address, https) = {
+        let sent = |name: &str| request.headers().get(name).and_then(|value| value.to_str().ok());
+        let https =
+            trusted.trusts(peer) && sent("x-forwarded-proto").is_some_and(|proto| proto.eq_ignore_ascii_case("https"));
+        (client_address(peer, sent("x-forwarded-for"), &trusted), https)
+    };
+    request.extensions_mut().insert(ClientAddress(address));
+    let mut response = next.run(request).await;
+    if https {
+        let cookies: Vec<HeaderValue> = response.headers().get_all(header::SET_COOKIE).iter().cloned().collect();
+        response.headers_mut().remove(header::SET_COOKIE);
+        for cookie in cookies {
+            let secured = match cookie.to_str() {
+                Ok(text) if !text.to_ascii_lowercase().contains("; secure") => {
+                    HeaderValue::from_str(&format!("{text}; Secure")).unwrap_or(cookie)
+                }
+                _ => cookie,
+            };
+            response.headers_mut().append(header::SET_COOKIE, secured);
+        }
+    }
+    response
 }
 
 /// The User-Agent and address of a request, for recording a sign-in.

@@ -27,6 +27,7 @@ pub mod http;
 pub mod idempotency;
 pub mod invariants;
 pub mod metrics;
+pub mod notices;
 pub mod numbers;
 pub mod profiles;
 pub mod requests;

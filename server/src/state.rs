@@ -4,6 +4,7 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sqlx::PgPool;
 
+use crate::notices::Hub;
 use crate::numbers::BusinessTimeZone;
 
 #[derive(Clone, FromRef)]
@@ -12,4 +13,6 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// Decides the year of document numbers.
     pub time_zone: BusinessTimeZone,
+    /// Live change notices of this instance.
+    pub notices: Hub,
 }

@@ -17,6 +17,11 @@ pub struct TestApp {
 }
 
 pub async fn spawn(pool: PgPool) -> TestApp {
+    spawn_with_trusted_proxies(pool, Vec::new()).await
+}
+
+/// The app believing `X-Forwarded-*` from these addresses.
+pub async fn spawn_with_trusted_proxies(pool: PgPool, trusted_proxies: Vec<std::net::IpAddr>) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
     let address = listener.local_addr().expect("local address");
     let options = LeptosOptions::builder()
@@ -26,7 +31,12 @@ pub async fn spawn(pool: PgPool) -> TestApp {
         .site_addr(address)
         .env(Env::PROD)
         .build();
-    let settings = lockstep::startup::Settings { secure_cookies: false, time_zone: Default::default() };
+    let settings = lockstep::startup::Settings {
+        secure_cookies: false,
+        time_zone: Default::default(),
+        notices: Default::default(),
+        trusted_proxies,
+    };
     let app = lockstep::startup::app(pool.clone(), options, settings).await.expect("build the app");
     tokio::spawn(async move {
         axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.expect("serve");
@@ -104,6 +114,11 @@ impl TestApp {
 /// hand to as many separate clients (connections) as a test needs.
 pub async fn signed_in_cookie(app: &TestApp, email: &str) -> String {
     app.create_user(email, "correct horse battery", server::accounts::Role::Member).await;
+    session_cookie(app, email).await
+}
+
+/// Signs in to an existing account (another device): its `Cookie` value.
+pub async fn session_cookie(app: &TestApp, email: &str) -> String {
     let response = reqwest::Client::new()
         .post(format!("{}/api/auth/login", app.address))
         .json(&serde_json::json!({ "email": email, "password": "correct horse battery" }))

@@ -15,12 +15,15 @@ use crate::components::{
     action_error, mint_idempotency_key, use_toasts, BoundField, BoundSelect, FormError, SubmitButton,
 };
 use crate::error::AppError;
+use crate::live::{use_change_notices, LiveEditing};
 use crate::merge::{EditorState, MergePanel, Values};
 use crate::profile::get_profile;
 
 #[component]
 pub fn CardsPage() -> AnyView {
     let cards = Resource::new_blocking(|| (), |_| list_cards());
+    // A card made or changed in another tab or device shows up here too.
+    use_change_notices("business_card:*".to_owned(), move |_| cards.refetch());
     view! {
         <Title text="Your cards" />
         <section class="page-head">
@@ -254,6 +257,23 @@ fn CardEditor(card: CardView) -> AnyView {
         }
     });
 
+    // Saves made elsewhere (another tab, another device) arrive as notices;
+    // the heading and address follow whatever the form now starts from.
+    let card_id = StoredValue::new(card.id.clone());
+    let fetch_card = move || async move { get_card(card_id.get_value()).await.ok().map(|card| card.section()) };
+    let live_topic = format!("business_card:{}", card.id);
+    Effect::new(move |previous: Option<()>| {
+        let base = state.base.get();
+        if previous.is_some() {
+            if let Some(name) = base.get("name") {
+                title.set(name.clone());
+            }
+            if let Some(address) = base.get("slug") {
+                slug.set(address.clone());
+            }
+        }
+    });
+
     let public_url = move || format!("/c/{}", slug.get());
     view! {
         <Title text=move || format!("Edit {}", title.get()) />
@@ -264,6 +284,7 @@ fn CardEditor(card: CardView) -> AnyView {
                 <A href="/cards" attr:class="button ghost">"Your cards"</A>
             </div>
         </section>
+        <LiveEditing topic=live_topic state saving=save.pending() fetch=fetch_card />
         <MergePanel state labels=FIELDS />
         <div class="editor">
             <ActionForm action=save attr:class="form editor-form" attr:novalidate=true>

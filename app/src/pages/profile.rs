@@ -7,6 +7,7 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use crate::components::{action_error, follow_saves, use_toasts, BoundField, Field, FormError, SubmitButton};
+use crate::live::LiveEditing;
 use crate::merge::{EditorState, MergePanel};
 use crate::profile::{
     get_profile, list_devices, ChangePassword, DeviceView, RevokeDevice, RevokeOtherDevices, SavePersonal,
@@ -43,6 +44,8 @@ fn PersonalSection(section: SectionView) -> AnyView {
     view! {
         <section class="panel profile-section" data-testid="personal">
             <h2>"Personal details"</h2>
+            <LiveEditing topic="personal_info:*".to_owned() state saving=save.pending()
+                fetch=|| async { get_profile().await.ok().map(|profile| profile.personal) } />
             <MergePanel state labels=PERSONAL_FIELDS />
             <ActionForm action=save attr:class="form" attr:novalidate=true>
                 <input type="hidden" name="version" value=state.version.get_untracked()
@@ -79,6 +82,8 @@ fn ProfessionalSection(section: SectionView) -> AnyView {
     view! {
         <section class="panel profile-section" data-testid="professional">
             <h2>"Professional details"</h2>
+            <LiveEditing topic="professional_info:*".to_owned() state saving=save.pending()
+                fetch=|| async { get_profile().await.ok().map(|profile| profile.professional) } />
             <MergePanel state labels=PROFESSIONAL_FIELDS />
             <ActionForm action=save attr:class="form" attr:novalidate=true>
                 <input type="hidden" name="version" value=state.version.get_untracked()

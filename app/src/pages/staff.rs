@@ -9,6 +9,7 @@ use leptos_router::components::A;
 use crate::accounts::staff_overview;
 use crate::components::{action_error, SubmitButton};
 use crate::error::AppError;
+use crate::live::use_change_notices;
 use crate::workflow::{staff_worklists, FindDocument, WorkItem};
 
 #[component]
@@ -16,6 +17,8 @@ pub fn StaffPage() -> impl IntoView {
     // Blocking, so a refused request answers 403 before any HTML is sent.
     let worklists = Resource::new_blocking(|| (), |_| staff_worklists());
     let accounts = Resource::new_blocking(|| (), |_| staff_overview());
+    // Appointments and assessments change under colleagues' hands.
+    use_change_notices("appointment:*,assessment:*".to_owned(), move |_| worklists.refetch());
     let find = ServerAction::<FindDocument>::new();
     let find_error = action_error(find);
     view! {

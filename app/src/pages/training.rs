@@ -9,6 +9,7 @@ use leptos_router::hooks::use_params_map;
 
 use crate::components::{action_error, mint_idempotency_key, use_toasts, FormError, SubmitButton};
 use crate::error::AppError;
+use crate::live::use_change_notices;
 use crate::training::{
     api_endpoints, get_scenario_board, list_api_keys, list_scenarios, my_assignments, AdvanceAssignment,
     AssignCounselor, AssignmentRow, BulkAssign, CreateApiKey, CreateScenario, RevokeApiKey, ScenarioBoard,
@@ -96,6 +97,9 @@ pub fn ScenarioBoardPage() -> AnyView {
         move || (id(), assign.version().get(), bulk.version().get(), toggle.version().get()),
         |(id, _, _, _)| get_scenario_board(id),
     );
+    // Assignments made elsewhere (a colleague, an external system) or
+    // started and completed by counselors show up without a reload.
+    use_change_notices("assignment:*".to_owned(), move |_| board.refetch());
     let toasts = use_toasts();
     Effect::new(move |_| {
         if let Some(Ok(row)) = assign.value().get() {

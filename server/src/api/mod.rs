@@ -16,6 +16,7 @@ use crate::state::AppState;
 pub mod auth;
 pub mod cards;
 pub mod clients;
+pub mod events;
 pub mod profile;
 pub mod training;
 pub mod workflow;
@@ -36,7 +37,8 @@ pub mod workflow;
         (name = "clients", description = "Staff: clients, created idempotently by id"),
         (name = "workflow", description = "Staff: requests, inspections, appointments, assessments, reports"),
         (name = "training", description = "Staff: scenarios and assignments; counselors: their own assignments"),
-        (name = "external", description = "External systems, authenticated with an `X-API-Key` header")
+        (name = "external", description = "External systems, authenticated with an `X-API-Key` header"),
+        (name = "notices", description = "Live change notices (Server-Sent Events)")
     )
 )]
 struct ApiDoc;
@@ -62,6 +64,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(clients::router())
         .merge(workflow::router())
         .merge(training::router())
+        .merge(events::router())
 }
 
 // Versions travel as ETags (`"v3"`). A write names the version it is based

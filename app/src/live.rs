@@ -1,0 +1,145 @@
+//! Live change notices in the browser.
+//!
+//! A page names the records it shows (`business_card:<id>`, …) and gets a
+//! callback for every committed change to them, from any tab, device or
+//! colleague, through one `EventSource` on `/api/events`. Without
+//! JavaScript nothing happens (the page simply does not update live); when
+//! the stream drops, the browser reconnects by itself with `Last-Event-ID`,
+//! and the server answers with `Resync` so the page refetches what it may
+//! have missed.
+
+use leptos::prelude::{component, IntoView, Signal};
+use serde::Deserialize;
+
+/// One committed change: which record, its new version, who made it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Notice {
+    pub entity: String,
+    pub id: String,
+    pub action: String,
+    pub version: Option<i32>,
+    pub by: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum LiveEvent {
+    Change(Notice),
+    /// Notices may have been missed: refetch.
+    Resync,
+}
+
+/// Calls `on_event` for every notice about `topics` (comma-separated
+/// `entity:id`) for as long as the calling component lives.
+#[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
+pub fn use_change_notices(topics: String, on_event: impl Fn(LiveEvent) + 'static) {
+    #[cfg(feature = "hydrate")]
+    subscribe(&topics, on_event);
+}
+
+#[cfg(feature = "hydrate")]
+fn subscribe(topics: &str, on_event: impl Fn(LiveEvent) + 'static) {
+    use std::rc::Rc;
+
+    use leptos::prelude::{document, on_cleanup};
+    use send_wrapper::SendWrapper;
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+    use web_sys::{EventSource, MessageEvent};
+
+    let url = format!("/api/events?watch={}", String::from(js_sys::encode_uri_component(topics)));
+    let Ok(source) = EventSource::new(&url) else {
+        return;
+    };
+    let on_event = Rc::new(on_event);
+    let on_change = {
+        let on_event = on_event.clone();
+        Closure::<dyn Fn(MessageEvent)>::new(move |message: MessageEvent| {
+            let notice = message.data().as_string().and_then(|data| serde_json::from_str::<Notice>(&data).ok());
+            if let Some(notice) = notice {
+                on_event(LiveEvent::Change(notice));
+            }
+        })
+    };
+    let on_resync = Closure::<dyn Fn(MessageEvent)>::new(move |_: MessageEvent| on_event(LiveEvent::Resync));
+    let _ = source.add_event_listener_with_callback("change", on_change.as_ref().unchecked_ref());
+    let _ = source.add_event_listener_with_callback("resync", on_resync.as_ref().unchecked_ref());
+    // Pages (and tests) can tell when the stream is open to deliver.
+    let on_open = Closure::<dyn Fn(web_sys::Event)>::new(move |_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-live", "open");
+        }
+    });
+    source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+    // The callbacks live exactly as long as the stream.
+    let held = SendWrapper::new((source, on_change, on_resync, on_open));
+    on_cleanup(move || {
+        let (source, ..) = held.take();
+        source.close();
+    });
+}
+
+/// The live part of an edit page: watches `topic` and, when a newer
+/// version of the record is saved elsewhere, either takes it (no unsaved
+/// edits) or shows "Changed by … on another device (version N)" with
+/// "Review changes", which opens the merge panel against that version
+/// without losing what was typed. `fetch` reads the record as it is now;
+/// `saving` is true while this page's own save is on its way (its notice
+/// then is no news).
+#[component]
+pub fn LiveEditing<F, Fut>(
+    topic: String,
+    state: crate::merge::EditorState,
+    #[prop(into)] saving: Signal<bool>,
+    fetch: F,
+) -> impl IntoView
+where
+    F: Fn() -> Fut + Copy + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Option<crate::merge::SectionView>> + 'static,
+{
+    use leptos::prelude::*;
+
+    let newer = RwSignal::new(None::<Notice>);
+    let unsaved = move || state.values.with_untracked(|values| state.base.with_untracked(|base| values != base));
+    let take_newer = move |review: bool| {
+        leptos::task::spawn_local(async move {
+            let Some(theirs) = fetch().await else { return };
+            if theirs.version <= state.version.get_untracked() {
+                return;
+            }
+            if review {
+                state.conflicted(theirs.values, theirs.version);
+                newer.set(None);
+            } else if unsaved() {
+                // After a resync: we know a newer version exists, not who made it.
+                newer.set(Some(Notice {
+                    entity: String::new(),
+                    id: String::new(),
+                    action: "update".into(),
+                    version: Some(theirs.version),
+                    by: "someone".into(),
+                }));
+            } else {
+                state.saved(theirs.values, theirs.version);
+            }
+        });
+    };
+    use_change_notices(topic, move |event| match event {
+        LiveEvent::Change(notice) if notice.version.unwrap_or(0) <= state.version.get_untracked() => {}
+        // Most likely our own save, answered in a moment; the banner stays
+        // hidden once the version it names is ours.
+        LiveEvent::Change(notice) if saving.get_untracked() || unsaved() => newer.set(Some(notice)),
+        LiveEvent::Change(_) | LiveEvent::Resync => take_newer(false),
+    });
+    move || {
+        newer.get().filter(|notice| notice.version.unwrap_or(0) > state.version.get()).map(|notice| {
+            let message =
+                format!("Changed by {} on another device (version {}).", notice.by, notice.version.unwrap_or(0));
+            view! {
+                <div class="alert info live-notice" role="status" data-testid="live-notice">
+                    <span>{message}</span>
+                    <button type="button" class="button" on:click=move |_| take_newer(true)>"Review changes"</button>
+                </div>
+            }
+        })
+    }
+}

@@ -1,0 +1,239 @@
+//! Live change notices: PostgreSQL → this instance → browsers.
+//!
+//! The `audit_log_announce_change` trigger NOTIFYs `lockstep_changes` from
+//! the transaction that made a change (so a rollback announces nothing).
+//! Each instance keeps one listening connection ([`Hub::spawn_listener`]),
+//! reconnecting with backoff when it drops, and fans notices out to the
+//! browsers' Server-Sent Event streams ([`stream`]), each filtered by the
+//! records its page watches and the user may see.
+//!
+//! Notices can be missed (the listening connection dropped, a slow browser
+//! lagged behind). Then subscribers get a `resync` event and refetch what
+//! they show; that covers the gap without replaying anything.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use backon::{ExponentialBuilder, Retryable};
+use futures_util::stream::{self, Stream, StreamExt};
+use serde::{Deserialize, Serialize};
+use sqlx::postgres::PgListener;
+use sqlx::PgPool;
+use tokio::sync::{broadcast, watch};
+use uuid::Uuid;
+
+pub const CHANNEL: &str = "lockstep_changes";
+
+/// One committed change, as the trigger announces it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Notice {
+    /// `business_card`, `personal_info`, `client`, `assessment_section`, …
+    pub entity: String,
+    /// The record's id (`<assessment id>/<section>` for assessment parts).
+    pub id: String,
+    /// `create`, `update` or `delete`.
+    pub action: String,
+    /// The version the change produced, when the record is versioned.
+    pub version: Option<i32>,
+    /// Who made it: a person's name or "API key <name>".
+    pub by: String,
+    pub by_id: Option<Uuid>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Event {
+    Change(Notice),
+    /// Notices may have been missed: refetch.
+    Resync,
+}
+
+/// This instance's fan-out of notices.
+#[derive(Clone)]
+pub struct Hub {
+    sender: broadcast::Sender<Event>,
+    closing: watch::Sender<bool>,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Hub::new()
+    }
+}
+
+impl Hub {
+    pub fn new() -> Self {
+        let (sender, _) = broadcast::channel(1024);
+        let (closing, _) = watch::channel(false);
+        Hub { sender, closing }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.sender.subscribe()
+    }
+
+    /// Ends every open stream, so a shutting-down server is not held up by
+    /// browsers that would wait forever (they reconnect to another instance).
+    pub fn close(&self) {
+        let _ = self.closing.send(true);
+    }
+
+    /// Listens on [`CHANNEL`] for as long as the process lives.
+    pub fn spawn_listener(&self, pool: PgPool) -> tokio::task::JoinHandle<()> {
+        let sender = self.sender.clone();
+        tokio::spawn(async move {
+            let mut first = true;
+            loop {
+                // A closed pool means the process is stopping: so do we.
+                let Some(mut listener) = connect_listener(&pool).await else { return };
+                if !first {
+                    // Whatever was announced while we were away is lost.
+                    metrics::counter!("lockstep_notice_listener_reconnects_total").increment(1);
+                    let _ = sender.send(Event::Resync);
+                }
+                first = false;
+                loop {
+                    match listener.try_recv().await {
+                        Ok(Some(notification)) => match serde_json::from_str::<Notice>(notification.payload()) {
+                            Ok(notice) => {
+                                metrics::counter!("lockstep_notices_total").increment(1);
+                                let _ = sender.send(Event::Change(notice));
+                            }
+                            Err(error) => tracing::warn!(%error, "unreadable change notice"),
+                        },
+                        Ok(None) => {
+                            tracing::warn!("the notice listener lost its connection; reconnecting");
+                            break;
+                        }
+                        Err(_) if pool.is_closed() => return,
+                        Err(error) => {
+                            tracing::warn!(%error, "the notice listener failed; reconnecting");
+                            break;
+                        }
+                    }
+                }
+            }
+        })
+    }
+}
+
+/// A listening connection, retried with backoff (100 ms doubling to 5 s)
+/// until the database lets us in; `None` once the pool is closed.
+async fn connect_listener(pool: &PgPool) -> Option<PgListener> {
+    let connect = || async {
+        let mut listener = PgListener::connect_with(pool).await?;
+        listener.listen(CHANNEL).await?;
+        Ok::<_, sqlx::Error>(listener)
+    };
+    let policy = ExponentialBuilder::new()
+        .with_min_delay(Duration::from_millis(100))
+        .with_max_delay(Duration::from_secs(5))
+        .with_jitter()
+        .without_max_times();
+    connect
+        .retry(policy)
+        .when(|_| !pool.is_closed())
+        .notify(|error, wait| tracing::warn!(%error, ?wait, "notice listener cannot connect; retrying"))
+        .await
+        .ok()
+}
+
+/// One thing a browser watches: records of `entity` whose id is `key`
+/// (or a part of it, `<assessment id>/…`; `*` is every record), optionally
+/// only changes made by one user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Topic {
+    pub entity: String,
+    pub key: String,
+    pub by: Option<Uuid>,
+}
+
+impl Topic {
+    pub fn matches(&self, notice: &Notice) -> bool {
+        self.entity == notice.entity
+            && (self.key == "*"
+                || self.key == notice.id
+                || notice.id.strip_prefix(self.key.as_str()).is_some_and(|rest| rest.starts_with('/')))
+            && self.by.is_none_or(|user| notice.by_id == Some(user))
+    }
+}
+
+/// The Server-Sent Event stream of one browser: `change` events with the
+/// notice as JSON, `resync` when it should refetch, a comment every 15 s so
+/// proxies keep an idle stream open.
+pub fn stream(hub: &Hub, topics: Vec<Topic>, resumed: bool) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+    struct State {
+        receiver: broadcast::Receiver<Event>,
+        closing: watch::Receiver<bool>,
+        topics: Vec<Topic>,
+        sequence: u64,
+    }
+    let state = State { receiver: hub.subscribe(), closing: hub.closing.subscribe(), topics, sequence: 0 };
+    // A browser that reconnects (it sends Last-Event-ID) may have missed
+    // notices while it was away.
+    let first = stream::iter(resumed.then(|| Ok::<_, Infallible>(resync_event())));
+    let changes = stream::unfold(state, |mut state| async move {
+        loop {
+            let received = tokio::select! {
+                // Only ever set to true: any change (or a dropped hub) means closing.
+                _ = state.closing.changed() => return None,
+                received = state.receiver.recv() => received,
+            };
+            match received {
+                Ok(Event::Change(notice)) => {
+                    if !state.topics.iter().any(|topic| topic.matches(&notice)) {
+                        continue;
+                    }
+                    state.sequence += 1;
+                    let event = SseEvent::default()
+                        .event("change")
+                        .id(state.sequence.to_string())
+                        .json_data(&notice)
+                        .unwrap_or_else(|_| resync_event());
+                    return Some((Ok::<_, Infallible>(event), state));
+                }
+                Ok(Event::Resync) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                    return Some((Ok(resync_event()), state));
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    });
+    metrics::counter!("lockstep_notice_streams_opened_total").increment(1);
+    Sse::new(first.chain(changes)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)).text("keep-alive"))
+}
+
+fn resync_event() -> SseEvent {
+    SseEvent::default().event("resync").data("{}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn notice(entity: &str, id: &str) -> Notice {
+        Notice {
+            entity: entity.into(),
+            id: id.into(),
+            action: "update".into(),
+            version: Some(2),
+            by: "Ada".into(),
+            by_id: None,
+        }
+    }
+
+    #[test]
+    fn topics_match_records_their_parts_wildcards_and_authors() {
+        let topic = |entity: &str, key: &str| Topic { entity: entity.into(), key: key.into(), by: None };
+        assert!(topic("business_card", "c1").matches(&notice("business_card", "c1")));
+        assert!(!topic("business_card", "c1").matches(&notice("business_card", "c2")));
+        assert!(!topic("business_card", "c1").matches(&notice("personal_info", "c1")));
+        assert!(topic("assessment_section", "a1").matches(&notice("assessment_section", "a1/damage")));
+        assert!(!topic("assessment_section", "a1").matches(&notice("assessment_section", "a10/damage")));
+        assert!(topic("client", "*").matches(&notice("client", "ACME-1")));
+        let ada = Uuid::new_v4();
+        let by_ada = Topic { by: Some(ada), ..topic("business_card", "*") };
+        assert!(!by_ada.matches(&notice("business_card", "c1")));
+        assert!(by_ada.matches(&Notice { by_id: Some(ada), ..notice("business_card", "c1") }));
+    }
+}

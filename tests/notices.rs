@@ -1,0 +1,231 @@
+//! Live change notices: announced from the committing transaction only,
+//! delivered over Server-Sent Events, recovered after the listening
+//! connection dies. And the reverse-proxy headers, believed only from a
+//! trusted proxy.
+
+mod common;
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use sqlx::postgres::PgListener;
+use sqlx::PgPool;
+
+use common::TestApp;
+
+/// Reads `event:`/`data:` blocks from a Server-Sent Events response.
+struct Events {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl Events {
+    async fn open(app: &TestApp, cookie: &str, watch: &str) -> Events {
+        let response = common::client_with_cookie(cookie)
+            .get(format!("{}/api/events?watch={watch}", app.address))
+            .send()
+            .await
+            .expect("open the stream");
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+        Events { response, buffer: String::new() }
+    }
+
+    /// The next event (name, data), skipping keep-alive comments; fails the
+    /// test when none comes within `limit`.
+    async fn next(&mut self, limit: Duration) -> (String, Value) {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let field = |name: &str| {
+                    block.lines().find_map(|line| line.strip_prefix(name)).map(|value| value.trim().to_owned())
+                };
+                if let Some(event) = field("event:") {
+                    let data = field("data:").and_then(|data| serde_json::from_str(&data).ok()).unwrap_or(Value::Null);
+                    return (event, data);
+                }
+                continue;
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.response.chunk())
+                .await
+                .expect("no event within the time limit")
+                .expect("read the stream")
+                .expect("the stream ended");
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+}
+
+async fn new_card(app: &TestApp, cookie: &str) -> Value {
+    let response = common::client_with_cookie(cookie)
+        .post(format!("{}/api/cards", app.address))
+        .json(&json!({ "name": "Live card" }))
+        .send()
+        .await
+        .expect("create card");
+    assert_eq!(response.status(), StatusCode::CREATED);
+    response.json().await.expect("card json")
+}
+
+async fn edit_card(app: &TestApp, cookie: &str, card: &Value, version: i64) -> StatusCode {
+    common::client_with_cookie(cookie)
+        .patch(format!("{}/api/cards/{}", app.address, card["id"].as_str().unwrap()))
+        .json(&json!({ "version": version, "tagline": format!("Edit {version}") }))
+        .send()
+        .await
+        .expect("edit card")
+        .status()
+}
+
+/// Waits until the app's listening connection is in place (it starts in
+/// the background with the app).
+async fn listener_pid(pool: &PgPool) -> i32 {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let pid: Option<i32> = sqlx::query_scalar(
+            "SELECT pid FROM pg_stat_activity
+             WHERE datname = current_database() AND query = 'LISTEN \"lockstep_changes\"'",
+        )
+        .fetch_optional(pool)
+        .await
+        .unwrap();
+        if let Some(pid) = pid {
+            return pid;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the app never started listening");
+        tokio::task::yield_now().await;
+    }
+}
+
+#[sqlx::test]
+async fn only_committed_changes_are_announced(pool: PgPool) {
+    let mut listener = PgListener::connect_with(&pool).await.unwrap();
+    listener.listen("lockstep_changes").await.unwrap();
+    let audit =
+        "INSERT INTO audit_log (entity, entity_id, action, new_version) VALUES ('business_card', $1, 'update', 2)";
+
+    let mut rolled_back = pool.begin().await.unwrap();
+    sqlx::query(audit).bind("rolled-back").execute(&mut *rolled_back).await.unwrap();
+    rolled_back.rollback().await.unwrap();
+    let mut committed = pool.begin().await.unwrap();
+    sqlx::query(audit).bind("committed").execute(&mut *committed).await.unwrap();
+    committed.commit().await.unwrap();
+
+    // Notices arrive in commit order: the first one is the committed change.
+    let notice = tokio::time::timeout(Duration::from_secs(5), listener.recv()).await.unwrap().unwrap();
+    let notice: Value = serde_json::from_str(notice.payload()).unwrap();
+    assert_eq!(notice["id"], "committed");
+    assert_eq!(notice["version"], 2);
+    assert_eq!(notice["by"], "someone");
+    // Kinds of record nobody watches are not announced at all.
+    sqlx::query("INSERT INTO audit_log (entity, entity_id, action, new_version) VALUES ('request', 'r1', 'create', 1)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query(audit).bind("last").execute(&pool).await.unwrap();
+    let next = tokio::time::timeout(Duration::from_secs(5), listener.recv()).await.unwrap().unwrap();
+    assert!(next.payload().contains("\"last\""), "{}", next.payload());
+}
+
+#[sqlx::test]
+async fn a_save_reaches_another_device_watching_the_card(pool: PgPool) {
+    let app = common::spawn(pool.clone()).await;
+    let cookie = common::signed_in_cookie(&app, "ada@example.com").await;
+    let other_device = common::session_cookie(&app, "ada@example.com").await;
+    let card = new_card(&app, &cookie).await;
+    listener_pid(&pool).await;
+    let mut events =
+        Events::open(&app, &other_device, &format!("business_card:{}", card["id"].as_str().unwrap())).await;
+
+    assert_eq!(edit_card(&app, &cookie, &card, 1).await, StatusCode::OK);
+    let (event, notice) = events.next(Duration::from_secs(2)).await;
+    assert_eq!(event, "change");
+    assert_eq!(notice["entity"], "business_card");
+    assert_eq!(notice["id"], card["id"]);
+    assert_eq!(notice["version"], 2);
+    assert_eq!(notice["by"], "Test User");
+    // A conflicting save changes nothing and announces nothing: the next
+    // notice is the next real save.
+    assert_eq!(edit_card(&app, &cookie, &card, 1).await, StatusCode::CONFLICT);
+    assert_eq!(edit_card(&app, &cookie, &card, 2).await, StatusCode::OK);
+    let (_, notice) = events.next(Duration::from_secs(2)).await;
+    assert_eq!(notice["version"], 3);
+    assert!(notice.get("tagline").is_none(), "notices never carry the data");
+}
+
+#[sqlx::test]
+async fn a_killed_listening_connection_is_replaced_and_watchers_told_to_refetch(pool: PgPool) {
+    let app = common::spawn(pool.clone()).await;
+    let cookie = common::signed_in_cookie(&app, "ada@example.com").await;
+    let card = new_card(&app, &cookie).await;
+    let pid = listener_pid(&pool).await;
+    let mut events = Events::open(&app, &cookie, &format!("business_card:{}", card["id"].as_str().unwrap())).await;
+
+    let killed: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)").bind(pid).fetch_one(&pool).await.unwrap();
+    assert!(killed);
+    let (event, _) = events.next(Duration::from_secs(10)).await;
+    assert_eq!(event, "resync", "the gap is covered by a refetch");
+    assert_ne!(listener_pid(&pool).await, pid, "a new listening connection");
+
+    assert_eq!(edit_card(&app, &cookie, &card, 1).await, StatusCode::OK);
+    let (event, notice) = events.next(Duration::from_secs(2)).await;
+    assert_eq!((event.as_str(), notice["version"].as_i64()), ("change", Some(2)));
+}
+
+#[sqlx::test]
+async fn watching_needs_a_session_and_staff_records_need_staff(pool: PgPool) {
+    let app = common::spawn(pool).await;
+    let anonymous = reqwest::Client::new().get(format!("{}/api/events?watch=business_card:x", app.address));
+    assert_eq!(anonymous.send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    let member = common::client_with_cookie(&common::signed_in_cookie(&app, "member@example.com").await);
+    let watch = |topics: &str| member.get(format!("{}/api/events?watch={topics}", app.address)).send();
+    assert_eq!(watch("client:*").await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(watch("users:*").await.unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(watch("business_card").await.unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[sqlx::test]
+async fn forwarded_headers_count_only_from_a_trusted_proxy(pool: PgPool) {
+    let login = |app: &TestApp, email: &'static str| {
+        let address = app.address.clone();
+        async move {
+            reqwest::Client::new()
+                .post(format!("{address}/api/auth/login"))
+                .header("X-Forwarded-For", "203.0.113.9")
+                .header("X-Forwarded-Proto", "https")
+                .json(&json!({ "email": email, "password": "correct horse battery" }))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let behind_proxy = common::spawn_with_trusted_proxies(pool.clone(), vec![[127, 0, 0, 1].into()]).await;
+    behind_proxy.create_user("proxied@example.com", "correct horse battery", server::accounts::Role::Member).await;
+    let response = login(&behind_proxy, "proxied@example.com").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    let ip: Option<String> = sqlx::query_scalar(
+        "SELECT d.ip FROM devices d JOIN users u ON u.id = d.user_id WHERE u.email = 'proxied@example.com'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(ip.as_deref(), Some("203.0.113.9"));
+
+    // The same headers from anyone else are ignored.
+    let direct = common::spawn(pool.clone()).await;
+    direct.create_user("direct@example.com", "correct horse battery", server::accounts::Role::Member).await;
+    let response = login(&direct, "direct@example.com").await;
+    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(!cookie.contains("Secure"), "{cookie}");
+    let ip: Option<String> = sqlx::query_scalar(
+        "SELECT d.ip FROM devices d JOIN users u ON u.id = d.user_id WHERE u.email = 'direct@example.com'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(ip.as_deref(), Some("127.0.0.1"));
+}
