@@ -8,6 +8,7 @@
 # `lockstep soak` writing while it breaks something, and fails when soak
 # reports a 500, a lost acknowledged write or a broken invariant:
 #   1. kill -9 the server mid-run, start it again;
+#   5. SIGTERM mid-run: the server finishes what it is doing and exits 0;
 #   2. end the servers' database connections again and again;
 #   3. stop PostgreSQL (pages 503, /readyz fails, /healthz stays up), start
 #      it again, restart it: the server recovers by itself;
@@ -113,6 +114,20 @@ start_instance 3201
 finish_soak kill-9
 }
 
+fault_5() {
+say "fault 5: SIGTERM in the middle of writes: in-flight requests finish, exit 0, start again"
+start_soak sigterm "$soak_seconds" 3201
+local pid="${server_pids[3201]}" started=$SECONDS status=0
+kill -TERM "$pid"
+wait "$pid" || status=$?
+unset "server_pids[3201]"
+[ "$status" = 0 ] || fail "the server exited with $status after SIGTERM, not 0"
+[ $((SECONDS - started)) -le 15 ] || fail "the server took $((SECONDS - started)) s to stop after SIGTERM"
+echo "    SIGTERM after 100 acknowledged writes: exit 0 after $((SECONDS - started)) s; starting it again"
+start_instance 3201
+finish_soak sigterm
+}
+
 fault_2() {
 say "fault 2: end the servers' database connections again and again (pg_terminate_backend)"
 start_soak terminate "$soak_seconds" 3201
@@ -174,6 +189,6 @@ for port in 3202 3203; do stop_instance "$port"; done
 
 start_instance 3201
 # LOCKSTEP_FAULTS="2 3" runs a subset while working on one.
-for fault in ${LOCKSTEP_FAULTS:-1 2 3 4}; do "fault_$fault"; done
+for fault in ${LOCKSTEP_FAULTS:-1 5 2 3 4}; do "fault_$fault"; done
 stop_instance 3201
 say "fault tests passed"

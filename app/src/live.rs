@@ -78,16 +78,37 @@ fn subscribe(topics: &str, on_event: impl Fn(LiveEvent) + 'static) {
     });
 }
 
-/// The live part of an edit page: watches `topic` and, when a newer
-/// version of the record is saved elsewhere, either takes it (no unsaved
-/// edits) or shows "Changed by … on another device (version N)" with
-/// "Review changes", which opens the merge panel against that version
-/// without losing what was typed. `fetch` reads the record as it is now;
-/// `saving` is true while this page's own save is on its way (its notice
-/// then is no news).
+/// The change notices of one page, from one stream (browsers allow only a
+/// few connections per site, so a page with many editors shares one): the
+/// latest event, numbered so that two equal events in a row are still two.
+#[derive(Debug, Clone, Copy)]
+pub struct LiveFeed(leptos::prelude::RwSignal<Option<(u64, LiveEvent)>>);
+
+pub fn live_feed(topics: String) -> LiveFeed {
+    use leptos::prelude::*;
+
+    let latest = RwSignal::new(None::<(u64, LiveEvent)>);
+    use_change_notices(topics, move |event| {
+        latest.update(|latest| {
+            let number = latest.as_ref().map_or(0, |(number, _)| number + 1);
+            *latest = Some((number, event));
+        })
+    });
+    LiveFeed(latest)
+}
+
+/// The live part of an edit page: follows `feed` for the record `entity`
+/// `id` (any record of `entity` without an id) and, when a newer version of
+/// it is saved elsewhere, either takes it (no unsaved edits) or shows
+/// "Changed by … on another device (version N)" with "Review changes",
+/// which opens the merge panel against that version without losing what was
+/// typed. `fetch` reads the record as it is now; `saving` is true while this
+/// page's own save is on its way (its notice then is no news).
 #[component]
 pub fn LiveEditing<F, Fut>(
-    topic: String,
+    feed: LiveFeed,
+    entity: &'static str,
+    #[prop(optional, into)] id: Option<String>,
     state: crate::merge::EditorState,
     #[prop(into)] saving: Signal<bool>,
     fetch: F,
@@ -112,7 +133,7 @@ where
             } else if unsaved() {
                 // After a resync: we know a newer version exists, not who made it.
                 newer.set(Some(Notice {
-                    entity: String::new(),
+                    entity: entity.to_owned(),
                     id: String::new(),
                     action: "update".into(),
                     version: Some(theirs.version),
@@ -123,12 +144,17 @@ where
             }
         });
     };
-    use_change_notices(topic, move |event| match event {
-        LiveEvent::Change(notice) if notice.version.unwrap_or(0) <= state.version.get_untracked() => {}
-        // Most likely our own save, answered in a moment; the banner stays
-        // hidden once the version it names is ours.
-        LiveEvent::Change(notice) if saving.get_untracked() || unsaved() => newer.set(Some(notice)),
-        LiveEvent::Change(_) | LiveEvent::Resync => take_newer(false),
+    Effect::new(move |_| {
+        let Some((_, event)) = feed.0.get() else { return };
+        match event {
+            LiveEvent::Change(notice) if notice.entity != entity => {}
+            LiveEvent::Change(notice) if id.as_ref().is_some_and(|id| *id != notice.id) => {}
+            LiveEvent::Change(notice) if notice.version.unwrap_or(0) <= state.version.get_untracked() => {}
+            // Most likely our own save, answered in a moment; the banner
+            // stays hidden once the version it names is ours.
+            LiveEvent::Change(notice) if saving.get_untracked() || unsaved() => newer.set(Some(notice)),
+            LiveEvent::Change(_) | LiveEvent::Resync => take_newer(false),
+        }
     });
     move || {
         newer.get().filter(|notice| notice.version.unwrap_or(0) > state.version.get()).map(|notice| {

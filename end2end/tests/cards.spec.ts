@@ -68,10 +68,12 @@ test('two tabs editing different fields: both changes survive', async ({ page, c
   await openHydrated(other, editor);
   await openHydrated(page, editor);
 
+  // The other tab has unsaved edits when this one saves: it is told (live
+  // notice) but keeps its text, and saving it anyway meets the version check.
+  await other.getByLabel('Company', { exact: true }).fill('Globex');
   await page.getByLabel('Job title', { exact: true }).fill('CTO');
   await save(page, 2);
 
-  await other.getByLabel('Company', { exact: true }).fill('Globex');
   await other.getByRole('button', { name: 'Save' }).click();
   const panel = other.getByTestId('merge-panel');
   await expect(panel).toBeVisible();
@@ -94,11 +96,11 @@ test('two tabs editing the same field: the merge panel shows both and the user d
   await openHydrated(other, editor);
   await openHydrated(page, editor);
 
+  await other.getByLabel('Company', { exact: true }).fill('Globex');
+  await other.getByLabel('Tagline', { exact: true }).fill('Only mine');
   await page.getByLabel('Company', { exact: true }).fill('Initech');
   await save(page, 2);
 
-  await other.getByLabel('Company', { exact: true }).fill('Globex');
-  await other.getByLabel('Tagline', { exact: true }).fill('Only mine');
   await other.getByRole('button', { name: 'Save' }).click();
   const conflict = other.getByTestId('conflict-company');
   await expect(conflict).toBeVisible();

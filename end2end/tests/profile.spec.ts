@@ -18,10 +18,12 @@ test('two tabs change different personal fields: both survive', async ({ page, c
   await expect(page.getByTestId('personal-version')).toHaveText('Not saved yet');
 
   // Both tabs make the first save of the section: one creates it, the other merges.
+  // The other tab has unsaved edits when this one saves: it keeps them, and
+  // saving them meets the version check.
+  await personal(other).getByLabel('City', { exact: true }).fill('London');
   await personal(page).getByLabel('Full name', { exact: true }).fill('Ada Lovelace');
   await savePersonal(page, 1);
 
-  await personal(other).getByLabel('City', { exact: true }).fill('London');
   await personal(other).getByRole('button', { name: 'Save personal details' }).click();
   await expect(personal(other).getByTestId('merge-panel')).toBeVisible();
   await expect(personal(other).getByLabel('Full name', { exact: true })).toHaveValue('Ada Lovelace');
@@ -41,10 +43,10 @@ test('two tabs change the same field: the merge panel lets the user keep theirs'
 
   const other = await context.newPage();
   await openHydrated(other, '/profile');
+  await personal(other).getByLabel('Phone', { exact: true }).fill('+44 20 7946 2222');
   await personal(page).getByLabel('Phone', { exact: true }).fill('+44 20 7946 1111');
   await savePersonal(page, 2);
 
-  await personal(other).getByLabel('Phone', { exact: true }).fill('+44 20 7946 2222');
   await personal(other).getByRole('button', { name: 'Save personal details' }).click();
   const conflict = personal(other).getByTestId('conflict-phone');
   await expect(conflict.getByTestId('mine')).toHaveText('+44 20 7946 2222');

@@ -113,14 +113,16 @@ test('two tabs edit the same tyre: the second sees the merge panel', async ({ pa
   await openHydrated(page, `/staff/assessments/${assessment.id}?tab=tyres`);
   await openHydrated(other, `/staff/assessments/${assessment.id}?tab=tyres`);
 
+  // The second tab has unsaved edits when the first saves: a live notice
+  // does not touch them, and saving them meets the version check.
+  const theirs = other.getByTestId('tyre-front_left');
+  await theirs.getByLabel('Make', { exact: true }).fill('Pirelli');
+  await theirs.getByLabel('Size', { exact: true }).fill('205/55 R16');
   const mine = page.getByTestId('tyre-front_left');
   await mine.getByLabel('Make', { exact: true }).fill('Michelin');
   await mine.getByRole('button', { name: 'Save tyre' }).click();
   await expect(mine.getByTestId('tyre-version')).toHaveText('Version 2');
 
-  const theirs = other.getByTestId('tyre-front_left');
-  await theirs.getByLabel('Make', { exact: true }).fill('Pirelli');
-  await theirs.getByLabel('Size', { exact: true }).fill('205/55 R16');
   await theirs.getByRole('button', { name: 'Save tyre' }).click();
   const conflict = theirs.getByTestId('conflict-make');
   await expect(conflict.getByTestId('mine')).toHaveText('Pirelli');
@@ -262,13 +264,13 @@ test('two tabs edit one client: different fields are merged', async ({ page, con
   await openHydrated(page, `/staff/clients/${id}`);
   await openHydrated(other, `/staff/clients/${id}`);
 
+  const theirs = other.getByTestId('client-details');
+  await theirs.getByLabel('Company', { exact: true }).fill('Initech Holdings');
   const mine = page.getByTestId('client-details');
   await mine.getByLabel('Phone', { exact: true }).fill('+1 555 0100');
   await mine.getByRole('button', { name: 'Save client' }).click();
   await expect(mine.getByTestId('client-version')).toHaveText('Version 2');
 
-  const theirs = other.getByTestId('client-details');
-  await theirs.getByLabel('Company', { exact: true }).fill('Initech Holdings');
   await theirs.getByRole('button', { name: 'Save client' }).click();
   await expect(theirs.getByTestId('merge-panel')).toBeVisible();
   await expect(theirs.getByLabel('Phone', { exact: true })).toHaveValue('+1 555 0100');

@@ -15,7 +15,7 @@ use crate::components::{
     action_error, mint_idempotency_key, use_toasts, BoundField, BoundSelect, FormError, SubmitButton,
 };
 use crate::error::AppError;
-use crate::live::{use_change_notices, LiveEditing};
+use crate::live::{live_feed, use_change_notices, LiveEditing};
 use crate::merge::{EditorState, MergePanel, Values};
 use crate::profile::get_profile;
 
@@ -261,7 +261,7 @@ fn CardEditor(card: CardView) -> AnyView {
     // the heading and address follow whatever the form now starts from.
     let card_id = StoredValue::new(card.id.clone());
     let fetch_card = move || async move { get_card(card_id.get_value()).await.ok().map(|card| card.section()) };
-    let live_topic = format!("business_card:{}", card.id);
+    let feed = live_feed(format!("business_card:{}", card.id));
     Effect::new(move |previous: Option<()>| {
         let base = state.base.get();
         if previous.is_some() {
@@ -284,7 +284,7 @@ fn CardEditor(card: CardView) -> AnyView {
                 <A href="/cards" attr:class="button ghost">"Your cards"</A>
             </div>
         </section>
-        <LiveEditing topic=live_topic state saving=save.pending() fetch=fetch_card />
+        <LiveEditing feed entity="business_card" id=card.id.clone() state saving=save.pending() fetch=fetch_card />
         <MergePanel state labels=FIELDS />
         <div class="editor">
             <ActionForm action=save attr:class="form editor-form" attr:novalidate=true>

@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use crate::components::{action_error, follow_saves, use_toasts, BoundField, Field, FormError, SubmitButton};
-use crate::live::LiveEditing;
+use crate::live::{live_feed, LiveEditing, LiveFeed};
 use crate::merge::{EditorState, MergePanel};
 use crate::profile::{
     get_profile, list_devices, ChangePassword, DeviceView, RevokeDevice, RevokeOtherDevices, SavePersonal,
@@ -17,6 +17,8 @@ use crate::profile::{
 #[component]
 pub fn ProfilePage() -> AnyView {
     let profile = Resource::new_blocking(|| (), |_| get_profile());
+    // One stream for both sections: changes saved on another device.
+    let feed = live_feed("personal_info:*,professional_info:*".to_owned());
     view! {
         <Title text="Your profile" />
         <section class="page-head">
@@ -26,8 +28,8 @@ pub fn ProfilePage() -> AnyView {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || profile.get().map(|result| match result {
                 Ok(profile) => view! {
-                    <PersonalSection section=profile.personal />
-                    <ProfessionalSection section=profile.professional />
+                    <PersonalSection section=profile.personal feed />
+                    <ProfessionalSection section=profile.professional feed />
                 }.into_any(),
                 Err(error) => view! { <div class="alert error" role="alert">{error.to_string()}</div> }.into_any(),
             })}
@@ -37,14 +39,14 @@ pub fn ProfilePage() -> AnyView {
 }
 
 #[component]
-fn PersonalSection(section: SectionView) -> AnyView {
+fn PersonalSection(section: SectionView, feed: LiveFeed) -> AnyView {
     let state = EditorState::new(section.values, section.version);
     let save = ServerAction::<SavePersonal>::new();
     let error = follow_saves(save, state, PERSONAL_FIELDS);
     view! {
         <section class="panel profile-section" data-testid="personal">
             <h2>"Personal details"</h2>
-            <LiveEditing topic="personal_info:*".to_owned() state saving=save.pending()
+            <LiveEditing feed entity="personal_info" state saving=save.pending()
                 fetch=|| async { get_profile().await.ok().map(|profile| profile.personal) } />
             <MergePanel state labels=PERSONAL_FIELDS />
             <ActionForm action=save attr:class="form" attr:novalidate=true>
@@ -75,14 +77,14 @@ fn PersonalSection(section: SectionView) -> AnyView {
 }
 
 #[component]
-fn ProfessionalSection(section: SectionView) -> AnyView {
+fn ProfessionalSection(section: SectionView, feed: LiveFeed) -> AnyView {
     let state = EditorState::new(section.values, section.version);
     let save = ServerAction::<SaveProfessional>::new();
     let error = follow_saves(save, state, PROFESSIONAL_FIELDS);
     view! {
         <section class="panel profile-section" data-testid="professional">
             <h2>"Professional details"</h2>
-            <LiveEditing topic="professional_info:*".to_owned() state saving=save.pending()
+            <LiveEditing feed entity="professional_info" state saving=save.pending()
                 fetch=|| async { get_profile().await.ok().map(|profile| profile.professional) } />
             <MergePanel state labels=PROFESSIONAL_FIELDS />
             <ActionForm action=save attr:class="form" attr:novalidate=true>

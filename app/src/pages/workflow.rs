@@ -11,6 +11,7 @@ use crate::components::{
     action_error, follow_saves, mint_idempotency_key, use_toasts, BoundField, FormError, SubmitButton,
 };
 use crate::error::AppError;
+use crate::live::{live_feed, LiveEditing, LiveFeed};
 use crate::merge::{EditorState, MergePanel, SectionView, Values};
 use crate::workflow::{
     audit_history, get_assessment, get_client, get_report, get_request, list_clients, tyre_label, AppointmentRow,
@@ -425,6 +426,8 @@ fn AssessmentEditor(assessment: AssessmentView, complete: ServerAction<CompleteA
     let active = Memo::new(move |_| {
         query.read().get("tab").filter(|tab| TABS.iter().any(|(name, _)| name == tab)).unwrap_or(opened_on.clone())
     });
+    // One stream for every section of this assessment.
+    let feed = live_feed(format!("assessment_section:{id},assessment_tyre:{id}", id = assessment.id));
     let done_tabs = RwSignal::new(assessment.tabs_completed.clone());
     Effect::new(move |_| {
         if let Some(Ok(tabs)) = mark.value().get() {
@@ -463,7 +466,7 @@ fn AssessmentEditor(assessment: AssessmentView, complete: ServerAction<CompleteA
             <h2>"Tyres"</h2>
             <p class="muted">"Each row saves on its own, so two people can work on different tyres at once."</p>
             <div class="tyre-list">
-                {assessment.tyres.into_iter().map(|tyre| view! { <TyreRow assessment_id=assessment.id.clone() tyre /> }).collect_view()}
+                {assessment.tyres.into_iter().map(|tyre| view! { <TyreRow assessment_id=assessment.id.clone() tyre feed /> }).collect_view()}
             </div>
         </section>
     }
@@ -514,20 +517,20 @@ fn AssessmentEditor(assessment: AssessmentView, complete: ServerAction<CompleteA
         <nav class="tabs" role="tablist" aria-label="Assessment sections">{tabs_nav}</nav>
         <FormError error=mark_error fields=&[] />
         {panel("identification", view! {
-            <SectionPanel assessment_id=assessment.id.clone() section="identification" title="Identification"
+            <SectionPanel feed assessment_id=assessment.id.clone() section="identification" title="Identification"
                 fields=IDENTIFICATION_FIELDS initial=assessment.identification.clone() />
         }.into_any())}
         {panel("tyres", tyres)}
         {panel("damage", view! {
-            <SectionPanel assessment_id=assessment.id.clone() section="damage" title="Damage" fields=DAMAGE_FIELDS
+            <SectionPanel feed assessment_id=assessment.id.clone() section="damage" title="Damage" fields=DAMAGE_FIELDS
                 initial=assessment.damage.clone() />
         }.into_any())}
         {panel("vehicle_values", view! {
-            <SectionPanel assessment_id=assessment.id.clone() section="vehicle_values" title="Vehicle values"
+            <SectionPanel feed assessment_id=assessment.id.clone() section="vehicle_values" title="Vehicle values"
                 fields=VEHICLE_VALUE_FIELDS initial=assessment.vehicle_values.clone() />
         }.into_any())}
         {panel("pre_incident_estimate", view! {
-            <SectionPanel assessment_id=assessment.id.clone() section="pre_incident_estimate" title="Pre-incident estimate"
+            <SectionPanel feed assessment_id=assessment.id.clone() section="pre_incident_estimate" title="Pre-incident estimate"
                 fields=PRE_INCIDENT_FIELDS initial=assessment.pre_incident_estimate.clone() />
         }.into_any())}
         {panel("estimate", view! { <EstimateSection assessment_id=assessment.id.clone() estimate=assessment.estimate.clone() /> }.into_any())}
@@ -569,9 +572,16 @@ fn TabMark(assessment_id: String, tab: &'static str, done: Signal<bool>, mark: S
 }
 
 #[component]
-fn TyreRow(assessment_id: String, tyre: TyreView) -> AnyView {
+fn TyreRow(assessment_id: String, tyre: TyreView, feed: LiveFeed) -> AnyView {
     let state = EditorState::new(tyre.values.clone(), tyre.version);
     let save = ServerAction::<SaveTyre>::new();
+    let record = format!("{assessment_id}/{}", tyre.position);
+    let (of, at) = (StoredValue::new(assessment_id.clone()), StoredValue::new(tyre.position.clone()));
+    let fetch = move || async move {
+        let assessment = get_assessment(of.get_value()).await.ok()?;
+        let tyre = assessment.tyres.into_iter().find(|tyre| tyre.position == at.get_value())?;
+        Some(SectionView { values: tyre.values, version: tyre.version })
+    };
     let error = follow_saves(save, state, TYRE_FIELDS);
     let position = tyre.position.clone();
     let label = tyre_label(&position);
@@ -581,6 +591,7 @@ fn TyreRow(assessment_id: String, tyre: TyreView) -> AnyView {
     view! {
         <section class="tyre" data-testid=testid aria-label=format!("{label} tyre")>
             <h3>{label}</h3>
+            <LiveEditing feed entity="assessment_tyre" id=record state saving=save.pending() fetch />
             <MergePanel state labels=TYRE_FIELDS id=panel_id />
             <ActionForm action=save attr:class="form tyre-form" attr:novalidate=true>
                 <input type="hidden" name="assessment_id" value=assessment_id />
@@ -733,6 +744,7 @@ fn EstimateSection(assessment_id: String, estimate: EstimateView) -> AnyView {
 /// One free-form section of the assessment, saved on its own version.
 #[component]
 fn SectionPanel(
+    feed: LiveFeed,
     assessment_id: String,
     section: &'static str,
     title: &'static str,
@@ -741,11 +753,24 @@ fn SectionPanel(
 ) -> AnyView {
     let state = EditorState::new(initial.values, initial.version);
     let save = ServerAction::<SaveAssessmentSection>::new();
+    let record = format!("{assessment_id}/{section}");
+    let of = StoredValue::new(assessment_id.clone());
+    let fetch = move || async move {
+        let assessment = get_assessment(of.get_value()).await.ok()?;
+        match section {
+            "identification" => Some(assessment.identification),
+            "damage" => Some(assessment.damage),
+            "vehicle_values" => Some(assessment.vehicle_values),
+            "pre_incident_estimate" => Some(assessment.pre_incident_estimate),
+            _ => None,
+        }
+    };
     let error = follow_saves(save, state, fields);
     let names: Vec<&'static str> = fields.iter().map(|(name, _)| *name).collect();
     view! {
         <section class="panel" data-testid=format!("section-{section}")>
             <h2>{title}</h2>
+            <LiveEditing feed entity="assessment_section" id=record state saving=save.pending() fetch />
             <MergePanel state labels=fields id=section />
             <ActionForm action=save attr:class="form" attr:novalidate=true>
                 <input type="hidden" name="assessment_id" value=assessment_id />
@@ -793,9 +818,16 @@ fn ClientEditor(client: ClientView) -> AnyView {
     let state = EditorState::new(client.values(), client.version);
     let save = ServerAction::<UpdateClient>::new();
     let error = follow_saves(save, state, CLIENT_EDIT_FIELDS);
+    let feed = live_feed(format!("client:{}", client.id));
+    let client_id = StoredValue::new(client.id.clone());
+    let fetch = move || async move {
+        let detail = get_client(client_id.get_value()).await.ok()?;
+        Some(SectionView { values: detail.client.values(), version: detail.client.version })
+    };
     view! {
         <section class="panel" data-testid="client-details">
             <p class="muted">"Client id " <code data-testid="client-id">{client.id.clone()}</code></p>
+            <LiveEditing feed entity="client" id=client.id.clone() state saving=save.pending() fetch />
             <MergePanel state labels=CLIENT_EDIT_FIELDS id="client" />
             <ActionForm action=save attr:class="form" attr:novalidate=true>
                 <input type="hidden" name="id" value=client.id.clone() />
