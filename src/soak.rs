@@ -20,6 +20,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use backon::{ExponentialBuilder, Retryable};
 use serde_json::{json, Value};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -264,22 +265,24 @@ impl Worker {
     /// body) or the run is over (`None`).
     async fn create(&self, client: &reqwest::Client, path: &str, body: Value) -> Option<Value> {
         let key = Uuid::new_v4().to_string();
-        let mut wait = Duration::from_millis(20);
-        while Instant::now() < self.deadline {
+        // Err: no answer worth keeping yet (no answer, 503, or 409 "in
+        // progress" while the first attempt still runs): ask again.
+        let attempt = || async {
             let mut request = client.post(self.url(path)).header("Idempotency-Key", &key);
             if !body.is_null() {
                 request = request.json(&body);
             }
             match self.call(request).await {
-                Some((200 | 201, answer)) => return Some(answer),
-                // 409 "in progress": the first attempt is still running.
-                Some((409 | 503, _)) | None => {}
-                Some(_) => return None,
+                Some((200 | 201, answer)) => Ok(Some(answer)),
+                Some((409 | 503, _)) | None => Err(()),
+                Some(_) => Ok(None),
             }
-            tokio::time::sleep(wait).await;
-            wait = (wait * 2).min(Duration::from_millis(500));
-        }
-        None
+        };
+        let policy = ExponentialBuilder::new()
+            .with_min_delay(Duration::from_millis(20))
+            .with_max_delay(Duration::from_millis(500))
+            .without_max_times();
+        attempt.retry(policy).when(|_| Instant::now() < self.deadline).await.ok().flatten()
     }
 
     /// Sends one request and notes its outcome.

@@ -120,7 +120,6 @@ where
     use leptos::prelude::*;
 
     let newer = RwSignal::new(None::<Notice>);
-    let unsaved = move || state.values.with_untracked(|values| state.base.with_untracked(|base| values != base));
     let take_newer = move |review: bool| {
         leptos::task::spawn_local(async move {
             let Some(theirs) = fetch().await else { return };
@@ -130,7 +129,7 @@ where
             if review {
                 state.conflicted(theirs.values, theirs.version);
                 newer.set(None);
-            } else if unsaved() {
+            } else if state.has_unsaved_edits() {
                 // After a resync: we know a newer version exists, not who made it.
                 newer.set(Some(Notice {
                     entity: entity.to_owned(),
@@ -152,7 +151,7 @@ where
             LiveEvent::Change(notice) if notice.version.unwrap_or(0) <= state.version.get_untracked() => {}
             // Most likely our own save, answered in a moment; the banner
             // stays hidden once the version it names is ours.
-            LiveEvent::Change(notice) if saving.get_untracked() || unsaved() => newer.set(Some(notice)),
+            LiveEvent::Change(notice) if saving.get_untracked() || state.has_unsaved_edits() => newer.set(Some(notice)),
             LiveEvent::Change(_) | LiveEvent::Resync => take_newer(false),
         }
     });

@@ -118,6 +118,11 @@ impl EditorState {
         });
     }
 
+    /// Whether the form differs from what it was loaded (or last saved) with.
+    pub fn has_unsaved_edits(&self) -> bool {
+        self.values.with_untracked(|values| self.base.with_untracked(|base| values != base))
+    }
+
     /// After a successful save: the stored values are the new starting point.
     pub fn saved(&self, stored: Values, version: i32) {
         self.base.set(stored.clone());

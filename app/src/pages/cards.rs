@@ -223,8 +223,9 @@ fn CardEditor(card: CardView) -> AnyView {
     let state = EditorState::new(card.values(), card.version);
     let id = card.id.clone();
     let delete_id = card.id.clone();
-    let slug = RwSignal::new(card.slug.clone());
-    let title = RwSignal::new(card.name.clone());
+    // The heading and the public address show the stored card: what the
+    // form was loaded with, last saved, or last merged from elsewhere.
+    let stored = move |field: &'static str| state.base.with(|base| base.get(field).cloned().unwrap_or_default());
     let save = ServerAction::<UpdateCard>::new();
     let delete = ServerAction::<DeleteCard>::new();
     let save_error = Signal::derive(move || match save.value().get() {
@@ -238,15 +239,10 @@ fn CardEditor(card: CardView) -> AnyView {
     Effect::new(move |_| match save.value().get() {
         Some(Ok(card)) => {
             state.saved(card.values(), card.version);
-            slug.set(card.slug.clone());
-            title.set(card.name.clone());
             toasts.success("Saved.");
         }
         Some(Err(AppError::VersionConflict { current })) => match serde_json::from_value::<CardView>(current) {
-            Ok(theirs) => {
-                state.conflicted(theirs.values(), theirs.version);
-                slug.set(theirs.slug.clone());
-            }
+            Ok(theirs) => state.conflicted(theirs.values(), theirs.version),
             Err(_) => toasts.error("This card was changed elsewhere. Reload the page to see it."),
         },
         _ => {}
@@ -257,28 +253,16 @@ fn CardEditor(card: CardView) -> AnyView {
         }
     });
 
-    // Saves made elsewhere (another tab, another device) arrive as notices;
-    // the heading and address follow whatever the form now starts from.
+    // Saves made elsewhere (another tab, another device) arrive as notices.
     let card_id = StoredValue::new(card.id.clone());
     let fetch_card = move || async move { get_card(card_id.get_value()).await.ok().map(|card| card.section()) };
     let feed = live_feed(format!("business_card:{}", card.id));
-    Effect::new(move |previous: Option<()>| {
-        let base = state.base.get();
-        if previous.is_some() {
-            if let Some(name) = base.get("name") {
-                title.set(name.clone());
-            }
-            if let Some(address) = base.get("slug") {
-                slug.set(address.clone());
-            }
-        }
-    });
 
-    let public_url = move || format!("/c/{}", slug.get());
+    let public_url = move || format!("/c/{}", stored("slug"));
     view! {
-        <Title text=move || format!("Edit {}", title.get()) />
+        <Title text=move || format!("Edit {}", stored("name")) />
         <section class="page-head">
-            <h1>{move || title.get()}</h1>
+            <h1>{move || stored("name")}</h1>
             <div class="page-actions">
                 <a href=public_url class="button ghost" rel="external" data-testid="public-link">"View public page"</a>
                 <A href="/cards" attr:class="button ghost">"Your cards"</A>
