@@ -43,7 +43,7 @@ now_ms() { date +%s%3N; }
 # serve DATABASE [BINARY]: starts Lockstep and waits until /readyz answers.
 serve() {
     DATABASE_URL="$base/$1" LOCKSTEP_LISTEN="127.0.0.1:$app_port" LEPTOS_SITE_ROOT="$ROOT/target/site" \
-        LOCKSTEP_LOG=warn "${2:-$lockstep}" serve >>"$work/server.log" 2>&1 &
+        LOCKSTEP_LOG=warn LOCKSTEP_METRICS_LISTEN=off "${2:-$lockstep}" serve >>"$work/server.log" 2>&1 &
     server_pid=$!
     until curl -fs "$target/readyz" >/dev/null 2>&1; do
         kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log"; exit 1; }

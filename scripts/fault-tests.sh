@@ -61,8 +61,8 @@ status_of() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 start_instance() {
     local port="$1"
     DATABASE_URL="$base_url?application_name=lockstep-instance" LOCKSTEP_LISTEN="127.0.0.1:$port" \
-        LEPTOS_SITE_ROOT="$ROOT/target/site" LOCKSTEP_LOG=warn LOCKSTEP_POOL_SIZE=8 \
-        "$bin" serve >>"$work_dir/server-$port.log" 2>&1 &
+        LEPTOS_SITE_ROOT="$ROOT/target/site" LOCKSTEP_LOG=warn LOCKSTEP_POOL_SIZE=8 LOCKSTEP_METRICS_LISTEN=off \
+        LOCKSTEP_SIGN_UPS_PER_ADDRESS=100000 "$bin" serve >>"$work_dir/server-$port.log" 2>&1 &
     server_pids[$port]=$!
     wait_until 30 "the instance on port $port to be ready" ready "$port"
 }

@@ -25,6 +25,7 @@ binary="$CARGO_TARGET_DIR/release/lockstep"
 cat <<MSG
 
   Lockstep: http://$LOCKSTEP_LISTEN
+  Prometheus metrics (this machine only): http://${LOCKSTEP_METRICS_LISTEN:-127.0.0.1:9464}/metrics
   Create the first admin (in another terminal):
     echo 'a-long-password' | DATABASE_URL='$DATABASE_URL' \\
       $binary admin create-user --email you@example.com --role admin --password-stdin

@@ -52,8 +52,11 @@ cargo leptos build --release
 say "three instances behind nginx (ports ${instance_ports[*]} behind $app_port)"
 pg_ensure_database "$test_port" lockstep_e2e
 for port in "${instance_ports[@]}"; do
+    # Every browser of the tests signs up from 127.0.0.1, so sign-ups per
+    # address are not limited here (tests/security.rs checks the limit).
     DATABASE_URL="$base_url/lockstep_e2e" LOCKSTEP_LISTEN="127.0.0.1:$port" LEPTOS_SITE_ROOT="$ROOT/target/site" \
         LOCKSTEP_TRUSTED_PROXIES=127.0.0.1 LOCKSTEP_POOL_SIZE=12 LOCKSTEP_LOG=warn \
+        LOCKSTEP_METRICS_LISTEN="127.0.0.1:$((port + 100))" LOCKSTEP_SIGN_UPS_PER_ADDRESS=100000 \
         "$CARGO_TARGET_DIR/release/lockstep" serve >"$work_dir/server-$port.log" 2>&1 &
     server_pids+=($!)
 done
@@ -94,6 +97,17 @@ say "end-to-end tests (Playwright, Chromium), through nginx"
 (cd "$ROOT/end2end" && LOCKSTEP_URL="http://127.0.0.1:$app_port" LOCKSTEP_E2E_PASSWORD="$e2e_password" \
     LOCKSTEP_URL_INSTANCE_A="http://127.0.0.1:$pinned_a_port" LOCKSTEP_URL_INSTANCE_C="http://127.0.0.1:$pinned_c_port" \
     npx playwright test)
+
+say "metrics: scraped on the operators' address, absent from the public one"
+for port in "${instance_ports[@]}"; do
+    curl -fs "http://127.0.0.1:$((port + 100))/metrics" | grep -q '^lockstep_http_request_duration_seconds' ||
+        { echo "error: no request metrics on 127.0.0.1:$((port + 100))" >&2; exit 1; }
+done
+public_metrics="$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$app_port/metrics")"
+if [ "$public_metrics" != 404 ]; then
+    echo "error: /metrics answered $public_metrics on the public address" >&2
+    exit 1
+fi
 
 say "race verifier (lockstep hammer: 100 clients per scenario, through nginx, across the three instances)"
 DATABASE_URL="$base_url/lockstep_e2e" "$CARGO_TARGET_DIR/release/lockstep" \

@@ -122,24 +122,24 @@ impl Fixtures {
         let staff_email = format!("hammer-staff-{run}@lockstep.test");
         let member_email = format!("hammer-member-{run}@lockstep.test");
         let counselor_external_id = format!("hammer-{run}");
-        let mut tx = pool.begin().await?;
-        let create = |email: &str, name: &str| NewAccount::parse(email, name, &password);
         let domain = |e: server::Error| anyhow::anyhow!("{e}");
-        accounts::create(&mut tx, &create(&staff_email, "Hammer Staff").map_err(domain)?, Role::Staff)
-            .await
-            .map_err(domain)?;
-        let member = accounts::create(&mut tx, &create(&member_email, "Hammer Member").map_err(domain)?, Role::Member)
-            .await
-            .map_err(domain)?;
-        let counselor = accounts::create(
-            &mut tx,
-            &create(&format!("{counselor_external_id}@lockstep.test"), "Hammer Counselor").map_err(domain)?,
-            Role::Counselor,
-        )
-        .await
-        .map_err(domain)?;
+        let hashed = |email: String, name: &'static str| {
+            let password = password.clone();
+            async move { NewAccount::parse(&email, name, &password)?.hash().await }
+        };
+        let staff_account = hashed(staff_email.clone(), "Hammer Staff").await.map_err(domain)?;
+        let member_account = hashed(member_email.clone(), "Hammer Member").await.map_err(domain)?;
+        let counselor_account =
+            hashed(format!("{counselor_external_id}@lockstep.test"), "Hammer Counselor").await.map_err(domain)?;
+        let mut tx = pool.begin().await?;
+        accounts::create(&mut tx, &staff_account, Role::Staff).await.map_err(domain)?;
+        let member = accounts::create(&mut tx, &member_account, Role::Member).await.map_err(domain)?;
+        let counselor = accounts::create(&mut tx, &counselor_account, Role::Counselor).await.map_err(domain)?;
         server::counselors::set_external_id(&mut tx, counselor.id, &counselor_external_id).await.map_err(domain)?;
-        let api_key = server::api_keys::create(&mut tx, &format!("hammer {run}"), None).await.map_err(domain)?;
+        let api_key =
+            server::api_keys::create(&mut tx, &format!("hammer {run}"), &server::api_keys::Scope::ALL, None, None)
+                .await
+                .map_err(domain)?;
         tx.commit().await?;
 
         let staff = log_in(target, &staff_email, &password).await?;

@@ -118,10 +118,37 @@ mod cli {
         #[arg(long = "trusted-proxy", env = "LOCKSTEP_TRUSTED_PROXIES", value_delimiter = ',')]
         trusted_proxies: Vec<std::net::IpAddr>,
 
+        /// Where Prometheus scrapes `GET /metrics`: an operators' address,
+        /// never the public one (loopback by default); `off` serves none.
+        #[arg(long, env = "LOCKSTEP_METRICS_LISTEN", default_value = "127.0.0.1:9464", value_parser = parse_metrics_listen)]
+        metrics_listen: MetricsListen,
+
+        /// Sign-ups one address may attempt in 15 minutes before it has to
+        /// wait (doubling waits after that).
+        #[arg(long, env = "LOCKSTEP_SIGN_UPS_PER_ADDRESS", default_value_t = server::throttle::DEFAULT_SIGN_UPS_PER_ADDRESS,
+              value_parser = clap::value_parser!(i32).range(1..=100_000))]
+        sign_ups_per_address: i32,
+
         /// Business time zone (IANA name, e.g. Europe/Berlin): the year of
         /// document numbers like REQ-2026-0001 is the year there.
         #[arg(long, env = "LOCKSTEP_TIME_ZONE", default_value = "UTC")]
         time_zone: String,
+    }
+
+    #[derive(Clone, Copy)]
+    enum MetricsListen {
+        Off,
+        On(SocketAddr),
+    }
+
+    fn parse_metrics_listen(value: &str) -> Result<MetricsListen, String> {
+        if value.eq_ignore_ascii_case("off") {
+            return Ok(MetricsListen::Off);
+        }
+        value
+            .parse()
+            .map(MetricsListen::On)
+            .map_err(|error| format!("{error}; expected an address like 127.0.0.1:9464, or off"))
     }
 
     #[derive(Subcommand)]
@@ -147,6 +174,14 @@ mod cli {
             /// Who will use it, e.g. "Training portal".
             #[arg(long)]
             name: String,
+            /// What the key may do: `workflow` (clients and the numbered
+            /// workflow) and/or `assignments` (training assignments); repeat
+            /// or comma-separate.
+            #[arg(long = "scope", value_delimiter = ',', required = true)]
+            scopes: Vec<server::api_keys::Scope>,
+            /// Stop accepting the key after this many days.
+            #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3650))]
+            expires_in_days: Option<u32>,
         },
         /// List API keys (never the keys themselves).
         ListApiKeys,
@@ -228,6 +263,7 @@ mod cli {
                 let password = password.trim_end_matches(['\r', '\n']);
                 let name = name.unwrap_or_else(|| email.split('@').next().unwrap_or("").to_owned());
                 let account = NewAccount::parse(&email, &name, password).map_err(domain_error)?;
+                let account = account.hash().await.map_err(domain_error)?;
                 let mut tx = pool.begin().await?;
                 let user = accounts::create(&mut tx, &account, role).await.map_err(domain_error)?;
                 if let Some(external_id) = &external_id {
@@ -237,22 +273,41 @@ mod cli {
                 println!("created {} {} ({})", user.role.as_str(), user.email, user.id);
                 Ok(())
             }
-            AdminCommand::CreateApiKey { name } => {
+            AdminCommand::CreateApiKey { name, scopes, expires_in_days } => {
+                let expires_at =
+                    expires_in_days.map(|days| chrono::Utc::now() + chrono::Duration::days(i64::from(days)));
                 let mut conn = pool.acquire().await?;
-                let issued = server::api_keys::create(&mut conn, &name, None).await.map_err(domain_error)?;
-                eprintln!("created API key {:?} (id {}); it is shown only now:", issued.key.name, issued.key.id);
+                let issued = server::api_keys::create(&mut conn, &name, &scopes, expires_at, None)
+                    .await
+                    .map_err(domain_error)?;
+                eprintln!(
+                    "created API key {:?} (id {}, scopes {}); it is shown only now:",
+                    issued.key.name,
+                    issued.key.id,
+                    scope_list(&issued.key.scopes)
+                );
                 println!("{}", issued.secret);
                 Ok(())
             }
             AdminCommand::ListApiKeys => {
                 let mut conn = pool.acquire().await?;
                 for key in server::api_keys::list(&mut conn).await.map_err(domain_error)? {
-                    let state = match (key.revoked_at, key.last_used_at) {
+                    let mut state = match (key.revoked_at, key.last_used_at) {
                         (Some(at), _) => format!("revoked {}", at.format("%Y-%m-%d %H:%M")),
                         (None, Some(at)) => format!("last used {}", at.format("%Y-%m-%d %H:%M")),
                         (None, None) => "never used".to_owned(),
                     };
-                    println!("{}  lsk_{}_…  {}  ({state})", key.id, key.prefix, key.name);
+                    if let Some(at) = key.expires_at {
+                        let verb = if key.is_expired() { "expired" } else { "expires" };
+                        state.push_str(&format!(", {verb} {}", at.format("%Y-%m-%d %H:%M")));
+                    }
+                    println!(
+                        "{}  lsk_{}_…  {}  [{}]  ({state})",
+                        key.id,
+                        key.prefix,
+                        key.name,
+                        scope_list(&key.scopes)
+                    );
                 }
                 Ok(())
             }
@@ -269,6 +324,10 @@ mod cli {
                 Ok(())
             }
         }
+    }
+
+    fn scope_list(scopes: &[server::api_keys::Scope]) -> String {
+        scopes.iter().map(|scope| scope.as_str()).collect::<Vec<_>>().join(",")
     }
 
     impl ServeArgs {
@@ -314,12 +373,25 @@ mod cli {
             time_zone,
             notices: notices.clone(),
             trusted_proxies: args.trusted_proxies.clone(),
+            sign_ups_per_address: args.sign_ups_per_address,
         };
         let app = startup::app(pool.clone(), leptos_options, settings).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         tracing::info!("Lockstep is listening on http://{}", args.listen);
+        if let MetricsListen::On(address) = args.metrics_listen {
+            let metrics = tokio::net::TcpListener::bind(address).await.with_context(|| {
+                format!("cannot listen for metrics on {address} (--metrics-listen; `off` to serve none)")
+            })?;
+            tracing::info!("Prometheus metrics at http://{address}/metrics");
+            let router = server::metrics::router(pool.clone());
+            tokio::spawn(async move {
+                if let Err(error) = axum::serve(metrics, router).await {
+                    tracing::error!(%error, "the metrics listener stopped");
+                }
+            });
+        }
 
         let (stopping, mut stop_requested) = tokio::sync::watch::channel(false);
         let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())

@@ -23,6 +23,8 @@ pub struct Settings {
     pub notices: server::notices::Hub,
     /// Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto count.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Sign-ups one address may attempt in 15 minutes before waits start.
+    pub sign_ups_per_address: i32,
 }
 
 /// The whole application. Also starts the background reapers (expired
@@ -40,6 +42,7 @@ pub async fn app(pool: PgPool, leptos_options: LeptosOptions, settings: Settings
         leptos_options: leptos_options.clone(),
         time_zone: settings.time_zone.clone(),
         notices: settings.notices.clone(),
+        sign_ups_per_address: settings.sign_ups_per_address,
     };
     let routes = generate_route_list(App);
     let context_state = state.clone();
@@ -47,7 +50,6 @@ pub async fn app(pool: PgPool, leptos_options: LeptosOptions, settings: Settings
     let router = Router::new()
         .route("/healthz", get(http::healthz))
         .route("/readyz", get(http::readyz))
-        .route("/metrics", get(server::metrics::render))
         .route("/c/{slug}/card.vcf", get(server::cards::vcard_download))
         .merge(server::api::router())
         .merge(bench_routes())
@@ -58,6 +60,7 @@ pub async fn app(pool: PgPool, leptos_options: LeptosOptions, settings: Settings
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         // Layers run outside-in from the last one added.
         .layer(middleware::from_fn(http::mark_reached_route))
+        .layer(middleware::from_fn(server::form_errors::bind_to_visitor))
         .layer(middleware::from_fn(server::metrics::record_requests))
         .layer(middleware::from_fn(auth::redirect_anonymous_to_login))
         .layer(middleware::from_fn_with_state(pool.clone(), auth::end_revoked_sessions))
@@ -68,6 +71,7 @@ pub async fn app(pool: PgPool, leptos_options: LeptosOptions, settings: Settings
             http::behind_proxies,
         ))
         .layer(middleware::from_fn(http::refuse_cross_origin))
+        .layer(middleware::from_fn(limit_body_size))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
             let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
@@ -80,7 +84,34 @@ pub async fn app(pool: PgPool, leptos_options: LeptosOptions, settings: Settings
     // would otherwise cost database queries on every asset a page loads.
     let pkg_dir = format!("{}/{}", leptos_options.site_root, leptos_options.site_pkg_dir);
     let assets = Router::new().nest_service(&format!("/{}", leptos_options.site_pkg_dir), ServeDir::new(pkg_dir));
-    Ok(assets.merge(router))
+    Ok(assets
+        .merge(router)
+        .layer(middleware::from_fn(server::headers::protect))
+        // A panic anywhere answers 500 instead of dropping the connection
+        // with no answer at all.
+        .layer(tower_http::catch_panic::CatchPanicLayer::new()))
+}
+
+/// Every request body is read here, within [`http::MAX_BODY_BYTES`], before
+/// a handler or server function sees it: too large is 413 in the shape its
+/// caller reads (the JSON error body; for server functions, their error).
+async fn limit_body_size(request: axum::extract::Request, next: middleware::Next) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let is_server_function = request.uri().path().starts_with("/sfn/");
+    match http::buffer_body(request, http::MAX_BODY_BYTES).await {
+        Ok(request) => next.run(request).await,
+        Err(error) if is_server_function => {
+            // buffer_body fails only with these two.
+            let status = error.status();
+            error.log();
+            let wire = match error {
+                server::Error::Invalid { field, message } => app::error::AppError::Invalid { field, message },
+                _ => app::error::AppError::TooLarge,
+            };
+            (status, axum::Json(wire)).into_response()
+        }
+        Err(error) => error.into_response(),
+    }
 }
 
 /// The benchmark's deliberately unsafe endpoint, only in `bench-unsafe` builds.

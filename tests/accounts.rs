@@ -268,7 +268,8 @@ async fn metrics_count_requests_by_route_and_conflicts(pool: sqlx::PgPool) {
             .await
             .unwrap();
     }
-    let metrics = client.get(format!("{}/metrics", app.address)).send().await.unwrap();
+    let operators = common::spawn_metrics(app.pool.clone()).await;
+    let metrics = client.get(format!("{operators}/metrics")).send().await.unwrap();
     assert_eq!(metrics.status(), StatusCode::OK);
     let text = metrics.text().await.unwrap();
     assert!(text.contains(r#"route="/api/cards/{id}""#), "latency by route pattern, not raw path:\n{text}");

@@ -12,51 +12,7 @@ use serde_json::{json, Value};
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 
-use common::TestApp;
-
-/// Reads `event:`/`data:` blocks from a Server-Sent Events response.
-struct Events {
-    response: reqwest::Response,
-    buffer: String,
-}
-
-impl Events {
-    async fn open(app: &TestApp, cookie: &str, watch: &str) -> Events {
-        let response = common::client_with_cookie(cookie)
-            .get(format!("{}/api/events?watch={watch}", app.address))
-            .send()
-            .await
-            .expect("open the stream");
-        assert_eq!(response.status(), StatusCode::OK);
-        assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
-        Events { response, buffer: String::new() }
-    }
-
-    /// The next event (name, data), skipping keep-alive comments; fails the
-    /// test when none comes within `limit`.
-    async fn next(&mut self, limit: Duration) -> (String, Value) {
-        let deadline = tokio::time::Instant::now() + limit;
-        loop {
-            if let Some(end) = self.buffer.find("\n\n") {
-                let block: String = self.buffer.drain(..end + 2).collect();
-                let field = |name: &str| {
-                    block.lines().find_map(|line| line.strip_prefix(name)).map(|value| value.trim().to_owned())
-                };
-                if let Some(event) = field("event:") {
-                    let data = field("data:").and_then(|data| serde_json::from_str(&data).ok()).unwrap_or(Value::Null);
-                    return (event, data);
-                }
-                continue;
-            }
-            let chunk = tokio::time::timeout_at(deadline, self.response.chunk())
-                .await
-                .expect("no event within the time limit")
-                .expect("read the stream")
-                .expect("the stream ended");
-            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
-        }
-    }
-}
+use common::{Events, TestApp};
 
 impl Events {
     /// The next `change` that is not about an older version: the card's own

@@ -37,7 +37,7 @@ async fn scenario(pool: &PgPool, title: &str) -> Uuid {
 
 async fn api_key(pool: &PgPool, name: &str) -> server::api_keys::IssuedKey {
     let mut conn = pool.acquire().await.expect("connection");
-    server::api_keys::create(&mut conn, name, None).await.expect("create key")
+    server::api_keys::create(&mut conn, name, &server::api_keys::Scope::ALL, None, None).await.expect("create key")
 }
 
 async fn external_post(app: &TestApp, key: Option<&str>, body: &Value) -> (StatusCode, Value) {

@@ -262,7 +262,7 @@ async fn an_api_key_drives_the_workflow_and_the_history_names_it(pool: sqlx::PgP
     let app = common::spawn(pool).await;
     let issued = {
         let mut conn = app.pool.acquire().await.unwrap();
-        server::api_keys::create(&mut conn, "Claims portal", None).await.unwrap()
+        server::api_keys::create(&mut conn, "Claims portal", &server::api_keys::Scope::ALL, None, None).await.unwrap()
     };
     // No session at all: the key alone authenticates.
     let system = reqwest::Client::new();

@@ -51,10 +51,12 @@ pub async fn sign_up(
     use server::accounts::{self, NewAccount};
     let state = crate::ssr::state()?;
     let account = NewAccount::parse(&email, &display_name, &password)?;
+    let origin = crate::ssr::origin().await;
+    server::throttle::claim_sign_up(&state.pool, origin.ip, state.sign_ups_per_address).await?;
     let user = accounts::sign_up(&state.pool, &account, Some(&idempotency_key)).await?;
     let mut session = crate::ssr::auth_session().await?;
-    server::auth::log_in(&state.pool, &mut session, &user, &crate::ssr::origin().await).await?;
-    leptos_axum::redirect("/account");
+    server::auth::log_in(&state.pool, &mut session, &user, &origin).await?;
+    crate::ssr::redirect("/account");
     Ok(SessionUser::from(&user))
 }
 
@@ -67,7 +69,7 @@ pub async fn log_in(email: String, password: String, next: String) -> Result<Ses
     let user = auth::check_credentials(&state.pool, &credentials).await?;
     let mut session = crate::ssr::auth_session().await?;
     auth::log_in(&state.pool, &mut session, &user, &origin).await?;
-    leptos_axum::redirect(&auth::safe_next(Some(&next)));
+    crate::ssr::redirect(&auth::safe_next(Some(&next)));
     Ok(SessionUser::from(&user))
 }
 
@@ -76,7 +78,7 @@ pub async fn log_out() -> Result<(), AppError> {
     let state = crate::ssr::state()?;
     let mut session = crate::ssr::auth_session().await?;
     server::auth::log_out(&state.pool, &mut session).await?;
-    leptos_axum::redirect("/");
+    crate::ssr::redirect("/");
     Ok(())
 }
 

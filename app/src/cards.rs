@@ -209,7 +209,7 @@ pub async fn create_card(card: CardInput, idempotency_key: String) -> Result<Car
     let user = crate::ssr::signed_in_user().await?;
     let created = server::cards::create(&state.pool, user.id, card.into_fields(), Some(&idempotency_key)).await?;
     let card = CardView::from(created.into_card());
-    leptos_axum::redirect(&format!("/cards/{}", card.id));
+    crate::ssr::redirect(&format!("/cards/{}", card.id));
     Ok(card)
 }
 
@@ -228,6 +228,6 @@ pub async fn delete_card(id: String, version: i32) -> Result<(), AppError> {
     let state = crate::ssr::state()?;
     let user = crate::ssr::signed_in_user().await?;
     server::cards::delete(&state.pool, user.id, parse_id(&id)?, version).await?;
-    leptos_axum::redirect("/cards");
+    crate::ssr::redirect("/cards");
     Ok(())
 }

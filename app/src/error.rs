@@ -37,6 +37,8 @@ pub enum AppError {
     TooManyRequests { retry_after_secs: u64 },
     #[error("The service is temporarily unavailable. Please try again.")]
     Unavailable,
+    #[error("This is too much to send at once.")]
+    TooLarge,
     /// The connection broke while saving: it may or may not have been saved.
     #[error("We could not confirm that your change was saved. Reload the page to check before trying again.")]
     OutcomeUnknown,
@@ -68,6 +70,13 @@ impl FromServerFnError for AppError {
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
             ServerFnErrorErr::Args(message) | ServerFnErrorErr::MissingArg(message) => {
+                // A malformed body is the caller's mistake, not ours: 422.
+                #[cfg(feature = "ssr")]
+                if !crate::ssr::is_plain_form_post() {
+                    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+                        response.set_status(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+                    }
+                }
                 AppError::Invalid { field: String::new(), message: format!("The form is incomplete: {message}") }
             }
             other => AppError::Transport(other.to_string()),
@@ -103,7 +112,8 @@ impl AppError {
             E::Forbidden => AppError::Forbidden,
             E::NotFound => AppError::NotFound,
             E::TooManyRequests { retry_after_secs } => AppError::TooManyRequests { retry_after_secs },
-            E::Unavailable(_) | E::Contention(_) => AppError::Unavailable,
+            E::PayloadTooLarge { .. } => AppError::TooLarge,
+            E::Busy | E::Unavailable(_) | E::Contention(_) => AppError::Unavailable,
             E::OutcomeUnknown(_) => AppError::OutcomeUnknown,
             E::Internal(_) => AppError::Internal,
         }

@@ -30,6 +30,8 @@ use error::AppError;
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    ssr::send_page_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">

@@ -166,13 +166,15 @@ pub async fn revoke_other_devices() -> Result<u64, AppError> {
     Ok(count)
 }
 
-/// Changes the password; every other device is signed out.
+/// Changes the password; every other device is signed out and this one
+/// continues under a new session.
 #[server(prefix = "/sfn", endpoint = "change_password")]
 pub async fn change_password(current_password: String, new_password: String) -> Result<u64, AppError> {
     let state = crate::ssr::state()?;
     let mut session = crate::ssr::auth_session().await?;
     let user = server::auth::require_user(&session)?.clone();
     let user = server::accounts::change_password(&state.pool, &user, &current_password, &new_password).await?;
-    let signed_out = server::auth::keep_only_this_device(&state.pool, &mut session, &user).await?;
+    let origin = crate::ssr::origin().await;
+    let signed_out = server::auth::renew_after_password_change(&state.pool, &mut session, &user, &origin).await?;
     Ok(signed_out)
 }

@@ -45,3 +45,29 @@ pub async fn signed_in_user() -> Result<server::accounts::User, AppError> {
     let session = auth_session().await?;
     Ok(server::auth::require_user(&session)?.clone())
 }
+
+/// Sends this page's Content-Security-Policy, naming the nonce Leptos put
+/// on the page's inline hydration and resource scripts: no other inline
+/// script can run, whatever ends up in the HTML.
+pub fn send_page_policy() {
+    let nonce = leptos::nonce::use_nonce();
+    let response = leptos::prelude::use_context::<leptos_axum::ResponseOptions>();
+    if let (Some(nonce), Some(response)) = (nonce, response) {
+        match axum::http::HeaderValue::from_str(&server::headers::page_policy(&nonce)) {
+            Ok(policy) => response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, policy),
+            Err(error) => tracing::error!(%error, "the page policy is not a valid header"),
+        }
+    }
+}
+
+/// Redirects after a server function. Leptos panics on a `Location` that is
+/// not a valid header value; every path given here is built by us, but a
+/// path that is somehow invalid must still get an answer: `/` instead.
+pub fn redirect(path: &str) {
+    if axum::http::HeaderValue::from_str(path).is_ok() {
+        leptos_axum::redirect(path);
+    } else {
+        tracing::error!(?path, "refused to redirect to a path that is not a valid header");
+        leptos_axum::redirect("/");
+    }
+}

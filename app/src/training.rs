@@ -67,7 +67,12 @@ pub struct ApiKeyRow {
     pub id: String,
     pub name: String,
     pub prefix: String,
+    /// What the key may do, in words.
+    pub scopes: String,
     pub created: String,
+    /// "never", or when it stops working.
+    pub expires: String,
+    pub expired: bool,
     pub last_used: String,
     pub revoked: bool,
 }
@@ -160,7 +165,7 @@ pub async fn create_scenario(title: String, description: String, idempotency_key
     let input = server::scenarios::NewScenario { title, description };
     let (scenario, _) = server::scenarios::create(&state.pool, user.id, &input, Some(&idempotency_key)).await?;
     let id = scenario.id.to_string();
-    leptos_axum::redirect(&format!("/staff/scenarios/{id}"));
+    crate::ssr::redirect(&format!("/staff/scenarios/{id}"));
     Ok(id)
 }
 
@@ -276,6 +281,9 @@ pub async fn list_api_keys() -> Result<Vec<ApiKeyRow>, AppError> {
         .into_iter()
         .map(|key| ApiKeyRow {
             id: key.id.to_string(),
+            scopes: key.scopes.iter().map(|scope| scope.label()).collect::<Vec<_>>().join(", "),
+            expires: key.expires_at.map(stamp).unwrap_or_else(|| "never".to_owned()),
+            expired: key.is_expired(),
             name: key.name,
             prefix: format!("lsk_{}_…", key.prefix),
             created: stamp(key.created_at),
@@ -285,11 +293,35 @@ pub async fn list_api_keys() -> Result<Vec<ApiKeyRow>, AppError> {
         .collect())
 }
 
+/// Creates a key with the ticked scopes (checkboxes: present when ticked)
+/// that expires after `expires_in_days` days when that is not empty.
 #[server(prefix = "/sfn", endpoint = "create_api_key")]
-pub async fn create_api_key(name: String) -> Result<NewApiKey, AppError> {
+pub async fn create_api_key(
+    name: String,
+    workflow: Option<String>,
+    assignments: Option<String>,
+    expires_in_days: Option<String>,
+) -> Result<NewApiKey, AppError> {
+    use server::api_keys::Scope;
     let (state, user) = ssr::user_with(ssr::is_admin).await?;
+    let scopes: Vec<Scope> = [(Scope::Workflow, workflow), (Scope::Assignments, assignments)]
+        .into_iter()
+        .filter_map(|(scope, ticked)| ticked.is_some().then_some(scope))
+        .collect();
+    let expires_at = match expires_in_days.as_deref().map(str::trim).filter(|days| !days.is_empty()) {
+        None => None,
+        Some(days) => match days.parse::<i64>() {
+            Ok(days @ 1..=3650) => Some(chrono::Utc::now() + chrono::Duration::days(days)),
+            _ => {
+                return Err(AppError::Invalid {
+                    field: "expires_in_days".to_owned(),
+                    message: "Use a whole number of days from 1 to 3650, or leave it empty.".to_owned(),
+                })
+            }
+        },
+    };
     let mut conn = state.pool.acquire().await.map_err(server::Error::from)?;
-    let issued = server::api_keys::create(&mut conn, &name, Some(user.id)).await?;
+    let issued = server::api_keys::create(&mut conn, &name, &scopes, expires_at, Some(user.id)).await?;
     Ok(NewApiKey { name: issued.key.name, secret: issued.secret })
 }
 

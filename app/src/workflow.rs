@@ -309,7 +309,7 @@ pub async fn create_client(client: ClientInput) -> Result<ClientView, AppError> 
     let created = server::clients::create(&state.pool, user.id.into(), &input).await?;
     let view = ssr::client_view(created.client);
     let notice = if created.created { "" } else { "?existing=1" };
-    leptos_axum::redirect(&format!("/staff/clients/{}{notice}", view.id));
+    crate::ssr::redirect(&format!("/staff/clients/{}{notice}", view.id));
     Ok(view)
 }
 
@@ -354,7 +354,7 @@ pub async fn create_request(
     };
     let created =
         server::requests::create(&state.pool, user.id.into(), &state.time_zone, &input, Some(&idempotency_key)).await?;
-    leptos_axum::redirect(&format!("/staff/requests/{}", created.id));
+    crate::ssr::redirect(&format!("/staff/requests/{}", created.id));
     Ok(created.id.to_string())
 }
 
@@ -462,7 +462,7 @@ pub async fn start_assessment(appointment_id: String) -> Result<String, AppError
     let (detail, _) =
         server::assessments::start(&state.pool, user.id.into(), &state.time_zone, ssr::uuid(&appointment_id)?).await?;
     let id = detail.assessment.id.to_string();
-    leptos_axum::redirect(&format!("/staff/assessments/{id}"));
+    crate::ssr::redirect(&format!("/staff/assessments/{id}"));
     Ok(id)
 }
 
@@ -509,10 +509,10 @@ pub async fn complete_assessment(id: String, version: i32) -> Result<i32, AppErr
 #[server(prefix = "/sfn", endpoint = "generate_report")]
 pub async fn generate_report(assessment_id: String) -> Result<String, AppError> {
     let (state, user) = ssr::staff().await?;
+    let assessment_id = ssr::uuid(&assessment_id)?;
     let (report, _) =
-        server::assessments::report_for(&state.pool, user.id.into(), &state.time_zone, ssr::uuid(&assessment_id)?)
-            .await?;
-    leptos_axum::redirect(&format!("/staff/assessments/{assessment_id}/report"));
+        server::assessments::report_for(&state.pool, user.id.into(), &state.time_zone, assessment_id).await?;
+    crate::ssr::redirect(&format!("/staff/assessments/{assessment_id}/report"));
     Ok(report.number)
 }
 
@@ -596,7 +596,7 @@ pub async fn find_document(number: String) -> Result<String, AppError> {
             )))
         }
     };
-    leptos_axum::redirect(&path);
+    crate::ssr::redirect(&path);
     Ok(path)
 }
 

@@ -81,12 +81,15 @@ impl std::fmt::Debug for User {
 pub struct Email(String);
 
 impl Email {
+    /// The longest address SMTP allows.
+    pub const MAX_LEN: usize = 254;
+
     pub fn parse(raw: &str) -> Result<Self> {
         let trimmed = raw.trim();
         if trimmed.is_empty() {
             return Err(Error::invalid("email", "Enter your email address."));
         }
-        if trimmed.len() > 254 || !trimmed.validate_email() {
+        if trimmed.len() > Self::MAX_LEN || !trimmed.validate_email() {
             return Err(Error::invalid("email", "Enter a valid email address, like ada@example.com."));
         }
         Ok(Email(trimmed.to_owned()))
@@ -168,25 +171,64 @@ impl NewAccount {
     }
 }
 
-/// Hashes off the async runtime: argon2 is deliberately slow.
-pub async fn hash_password(password: &Password) -> Result<String> {
-    let password = password.clone();
-    tokio::task::spawn_blocking(move || password_auth::generate_hash(password.expose())).await.map_err(Error::internal)
+/// Password hashing and checking share a few slots, one fewer than the
+/// machine has cores (at least one): argon2 is deliberately slow, and a
+/// burst of sign-ups or log-ins must leave CPU for everyone else. Nobody
+/// holds a database connection while waiting for a slot or hashing.
+fn hashing_slots() -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1))
+    })
 }
 
-/// Whether `password` matches `hash`, checked off the async runtime.
+/// How long a request may queue for a hashing slot before it is told to
+/// come back (503 `busy`): a bounded queue instead of an ever-growing one.
+const HASHING_QUEUE_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+async fn with_hashing_slot<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
+    let _slot = tokio::time::timeout(HASHING_QUEUE_LIMIT, hashing_slots().acquire())
+        .await
+        .map_err(|_| Error::Busy)?
+        .map_err(Error::internal)?;
+    tokio::task::spawn_blocking(work).await.map_err(Error::internal)
+}
+
+pub async fn hash_password(password: &Password) -> Result<String> {
+    let password = password.clone();
+    with_hashing_slot(move || password_auth::generate_hash(password.expose())).await
+}
+
+/// Whether `password` matches `hash`.
 pub async fn password_matches(password: &str, hash: &str) -> Result<bool> {
     let (password, hash) = (password.to_owned(), hash.to_owned());
-    tokio::task::spawn_blocking(move || password_auth::verify_password(password, &hash).is_ok())
-        .await
-        .map_err(Error::internal)
+    with_hashing_slot(move || password_auth::verify_password(password, &hash).is_ok()).await
+}
+
+/// An account ready to insert: its password already hashed, so no
+/// transaction waits for the hasher.
+#[derive(Clone)]
+pub struct HashedAccount {
+    pub email: Email,
+    pub display_name: DisplayName,
+    password_hash: String,
+}
+
+impl NewAccount {
+    pub async fn hash(&self) -> Result<HashedAccount> {
+        Ok(HashedAccount {
+            email: self.email.clone(),
+            display_name: self.display_name.clone(),
+            password_hash: hash_password(&self.password).await?,
+        })
+    }
 }
 
 /// Inserts the account and its audit row. Run it inside a transaction so
 /// both land or neither does. A taken email (in any letter case) is a field
 /// error, decided by the unique index.
-pub async fn create(conn: &mut PgConnection, account: &NewAccount, role: Role) -> Result<User> {
-    let password_hash = hash_password(&account.password).await?;
+pub async fn create(conn: &mut PgConnection, account: &HashedAccount, role: Role) -> Result<User> {
     let user = sqlx::query_as!(
         User,
         r#"INSERT INTO users (email, display_name, password_hash, role)
@@ -194,7 +236,7 @@ pub async fn create(conn: &mut PgConnection, account: &NewAccount, role: Role) -
            RETURNING id, email, display_name, role AS "role: Role", password_hash, created_at AS "created_at: DateTime<Utc>""#,
         account.email.as_str(),
         account.display_name.as_str(),
-        password_hash,
+        account.password_hash,
         role as Role,
     )
     .fetch_one(&mut *conn)
@@ -221,7 +263,9 @@ pub async fn sign_up(pool: &PgPool, account: &NewAccount, idempotency_key: Optio
         })
         .transpose()?;
 
-    let key = &key;
+    // Hashed before any transaction begins (and only once, not per retry).
+    let hashed = account.hash().await?;
+    let (key, hashed) = (&key, &hashed);
     retry::transaction("account.sign_up", move || async move {
         let mut tx = retry::begin(pool).await?;
         if let Some(key) = &key {
@@ -230,7 +274,7 @@ pub async fn sign_up(pool: &PgPool, account: &NewAccount, idempotency_key: Optio
                 return replayed_sign_up(pool, &stored, &account.password).await;
             }
         }
-        let user = create(&mut tx, account, Role::Member).await?;
+        let user = create(&mut tx, hashed, Role::Member).await?;
         if let Some(key) = &key {
             let response = StoredResponse { status: 201, body: serde_json::json!({ "id": user.id }) };
             idempotency::store(&mut tx, key, &response).await?;
@@ -280,12 +324,18 @@ pub async fn find_by_email(conn: &mut PgConnection, email: &str) -> Result<Optio
 }
 
 /// Sets a new password when `current` is right, and returns the user with
-/// the new hash. The caller decides what happens to other sessions (see
-/// `auth::keep_only_this_device`).
+/// the new hash. Checks of the current password are throttled per account
+/// like sign-ins, so a stolen session cannot guess it. The caller decides
+/// what happens to sessions (see `auth::renew_after_password_change`).
 pub async fn change_password(pool: &PgPool, user: &User, current: &str, new: &str) -> Result<User> {
+    if current.chars().count() > Password::MAX_LEN {
+        return Err(Error::invalid("current_password", "This is not your current password."));
+    }
+    let claim = crate::throttle::claim_password_check(pool, user.id).await?;
     if !password_matches(current, &user.password_hash).await? {
         return Err(Error::invalid("current_password", "This is not your current password."));
     }
+    claim.succeeded(pool).await?;
     let new = Password::parse(new).map_err(|error| match error {
         Error::Invalid { message, .. } => Error::invalid("new_password", message),
         other => other,

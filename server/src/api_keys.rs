@@ -24,6 +24,45 @@ use crate::state::AppState;
 /// The header external systems send their key in.
 pub const HEADER: &str = "x-api-key";
 
+/// What a key may do, chosen when it is created and checked per route
+/// (403 outside its scopes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// Clients and the numbered workflow (requests to reports).
+    Workflow,
+    /// Training assignments through `/api/external/assignments`.
+    Assignments,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 2] = [Scope::Workflow, Scope::Assignments];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Workflow => "workflow",
+            Scope::Assignments => "assignments",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Scope::Workflow => "Clients and workflow",
+            Scope::Assignments => "Training assignments",
+        }
+    }
+}
+
+impl std::str::FromStr for Scope {
+    type Err = String;
+    fn from_str(value: &str) -> Result<Self, String> {
+        Scope::ALL
+            .into_iter()
+            .find(|scope| scope.as_str() == value)
+            .ok_or_else(|| format!("unknown scope {value:?}; expected workflow or assignments"))
+    }
+}
+
 /// An API key as listed to admins: never the key itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ApiKey {
@@ -31,9 +70,42 @@ pub struct ApiKey {
     pub name: String,
     /// The key's public part, `lsk_<prefix>_…`, to tell keys apart.
     pub prefix: String,
+    pub scopes: Vec<Scope>,
     pub created_at: DateTime<Utc>,
+    /// After this the key is refused, as if revoked.
+    pub expires_at: Option<DateTime<Utc>>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl ApiKey {
+    pub fn allows(&self, scope: Scope) -> bool {
+        self.scopes.contains(&scope)
+    }
+
+    pub fn is_expired(&self) -> bool {
+        self.expires_at.is_some_and(|at| at <= Utc::now())
+    }
+}
+
+fn scopes_from_db(stored: Vec<String>) -> Vec<Scope> {
+    stored.iter().filter_map(|scope| scope.parse().ok()).collect()
+}
+
+/// The key columns, in the order [`ApiKey::from_row`] reads them.
+macro_rules! key_row {
+    ($row:expr) => {
+        ApiKey {
+            id: $row.id,
+            name: $row.name,
+            prefix: $row.prefix,
+            scopes: scopes_from_db($row.scopes),
+            created_at: $row.created_at,
+            expires_at: $row.expires_at,
+            last_used_at: $row.last_used_at,
+            revoked_at: $row.revoked_at,
+        }
+    };
 }
 
 /// A new key: the only time the full key is known.
@@ -53,62 +125,85 @@ fn random_hex(bytes: usize) -> String {
     buffer.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Creates a key named `name` and returns it with its secret.
-pub async fn create(conn: &mut PgConnection, name: &str, created_by: Option<Uuid>) -> Result<IssuedKey> {
+/// Creates a key named `name` with `scopes` (at least one), valid until
+/// `expires_at` when given, and returns it with its secret.
+pub async fn create(
+    conn: &mut PgConnection,
+    name: &str,
+    scopes: &[Scope],
+    expires_at: Option<DateTime<Utc>>,
+    created_by: Option<Uuid>,
+) -> Result<IssuedKey> {
     let name = fields::required_text("name", name, 100, "Name the key after the system that will use it.")?;
+    if scopes.is_empty() {
+        return Err(Error::invalid("scopes", "Choose what the key may do."));
+    }
+    if expires_at.is_some_and(|at| at <= Utc::now()) {
+        return Err(Error::invalid("expires_at", "Choose an expiry in the future."));
+    }
+    let mut scopes: Vec<String> = scopes.iter().map(|scope| scope.as_str().to_owned()).collect();
+    scopes.sort();
+    scopes.dedup();
     let prefix = random_hex(6);
     let secret = format!("lsk_{prefix}_{}", random_hex(32));
-    let key = sqlx::query_as!(
-        ApiKey,
-        r#"INSERT INTO api_keys (name, prefix, key_hash, created_by)
-           VALUES ($1, $2, $3, $4)
-           RETURNING id, name, prefix, created_at AS "created_at: DateTime<Utc>",
+    let row = sqlx::query!(
+        r#"INSERT INTO api_keys (name, prefix, key_hash, scopes, expires_at, created_by)
+           VALUES ($1, $2, $3, $4, $5, $6)
+           RETURNING id, name, prefix, scopes, created_at AS "created_at: DateTime<Utc>",
+                     expires_at AS "expires_at: DateTime<Utc>",
                      last_used_at AS "last_used_at: DateTime<Utc>", revoked_at AS "revoked_at: DateTime<Utc>""#,
         name,
         prefix,
         &digest(&secret)[..],
+        &scopes,
+        expires_at as _,
         created_by,
     )
     .fetch_one(conn)
     .await?;
-    Ok(IssuedKey { key, secret })
+    Ok(IssuedKey { key: key_row!(row), secret })
 }
 
 pub async fn list(conn: &mut PgConnection) -> Result<Vec<ApiKey>> {
-    Ok(sqlx::query_as!(
-        ApiKey,
-        r#"SELECT id, name, prefix, created_at AS "created_at: DateTime<Utc>",
+    let rows = sqlx::query!(
+        r#"SELECT id, name, prefix, scopes, created_at AS "created_at: DateTime<Utc>",
+                  expires_at AS "expires_at: DateTime<Utc>",
                   last_used_at AS "last_used_at: DateTime<Utc>", revoked_at AS "revoked_at: DateTime<Utc>"
            FROM api_keys ORDER BY revoked_at IS NOT NULL, created_at DESC"#
     )
     .fetch_all(conn)
-    .await?)
+    .await?;
+    Ok(rows.into_iter().map(|row| key_row!(row)).collect())
 }
 
 /// Revokes a key; revoking a revoked key changes nothing. Unknown → 404.
 pub async fn revoke(conn: &mut PgConnection, id: Uuid) -> Result<ApiKey> {
-    sqlx::query_as!(
-        ApiKey,
+    let row = sqlx::query!(
         r#"UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1
-           RETURNING id, name, prefix, created_at AS "created_at: DateTime<Utc>",
+           RETURNING id, name, prefix, scopes, created_at AS "created_at: DateTime<Utc>",
+                     expires_at AS "expires_at: DateTime<Utc>",
                      last_used_at AS "last_used_at: DateTime<Utc>", revoked_at AS "revoked_at: DateTime<Utc>""#,
         id
     )
     .fetch_optional(conn)
     .await?
-    .ok_or(Error::NotFound)
+    .ok_or(Error::NotFound)?;
+    Ok(key_row!(row))
 }
 
-/// The live key `presented` is, or 401 (malformed, unknown, wrong or revoked).
-pub async fn authenticate(pool: &PgPool, presented: &str) -> Result<ApiKey> {
+/// The live key `presented` is, or 401 (malformed, unknown, wrong, revoked
+/// or expired); 403 when it is live but lacks `scope`.
+pub async fn authenticate(pool: &PgPool, presented: &str, scope: Scope) -> Result<ApiKey> {
     let prefix = presented
         .strip_prefix("lsk_")
         .and_then(|rest| rest.split_once('_'))
         .map(|(prefix, _)| prefix)
+        .filter(|prefix| prefix.len() <= 32)
         .ok_or(Error::InvalidApiKey)?;
     let mut conn = pool.acquire().await?;
     let Some(row) = sqlx::query!(
-        r#"SELECT id, name, prefix, key_hash, created_at AS "created_at: DateTime<Utc>",
+        r#"SELECT id, name, prefix, key_hash, scopes, created_at AS "created_at: DateTime<Utc>",
+                  expires_at AS "expires_at: DateTime<Utc>",
                   last_used_at AS "last_used_at: DateTime<Utc>", revoked_at AS "revoked_at: DateTime<Utc>"
            FROM api_keys WHERE prefix = $1"#,
         prefix
@@ -119,43 +214,40 @@ pub async fn authenticate(pool: &PgPool, presented: &str) -> Result<ApiKey> {
         return Err(Error::InvalidApiKey);
     };
     let matches: bool = digest(presented).ct_eq(row.key_hash.as_slice()).into();
-    if !matches || row.revoked_at.is_some() {
+    let key = key_row!(row);
+    if !matches || key.revoked_at.is_some() || key.is_expired() {
         return Err(Error::InvalidApiKey);
+    }
+    if !key.allows(scope) {
+        return Err(Error::Forbidden);
     }
     // At most one write a minute per key, so a busy key does not turn every
     // request into an update of the same row.
     sqlx::query!(
         "UPDATE api_keys SET last_used_at = now()
          WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
-        row.id
+        key.id
     )
     .execute(&mut *conn)
     .await?;
-    Ok(ApiKey {
-        id: row.id,
-        name: row.name,
-        prefix: row.prefix,
-        created_at: row.created_at,
-        last_used_at: Some(Utc::now()),
-        revoked_at: None,
-    })
+    Ok(ApiKey { last_used_at: Some(Utc::now()), ..key })
 }
 
-/// An extractor for handlers only external systems call: the request's
-/// `X-API-Key` must be a live key, else 401.
-pub struct KeyHolder(pub ApiKey);
+/// The key a request presents in `X-API-Key`, if any.
+pub fn presented(parts: &Parts) -> Option<&str> {
+    parts.headers.get(HEADER).and_then(|value| value.to_str().ok()).map(str::trim).filter(|value| !value.is_empty())
+}
 
-impl FromRequestParts<AppState> for KeyHolder {
+/// An extractor for the handlers external training systems call: the
+/// request's `X-API-Key` must be a live key (else 401) with the
+/// `assignments` scope (else 403).
+pub struct AssignmentsKey(pub ApiKey);
+
+impl FromRequestParts<AppState> for AssignmentsKey {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
-        let presented = parts
-            .headers
-            .get(HEADER)
-            .and_then(|value| value.to_str().ok())
-            .map(str::trim)
-            .filter(|value| !value.is_empty())
-            .ok_or(Error::InvalidApiKey)?;
-        Ok(KeyHolder(authenticate(&state.pool, presented).await?))
+        let presented = presented(parts).ok_or(Error::InvalidApiKey)?;
+        Ok(AssignmentsKey(authenticate(&state.pool, presented, Scope::Assignments).await?))
     }
 }

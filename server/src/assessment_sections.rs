@@ -176,7 +176,7 @@ pub async fn save_damage(
     expected_version: i32,
     input: &DamageFields,
 ) -> Result<Damage> {
-    let description = fields::text("description", &input.description, 4000)?;
+    let description = fields::multiline_text("description", &input.description, 4000)?;
     let areas = fields::text("areas", &input.areas, 500)?;
     let severity = fields::text("severity", &input.severity, 100)?;
     let areas = &areas;

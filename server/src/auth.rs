@@ -25,7 +25,7 @@ use crate::audit::Actor;
 use crate::devices::{self, Origin};
 use crate::error::{Error, Result};
 use crate::http::ClientAddress;
-use crate::throttle::{self, Subjects};
+use crate::throttle;
 
 pub type AuthSession = axum_login::AuthSession<Backend>;
 pub type AuthLayer = axum_login::AuthManagerLayer<Backend, PostgresStore>;
@@ -89,12 +89,19 @@ impl axum_login::AuthnBackend for Backend {
     }
 }
 
-/// Checks an email and password, counting failures per account and per
-/// address: refused with 429 while either is blocked, even when the
-/// password is right, so guessing cannot continue.
+/// Checks an email and password. The attempt is counted per account and
+/// per address before the password is looked at (see [`throttle`]), so
+/// parallel guesses get no more than the allowance evaluated; while either
+/// is blocked the answer is 429, even for the right password.
 pub async fn check_credentials(pool: &PgPool, credentials: &Credentials) -> Result<User> {
-    let subjects = Subjects::new(&credentials.email, credentials.address);
-    throttle::check(pool, &subjects).await?;
+    // Bounded before anything reaches an index or the hasher.
+    if credentials.email.trim().chars().count() > accounts::Email::MAX_LEN {
+        return Err(Error::invalid("email", "Enter a valid email address, like ada@example.com."));
+    }
+    if credentials.password.chars().count() > accounts::Password::MAX_LEN {
+        return Err(Error::WrongCredentials);
+    }
+    let claim = throttle::claim_sign_in(pool, &credentials.email, credentials.address).await?;
 
     let user = {
         let mut conn = pool.acquire().await?;
@@ -111,13 +118,10 @@ pub async fn check_credentials(pool: &PgPool, credentials: &Credentials) -> Resu
     };
     match user {
         Some(user) if matches => {
-            throttle::record_success(pool, &subjects).await?;
+            claim.succeeded(pool).await?;
             Ok(user)
         }
-        _ => {
-            throttle::record_failure(pool, &subjects).await?;
-            Err(Error::WrongCredentials)
-        }
+        _ => Err(Error::WrongCredentials),
     }
 }
 
@@ -129,8 +133,17 @@ fn dummy_hash() -> &'static str {
 /// The session key holding the id of this sign-in's `devices` row.
 const DEVICE_KEY: &str = "device_id";
 
-/// Marks the session as signed in for `user` and records the device.
+/// Marks the session as signed in for `user` under a new session id and
+/// records the device. Whatever the browser held before (an anonymous
+/// session, or someone else's sign-in) is ended first: its id is deleted
+/// from the store, so an old copy of the cookie is worthless everywhere,
+/// and its device goes, which closes its live streams on every instance.
 pub async fn log_in(pool: &PgPool, session: &mut AuthSession, user: &User, origin: &Origin) -> Result<()> {
+    if let Some(previous) = current_device(session).await {
+        devices::forget(pool, previous).await?;
+    }
+    // axum-login renews the id only when the session was not signed in yet.
+    session.session.cycle_id().await.map_err(Error::internal)?;
     session.login(user).await.map_err(session_error)?;
     let device = {
         let mut conn = pool.acquire().await?;
@@ -154,19 +167,25 @@ pub async fn current_device(session: &AuthSession) -> Option<Uuid> {
     session.session.get::<Uuid>(DEVICE_KEY).await.ok().flatten()
 }
 
-/// After the password changed: keeps this session signed in (with the new
-/// password hash) and signs every other device out.
-pub async fn keep_only_this_device(pool: &PgPool, session: &mut AuthSession, user: &User) -> Result<u64> {
-    let device = current_device(session).await;
-    session.login(user).await.map_err(session_error)?;
-    let mut conn = pool.acquire().await?;
-    match device {
-        Some(device) => {
-            session.session.insert(DEVICE_KEY, device).await.map_err(Error::internal)?;
-            devices::revoke_others(&mut conn, user.id, device).await
-        }
-        None => devices::revoke_others(&mut conn, user.id, Uuid::nil()).await,
-    }
+/// After the password changed: this browser stays signed in under a new
+/// session id and a new device; every session that existed before,
+/// this one's old id included, is signed out (and its streams closed).
+/// Returns how many other devices were signed out.
+pub async fn renew_after_password_change(
+    pool: &PgPool,
+    session: &mut AuthSession,
+    user: &User,
+    origin: &Origin,
+) -> Result<u64> {
+    let this_device = current_device(session).await;
+    let ended = {
+        let mut conn = pool.acquire().await?;
+        devices::revoke_all(&mut conn, user.id).await?
+    };
+    // The old device row is gone already; log_in must not look for it.
+    session.session.remove::<Uuid>(DEVICE_KEY).await.map_err(Error::internal)?;
+    log_in(pool, session, user, origin).await?;
+    Ok(ended.saturating_sub(u64::from(this_device.is_some())))
 }
 
 /// Logs out a signed-in session whose device was revoked (or that has no
@@ -226,9 +245,10 @@ pub fn require_role(session: &AuthSession, allowed: impl Fn(Role) -> bool) -> Re
     }
 }
 
-/// The caller of a staff endpoint: a signed-in staff member, or an external
-/// system sending an API key (`X-API-Key`), which is checked instead of the
-/// session whenever it is sent.
+/// The caller of a staff workflow endpoint: a signed-in staff member, or an
+/// external system sending an API key with the `workflow` scope
+/// (`X-API-Key`), which is checked instead of the session whenever it is
+/// sent.
 pub struct StaffOrKey(pub Actor);
 
 impl axum::extract::FromRequestParts<crate::AppState> for StaffOrKey {
@@ -236,7 +256,8 @@ impl axum::extract::FromRequestParts<crate::AppState> for StaffOrKey {
 
     async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &crate::AppState) -> Result<Self> {
         if parts.headers.contains_key(api_keys::HEADER) {
-            let api_keys::KeyHolder(key) = api_keys::KeyHolder::from_request_parts(parts, state).await?;
+            let presented = api_keys::presented(parts).ok_or(Error::InvalidApiKey)?;
+            let key = api_keys::authenticate(&state.pool, presented, api_keys::Scope::Workflow).await?;
             return Ok(StaffOrKey(Actor::ApiKey(key.id)));
         }
         // Fails only when the auth layer is missing: a bug, not the caller's.
@@ -254,11 +275,23 @@ pub async fn session_store(pool: &PgPool) -> Result<PostgresStore> {
     Ok(store)
 }
 
-/// Session cookies: HttpOnly, SameSite=Lax, and Secure when Lockstep is
-/// served over https (`secure_cookies`).
+/// The session cookie's name. Over https it carries the `__Host-` prefix:
+/// browsers then accept it only when Secure, for the whole site and
+/// without a Domain, so a sibling subdomain cannot plant or shadow it.
+pub fn session_cookie_name(secure_cookies: bool) -> &'static str {
+    if secure_cookies {
+        "__Host-lockstep_session"
+    } else {
+        "lockstep_session"
+    }
+}
+
+/// Session cookies: HttpOnly, SameSite=Lax, Path=/, and Secure with the
+/// `__Host-` prefix when Lockstep is served over https (`secure_cookies`).
 pub fn layer(pool: PgPool, store: PostgresStore, secure_cookies: bool) -> AuthLayer {
     let sessions = SessionManagerLayer::new(store)
-        .with_name("lockstep_session")
+        .with_name(session_cookie_name(secure_cookies))
+        .with_path("/")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(secure_cookies)
@@ -303,13 +336,34 @@ pub fn urlencode(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
-/// Where to go after signing in: only paths on this site, never another
-/// host (`//evil.example` or `https://…`), so the login form cannot be used
-/// as an open redirect.
+/// Where to go after signing in: `next` resolved as a browser would
+/// resolve it against this site, and accepted only when the result is a
+/// path on this site. Checking the string instead is not enough: browsers
+/// drop tabs and newlines, read `\` as `/` and decode some escapes, so
+/// `/\tevil.example` or `/%5Cevil.example`-like values would leave the
+/// site. The answer is the resolved URL's path and query, so it is always
+/// a valid `Location` header.
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_owned(),
-        _ => "/account".to_owned(),
+    const FALLBACK: &str = "/account";
+    // A stand-in origin: only "same origin as this" matters, not our name.
+    const SITE: &str = "http://lockstep.invalid/";
+    let Some(next) = next else { return FALLBACK.to_owned() };
+    // Anything a browser would treat as another origin, a scheme, or a
+    // relative path starts differently; control characters never belong.
+    if !next.starts_with('/') || next.chars().any(|c| c.is_control()) {
+        return FALLBACK.to_owned();
+    }
+    let Ok(site) = url::Url::parse(SITE) else { return FALLBACK.to_owned() };
+    match site.join(next) {
+        Ok(resolved) if resolved.origin() == site.origin() && !resolved.path().starts_with("//") => {
+            let mut target = resolved.path().to_owned();
+            if let Some(query) = resolved.query() {
+                target.push('?');
+                target.push_str(query);
+            }
+            target
+        }
+        _ => FALLBACK.to_owned(),
     }
 }
 
@@ -324,5 +378,34 @@ mod tests {
         assert_eq!(safe_next(Some("https://evil.example")), "/account");
         assert_eq!(safe_next(Some("/\\evil.example")), "/account");
         assert_eq!(safe_next(None), "/account");
+        // What browsers strip or reinterpret must not lead off the site.
+        for hostile in [
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "\t//evil.example",
+            "/\\/evil.example",
+            "\\\\evil.example",
+            "/%09/evil.example",
+            "/%5C%5Cevil.example",
+            "/%2F/evil.example",
+            "/ /evil.example",
+            "javascript:alert(1)",
+            "http:evil.example",
+            "///evil.example",
+            "/\u{0}",
+            "",
+        ] {
+            let target = safe_next(Some(hostile));
+            assert!(target.starts_with('/') && !target.starts_with("//"), "{hostile:?} → {target:?}");
+            let resolved = url::Url::parse("http://lockstep.invalid/").and_then(|site| site.join(&target));
+            assert_eq!(
+                resolved.ok().and_then(|url| url.host_str().map(str::to_owned)).as_deref(),
+                Some("lockstep.invalid"),
+                "{hostile:?}"
+            );
+            assert!(axum::http::HeaderValue::from_str(&target).is_ok(), "{hostile:?} makes a valid header");
+        }
+        assert_eq!(safe_next(Some("/cards/abc?x=1")), "/cards/abc?x=1");
     }
 }

@@ -145,7 +145,7 @@ fn check_field(field: &str, value: &str) -> Result<String> {
         "name" => fields::required_text(field, value, 100, "Give the card a name."),
         "full_name" | "job_title" | "company" => fields::text(field, value, 100),
         "tagline" => fields::text(field, value, 140),
-        "address" => fields::text(field, value, 200),
+        "address" => fields::multiline_text(field, value, 200),
         "template" => {
             fields::one_of(field, value, TEMPLATES, &format!("Choose one of the templates: {}.", TEMPLATES.join(", ")))
         }

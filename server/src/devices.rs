@@ -126,6 +126,12 @@ pub async fn revoke_others(conn: &mut PgConnection, user: Uuid, keep: Uuid) -> R
     Ok(deleted.rows_affected())
 }
 
+/// Signs out every device of the user; returns how many.
+pub async fn revoke_all(conn: &mut PgConnection, user: Uuid) -> Result<u64> {
+    let deleted = sqlx::query!("DELETE FROM devices WHERE user_id = $1", user).execute(conn).await?;
+    Ok(deleted.rows_affected())
+}
+
 /// Forgets a device (on log out).
 pub async fn forget(pool: &PgPool, device: Uuid) -> Result<()> {
     sqlx::query!("DELETE FROM devices WHERE id = $1", device).execute(pool).await?;

@@ -65,6 +65,14 @@ pub enum Error {
     #[error("too many attempts; try again in {retry_after_secs} seconds")]
     TooManyRequests { retry_after_secs: u64 },
 
+    /// A request body over the limit (`http::MAX_BODY_BYTES`).
+    #[error("the request is too large (at most {max_bytes} bytes)")]
+    PayloadTooLarge { max_bytes: usize },
+
+    /// Lockstep itself is saturated (e.g. password hashing): try again soon.
+    #[error("the service is busy, please try again in a moment")]
+    Busy,
+
     /// The database could not be reached or dropped the connection: try again.
     #[error("the service is temporarily unavailable, please try again")]
     Unavailable(#[source] sqlx::Error),
@@ -131,7 +139,10 @@ impl Error {
             Error::Forbidden => StatusCode::FORBIDDEN,
             Error::NotFound => StatusCode::NOT_FOUND,
             Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Error::Unavailable(_) | Error::Contention(_) | Error::OutcomeUnknown(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::Busy | Error::Unavailable(_) | Error::Contention(_) | Error::OutcomeUnknown(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -153,6 +164,8 @@ impl Error {
             Error::Forbidden => "forbidden",
             Error::NotFound => "not_found",
             Error::TooManyRequests { .. } => "too_many_requests",
+            Error::PayloadTooLarge { .. } => "payload_too_large",
+            Error::Busy => "busy",
             Error::Unavailable(_) => "unavailable",
             Error::Contention(_) => "contention",
             Error::OutcomeUnknown(_) => "outcome_unknown",
@@ -231,7 +244,7 @@ impl IntoResponse for Error {
             Error::TooManyRequests { retry_after_secs } => Some(retry_after_secs),
             // The database is away: tell clients when trying again makes sense.
             Error::Unavailable(_) | Error::OutcomeUnknown(_) => Some(5),
-            Error::Contention(_) => Some(1),
+            Error::Contention(_) | Error::Busy => Some(1),
             _ => None,
         };
         if let Some(value) = retry_after.and_then(|secs| HeaderValue::from_str(&secs.to_string()).ok()) {

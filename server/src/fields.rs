@@ -7,8 +7,32 @@ use validator::ValidateEmail;
 
 use crate::error::{Error, Result};
 
-/// Trims and limits the length (in characters).
+/// One line of text: trimmed, at most `max` characters, no control
+/// characters (a newline or an escape code has no place in a name, and
+/// could forge lines in exports, headers or logs).
 pub fn text(field: &str, value: &str, max: usize) -> Result<String> {
+    let value = bounded(field, value, max)?;
+    if value.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            field,
+            "Use a single line of plain text (no tabs, line breaks or control characters).",
+        ));
+    }
+    Ok(value)
+}
+
+/// Text that may span lines (notes, descriptions, an address): like
+/// [`text`], but line breaks and tabs are kept.
+pub fn multiline_text(field: &str, value: &str, max: usize) -> Result<String> {
+    let value = bounded(field, value, max)?;
+    if value.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        return Err(Error::invalid(field, "Remove the control characters."));
+    }
+    Ok(value)
+}
+
+/// Trims and limits the length (in characters).
+fn bounded(field: &str, value: &str, max: usize) -> Result<String> {
     let value = value.trim();
     if value.chars().count() > max {
         return Err(Error::invalid(field, format!("Keep this to at most {max} characters.")));

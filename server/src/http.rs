@@ -100,7 +100,11 @@ pub async fn session_outage_is_unavailable(request: Request, next: Next) -> Resp
     }
     (
         StatusCode::SERVICE_UNAVAILABLE,
-        [(header::RETRY_AFTER, "5"), (header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        [
+            (header::RETRY_AFTER, "5"),
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CONTENT_SECURITY_POLICY, crate::headers::STATIC_PAGE_POLICY),
+        ],
         UNAVAILABLE_PAGE,
     )
         .into_response()
@@ -269,6 +273,40 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for crate::devices::Orig
             .to_owned();
         Ok(crate::devices::Origin { user_agent, ip })
     }
+}
+
+/// The largest request body Lockstep reads. The biggest real form (a card,
+/// a bulk assignment of a few hundred counselors) is a few kilobytes.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// Reads the whole body of a request that has one, up to `max` bytes, and
+/// hands back the request with it. Too large (declared or actual, chunked
+/// or not) is [`Error::PayloadTooLarge`]; a body that breaks off midway is
+/// a 422 like every other malformed input. Nothing behind this sees a body
+/// it could choke on.
+pub async fn buffer_body(request: Request, max: usize) -> Result<Request, Error> {
+    if is_safe(request.method()) && !request.headers().contains_key(header::CONTENT_LENGTH) {
+        return Ok(request);
+    }
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > max as u64) {
+        return Err(Error::PayloadTooLarge { max_bytes: max });
+    }
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, max).await.map_err(|error| {
+        let too_large =
+            std::error::Error::source(&error).is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
+        if too_large {
+            Error::PayloadTooLarge { max_bytes: max }
+        } else {
+            Error::invalid("body", "The request body could not be read.")
+        }
+    })?;
+    Ok(Request::from_parts(parts, axum::body::Body::from(bytes)))
 }
 
 /// A JSON request body whose problems (not JSON, wrong shape, missing

@@ -23,6 +23,8 @@ pub mod devices;
 pub mod documents;
 pub mod error;
 pub mod fields;
+pub mod form_errors;
+pub mod headers;
 pub mod http;
 pub mod idempotency;
 pub mod invariants;

@@ -31,6 +31,12 @@ pub fn handle() -> &'static PrometheusHandle {
     })
 }
 
+/// `GET /metrics` on the operators' address (`--metrics-listen`), never on
+/// the public one: the figures tell an outsider too much.
+pub fn router(pool: PgPool) -> axum::Router {
+    axum::Router::new().route("/metrics", axum::routing::get(render)).with_state(pool)
+}
+
 /// `GET /metrics`.
 pub async fn render(State(pool): State<PgPool>) -> Response {
     metrics::gauge!("lockstep_db_pool_connections").set(pool.size() as f64);
@@ -39,14 +45,16 @@ pub async fn render(State(pool): State<PgPool>) -> Response {
 }
 
 /// Records every request's latency and status by route (the route pattern,
-/// like `/api/cards/{id}`, never the raw path).
+/// like `/api/cards/{id}`, never the raw path). Every label takes a bounded
+/// set of values, whatever a client sends: a method nobody registered is
+/// `other`, a path no route matched is `unmatched`.
 pub async fn record_requests(request: Request, next: Next) -> Response {
     let route = request
         .extensions()
         .get::<MatchedPath>()
         .map(|path| path.as_str().to_owned())
-        .unwrap_or_else(|| "other".to_owned());
-    let method = request.method().as_str().to_owned();
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let method = method_label(request.method()).to_owned();
     let started = Instant::now();
     let response = next.run(request).await;
     let status = response.status().as_u16().to_string();
@@ -56,6 +64,20 @@ pub async fn record_requests(request: Request, next: Next) -> Response {
         metrics::counter!("lockstep_http_conflicts_total", "route" => route, "method" => method).increment(1);
     }
     response
+}
+
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
 }
 
 /// The figures of the admin metrics page, for this process.

@@ -53,6 +53,40 @@ pub enum Event {
 pub struct Hub {
     sender: broadcast::Sender<Event>,
     closing: watch::Sender<bool>,
+    /// Open streams per user on this instance.
+    open: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<Uuid, usize>>>,
+}
+
+/// The most streams one user may hold open on one instance (a few tabs on
+/// a few devices); more is someone exhausting the server.
+pub const MAX_STREAMS_PER_USER: usize = 16;
+/// The most topics one stream may watch.
+pub const MAX_TOPICS_PER_STREAM: usize = 32;
+
+/// The signed-in session a stream belongs to: it ends when that session's
+/// device row goes (log out, revoke, password change), on every instance.
+#[derive(Debug, Clone, Copy)]
+pub struct Viewer {
+    pub user: Uuid,
+    pub device: Uuid,
+}
+
+/// A stream's place in the per-user count, given back when it ends.
+struct Seat {
+    open: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<Uuid, usize>>>,
+    user: Uuid,
+}
+
+impl Drop for Seat {
+    fn drop(&mut self) {
+        let mut open = self.open.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(count) = open.get_mut(&self.user) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                open.remove(&self.user);
+            }
+        }
+    }
 }
 
 impl Default for Hub {
@@ -65,7 +99,17 @@ impl Hub {
     pub fn new() -> Self {
         let (sender, _) = broadcast::channel(1024);
         let (closing, _) = watch::channel(false);
-        Hub { sender, closing }
+        Hub { sender, closing, open: Default::default() }
+    }
+
+    fn take_seat(&self, user: Uuid) -> Option<Seat> {
+        let mut open = self.open.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let count = open.entry(user).or_default();
+        if *count >= MAX_STREAMS_PER_USER {
+            return None;
+        }
+        *count += 1;
+        Some(Seat { open: self.open.clone(), user })
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
@@ -160,15 +204,37 @@ impl Topic {
 
 /// The Server-Sent Event stream of one browser: `change` events with the
 /// notice as JSON, `resync` when it should refetch, a comment every 15 s so
-/// proxies keep an idle stream open.
-pub fn stream(hub: &Hub, topics: Vec<Topic>, resumed: bool) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+/// proxies keep an idle stream open. It ends when the viewer's session
+/// does: at the notice that its device row was deleted, or, when notices
+/// may have been missed, at the first check that finds the row gone.
+/// Refused with 429 when the user already has [`MAX_STREAMS_PER_USER`]
+/// streams open here.
+pub fn stream(
+    hub: &Hub,
+    pool: PgPool,
+    viewer: Viewer,
+    topics: Vec<Topic>,
+    resumed: bool,
+) -> crate::Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>> {
     struct State {
         receiver: broadcast::Receiver<Event>,
         closing: watch::Receiver<bool>,
         topics: Vec<Topic>,
         sequence: u64,
+        pool: PgPool,
+        viewer: Viewer,
+        _seat: Seat,
     }
-    let state = State { receiver: hub.subscribe(), closing: hub.closing.subscribe(), topics, sequence: 0 };
+    let seat = hub.take_seat(viewer.user).ok_or(crate::Error::TooManyRequests { retry_after_secs: 30 })?;
+    let state = State {
+        receiver: hub.subscribe(),
+        closing: hub.closing.subscribe(),
+        topics,
+        sequence: 0,
+        pool,
+        viewer,
+        _seat: seat,
+    };
     // A browser that reconnects (it sends Last-Event-ID) may have missed
     // notices while it was away.
     let first = stream::iter(resumed.then(|| Ok::<_, Infallible>(resync_event())));
@@ -181,6 +247,9 @@ pub fn stream(hub: &Hub, topics: Vec<Topic>, resumed: bool) -> Sse<impl Stream<I
             };
             match received {
                 Ok(Event::Change(notice)) => {
+                    if notice.ends_session(state.viewer.device) {
+                        return None;
+                    }
                     if !state.topics.iter().any(|topic| topic.matches(&notice)) {
                         continue;
                     }
@@ -193,14 +262,27 @@ pub fn stream(hub: &Hub, topics: Vec<Topic>, resumed: bool) -> Sse<impl Stream<I
                     return Some((Ok::<_, Infallible>(event), state));
                 }
                 Ok(Event::Resync) | Err(broadcast::error::RecvError::Lagged(_)) => {
-                    return Some((Ok(resync_event()), state));
+                    // The notice that ended this session may be among the
+                    // missed ones: look before saying anything more.
+                    let Viewer { user, device } = state.viewer;
+                    match crate::devices::is_active(&state.pool, user, device, None).await {
+                        Ok(true) => return Some((Ok(resync_event()), state)),
+                        Ok(false) | Err(_) => return None,
+                    }
                 }
                 Err(broadcast::error::RecvError::Closed) => return None,
             }
         }
     });
     metrics::counter!("lockstep_notice_streams_opened_total").increment(1);
-    Sse::new(first.chain(changes)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)).text("keep-alive"))
+    Ok(Sse::new(first.chain(changes)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)).text("keep-alive")))
+}
+
+impl Notice {
+    /// Whether this notice says the session signed in on `device` ended.
+    fn ends_session(&self, device: Uuid) -> bool {
+        self.entity == "device" && self.action == "delete" && self.id == device.to_string()
+    }
 }
 
 fn resync_event() -> SseEvent {

@@ -103,7 +103,7 @@ impl ProfessionalFields {
             department: fields::text("department", &self.department, 100)?,
             website: fields::optional_url("website", &self.website)?,
             linkedin: fields::optional_linkedin("linkedin", &self.linkedin)?,
-            bio: fields::text("bio", &self.bio, 1000)?,
+            bio: fields::multiline_text("bio", &self.bio, 1000)?,
         })
     }
 }

@@ -55,7 +55,7 @@ impl NewRequest {
             registration: fields::text("registration", &self.registration, 20)?.to_ascii_uppercase(),
             vin,
             claim_reference: fields::text("claim_reference", &self.claim_reference, 100)?,
-            notes: fields::text("notes", &self.notes, 2000)?,
+            notes: fields::multiline_text("notes", &self.notes, 2000)?,
         })
     }
 }

@@ -40,7 +40,7 @@ pub async fn create(
     idempotency_key: Option<&str>,
 ) -> Result<(Scenario, bool)> {
     let title = fields::required_text("title", &input.title, 200, "Give the scenario a title.")?;
-    let description = fields::text("description", &input.description, 2000)?;
+    let description = fields::multiline_text("description", &input.description, 2000)?;
     let key = IdempotencyKey::optional(format!("scenario:{actor}"), idempotency_key, input)?;
     retry::transaction("scenario.create", || {
         idempotency::create_once(pool, key.as_ref(), async |tx| {

@@ -15,4 +15,6 @@ pub struct AppState {
     pub time_zone: BusinessTimeZone,
     /// Live change notices of this instance.
     pub notices: Hub,
+    /// Sign-ups one address may attempt in 15 minutes before waits start.
+    pub sign_ups_per_address: i32,
 }

@@ -1,68 +1,98 @@
-//! Sign-in throttling: repeated failures for one account or from one address
-//! first slow the next attempt down, then refuse it for a while (429).
+//! Throttling of guessable operations: signing in (per account and per
+//! address), checking the current password before a change (per account),
+//! and signing up (per address).
 //!
-//! State lives in PostgreSQL (`login_throttle`, `record_login_failure`), so
-//! every instance of Lockstep sees the same counts.
+//! An attempt is counted *before* the password is checked, by one call of
+//! `claim_login_attempt` (migrations): parallel guesses queue on the
+//! subjects' rows, so however many arrive at once, no more than the
+//! allowance is evaluated and the rest are refused with 429. A right
+//! password takes its attempt back ([`Claim::succeeded`]).
+//!
+//! State lives in PostgreSQL (`login_throttle`), so every instance of
+//! Lockstep sees the same counts.
 
 use std::net::IpAddr;
 
 use sqlx::PgPool;
+use uuid::Uuid;
 
 use crate::error::{Error, Result};
 
-/// Failures allowed for one account before it is slowed down.
+/// Failures allowed for one account before it is slowed down (the next
+/// attempt is still evaluated and starts the block).
 pub const FREE_FAILURES_PER_ACCOUNT: i32 = 5;
 /// Failures allowed from one address (many people may share it).
 pub const FREE_FAILURES_PER_ADDRESS: i32 = 20;
+/// Wrong current passwords allowed before a password change is slowed down.
+pub const FREE_FAILURES_PER_PASSWORD_CHANGE: i32 = 5;
 
-/// Who is being counted: the account and the address a sign-in comes from.
-#[derive(Debug, Clone)]
-pub struct Subjects {
-    account: String,
-    address: Option<String>,
+/// The attempts one address may make to sign up in 15 minutes (before the
+/// waits start); the default of `--sign-ups-per-address`.
+pub const DEFAULT_SIGN_UPS_PER_ADDRESS: i32 = 10;
+
+/// How many attempts of `free` a burst gets evaluated: the free ones and
+/// the one that starts the block.
+pub const fn allowance(free: i32) -> i32 {
+    free + 1
 }
 
-impl Subjects {
-    pub fn new(email: &str, address: Option<IpAddr>) -> Self {
-        Subjects {
-            account: format!("account:{}", email.trim().to_lowercase()),
-            address: address.map(|ip| format!("ip:{ip}")),
+/// One counted attempt: taken back when it turned out to be right.
+#[must_use = "a right password must release its claim"]
+pub struct Claim {
+    release: Vec<String>,
+    clear: Vec<String>,
+}
+
+impl Claim {
+    /// The attempt was right: the account's count starts over; the
+    /// address only gets this attempt back (one right password must not
+    /// reset an attack on other accounts).
+    pub async fn succeeded(self, pool: &PgPool) -> Result<()> {
+        for subject in &self.clear {
+            sqlx::query!("DELETE FROM login_throttle WHERE subject = $1", subject).execute(pool).await?;
         }
-    }
-
-    fn all(&self) -> Vec<String> {
-        std::iter::once(self.account.clone()).chain(self.address.clone()).collect()
-    }
-}
-
-/// Refuses with 429 while either subject is blocked.
-pub async fn check(pool: &PgPool, subjects: &Subjects) -> Result<()> {
-    let wait = sqlx::query_scalar!(
-        r#"SELECT ceil(extract(epoch FROM max(blocked_until) - now()))::bigint AS "seconds"
-           FROM login_throttle WHERE subject = ANY($1) AND blocked_until > now()"#,
-        &subjects.all()
-    )
-    .fetch_one(pool)
-    .await?;
-    match wait {
-        Some(seconds) if seconds > 0 => Err(Error::TooManyRequests { retry_after_secs: seconds as u64 }),
-        _ => Ok(()),
+        for subject in &self.release {
+            sqlx::query!("UPDATE login_throttle SET attempts = greatest(attempts - 1, 0) WHERE subject = $1", subject)
+                .execute(pool)
+                .await?;
+        }
+        Ok(())
     }
 }
 
-pub async fn record_failure(pool: &PgPool, subjects: &Subjects) -> Result<()> {
-    sqlx::query!("SELECT record_login_failure($1, $2)", subjects.account, FREE_FAILURES_PER_ACCOUNT)
-        .fetch_one(pool)
-        .await?;
-    if let Some(address) = &subjects.address {
-        sqlx::query!("SELECT record_login_failure($1, $2)", address, FREE_FAILURES_PER_ADDRESS).fetch_one(pool).await?;
+/// Counts a sign-in attempt for the account and the address, or refuses
+/// with 429 while either is blocked.
+pub async fn claim_sign_in(pool: &PgPool, email: &str, address: Option<IpAddr>) -> Result<Claim> {
+    let account = format!("account:{}", email.trim().to_lowercase());
+    let mut subjects = vec![(account.clone(), FREE_FAILURES_PER_ACCOUNT)];
+    let address = address.map(|ip| format!("ip:{ip}"));
+    if let Some(address) = &address {
+        subjects.push((address.clone(), FREE_FAILURES_PER_ADDRESS));
     }
-    Ok(())
+    claim(pool, &subjects).await?;
+    Ok(Claim { clear: vec![account], release: address.into_iter().collect() })
 }
 
-/// A successful sign-in clears the account's count (not the address's: one
-/// right password must not reset an attack on other accounts).
-pub async fn record_success(pool: &PgPool, subjects: &Subjects) -> Result<()> {
-    sqlx::query!("DELETE FROM login_throttle WHERE subject = $1", subjects.account).execute(pool).await?;
+/// Counts a check of a signed-in user's current password.
+pub async fn claim_password_check(pool: &PgPool, user: Uuid) -> Result<Claim> {
+    let subject = format!("password:{user}");
+    claim(pool, &[(subject.clone(), FREE_FAILURES_PER_PASSWORD_CHANGE)]).await?;
+    Ok(Claim { clear: vec![subject], release: Vec::new() })
+}
+
+/// Counts a sign-up from an address; every sign-up counts, made or not,
+/// and `per_address` get through in a burst.
+pub async fn claim_sign_up(pool: &PgPool, address: Option<IpAddr>, per_address: i32) -> Result<()> {
+    let Some(address) = address else { return Ok(()) };
+    claim(pool, &[(format!("sign-up:{address}"), per_address - 1)]).await
+}
+
+async fn claim(pool: &PgPool, subjects: &[(String, i32)]) -> Result<()> {
+    let (names, free): (Vec<String>, Vec<i32>) = subjects.iter().cloned().unzip();
+    let wait =
+        sqlx::query_scalar!(r#"SELECT claim_login_attempt($1, $2) AS "wait!""#, &names, &free).fetch_one(pool).await?;
+    if wait > 0 {
+        return Err(Error::TooManyRequests { retry_after_secs: wait as u64 });
+    }
     Ok(())
 }

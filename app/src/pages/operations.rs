@@ -17,10 +17,9 @@ pub fn MetricsPage() -> impl IntoView {
             <div class="actions">
                 // A plain link: reloading is the refresh, with or without JavaScript.
                 <a href="/admin/metrics" class="button" rel="external">"Refresh"</a>
-                <a href="/metrics" class="button ghost" rel="external">"Prometheus format"</a>
             </div>
         </section>
-        <p class="muted">"Figures of the instance that answered this page, since it started. Every instance serves its own " <code>"/metrics"</code> "; Prometheus adds them up."</p>
+        <p class="muted">"Figures of the instance that answered this page, since it started. Every instance also serves them to Prometheus as " <code>"/metrics"</code> " on its operators' address (" <code>"--metrics-listen"</code> ", not reachable from the public site); Prometheus adds them up."</p>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || metrics.get().map(|result| match result {
                 Ok(view) => view! {

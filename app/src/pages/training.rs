@@ -360,7 +360,19 @@ pub fn ApiKeysPage() -> AnyView {
                         placeholder="The system that will use it, e.g. Training portal" />
                     <p class="field-error" role="alert">{move || create_error.get().and_then(|e| e.message_for("name"))}</p>
                 </div>
-                <FormError error=create_error fields=&["name"] />
+                <fieldset class="field">
+                    <legend>"What it may do"</legend>
+                    <label class="check"><input type="checkbox" name="workflow" value="on" checked=true />" Clients and workflow"</label>
+                    <label class="check"><input type="checkbox" name="assignments" value="on" checked=true />" Training assignments"</label>
+                    <p class="field-error" role="alert">{move || create_error.get().and_then(|e| e.message_for("scopes"))}</p>
+                </fieldset>
+                <div class="field">
+                    <label for="field-key-expiry">"Expires after (days)"</label>
+                    <input id="field-key-expiry" name="expires_in_days" type="number" min="1" max="3650" inputmode="numeric"
+                        placeholder="Empty: never" />
+                    <p class="field-error" role="alert">{move || create_error.get().and_then(|e| e.message_for("expires_in_days"))}</p>
+                </div>
+                <FormError error=create_error fields=&["name", "scopes", "expires_in_days"] />
                 <SubmitButton pending=create.pending() label="Create key" busy_label="Creating…" />
             </ActionForm>
             {move || create.value().get().and_then(Result::ok).map(|issued| view! {
@@ -377,7 +389,8 @@ pub fn ApiKeysPage() -> AnyView {
                 Ok(keys) => view! {
                     <table class="table panel" data-testid="api-keys">
                         <thead><tr>
-                            <th scope="col">"Name"</th><th scope="col">"Key"</th><th scope="col">"Created"</th>
+                            <th scope="col">"Name"</th><th scope="col">"Key"</th><th scope="col">"May do"</th>
+                            <th scope="col">"Created"</th><th scope="col">"Expires"</th>
                             <th scope="col">"Last used"</th><th scope="col"></th>
                         </tr></thead>
                         <tbody>
@@ -385,7 +398,9 @@ pub fn ApiKeysPage() -> AnyView {
                                 <tr class:revoked=key.revoked>
                                     <td>{key.name.clone()}</td>
                                     <td><code>{key.prefix.clone()}</code></td>
+                                    <td class="small">{key.scopes.clone()}</td>
                                     <td class="muted small">{key.created.clone()}</td>
+                                    <td class="muted small" class:expired=key.expired>{key.expires.clone()}</td>
                                     <td class="muted small">{key.last_used.clone()}</td>
                                     <td>
                                         {if key.revoked {

@@ -50,7 +50,8 @@ struct Watch {
         (status = 200, description = "text/event-stream of `change` and `resync` events"),
         (status = 401, description = "Not signed in", body = ErrorBody),
         (status = 403, description = "A topic this user may not watch", body = ErrorBody),
-        (status = 422, description = "A malformed topic", body = ErrorBody),
+        (status = 422, description = "A malformed topic, or too many", body = ErrorBody),
+        (status = 429, description = "Too many streams open for this user", body = ErrorBody),
     )
 )]
 async fn events(
@@ -60,8 +61,20 @@ async fn events(
     Query(watch): Query<Watch>,
 ) -> Result<Response> {
     let user = require_user(&session)?;
+    // Every signed-in session has a device (sessions without one are
+    // signed out before they get here).
+    let device = crate::auth::current_device(&session).await.ok_or(Error::Unauthorized)?;
     let mut topics = Vec::new();
     for topic in watch.watch.split(',').map(str::trim).filter(|topic| !topic.is_empty()) {
+        if topics.len() == notices::MAX_TOPICS_PER_STREAM {
+            return Err(Error::invalid(
+                "watch",
+                format!("Watch at most {} topics per stream.", notices::MAX_TOPICS_PER_STREAM),
+            ));
+        }
+        if topic.len() > 200 || topic.chars().any(char::is_control) {
+            return Err(Error::invalid("watch", "A topic is entity:id, at most 200 characters."));
+        }
         let Some((entity, key)) = topic.split_once(':').filter(|(_, key)| !key.is_empty()) else {
             return Err(Error::invalid("watch", format!("{topic:?} is not an entity:id topic")));
         };
@@ -81,5 +94,6 @@ async fn events(
         return Err(Error::invalid("watch", "Name at least one entity:id topic."));
     }
     let resumed = headers.contains_key("last-event-id");
-    Ok(notices::stream(&state.notices, topics, resumed).into_response())
+    let viewer = notices::Viewer { user: user.id, device };
+    Ok(notices::stream(&state.notices, state.pool.clone(), viewer, topics, resumed)?.into_response())
 }

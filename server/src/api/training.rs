@@ -12,7 +12,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use crate::accounts::Role;
-use crate::api_keys::KeyHolder;
+use crate::api_keys::AssignmentsKey;
 use crate::assignments::{self, Assignment, BulkOutcome};
 use crate::audit::Actor;
 use crate::auth::{require_role, require_staff, AuthSession};
@@ -50,14 +50,15 @@ pub struct ExternalAssignment {
     request_body = ExternalAssignment,
     responses(
         (status = 201, description = "Assigned", body = Assignment),
-        (status = 401, description = "Missing, wrong or revoked key", body = ErrorBody),
+        (status = 401, description = "Missing, wrong, revoked or expired key", body = ErrorBody),
+        (status = 403, description = "The key lacks the `assignments` scope", body = ErrorBody),
         (status = 404, description = "Unknown counselor or scenario", body = ErrorBody),
         (status = 409, description = "An active assignment exists (in `existing`)", body = ErrorBody),
         (status = 422, description = "The body is not valid", body = ErrorBody),
     ))]
 async fn external_create_assignment(
     State(state): State<AppState>,
-    KeyHolder(key): KeyHolder,
+    AssignmentsKey(key): AssignmentsKey,
     JsonBody(body): JsonBody<ExternalAssignment>,
 ) -> Result<(StatusCode, Json<Assignment>)> {
     let counselor = {
@@ -81,11 +82,12 @@ pub struct ByUser {
     responses(
         (status = 200, body = Vec<Assignment>),
         (status = 401, body = ErrorBody),
+        (status = 403, description = "The key lacks the `assignments` scope", body = ErrorBody),
         (status = 404, description = "Unknown counselor", body = ErrorBody),
     ))]
 async fn external_list_assignments(
     State(state): State<AppState>,
-    _key: KeyHolder,
+    _key: AssignmentsKey,
     query: std::result::Result<Query<ByUser>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Vec<Assignment>>> {
     let Query(ByUser { user_id }) = query.map_err(|rejection| Error::invalid("user_id", rejection.body_text()))?;

@@ -1,0 +1,599 @@
+//! Attacks by a hostile user, over real HTTP against a real PostgreSQL, one
+//! test (or more) per class in SECURITY.md. Parallel attacks are sent in
+//! parallel, released together by a barrier.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use reqwest::header::{CONTENT_SECURITY_POLICY, LOCATION, SET_COOKIE};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use server::accounts::Role;
+use tokio::sync::Barrier;
+
+use common::{Events, TestApp};
+
+const PASSWORD: &str = "correct horse battery";
+
+/// A client that reports redirects instead of following them.
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client")
+}
+
+/// What a browser without JavaScript sends when the log-in form is submitted.
+async fn plain_log_in(app: &TestApp, client: &reqwest::Client, password: &str, next: &str) -> reqwest::Response {
+    client
+        .post(format!("{}/sfn/log_in", app.address))
+        .header("Accept", "text/html")
+        .header("Referer", format!("{}/login", app.address))
+        .form(&[("email", "ada@example.com"), ("password", password), ("next", next)])
+        .send()
+        .await
+        .expect("log-in request")
+}
+
+fn cookies_of(response: &reqwest::Response) -> Vec<String> {
+    response.headers().get_all(SET_COOKIE).iter().filter_map(|value| value.to_str().ok()).map(str::to_owned).collect()
+}
+
+fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    cookies_of(response)
+        .into_iter()
+        .filter_map(|cookie| cookie.split(';').next().map(str::to_owned))
+        .find(|pair| pair.starts_with("lockstep_session="))
+}
+
+// 1. Open redirect, 2. a redirect built from input must not crash.
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn log_in_never_redirects_off_the_site(pool: sqlx::PgPool) {
+    let app = common::spawn(pool).await;
+    app.create_user("ada@example.com", PASSWORD, Role::Member).await;
+    let site = url::Url::parse(&app.address).expect("site url");
+    // Values that browsers strip, fold or decode into another host.
+    let hostile = [
+        "//evil.example",
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "/\r\n/evil.example",
+        "\t//evil.example",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "/\\/evil.example",
+        "/%09/evil.example",
+        "/%5C%5Cevil.example",
+        "https://evil.example/",
+        "http:evil.example",
+        "javascript:alert(1)",
+        "/\u{1}/evil.example",
+        "/\u{7f}x",
+        "/\u{0}",
+    ];
+    for next in hostile {
+        let response = plain_log_in(&app, &no_redirects(), PASSWORD, next).await;
+        assert!(response.status().is_redirection(), "{next:?}: {}", response.status());
+        let location = response.headers()[LOCATION].to_str().expect("a valid Location");
+        let resolved = site.join(location).expect("a resolvable Location");
+        assert_eq!(resolved.origin(), site.origin(), "{next:?} led to {location:?}");
+        assert!(!location.starts_with("//"), "{next:?} led to {location:?}");
+    }
+    // A path on this site is kept.
+    let response = plain_log_in(&app, &no_redirects(), PASSWORD, "/cards?view=all").await;
+    assert_eq!(response.headers()[LOCATION], "/cards?view=all");
+}
+
+// 3. Session renewal.
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn signing_in_over_a_session_issues_a_new_id_and_kills_the_old_one(pool: sqlx::PgPool) {
+    let app_a = common::spawn(pool.clone()).await;
+    let app_b = common::spawn(pool).await;
+    app_a.create_user("mallory@example.com", PASSWORD, Role::Member).await;
+    app_a.create_user("ada@example.com", PASSWORD, Role::Member).await;
+
+    // Mallory signs in and keeps a copy of her cookie; then Ada signs in
+    // on that same browser (a shared computer, or a planted cookie).
+    let mallory = common::session_cookie_for(&app_a, "mallory@example.com", PASSWORD).await;
+    let response = common::client_with_cookie(&mallory)
+        .post(format!("{}/api/auth/login", app_a.address))
+        .json(&json!({ "email": "ada@example.com", "password": PASSWORD }))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(response.status(), StatusCode::OK);
+    let ada = session_cookie(&response).expect("a new session cookie");
+    assert_ne!(ada, mallory, "the session id changed at sign-in");
+
+    // The old copy is dead on every instance; the new id is Ada's.
+    for app in [&app_a, &app_b] {
+        assert_eq!(app.me(&common::client_with_cookie(&mallory)).await, StatusCode::UNAUTHORIZED);
+        let me: Value = common::client_with_cookie(&ada)
+            .get(format!("{}/api/auth/me", app.address))
+            .send()
+            .await
+            .expect("me")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(me["email"], "ada@example.com");
+    }
+    let devices: i64 = sqlx::query_scalar("SELECT count(*) FROM devices").fetch_one(&app_a.pool).await.unwrap();
+    assert_eq!(devices, 1, "Mallory's device went with her session");
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn sign_up_and_password_change_issue_new_session_ids(pool: sqlx::PgPool) {
+    let app = common::spawn(pool.clone()).await;
+    let other_instance = common::spawn(pool).await;
+    // An anonymous session first (a failed log-in stores the throttle, not
+    // a session; a visit with a planted cookie is what an attacker has).
+    let planted = "lockstep_session=planted-by-an-attacker";
+    let client = common::client_with_cookie(planted);
+    let response = client
+        .post(format!("{}/sfn/sign_up", app.address))
+        .header("Accept", "application/json")
+        .form(&[
+            ("display_name", "Ada"),
+            ("email", "ada@example.com"),
+            ("password", PASSWORD),
+            ("idempotency_key", "k1"),
+        ])
+        .send()
+        .await
+        .expect("sign up");
+    assert_eq!(response.status(), StatusCode::OK);
+    let signed_up = session_cookie(&response).expect("a session cookie");
+    assert_ne!(signed_up, planted);
+
+    let response = common::client_with_cookie(&signed_up)
+        .post(format!("{}/sfn/change_password", app.address))
+        .header("Accept", "application/json")
+        .form(&[("current_password", PASSWORD), ("new_password", "a brand new password")])
+        .send()
+        .await
+        .expect("change password");
+    assert_eq!(response.status(), StatusCode::OK);
+    let renewed = session_cookie(&response).expect("a renewed session cookie");
+    assert_ne!(renewed, signed_up, "the password change renewed the session id");
+    for instance in [&app, &other_instance] {
+        assert_eq!(instance.me(&common::client_with_cookie(&signed_up)).await, StatusCode::UNAUTHORIZED);
+        assert_eq!(instance.me(&common::client_with_cookie(&renewed)).await, StatusCode::OK);
+    }
+}
+
+// 4. Throttling that cannot be raced.
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn forty_simultaneous_wrong_passwords_get_only_the_allowance_evaluated(pool: sqlx::PgPool) {
+    let app = Arc::new(common::spawn(pool).await);
+    app.create_user("ada@example.com", PASSWORD, Role::Member).await;
+    let barrier = Arc::new(Barrier::new(40));
+    let guesses = (0..40).map(|i| {
+        let (app, barrier) = (app.clone(), barrier.clone());
+        tokio::spawn(async move {
+            let client = app.device();
+            barrier.wait().await;
+            app.api_login(&client, "ada@example.com", &format!("guess number {i}")).await
+        })
+    });
+    let statuses: Vec<StatusCode> =
+        futures::future::join_all(guesses).await.into_iter().map(|r| r.expect("task")).collect();
+    let evaluated = statuses.iter().filter(|s| **s == StatusCode::UNAUTHORIZED).count();
+    let refused = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    let allowance = server::throttle::allowance(server::throttle::FREE_FAILURES_PER_ACCOUNT) as usize;
+    assert!(evaluated <= allowance, "{evaluated} guesses evaluated, allowance {allowance}: {statuses:?}");
+    assert_eq!(evaluated + refused, 40, "only 401 and 429, never a 5xx: {statuses:?}");
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn current_password_guesses_are_throttled_too(pool: sqlx::PgPool) {
+    let app = Arc::new(common::spawn(pool).await);
+    let cookie = Arc::new(common::signed_in_cookie(&app, "ada@example.com").await);
+    let barrier = Arc::new(Barrier::new(20));
+    let guesses = (0..20).map(|i| {
+        let (app, barrier, cookie) = (app.clone(), barrier.clone(), cookie.clone());
+        tokio::spawn(async move {
+            let current = format!("guess number {i}");
+            let form = [("current_password", current.as_str()), ("new_password", "a brand new password")];
+            let client = common::client_with_cookie(&cookie);
+            barrier.wait().await;
+            app.server_fn(&client, "change_password", &form).await.0
+        })
+    });
+    let statuses: Vec<StatusCode> =
+        futures::future::join_all(guesses).await.into_iter().map(|r| r.expect("task")).collect();
+    let evaluated = statuses.iter().filter(|s| **s == StatusCode::UNPROCESSABLE_ENTITY).count();
+    let allowance = server::throttle::allowance(server::throttle::FREE_FAILURES_PER_PASSWORD_CHANGE) as usize;
+    assert!(evaluated <= allowance, "{evaluated} evaluated: {statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count(),
+        20 - evaluated,
+        "{statuses:?}"
+    );
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn sign_ups_from_one_address_are_limited(pool: sqlx::PgPool) {
+    let app = Arc::new(common::spawn_with(pool, |settings| settings.sign_ups_per_address = 3).await);
+    let barrier = Arc::new(Barrier::new(10));
+    let sign_ups = (0..10).map(|i| {
+        let (app, barrier) = (app.clone(), barrier.clone());
+        tokio::spawn(async move {
+            let client = app.device();
+            barrier.wait().await;
+            app.sign_up(&client, &format!("spam-{i}@example.com"), PASSWORD, &format!("form-{i}")).await.0
+        })
+    });
+    let statuses: Vec<StatusCode> =
+        futures::future::join_all(sign_ups).await.into_iter().map(|r| r.expect("task")).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 3, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count(), 7, "{statuses:?}");
+    let accounts: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(accounts, 3);
+}
+
+// 5. Password hashing cannot starve everyone else.
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn fifty_simultaneous_sign_ups_leave_signed_in_users_answered(pool: sqlx::PgPool) {
+    let app = Arc::new(common::spawn(pool).await);
+    let cookie = common::signed_in_cookie(&app, "reader@example.com").await;
+    let reader = common::client_with_cookie(&cookie);
+    let cards_url = format!("{}/api/cards", app.address);
+    let timed_get = || async {
+        let started = Instant::now();
+        let status = reader.get(&cards_url).send().await.expect("cards").status();
+        (status, started.elapsed())
+    };
+    // The usual latency, measured here first.
+    let mut usual = Vec::new();
+    for _ in 0..20 {
+        let (status, took) = timed_get().await;
+        assert_eq!(status, StatusCode::OK);
+        usual.push(took);
+    }
+    usual.sort();
+    let usual_worst = usual[usual.len() - 1];
+
+    let barrier = Arc::new(Barrier::new(51));
+    let sign_ups: Vec<_> = (0..50)
+        .map(|i| {
+            let (app, barrier) = (app.clone(), barrier.clone());
+            tokio::spawn(async move {
+                let client = app.device();
+                barrier.wait().await;
+                app.sign_up(&client, &format!("burst-{i}@example.com"), PASSWORD, &format!("form-{i}")).await.0
+            })
+        })
+        .collect();
+    barrier.wait().await;
+    let mut during = Vec::new();
+    while sign_ups.iter().any(|task| !task.is_finished()) {
+        let (status, took) = timed_get().await;
+        assert_eq!(status, StatusCode::OK, "a signed-in user is answered during the burst");
+        during.push(took);
+    }
+    let statuses: Vec<StatusCode> =
+        futures::future::join_all(sign_ups).await.into_iter().map(|r| r.expect("task")).collect();
+    assert!(statuses.iter().all(|s| *s == StatusCode::OK), "{statuses:?}");
+    assert!(!during.is_empty(), "the burst took long enough to be observed");
+    during.sort();
+    let median = during[during.len() / 2];
+    // Within its usual latency: the median no worse than the worst seen
+    // before the burst plus a scheduling margin, nothing near a timeout.
+    let margin = Duration::from_millis(50);
+    assert!(median <= usual_worst + margin, "median {median:?} during the burst, usual worst {usual_worst:?}");
+    assert!(during[during.len() - 1] < Duration::from_secs(1), "worst {:?} during the burst", during[during.len() - 1]);
+}
+
+// 6. Live streams end with their session.
+
+/// Ends the session behind `cookie` in one of the ways a person can.
+enum Ending {
+    LogOut,
+    RevokedFromAnotherDevice,
+    PasswordChangedElsewhere,
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_staff_stream_ends_when_its_session_does_on_every_instance(pool: sqlx::PgPool) {
+    let app_a = common::spawn(pool.clone()).await;
+    let app_c = common::spawn(pool).await;
+    app_a.create_user("staff@example.com", PASSWORD, Role::Staff).await;
+    for ending in [Ending::LogOut, Ending::RevokedFromAnotherDevice, Ending::PasswordChangedElsewhere] {
+        let watched = common::session_cookie_for(&app_a, "staff@example.com", PASSWORD).await;
+        let other = common::session_cookie_for(&app_a, "staff@example.com", PASSWORD).await;
+        // The stream is on instance C; the session ends through instance A.
+        let mut events = Events::open(&app_c, &watched, "client:*").await;
+        let staff = common::client_with_cookie(&other);
+        let created = staff
+            .post(format!("{}/api/clients", app_a.address))
+            .json(&json!({ "name": "Before the end" }))
+            .send()
+            .await
+            .expect("create");
+        assert_eq!(created.status(), StatusCode::CREATED);
+        let (event, _) = events.next(Duration::from_secs(10)).await;
+        assert_eq!(event, "change", "the stream delivers while the session lives");
+
+        match ending {
+            Ending::LogOut => {
+                let response = common::client_with_cookie(&watched)
+                    .post(format!("{}/api/auth/logout", app_a.address))
+                    .send()
+                    .await
+                    .expect("logout");
+                assert_eq!(response.status(), StatusCode::NO_CONTENT);
+            }
+            Ending::RevokedFromAnotherDevice => {
+                let (status, _) = app_a.server_fn(&staff, "revoke_other_devices", &[]).await;
+                assert_eq!(status, StatusCode::OK);
+            }
+            Ending::PasswordChangedElsewhere => {
+                let form = [("current_password", PASSWORD), ("new_password", PASSWORD)];
+                let (status, body) = app_a.server_fn(&staff, "change_password", &form).await;
+                assert_eq!(status, StatusCode::OK, "{body}");
+            }
+        }
+        let ended = events.end_within(Duration::from_secs(10)).await;
+        let before_end = ended.expect("the stream ends with its session");
+        assert!(before_end.iter().all(|event| event != "change"), "nothing delivered after the end: {before_end:?}");
+        // Clean up the other device's session for the next round.
+        sqlx::query("DELETE FROM devices").execute(&app_a.pool).await.unwrap();
+    }
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn streams_and_topics_are_bounded(pool: sqlx::PgPool) {
+    let app = common::spawn(pool).await;
+    let cookie = common::signed_in_cookie(&app, "ada@example.com").await;
+    let client = common::client_with_cookie(&cookie);
+    let mut open = Vec::new();
+    for _ in 0..server::notices::MAX_STREAMS_PER_USER {
+        let response = client.get(format!("{}/api/events?watch=business_card:*", app.address)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        open.push(response);
+    }
+    let refused = client.get(format!("{}/api/events?watch=business_card:*", app.address)).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    drop(open);
+    let topics: Vec<String> =
+        (0..=server::notices::MAX_TOPICS_PER_STREAM).map(|i| format!("business_card:{i}")).collect();
+    let wide = client.get(format!("{}/api/events?watch={}", app.address, topics.join(","))).send().await.unwrap();
+    assert_eq!(wide.status(), StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+// 7. Metrics are not public, and their labels are bounded.
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn metrics_are_not_on_the_public_address_and_labels_stay_bounded(pool: sqlx::PgPool) {
+    let app = common::spawn(pool.clone()).await;
+    let client = reqwest::Client::new();
+    assert_eq!(client.get(format!("{}/metrics", app.address)).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    for invented in ["FOOBAR", "BREW", "X-ATTACK-1"] {
+        let method = Method::from_bytes(invented.as_bytes()).unwrap();
+        client.request(method, format!("{}/no/such/{invented}", app.address)).send().await.unwrap();
+    }
+    let operators = common::spawn_metrics(pool).await;
+    let response = client.get(format!("{operators}/metrics")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.unwrap();
+    for invented in ["FOOBAR", "BREW", "X-ATTACK-1", "/no/such"] {
+        assert!(!text.contains(invented), "{invented} became a label:\n{text}");
+    }
+    assert!(text.contains(r#"method="other""#), "{text}");
+    assert!(text.contains(r#"route="unmatched""#), "{text}");
+}
+
+// 8. Oversized and malformed input is a 4xx in the usual shape.
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn oversized_bodies_are_413_in_the_usual_shape(pool: sqlx::PgPool) {
+    let app = common::spawn(pool).await;
+    let cookie = common::signed_in_cookie(&app, "ada@example.com").await;
+    let client = common::client_with_cookie(&cookie);
+    let huge = "x".repeat(3 * 1024 * 1024);
+
+    let response = client
+        .post(format!("{}/sfn/log_in", app.address))
+        .header("Accept", "application/json")
+        .form(&[("email", "ada@example.com"), ("password", huge.as_str()), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(response.json::<Value>().await.unwrap(), json!("TooLarge"));
+
+    let response =
+        client.post(format!("{}/api/cards", app.address)).json(&json!({ "name": huge })).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(response.json::<Value>().await.unwrap()["error"]["code"], "payload_too_large");
+
+    // Chunked, with no Content-Length to judge by.
+    let chunks = futures::stream::iter((0..48).map(|_| Ok::<_, std::io::Error>(vec![b'x'; 64 * 1024])));
+    let response = client
+        .post(format!("{}/api/cards", app.address))
+        .header("Content-Type", "application/json")
+        .body(reqwest::Body::wrap_stream(chunks))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn long_and_malformed_input_is_a_4xx_never_a_5xx(pool: sqlx::PgPool) {
+    let app = common::spawn(pool).await;
+    let staff = common::signed_in_staff(&app).await;
+    let long = "a".repeat(5000);
+    let long_email = format!("{long}@example.com");
+
+    // An email of thousands of characters at log-in, both ways in.
+    let status = app.api_login(&app.device(), &long_email, PASSWORD).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _) =
+        app.server_fn(&app.device(), "log_in", &[("email", &long_email), ("password", PASSWORD), ("next", "/")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _) = app.sign_up(&app.device(), &long_email, PASSWORD, "k").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // A server function called with a body that is not its arguments.
+    let response = staff
+        .post(format!("{}/sfn/log_in", app.address))
+        .header("Accept", "application/json")
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body("%%%not=a&form")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Long values and control characters in every create the staff API has.
+    let bodies = [
+        ("/api/clients", json!({ "id": long, "name": "Acme" })),
+        ("/api/clients", json!({ "name": long })),
+        ("/api/clients", json!({ "name": "Acme\nInjected: header" })),
+        ("/api/clients", json!({ "name": "Acme\u{1b}[31m" })),
+        ("/api/cards", json!({ "name": "Line\r\nbreak" })),
+        ("/api/cards", json!({ "name": long })),
+        ("/api/scenarios", json!({ "title": long })),
+        ("/api/scenarios", json!({ "title": "Tab\there" })),
+    ];
+    for (path, body) in bodies {
+        let response = staff
+            .post(format!("{}{path}", app.address))
+            .header("Idempotency-Key", "k".repeat(4000))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{path} {body}");
+        let response = staff.post(format!("{}{path}", app.address)).json(&body).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{path} {body}");
+        assert_eq!(response.json::<Value>().await.unwrap()["error"]["code"], "invalid", "{path} {body}");
+    }
+    let response = staff.get(format!("{}/c/{long}", app.address)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
+
+// 9. Protective headers.
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn pages_carry_a_nonce_policy_and_frame_protection(pool: sqlx::PgPool) {
+    let app = common::spawn(pool).await;
+    let response = reqwest::get(format!("{}/login", app.address)).await.unwrap();
+    let headers = response.headers().clone();
+    let policy = headers[CONTENT_SECURITY_POLICY].to_str().unwrap().to_owned();
+    let html = response.text().await.unwrap();
+    let nonce =
+        policy.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).expect("the page policy names a nonce");
+    assert!(html.contains(&format!("nonce=\"{nonce}\"")), "the hydration script carries the policy's nonce");
+    assert!(policy.contains("frame-ancestors 'none'") && policy.contains("object-src 'none'"), "{policy}");
+    assert!(!policy.contains("'unsafe-inline'; ") || policy.contains("style-src-attr 'unsafe-inline'"), "{policy}");
+    assert!(!policy.split(';').any(|d| d.trim().starts_with("script-src") && d.contains("unsafe-inline")), "{policy}");
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["referrer-policy"], "same-origin");
+
+    // A second page view gets another nonce.
+    let again = reqwest::get(format!("{}/login", app.address)).await.unwrap();
+    assert_ne!(again.headers()[CONTENT_SECURITY_POLICY].to_str().unwrap(), policy);
+
+    // Everything else allows nothing to run.
+    let api = reqwest::get(format!("{}/api/auth/me", app.address)).await.unwrap();
+    assert!(api.headers()[CONTENT_SECURITY_POLICY].to_str().unwrap().starts_with("default-src 'none'"));
+    assert_eq!(api.headers()["x-content-type-options"], "nosniff");
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn over_https_the_session_cookie_is_host_prefixed_and_secure(pool: sqlx::PgPool) {
+    let app = common::spawn_with(pool, |settings| settings.secure_cookies = true).await;
+    app.create_user("ada@example.com", PASSWORD, Role::Member).await;
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/auth/login", app.address))
+        .json(&json!({ "email": "ada@example.com", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let cookie = cookies_of(&response).into_iter().find(|c| c.contains("lockstep_session")).expect("session cookie");
+    assert!(cookie.starts_with("__Host-lockstep_session="), "{cookie}");
+    assert!(cookie.contains("Secure") && cookie.contains("Path=/") && !cookie.contains("Domain"), "{cookie}");
+}
+
+// 10. Error text chosen by a link.
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_crafted_link_cannot_put_words_on_a_form(pool: sqlx::PgPool) {
+    let app = common::spawn(pool).await;
+    app.create_user("ada@example.com", PASSWORD, Role::Member).await;
+    let forged = json!({ "Invalid": { "field": "email", "message": "Your account is locked: call +1 555 0100" } });
+    let encoded = base64::engine::general_purpose::URL_SAFE.encode(forged.to_string());
+    let link = format!("{}/login?next=%2Fcards&__path=%2Fsfn%2Flog_in&__err={encoded}", app.address);
+
+    let response = no_redirects().get(&link).header("Accept", "text/html").send().await.unwrap();
+    assert!(response.status().is_redirection(), "{}", response.status());
+    assert_eq!(response.headers()[LOCATION], "/login?next=%2Fcards", "the error is dropped, the rest kept");
+    let page = reqwest::get(&link).await.unwrap().text().await.unwrap();
+    assert!(!page.contains("call +1 555 0100"), "the forged text is not shown");
+
+    // The visitor whose form really failed sees the real error.
+    let visitor =
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::limited(3)).build().unwrap();
+    let page = plain_log_in(&app, &visitor, "wrong password", "/cards").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.url().query().unwrap_or_default().contains("__err="), "{}", page.url());
+    assert!(page.text().await.unwrap().contains("Wrong email or password."));
+}
+
+// 11. API keys have scopes and may expire.
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn api_keys_only_do_what_their_scopes_allow(pool: sqlx::PgPool) {
+    use server::api_keys::Scope;
+    let app = common::spawn(pool.clone()).await;
+    let issue = |scopes: &'static [Scope], expires_at: Option<chrono::DateTime<chrono::Utc>>| {
+        let pool = pool.clone();
+        async move {
+            let mut conn = pool.acquire().await.unwrap();
+            server::api_keys::create(&mut conn, "Partner", scopes, expires_at, None).await.unwrap().secret
+        }
+    };
+    let workflow = issue(&[Scope::Workflow], None).await;
+    let assignments = issue(&[Scope::Assignments], None).await;
+    let post = |path: &'static str, key: String, body: Value| {
+        let address = app.address.clone();
+        async move {
+            reqwest::Client::new()
+                .post(format!("{address}{path}"))
+                .header("X-API-Key", key)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    let client = json!({ "name": "Acme" });
+    let assignment = json!({ "user_id": "nobody", "scenario_id": uuid::Uuid::new_v4() });
+    assert_eq!(post("/api/clients", assignments.clone(), client.clone()).await, StatusCode::FORBIDDEN);
+    assert_eq!(post("/api/clients", workflow.clone(), client.clone()).await, StatusCode::CREATED);
+    assert_eq!(post("/api/external/assignments", workflow.clone(), assignment.clone()).await, StatusCode::FORBIDDEN);
+    assert_eq!(post("/api/external/assignments", assignments.clone(), assignment.clone()).await, StatusCode::NOT_FOUND);
+
+    // An expired key is refused like a revoked one.
+    let soon = issue(&[Scope::Workflow], Some(chrono::Utc::now() + chrono::Duration::milliseconds(200))).await;
+    sqlx::query("UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE expires_at IS NOT NULL")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(post("/api/clients", soon, client).await, StatusCode::UNAUTHORIZED);
+
+    // Keys without a scope cannot be made.
+    let mut conn = pool.acquire().await.unwrap();
+    let none = server::api_keys::create(&mut conn, "Nothing", &[], None, None).await;
+    assert!(matches!(none, Err(server::Error::Invalid { ref field, .. }) if field == "scopes"));
+}
