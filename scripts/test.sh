@@ -53,7 +53,7 @@ say "three instances behind nginx (ports ${instance_ports[*]} behind $app_port)"
 pg_ensure_database "$test_port" lockstep_e2e
 for port in "${instance_ports[@]}"; do
     # Every browser of the tests signs up from 127.0.0.1, so sign-ups per
-    # address are not limited here (tests/security.rs checks the limit).
+    # address are not limited here (tests/api/security.rs checks the limit).
     DATABASE_URL="$base_url/lockstep_e2e" LOCKSTEP_LISTEN="127.0.0.1:$port" LEPTOS_SITE_ROOT="$ROOT/target/site" \
         LOCKSTEP_TRUSTED_PROXIES=127.0.0.1 LOCKSTEP_POOL_SIZE=12 LOCKSTEP_LOG=warn \
         LOCKSTEP_METRICS_LISTEN="127.0.0.1:$((port + 100))" LOCKSTEP_SIGN_UPS_PER_ADDRESS=100000 \

@@ -8,7 +8,7 @@
 
 use std::net::IpAddr;
 
-use axum::extract::Request;
+use axum::extract::{FromRequestParts, Request};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -245,6 +245,49 @@ pub fn require_role(session: &AuthSession, allowed: impl Fn(Role) -> bool) -> Re
     }
 }
 
+/// The auth session of a request: put there by the auth layer, so its
+/// absence is a bug in how the router was built, not the caller's fault.
+async fn auth_session(parts: &mut axum::http::request::Parts) -> Result<AuthSession> {
+    AuthSession::from_request_parts(parts, &())
+        .await
+        .map_err(|(_, message)| Error::internal(format!("no auth session: {message}")))
+}
+
+/// The signed-in user of a request, or 401: `SignedIn(user): SignedIn` in a
+/// handler instead of extracting the session and checking it.
+pub struct SignedIn(pub User);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for SignedIn {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self> {
+        Ok(SignedIn(require_user(&auth_session(parts).await?)?.clone()))
+    }
+}
+
+/// A signed-in staff member (or admin): 401 when nobody is signed in, 403
+/// for other roles.
+pub struct Staff(pub User);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Staff {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self> {
+        Ok(Staff(require_staff(&auth_session(parts).await?)?.clone()))
+    }
+}
+
+/// A signed-in counselor: 401 / 403 otherwise.
+pub struct Counselor(pub User);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Counselor {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self> {
+        Ok(Counselor(require_role(&auth_session(parts).await?, |role| role == Role::Counselor)?.clone()))
+    }
+}
+
 /// The caller of a staff workflow endpoint: a signed-in staff member, or an
 /// external system sending an API key with the `workflow` scope
 /// (`X-API-Key`), which is checked instead of the session whenever it is
@@ -260,11 +303,8 @@ impl axum::extract::FromRequestParts<crate::AppState> for StaffOrKey {
             let key = api_keys::authenticate(&state.pool, presented, api_keys::Scope::Workflow).await?;
             return Ok(StaffOrKey(Actor::ApiKey(key.id)));
         }
-        // Fails only when the auth layer is missing: a bug, not the caller's.
-        let session = AuthSession::from_request_parts(parts, state)
-            .await
-            .map_err(|(_, message)| Error::internal(format!("no auth session: {message}")))?;
-        Ok(StaffOrKey(Actor::User(require_staff(&session)?.id)))
+        let Staff(staff) = Staff::from_request_parts(parts, state).await?;
+        Ok(StaffOrKey(Actor::User(staff.id)))
     }
 }
 

@@ -49,8 +49,10 @@ async fn run<T, Fut>(operation: &'static str, versioned: bool, attempt: impl FnM
 where
     Fut: Future<Output = Result<T>>,
 {
+    use tracing::Instrument;
     let entity = operation.split('.').next().unwrap_or(operation);
     let mut retries = 0_u64;
+    // Whatever the attempts log carries the operation's name.
     let result = attempt
         .retry(backoff())
         .when(Error::is_retryable)
@@ -58,7 +60,13 @@ where
             retries += 1;
             tracing::debug!(operation, %error, ?delay, "retrying transaction");
         })
+        .instrument(tracing::info_span!("transaction", operation))
         .await;
+    // The response only says "something went wrong"; the log says what was
+    // being done when it did.
+    if let Err(Error::Internal(cause)) = &result {
+        tracing::error!(operation, error = ?cause, "transaction failed");
+    }
 
     metrics::counter!("lockstep_transactions_total", "operation" => operation).increment(1);
     metrics::counter!("lockstep_transaction_attempts_total", "operation" => operation).increment(1 + retries);

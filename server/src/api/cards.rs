@@ -14,13 +14,13 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use crate::auth::{require_user, AuthSession};
+use crate::auth::SignedIn;
 use crate::cards::{self, Card, CardChanges, CardFields};
 use crate::error::{Error, ErrorBody, Result};
 use crate::http::JsonBody;
 use crate::state::AppState;
 
-use super::{etag, with_expected_version};
+use super::{etag, with_expected_version, IdempotencyHeader};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_cards, create_card)).routes(routes!(get_card, update_card, delete_card))
@@ -44,8 +44,7 @@ fn card_response(status: StatusCode, card: Card) -> Response {
         (status = 401, description = "Not signed in", body = ErrorBody),
     )
 )]
-async fn list_cards(State(pool): State<PgPool>, session: AuthSession) -> Result<Json<Vec<Card>>> {
-    let user = require_user(&session)?;
+async fn list_cards(State(pool): State<PgPool>, SignedIn(user): SignedIn) -> Result<Json<Vec<Card>>> {
     let mut conn = pool.acquire().await?;
     Ok(Json(cards::list(&mut conn, user.id).await?))
 }
@@ -65,13 +64,11 @@ async fn list_cards(State(pool): State<PgPool>, session: AuthSession) -> Result<
 )]
 async fn create_card(
     State(pool): State<PgPool>,
-    session: AuthSession,
-    headers: HeaderMap,
+    SignedIn(user): SignedIn,
+    key: IdempotencyHeader,
     JsonBody(fields): JsonBody<CardFields>,
 ) -> Result<Response> {
-    let user = require_user(&session)?;
-    let key = super::idempotency_key(&headers)?;
-    let created = cards::create(&pool, user.id, fields, key).await?;
+    let created = cards::create(&pool, user.id, fields, key.as_deref()).await?;
     Ok(card_response(StatusCode::CREATED, created.into_card()))
 }
 
@@ -84,8 +81,7 @@ async fn create_card(
         (status = 404, description = "No such card of yours", body = ErrorBody),
     )
 )]
-async fn get_card(State(pool): State<PgPool>, session: AuthSession, Path(id): Path<Uuid>) -> Result<Response> {
-    let user = require_user(&session)?;
+async fn get_card(State(pool): State<PgPool>, SignedIn(user): SignedIn, Path(id): Path<Uuid>) -> Result<Response> {
     let mut conn = pool.acquire().await?;
     let card = cards::find(&mut conn, user.id, id).await?.ok_or(Error::NotFound)?;
     Ok(card_response(StatusCode::OK, card))
@@ -114,12 +110,11 @@ pub struct CardPatch {
 )]
 async fn update_card(
     State(pool): State<PgPool>,
-    session: AuthSession,
+    SignedIn(user): SignedIn,
     Path(id): Path<Uuid>,
     headers: HeaderMap,
     JsonBody(patch): JsonBody<CardPatch>,
 ) -> Result<Response> {
-    let user = require_user(&session)?;
     let card = with_expected_version(&headers, patch.version, async |version| {
         cards::update(&pool, user.id, id, version, patch.changes).await
     })
@@ -147,12 +142,11 @@ pub struct DeleteQuery {
 )]
 async fn delete_card(
     State(pool): State<PgPool>,
-    session: AuthSession,
+    SignedIn(user): SignedIn,
     Path(id): Path<Uuid>,
     Query(query): Query<DeleteQuery>,
     headers: HeaderMap,
 ) -> Result<StatusCode> {
-    let user = require_user(&session)?;
     with_expected_version(&headers, query.version, async |version| cards::delete(&pool, user.id, id, version).await)
         .await?;
     Ok(StatusCode::NO_CONTENT)

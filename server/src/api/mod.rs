@@ -106,12 +106,29 @@ async fn with_expected_version<T>(
     }
 }
 
-/// The `Idempotency-Key` header, if sent.
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>> {
-    headers
-        .get("idempotency-key")
-        .map(|value| {
-            value.to_str().map_err(|_| Error::invalid("Idempotency-Key", "The idempotency key must be plain text."))
-        })
-        .transpose()
+/// The `Idempotency-Key` header of a request, if it sent one.
+pub struct IdempotencyHeader(pub Option<String>);
+
+impl IdempotencyHeader {
+    pub fn as_deref(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for IdempotencyHeader {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self> {
+        parts
+            .headers
+            .get("idempotency-key")
+            .map(|value| {
+                value
+                    .to_str()
+                    .map(str::to_owned)
+                    .map_err(|_| Error::invalid("Idempotency-Key", "The idempotency key must be plain text."))
+            })
+            .transpose()
+            .map(IdempotencyHeader)
+    }
 }

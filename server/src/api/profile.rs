@@ -11,7 +11,7 @@ use sqlx::PgPool;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::auth::{require_user, AuthSession};
+use crate::auth::SignedIn;
 use crate::error::{ErrorBody, Result};
 use crate::http::JsonBody;
 use crate::profiles::{self, PersonalFields, PersonalInfo, ProfessionalFields, ProfessionalInfo, Saved};
@@ -35,8 +35,7 @@ fn section_response(version: i32, body: impl Serialize) -> Response {
         (status = 401, description = "Not signed in", body = ErrorBody),
     )
 )]
-async fn get_personal(State(pool): State<PgPool>, session: AuthSession) -> Result<Response> {
-    let user = require_user(&session)?;
+async fn get_personal(State(pool): State<PgPool>, SignedIn(user): SignedIn) -> Result<Response> {
     let mut conn = pool.acquire().await?;
     let section = profiles::personal(&mut conn, user.id).await?;
     Ok(section_response(section.version, section))
@@ -66,11 +65,10 @@ pub struct PersonalPut {
 )]
 async fn put_personal(
     State(pool): State<PgPool>,
-    session: AuthSession,
+    SignedIn(user): SignedIn,
     headers: HeaderMap,
     JsonBody(body): JsonBody<PersonalPut>,
 ) -> Result<Response> {
-    let user = require_user(&session)?;
     let saved = with_expected_version(&headers, body.version, async |version| {
         profiles::save_personal(&pool, user.id, version, &body.fields).await
     })
@@ -86,8 +84,7 @@ async fn put_personal(
         (status = 401, description = "Not signed in", body = ErrorBody),
     )
 )]
-async fn get_professional(State(pool): State<PgPool>, session: AuthSession) -> Result<Response> {
-    let user = require_user(&session)?;
+async fn get_professional(State(pool): State<PgPool>, SignedIn(user): SignedIn) -> Result<Response> {
     let mut conn = pool.acquire().await?;
     let section = profiles::professional(&mut conn, user.id).await?;
     Ok(section_response(section.version, section))
@@ -117,11 +114,10 @@ pub struct ProfessionalPut {
 )]
 async fn put_professional(
     State(pool): State<PgPool>,
-    session: AuthSession,
+    SignedIn(user): SignedIn,
     headers: HeaderMap,
     JsonBody(body): JsonBody<ProfessionalPut>,
 ) -> Result<Response> {
-    let user = require_user(&session)?;
     let saved = with_expected_version(&headers, body.version, async |version| {
         profiles::save_professional(&pool, user.id, version, &body.fields).await
     })

@@ -11,11 +11,11 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use crate::accounts::Role;
+use super::IdempotencyHeader;
 use crate::api_keys::AssignmentsKey;
 use crate::assignments::{self, Assignment, BulkOutcome};
 use crate::audit::Actor;
-use crate::auth::{require_role, require_staff, AuthSession};
+use crate::auth::{Counselor, Staff};
 use crate::counselors;
 use crate::error::{Error, ErrorBody, Result};
 use crate::http::JsonBody;
@@ -98,8 +98,7 @@ async fn external_list_assignments(
 
 #[utoipa::path(get, path = "/api/scenarios", tag = "training",
     responses((status = 200, body = Vec<Scenario>), (status = 403, body = ErrorBody)))]
-async fn list_scenarios(State(state): State<AppState>, session: AuthSession) -> Result<Json<Vec<Scenario>>> {
-    require_staff(&session)?;
+async fn list_scenarios(State(state): State<AppState>, _caller: Staff) -> Result<Json<Vec<Scenario>>> {
     let mut conn = state.pool.acquire().await?;
     Ok(Json(scenarios::list(&mut conn).await?))
 }
@@ -110,13 +109,11 @@ async fn list_scenarios(State(state): State<AppState>, session: AuthSession) -> 
               (status = 422, body = ErrorBody)))]
 async fn create_scenario(
     State(state): State<AppState>,
-    session: AuthSession,
-    headers: axum::http::HeaderMap,
+    Staff(staff): Staff,
+    key: IdempotencyHeader,
     JsonBody(input): JsonBody<NewScenario>,
 ) -> Result<(StatusCode, Json<Scenario>)> {
-    let staff = require_staff(&session)?;
-    let key = super::idempotency_key(&headers)?;
-    let (scenario, _) = scenarios::create(&state.pool, staff.id, &input, key).await?;
+    let (scenario, _) = scenarios::create(&state.pool, staff.id, &input, key.as_deref()).await?;
     Ok((StatusCode::CREATED, Json(scenario)))
 }
 
@@ -125,10 +122,9 @@ async fn create_scenario(
     responses((status = 200, body = Vec<Assignment>), (status = 404, body = ErrorBody)))]
 async fn scenario_assignments(
     State(state): State<AppState>,
-    session: AuthSession,
+    _caller: Staff,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Vec<Assignment>>> {
-    require_staff(&session)?;
     let mut conn = state.pool.acquire().await?;
     scenarios::find(&mut conn, id).await?.ok_or(Error::NotFound)?;
     Ok(Json(assignments::list(&mut conn, Some(id), None).await?))
@@ -147,10 +143,9 @@ pub struct NewAssignment {
               (status = 409, description = "An active assignment exists (in `existing`)", body = ErrorBody)))]
 async fn create_assignment(
     State(state): State<AppState>,
-    session: AuthSession,
+    Staff(staff): Staff,
     JsonBody(body): JsonBody<NewAssignment>,
 ) -> Result<(StatusCode, Json<Assignment>)> {
-    let staff = require_staff(&session)?;
     let assignment =
         assignments::create(&state.pool, Actor::User(staff.id), body.counselor_id, body.scenario_id, body.due_date)
             .await?;
@@ -178,27 +173,24 @@ pub struct BulkReport {
     responses((status = 200, body = BulkReport), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn bulk_assign(
     State(state): State<AppState>,
-    session: AuthSession,
+    Staff(staff): Staff,
     JsonBody(body): JsonBody<BulkAssignment>,
 ) -> Result<Json<BulkReport>> {
-    let staff = require_staff(&session)?;
     let outcomes =
         assignments::bulk_assign(&state.pool, staff.id, body.scenario_id, &body.counselor_ids, body.due_date).await?;
     let created = outcomes.iter().filter(|o| o.created).count();
     Ok(Json(BulkReport { created, skipped: outcomes.len() - created, outcomes }))
 }
 
-fn require_counselor(session: &AuthSession) -> Result<Uuid> {
-    Ok(require_role(session, |role| role == Role::Counselor)?.id)
-}
-
 /// The signed-in counselor's assignments.
 #[utoipa::path(get, path = "/api/assignments/mine", tag = "training",
     responses((status = 200, body = Vec<Assignment>), (status = 403, body = ErrorBody)))]
-async fn my_assignments(State(state): State<AppState>, session: AuthSession) -> Result<Json<Vec<Assignment>>> {
-    let counselor = require_counselor(&session)?;
+async fn my_assignments(
+    State(state): State<AppState>,
+    Counselor(counselor): Counselor,
+) -> Result<Json<Vec<Assignment>>> {
     let mut conn = state.pool.acquire().await?;
-    Ok(Json(assignments::list(&mut conn, None, Some(counselor)).await?))
+    Ok(Json(assignments::list(&mut conn, None, Some(counselor.id)).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -213,12 +205,11 @@ pub struct StatusChange {
     responses((status = 200, body = Assignment), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn start_assignment(
     State(state): State<AppState>,
-    session: AuthSession,
+    Counselor(counselor): Counselor,
     Path(id): Path<Uuid>,
     JsonBody(body): JsonBody<StatusChange>,
 ) -> Result<Json<Assignment>> {
-    let counselor = require_counselor(&session)?;
-    Ok(Json(assignments::start(&state.pool, counselor, id, body.version).await?))
+    Ok(Json(assignments::start(&state.pool, counselor.id, id, body.version).await?))
 }
 
 /// The counselor completes their assignment in progress (version checked).
@@ -227,10 +218,9 @@ async fn start_assignment(
     responses((status = 200, body = Assignment), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn complete_assignment(
     State(state): State<AppState>,
-    session: AuthSession,
+    Counselor(counselor): Counselor,
     Path(id): Path<Uuid>,
     JsonBody(body): JsonBody<StatusChange>,
 ) -> Result<Json<Assignment>> {
-    let counselor = require_counselor(&session)?;
-    Ok(Json(assignments::complete(&state.pool, counselor, id, body.version).await?))
+    Ok(Json(assignments::complete(&state.pool, counselor.id, id, body.version).await?))
 }

@@ -23,7 +23,7 @@ use crate::http::JsonBody;
 use crate::requests::{self, Inspection, NewRequest, Request};
 use crate::state::AppState;
 
-use super::with_expected_version;
+use super::{with_expected_version, IdempotencyHeader};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -60,11 +60,10 @@ fn created_or_found(created: bool) -> StatusCode {
 async fn create_request(
     State(state): State<AppState>,
     StaffOrKey(actor): StaffOrKey,
-    headers: HeaderMap,
+    key: IdempotencyHeader,
     JsonBody(input): JsonBody<NewRequest>,
 ) -> Result<(StatusCode, Json<Request>)> {
-    let key = super::idempotency_key(&headers)?;
-    let request = requests::create(&state.pool, actor, &state.time_zone, &input, key).await?;
+    let request = requests::create(&state.pool, actor, &state.time_zone, &input, key.as_deref()).await?;
     Ok((StatusCode::CREATED, Json(request)))
 }
 
@@ -100,11 +99,10 @@ async fn create_appointment(
     State(state): State<AppState>,
     StaffOrKey(actor): StaffOrKey,
     Path(id): Path<Uuid>,
-    headers: HeaderMap,
+    key: IdempotencyHeader,
     JsonBody(schedule): JsonBody<Schedule>,
 ) -> Result<(StatusCode, Json<Appointment>)> {
-    let key = super::idempotency_key(&headers)?;
-    let appointment = appointments::create(&state.pool, actor, &state.time_zone, id, &schedule, key).await?;
+    let appointment = appointments::create(&state.pool, actor, &state.time_zone, id, &schedule, key.as_deref()).await?;
     Ok((StatusCode::CREATED, Json(appointment)))
 }
 

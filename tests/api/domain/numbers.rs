@@ -1,13 +1,11 @@
 //! Document numbers: gapless among committed transactions, per kind and
 //! business-time-zone year, under real concurrency and interleavings.
 
-mod common;
-
 use chrono::{DateTime, TimeZone, Utc};
 use server::numbers::{self, BusinessTimeZone, Kind};
 use sqlx::PgPool;
 
-use common::until_a_backend_waits_on_a_lock;
+use super::until_a_backend_waits_on_a_lock;
 
 fn utc() -> BusinessTimeZone {
     BusinessTimeZone::default()

@@ -1,7 +1,7 @@
 //! Profile sections and signed-in devices over real HTTP against a real
 //! PostgreSQL.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -3,7 +3,7 @@
 //! connection dies. And the reverse-proxy headers, believed only from a
 //! trusted proxy.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! The staff workflow over real HTTP: numbering under 200 simultaneous
 //! creations (some of them failing), and 50 simultaneous "start assessment".
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

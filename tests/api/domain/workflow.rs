@@ -1,8 +1,6 @@
 //! Start-assessment under deterministic interleavings, and the shape of
 //! what it creates.
 
-mod common;
-
 use chrono::{Duration, Utc};
 use server::appointments::{self, Schedule};
 use server::assessments;
@@ -12,7 +10,7 @@ use server::requests::{self, NewRequest};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use common::until_a_backend_waits_on_a_lock;
+use super::until_a_backend_waits_on_a_lock;
 
 /// A staff user and an appointment ready to be assessed.
 async fn appointment(pool: &PgPool) -> (Uuid, Uuid) {

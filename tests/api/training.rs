@@ -1,7 +1,7 @@
 //! Training assignments over real HTTP: one active assignment per
 //! counselor and scenario however many requests race, API keys, bulk.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

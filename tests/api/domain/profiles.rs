@@ -2,14 +2,12 @@
 //! open in a transaction while another connection's save waits for it
 //! (observed in pg_stat_activity), then commit or rollback.
 
-mod common;
-
 use server::profiles::{self, PersonalFields};
 use server::Error;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use common::until_a_backend_waits_on_a_lock;
+use super::until_a_backend_waits_on_a_lock;
 
 async fn user(pool: &PgPool) -> Uuid {
     sqlx::query_scalar(

@@ -3,14 +3,12 @@
 //! commit or rollback. "Waits" is observed in pg_stat_activity, not guessed
 //! with sleeps.
 
-mod common;
-
 use server::cards::{self, Card, CardChanges, CardFields};
 use server::Error;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use common::until_a_backend_waits_on_a_lock;
+use super::until_a_backend_waits_on_a_lock;
 
 async fn user(pool: &PgPool, email: &str) -> Uuid {
     // The hash is never checked here; these tests do not sign in.

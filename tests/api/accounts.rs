@@ -1,6 +1,6 @@
 //! Accounts and sessions over real HTTP against a real PostgreSQL.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

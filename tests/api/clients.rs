@@ -1,6 +1,6 @@
 //! Clients over real HTTP: idempotent create by id under concurrency.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -2,7 +2,7 @@
 //! test (or more) per class in SECURITY.md. Parallel attacks are sent in
 //! parallel, released together by a barrier.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -2,7 +2,7 @@
 //! creates and updates on separate connections released together, the
 //! idempotency protocol, and the REST semantics of /api/cards.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::sync::Arc;

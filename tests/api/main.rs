@@ -1,0 +1,19 @@
+//! Lockstep's integration tests, one binary (each test file used to link the
+//! whole application on its own). Every `#[sqlx::test]` gets a fresh,
+//! migrated PostgreSQL database.
+//!
+//! The modules at the top talk to the whole application over real HTTP
+//! ([`common::spawn`]); `domain` calls the server's operations directly.
+
+mod common;
+mod domain;
+
+mod accounts;
+mod cards;
+mod clients;
+mod notices;
+mod profile;
+mod resilience;
+mod security;
+mod training;
+mod workflow;
