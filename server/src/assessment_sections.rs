@@ -8,7 +8,6 @@ use sqlx::{PgConnection, PgPool};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::assessments::amount;
 use crate::audit::{self, Action, Actor};
 use crate::error::{Error, Result};
 use crate::fields;
@@ -214,8 +213,8 @@ pub async fn save_vehicle_values(
     expected_version: i32,
     input: &VehicleValuesFields,
 ) -> Result<VehicleValues> {
-    let market_value = amount("market_value", &input.market_value)?;
-    let salvage_value = amount("salvage_value", &input.salvage_value)?;
+    let market_value = fields::amount("market_value", &input.market_value)?;
+    let salvage_value = fields::amount("salvage_value", &input.salvage_value)?;
     let market_value = &market_value;
     let salvage_value = &salvage_value;
     retry::versioned("assessment_section.save_vehicle_values", move || async move {
@@ -251,7 +250,7 @@ pub async fn save_pre_incident_estimate(
     input: &PreIncidentEstimateFields,
 ) -> Result<PreIncidentEstimate> {
     let condition = fields::text("condition", &input.condition, 500)?;
-    let value = amount("value", &input.value)?;
+    let value = fields::amount("value", &input.value)?;
     let condition = &condition;
     let value = &value;
     retry::versioned("assessment_section.save_pre_incident_estimate", move || async move {

@@ -79,26 +79,6 @@ pub struct EstimateFields {
     pub other: String,
 }
 
-/// An amount of money as typed ("1200", "1 200.50"): at most two decimals,
-/// not negative, below a billion. Empty is zero.
-pub(crate) fn amount(field: &str, value: &str) -> Result<String> {
-    let cleaned: String = value.trim().chars().filter(|c| !c.is_whitespace()).collect();
-    if cleaned.is_empty() {
-        return Ok("0".to_owned());
-    }
-    let (whole, fraction) = cleaned.split_once('.').unwrap_or((&cleaned, ""));
-    let well_formed = !whole.is_empty()
-        && whole.len() <= 9
-        && whole.bytes().all(|b| b.is_ascii_digit())
-        && fraction.len() <= 2
-        && fraction.bytes().all(|b| b.is_ascii_digit());
-    if well_formed {
-        Ok(cleaned)
-    } else {
-        Err(Error::invalid(field, "Enter an amount like 1200 or 1200.50."))
-    }
-}
-
 /// The appointment's assessment, created (with all its sections) on the
 /// first call; `true` when this call created it.
 pub async fn start(
@@ -400,10 +380,10 @@ pub async fn save_estimate(
     expected_version: i32,
     input: &EstimateFields,
 ) -> Result<Estimate> {
-    let labour = amount("labour", &input.labour)?;
-    let parts = amount("parts", &input.parts)?;
-    let paint = amount("paint", &input.paint)?;
-    let other = amount("other", &input.other)?;
+    let labour = fields::amount("labour", &input.labour)?;
+    let parts = fields::amount("parts", &input.parts)?;
+    let paint = fields::amount("paint", &input.paint)?;
+    let other = fields::amount("other", &input.other)?;
     let labour = &labour;
     let other = &other;
     let paint = &paint;
@@ -445,19 +425,4 @@ pub async fn save_estimate(
         Ok(estimate)
     })
     .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::amount;
-
-    #[test]
-    fn amounts_are_plain_non_negative_numbers_with_two_decimals_at_most() -> Result<(), Box<dyn std::error::Error>> {
-        assert_eq!(amount("labour", "")?, "0");
-        assert_eq!(amount("labour", " 1 200.50 ")?, "1200.50");
-        for bad in ["-5", "1.234", "12,50", "abc", "1e3", ".5", "1234567890"] {
-            assert!(amount("labour", bad).is_err(), "{bad}");
-        }
-        Ok(())
-    }
 }

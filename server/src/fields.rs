@@ -144,6 +144,26 @@ pub fn one_of(field: &str, value: &str, choices: &[&str], message: &str) -> Resu
     }
 }
 
+/// An amount of money as typed ("1200", "1 200.50"): at most two decimals,
+/// not negative, below a billion. Empty is zero.
+pub fn amount(field: &str, value: &str) -> Result<String> {
+    let cleaned: String = value.trim().chars().filter(|c| !c.is_whitespace()).collect();
+    if cleaned.is_empty() {
+        return Ok("0".to_owned());
+    }
+    let (whole, fraction) = cleaned.split_once('.').unwrap_or((&cleaned, ""));
+    let well_formed = !whole.is_empty()
+        && whole.len() <= 9
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && fraction.len() <= 2
+        && fraction.bytes().all(|b| b.is_ascii_digit());
+    if well_formed {
+        Ok(cleaned)
+    } else {
+        Err(Error::invalid(field, "Enter an amount like 1200 or 1200.50."))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,6 +206,16 @@ mod tests {
         assert_eq!(optional_birth_date("d", "1990-12-31", today)?, NaiveDate::from_ymd_opt(1990, 12, 31));
         assert_eq!(color("c", "#AABBCC")?, "#aabbcc");
         assert_eq!(text("t", "  Ada  ", 10)?, "Ada");
+        Ok(())
+    }
+
+    #[test]
+    fn amounts_are_plain_non_negative_numbers_with_two_decimals_at_most() -> Result<(), Box<dyn std::error::Error>> {
+        assert_eq!(amount("labour", "")?, "0");
+        assert_eq!(amount("labour", " 1 200.50 ")?, "1200.50");
+        for bad in ["-5", "1.234", "12,50", "abc", "1e3", ".5", "1234567890"] {
+            assert!(amount("labour", bad).is_err(), "{bad}");
+        }
         Ok(())
     }
 }

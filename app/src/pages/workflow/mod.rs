@@ -1,0 +1,51 @@
+//! Staff workflow pages, one file per page: clients, a request with its
+//! inspection and appointments, the assessment editor and the report.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::merge::Values;
+use crate::workflow::audit_history;
+
+mod assessment;
+mod clients;
+mod report;
+mod request;
+
+pub use assessment::AssessmentPage;
+pub use clients::{ClientPage, ClientsPage, NewClientPage};
+pub use report::ReportPage;
+pub use request::RequestPage;
+
+fn empty_values(fields: &[&str]) -> Values {
+    fields.iter().map(|field| (field.to_string(), String::new())).collect()
+}
+
+/// What a staff page shows when its data could not be loaded.
+fn load_error(error: AppError) -> AnyView {
+    crate::components::load_error(error, "staff", ("/staff/clients", "Clients"))
+}
+
+/// Who did what to a record, oldest first.
+#[component]
+fn AuditTrail(entity: &'static str, id: String) -> impl IntoView {
+    let history = Resource::new(move || id.clone(), move |id| audit_history(entity.to_owned(), id));
+    view! {
+        <section class="panel audit-trail" data-testid="audit-trail">
+            <h2>"History"</h2>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || history.get().map(|result| match result {
+                    Ok(lines) if lines.is_empty() => view! { <p class="muted">"Nothing recorded yet."</p> }.into_any(),
+                    Ok(lines) => view! {
+                        <ol>
+                            {lines.into_iter().map(|line| view! {
+                                <li><span class="muted small">{line.when}</span>" " <strong>{line.who}</strong>" " {line.what}</li>
+                            }).collect_view()}
+                        </ol>
+                    }.into_any(),
+                    Err(error) => view! { <p class="alert error">{error.to_string()}</p> }.into_any(),
+                })}
+            </Suspense>
+        </section>
+    }
+}

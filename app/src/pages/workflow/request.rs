@@ -1,0 +1,214 @@
+//! Staff: one request, its inspection and its appointments.
+
+use leptos::form::ActionForm;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+use crate::components::{action_error, mint_idempotency_key, FormError, SubmitButton};
+use crate::error::AppError;
+use crate::workflow::{
+    get_request, AppointmentRow, CreateAppointment, CreateInspection, RequestDetail, RescheduleAppointment,
+    StartAssessment,
+};
+
+use super::{load_error, AuditTrail};
+
+#[component]
+pub fn RequestPage() -> AnyView {
+    let params = use_params_map();
+    let inspect = ServerAction::<CreateInspection>::new();
+    let book = ServerAction::<CreateAppointment>::new();
+    let reschedule = ServerAction::<RescheduleAppointment>::new();
+    let id = move || params.read().get("id").unwrap_or_default();
+    // A stale reschedule refetches too, so the row shows the booking as it is now.
+    let detail = Resource::new_blocking(
+        move || (id(), inspect.version().get(), book.version().get(), reschedule.version().get()),
+        |(id, _, _, _)| get_request(id),
+    );
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || detail.get().map(|result| match result {
+                Ok(detail) => view! { <RequestDetailView detail inspect book reschedule /> }.into_any(),
+                Err(error) => load_error(error),
+            })}
+        </Suspense>
+    }
+    .into_any()
+}
+
+#[component]
+fn RequestDetailView(
+    detail: RequestDetail,
+    inspect: ServerAction<CreateInspection>,
+    book: ServerAction<CreateAppointment>,
+    reschedule: ServerAction<RescheduleAppointment>,
+) -> AnyView {
+    let inspect_error = action_error(inspect);
+    let reschedule_error = action_error(reschedule);
+    let assessor_options = detail.assessors.clone();
+    let book_error = action_error(book);
+    let idempotency_key = mint_idempotency_key();
+    let audit_id = detail.id.clone();
+    view! {
+        <Title text=detail.number.clone() />
+        <section class="page-head">
+            <h1><span class="doc-number" data-testid="request-number">{detail.number.clone()}</span></h1>
+            <A href=format!("/staff/clients/{}", detail.client.id) attr:class="button ghost">{detail.client.name.clone()}</A>
+        </section>
+        <section class="panel">
+            <dl class="facts">
+                <dt>"Vehicle"</dt><dd>{detail.vehicle.clone()}</dd>
+                <dt>"Registration"</dt><dd>{detail.registration.clone()}</dd>
+                <dt>"VIN"</dt><dd>{detail.vin.clone()}</dd>
+                <dt>"Claim reference"</dt><dd>{detail.claim_reference.clone()}</dd>
+                <dt>"Notes"</dt><dd>{detail.notes.clone()}</dd>
+            </dl>
+        </section>
+        <section class="panel">
+            <h2>"Inspection"</h2>
+            {match detail.inspection.clone() {
+                None => view! {
+                    <p class="muted">"No inspection yet."</p>
+                    <ActionForm action=inspect attr:class="inline-form">
+                        <input type="hidden" name="request_id" value=detail.id.clone() />
+                        <SubmitButton pending=inspect.pending() label="Create inspection" busy_label="Creating…" />
+                    </ActionForm>
+                    <FormError error=inspect_error fields=&[] />
+                }.into_any(),
+                Some((inspection_id, number)) => view! {
+                    <p>"Inspection " <strong class="doc-number" data-testid="inspection-number">{number}</strong></p>
+                    <h3>"Appointments"</h3>
+                    <AppointmentTable rows=detail.appointments.clone() assessors=detail.assessors.clone() reschedule />
+                    {move || reschedule_error.get().map(|error| {
+                        let message = match error {
+                            AppError::VersionConflict { .. } => "Someone else changed this appointment first. \
+                                The table shows it as it is now; your change was not saved, so reschedule again if it is still needed."
+                                .to_owned(),
+                            other => other.to_string(),
+                        };
+                        view! { <div class="alert error" role="alert" data-testid="reschedule-error">{message}</div> }
+                    })}
+                    <ActionForm action=book attr:class="form appointment-form" attr:novalidate=true>
+                        <input type="hidden" name="inspection_id" value=inspection_id />
+                        <input type="hidden" name="idempotency_key" value=idempotency_key.clone() />
+                        <div class="field-row">
+                            <div class="field">
+                                <label for="field-scheduled_at">"Date and time (UTC)"</label>
+                                <input id="field-scheduled_at" name="scheduled_at" type="datetime-local" required=true />
+                                <p class="field-error" role="alert">{move || book_error.get().and_then(|e| e.message_for("scheduled_at"))}</p>
+                            </div>
+                            <div class="field">
+                                <label for="field-location">"Location"</label>
+                                <input id="field-location" name="location" type="text" />
+                            </div>
+                            <div class="field">
+                                <label for="field-assessor_id">"Assessor"</label>
+                                <select id="field-assessor_id" name="assessor_id">
+                                    <option value="">"Me"</option>
+                                    {assessor_options.iter().map(|(id, name)| view! { <option value=id.clone()>{name.clone()}</option> }).collect_view()}
+                                </select>
+                            </div>
+                        </div>
+                        <FormError error=book_error fields=&["scheduled_at"] />
+                        <SubmitButton pending=book.pending() label="Book appointment" busy_label="Booking…" />
+                    </ActionForm>
+                }.into_any(),
+            }}
+        </section>
+        <AuditTrail entity="request" id=audit_id />
+    }
+    .into_any()
+}
+
+#[component]
+fn AppointmentTable(
+    rows: Vec<AppointmentRow>,
+    assessors: Vec<(String, String)>,
+    reschedule: ServerAction<RescheduleAppointment>,
+) -> AnyView {
+    if rows.is_empty() {
+        return view! { <p class="muted" data-testid="appointments-empty">"None booked yet."</p> }.into_any();
+    }
+    view! {
+        <table class="table" data-testid="appointment-list">
+            <thead><tr>
+                <th scope="col">"Number"</th><th scope="col">"When"</th><th scope="col">"Location"</th>
+                <th scope="col">"Assessor"</th><th scope="col">"Assessment"</th>
+            </tr></thead>
+            <tbody>
+                {rows.into_iter().map(|row| view! { <AppointmentLine row assessors=assessors.clone() reschedule /> }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+#[component]
+fn AppointmentLine(
+    row: AppointmentRow,
+    assessors: Vec<(String, String)>,
+    reschedule: ServerAction<RescheduleAppointment>,
+) -> AnyView {
+    let start = ServerAction::<StartAssessment>::new();
+    let error = action_error(start);
+    let can_reschedule = row.assessment.is_none();
+    let options = assessors
+        .into_iter()
+        .map(|(id, name)| {
+            let selected = id == row.assessor_id;
+            view! { <option value=id selected=selected>{name}</option> }
+        })
+        .collect_view();
+    let (id, when, location) = (row.id.clone(), row.when_input.clone(), row.location.clone());
+    let reschedule_form = can_reschedule.then(move || {
+        view! {
+            <details class="reschedule">
+                <summary>"Reschedule"</summary>
+                <ActionForm action=reschedule attr:class="form" attr:novalidate=true>
+                    <input type="hidden" name="appointment_id" value=id.clone() />
+                    <input type="hidden" name="version" value=row.version />
+                    <div class="field-row">
+                        <div class="field">
+                            <label for=format!("when-{id}")>"Date and time (UTC)"</label>
+                            <input id=format!("when-{id}") name="scheduled_at" type="datetime-local" required=true value=when />
+                        </div>
+                        <div class="field">
+                            <label for=format!("where-{id}")>"Location"</label>
+                            <input id=format!("where-{id}") name="location" type="text" value=location />
+                        </div>
+                        <div class="field">
+                            <label for=format!("who-{id}")>"Assessor"</label>
+                            <select id=format!("who-{id}") name="assessor_id">{options}</select>
+                        </div>
+                    </div>
+                    <SubmitButton pending=reschedule.pending() label="Save new time" busy_label="Saving…" class="button small primary" />
+                </ActionForm>
+            </details>
+        }
+    });
+    view! {
+        <tr data-testid="appointment">
+            <td class="doc-number">{row.number.clone()}</td>
+            <td>{row.when.clone()}{reschedule_form}</td>
+            <td>{row.location.clone()}</td>
+            <td>{row.assessor.clone()}</td>
+            <td>
+                {match row.assessment.clone() {
+                    Some((id, number)) => view! {
+                        <A href=format!("/staff/assessments/{id}") attr:data-testid="assessment-link">{format!("Open {number}")}</A>
+                    }.into_any(),
+                    None => view! {
+                        <ActionForm action=start attr:class="inline-form">
+                            <input type="hidden" name="appointment_id" value=row.id.clone() />
+                            <SubmitButton pending=start.pending() label="Start assessment" busy_label="Starting…" class="button small primary" />
+                        </ActionForm>
+                        <FormError error fields=&[] />
+                    }.into_any(),
+                }}
+            </td>
+        </tr>
+    }
+    .into_any()
+}
