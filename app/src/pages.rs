@@ -1,6 +1,7 @@
 //! One component per page.
 
 mod account;
+mod api_keys;
 mod cards;
 mod home;
 mod login;
@@ -13,6 +14,7 @@ mod training;
 mod workflow;
 
 pub use account::AccountPage;
+pub use api_keys::{ApiDocsPage, ApiKeysPage};
 pub use cards::{CardEditorPage, CardPreview, CardsPage, NewCardPage, PublicCardPage};
 pub use home::HomePage;
 pub use login::LogInPage;
@@ -21,5 +23,5 @@ pub use operations::MetricsPage;
 pub use profile::{ProfilePage, SessionsPage};
 pub use signup::SignUpPage;
 pub use staff::StaffPage;
-pub use training::{ApiDocsPage, ApiKeysPage, MyAssignmentsPage, ScenarioBoardPage, ScenariosPage};
+pub use training::{MyAssignmentsPage, ScenarioBoardPage, ScenariosPage};
 pub use workflow::{AssessmentPage, ClientPage, ClientsPage, NewClientPage, ReportPage, RequestPage};
