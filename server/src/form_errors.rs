@@ -19,12 +19,31 @@ use sha2::{Digest, Sha256};
 const COOKIE: &str = "lockstep_form_error";
 const ERROR_PARAMS: [&str; 2] = ["__err", "__path"];
 
-fn digest(error: &str) -> String {
-    format!("{:x}", Sha256::digest(error.as_bytes()))
+/// The digest of one error of one form: the server function's path and
+/// the encoded error, so a genuine error cannot be moved to another form.
+fn digest(path: &str, error: &str) -> String {
+    format!("{:x}", Sha256::digest(format!("{path}\n{error}").as_bytes()))
 }
 
-fn query_value<'q>(query: &'q str, name: &str) -> Option<std::borrow::Cow<'q, str>> {
-    url::form_urlencoded::parse(query.as_bytes()).find(|(key, _)| key == name).map(|(_, value)| value)
+/// The `__path` and `__err` of a query, when it carries exactly one of
+/// each; `Err(())` when it carries error parameters in any other way
+/// (several `__err`: we would vouch for one and Leptos might show another).
+#[allow(clippy::result_unit_err)]
+fn error_params(query: &str) -> Result<Option<(String, String)>, ()> {
+    let mut paths = Vec::new();
+    let mut errors = Vec::new();
+    for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        match key.as_ref() {
+            "__path" => paths.push(value.into_owned()),
+            "__err" => errors.push(value.into_owned()),
+            _ => {}
+        }
+    }
+    match (paths.len(), errors.len()) {
+        (0, 0) => Ok(None),
+        (1, 1) => Ok(paths.pop().zip(errors.pop())),
+        _ => Err(()),
+    }
 }
 
 fn cookie_value(request: &Request, name: &str) -> Option<String> {
@@ -43,20 +62,24 @@ fn cookie_value(request: &Request, name: &str) -> Option<String> {
 /// parameters that no cookie vouches for.
 pub async fn bind_to_visitor(request: Request, next: Next) -> Response {
     if let Some(query) = request.uri().query() {
-        if let Some(error) = query_value(query, "__err") {
-            let vouched = cookie_value(&request, COOKIE).is_some_and(|cookie| cookie == digest(&error));
-            if !vouched {
-                let rest: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
-                    .filter(|(key, _)| !ERROR_PARAMS.contains(&key.as_ref()))
-                    .map(|(key, value)| (key.into_owned(), value.into_owned()))
-                    .collect();
-                let mut target = request.uri().path().to_owned();
-                if !rest.is_empty() {
-                    target.push('?');
-                    target.push_str(&url::form_urlencoded::Serializer::new(String::new()).extend_pairs(rest).finish());
-                }
-                return Redirect::to(&target).into_response();
+        let vouched = match error_params(query) {
+            Ok(None) => true,
+            Ok(Some((path, error))) => {
+                cookie_value(&request, COOKIE).is_some_and(|cookie| cookie == digest(&path, &error))
             }
+            Err(()) => false,
+        };
+        if !vouched {
+            let rest: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+                .filter(|(key, _)| !ERROR_PARAMS.contains(&key.as_ref()))
+                .map(|(key, value)| (key.into_owned(), value.into_owned()))
+                .collect();
+            let mut target = request.uri().path().to_owned();
+            if !rest.is_empty() {
+                target.push('?');
+                target.push_str(&url::form_urlencoded::Serializer::new(String::new()).extend_pairs(rest).finish());
+            }
+            return Redirect::to(&target).into_response();
         }
     }
     let mut response = next.run(request).await;
@@ -66,7 +89,8 @@ pub async fn bind_to_visitor(request: Request, next: Next) -> Response {
             .get(header::LOCATION)
             .and_then(|location| location.to_str().ok())
             .and_then(|location| location.split_once('?'))
-            .and_then(|(_, query)| query_value(query, "__err").map(|error| digest(&error)));
+            .and_then(|(_, query)| error_params(query).ok().flatten())
+            .map(|(path, error)| digest(&path, &error));
         if let Some(error) = error {
             let cookie = format!("{COOKIE}={error}; Path=/; Max-Age=300; HttpOnly; SameSite=Lax");
             if let Ok(value) = HeaderValue::from_str(&cookie) {
@@ -82,9 +106,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn error_parameters_are_found_decoded() {
-        assert_eq!(query_value("a=1&__err=x%3D%3D&__path=/sfn/log_in", "__err").as_deref(), Some("x=="));
-        assert_eq!(query_value("a=1", "__err"), None);
-        assert_ne!(digest("a"), digest("b"));
+    fn error_parameters_are_found_decoded_and_only_alone() {
+        assert_eq!(
+            error_params("a=1&__err=x%3D%3D&__path=/sfn/log_in"),
+            Ok(Some(("/sfn/log_in".to_owned(), "x==".to_owned())))
+        );
+        assert_eq!(error_params("a=1"), Ok(None));
+        assert_eq!(error_params("__err=a&__err=b&__path=/sfn/log_in"), Err(()));
+        assert_eq!(error_params("__err=a"), Err(()));
+        assert_ne!(digest("/sfn/log_in", "a"), digest("/sfn/sign_up", "a"));
     }
 }

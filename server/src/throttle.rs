@@ -63,7 +63,11 @@ impl Claim {
 /// Counts a sign-in attempt for the account and the address, or refuses
 /// with 429 while either is blocked.
 pub async fn claim_sign_in(pool: &PgPool, email: &str, address: Option<IpAddr>) -> Result<Claim> {
-    let account = format!("account:{}", email.trim().to_lowercase());
+    // Folded by PostgreSQL's lower(), exactly as the account is looked up
+    // (`accounts::find_by_email`): two spellings of one account are one
+    // subject, so case variants cannot buy extra guesses.
+    let account =
+        sqlx::query_scalar!(r#"SELECT 'account:' || lower($1) AS "subject!""#, email.trim()).fetch_one(pool).await?;
     let mut subjects = vec![(account.clone(), FREE_FAILURES_PER_ACCOUNT)];
     let address = address.map(|ip| format!("ip:{ip}"));
     if let Some(address) = &address {

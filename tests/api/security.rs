@@ -597,3 +597,40 @@ async fn api_keys_only_do_what_their_scopes_allow(pool: sqlx::PgPool) {
     let none = server::api_keys::create(&mut conn, "Nothing", &[], None, None).await;
     assert!(matches!(none, Err(server::Error::Invalid { ref field, .. }) if field == "scopes"));
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_genuine_error_cannot_carry_a_forged_one_beside_it(pool: sqlx::PgPool) {
+    let app = common::spawn(pool).await;
+    app.create_user("ada@example.com", PASSWORD, Role::Member).await;
+    // The visitor really failed to log in, so they hold the cookie that
+    // vouches for that error; a link adds a second, forged __err.
+    let visitor =
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let failed = plain_log_in(&app, &visitor, "wrong password", "/cards").await;
+    let genuine = failed.headers()[LOCATION].to_str().unwrap().to_owned();
+    let forged = json!({ "Invalid": { "field": "email", "message": "Account locked: call +1 555 0100" } });
+    let encoded = base64::engine::general_purpose::URL_SAFE.encode(forged.to_string());
+    let link = format!("{genuine}&__err={encoded}");
+    let response = visitor.get(&link).header("Accept", "text/html").send().await.unwrap();
+    assert!(response.status().is_redirection(), "two errors are not vouched for: {}", response.status());
+    assert!(!response.headers()[LOCATION].to_str().unwrap().contains("__err"));
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn case_variants_of_one_email_share_one_throttle(pool: sqlx::PgPool) {
+    let app = common::spawn(pool).await;
+    app.create_user("ada@example.com", PASSWORD, Role::Member).await;
+    let client = app.device();
+    let spellings = [
+        "ada@example.com",
+        "ADA@example.com",
+        "Ada@Example.com",
+        " ada@EXAMPLE.COM ",
+        "aDa@example.com",
+        "adA@exAmple.com",
+    ];
+    for email in spellings {
+        assert_eq!(app.api_login(&client, email, "wrong password").await, StatusCode::UNAUTHORIZED, "{email}");
+    }
+    assert_eq!(app.api_login(&client, "AdA@example.com", "wrong password").await, StatusCode::TOO_MANY_REQUESTS);
+}
