@@ -11,7 +11,7 @@ pub mod components;
 pub mod error;
 pub mod live;
 pub mod merge;
-pub mod operations;
+pub mod metrics;
 pub mod pages;
 pub mod profile;
 #[cfg(feature = "ssr")]

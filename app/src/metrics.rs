@@ -51,8 +51,8 @@ pub struct MetricsView {
     pub db_errors: Vec<(String, u64)>,
 }
 
-#[server(prefix = "/sfn", endpoint = "operations_metrics")]
-pub async fn operations_metrics() -> Result<MetricsView, AppError> {
+#[server(prefix = "/sfn", endpoint = "instance_metrics")]
+pub async fn instance_metrics() -> Result<MetricsView, AppError> {
     use server::metrics::{self, MAX_AVERAGE_ATTEMPTS, MAX_CONFLICT_RATE, MIN_RETRY_SUCCESS_RATE};
 
     let (state, _) = crate::training::ssr::user_with(crate::training::ssr::is_admin).await?;

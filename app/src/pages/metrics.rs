@@ -4,12 +4,12 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::operations::{operations_metrics, Figure, Series};
+use crate::metrics::{instance_metrics, Figure, Series};
 
 #[component]
 pub fn MetricsPage() -> impl IntoView {
     // Blocking, so a refused request answers 403 before any HTML is sent.
-    let metrics = Resource::new_blocking(|| (), |_| operations_metrics());
+    let metrics = Resource::new_blocking(|| (), |_| instance_metrics());
     view! {
         <Title text="Metrics" />
         <section class="page-head">
