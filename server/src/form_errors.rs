@@ -74,7 +74,8 @@ pub async fn bind_to_visitor(request: Request, next: Next) -> Response {
                 .filter(|(key, _)| !ERROR_PARAMS.contains(&key.as_ref()))
                 .map(|(key, value)| (key.into_owned(), value.into_owned()))
                 .collect();
-            let mut target = request.uri().path().to_owned();
+            // One leading slash: `//evil.example/` would be another host.
+            let mut target = format!("/{}", request.uri().path().trim_start_matches('/'));
             if !rest.is_empty() {
                 target.push('?');
                 target.push_str(&url::form_urlencoded::Serializer::new(String::new()).extend_pairs(rest).finish());
