@@ -86,10 +86,10 @@ pub async fn app(pool: PgPool, leptos_options: LeptosOptions, settings: Settings
     let assets = Router::new().nest_service(&format!("/{}", leptos_options.site_pkg_dir), ServeDir::new(pkg_dir));
     Ok(assets
         .merge(router)
-        .layer(middleware::from_fn(server::headers::protect))
         // A panic anywhere answers 500 instead of dropping the connection
-        // with no answer at all.
-        .layer(tower_http::catch_panic::CatchPanicLayer::new()))
+        // with no answer at all (inside `protect`, so it gets the headers).
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
+        .layer(middleware::from_fn(server::headers::protect)))
 }
 
 /// Every request body is read here, within [`http::MAX_BODY_BYTES`], before

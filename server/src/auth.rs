@@ -397,9 +397,16 @@ pub fn safe_next(next: Option<&str>) -> String {
     match site.join(next) {
         Ok(resolved) if resolved.origin() == site.origin() && !resolved.path().starts_with("//") => {
             let mut target = resolved.path().to_owned();
-            if let Some(query) = resolved.query() {
+            // Error parameters belong to a form's own redirect, never to a
+            // link (they would make the page say what the link chose).
+            let kept: Vec<(String, String)> = resolved
+                .query_pairs()
+                .filter(|(key, _)| key != "__err" && key != "__path")
+                .map(|(key, value)| (key.into_owned(), value.into_owned()))
+                .collect();
+            if !kept.is_empty() {
                 target.push('?');
-                target.push_str(query);
+                target.push_str(&url::form_urlencoded::Serializer::new(String::new()).extend_pairs(kept).finish());
             }
             target
         }
@@ -447,5 +454,6 @@ mod tests {
             assert!(axum::http::HeaderValue::from_str(&target).is_ok(), "{hostile:?} makes a valid header");
         }
         assert_eq!(safe_next(Some("/cards/abc?x=1")), "/cards/abc?x=1");
+        assert_eq!(safe_next(Some("/profile?__path=%2Fsfn%2Fx&__err=Zm9v&tab=2")), "/profile?tab=2");
     }
 }
