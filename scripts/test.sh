@@ -100,7 +100,11 @@ say "end-to-end tests (Playwright, Chromium), through nginx"
 
 say "metrics: scraped on the operators' address, absent from the public one"
 for port in "${instance_ports[@]}"; do
-    curl -fs "http://127.0.0.1:$((port + 100))/metrics" | grep -q '^lockstep_http_request_duration_seconds' ||
+    # Read the whole page first: with pipefail, `curl | grep -q` fails once the
+    # page outgrows the pipe buffer (grep exits at the first match, curl gets EPIPE).
+    scraped="$(curl -fs "http://127.0.0.1:$((port + 100))/metrics")" ||
+        { echo "error: no metrics page on 127.0.0.1:$((port + 100))" >&2; exit 1; }
+    grep -q '^lockstep_http_request_duration_seconds' <<<"$scraped" ||
         { echo "error: no request metrics on 127.0.0.1:$((port + 100))" >&2; exit 1; }
 done
 public_metrics="$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$app_port/metrics")"
