@@ -25,15 +25,17 @@ pub struct Settings {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Sign-ups one address may attempt in 15 minutes before waits start.
     pub sign_ups_per_address: i32,
+    /// How long a request body may take to arrive ([`http::BODY_TIMEOUT`]).
+    pub body_timeout: std::time::Duration,
 }
 
 /// The whole application. Also starts the background reapers (expired
-/// sessions, expired idempotency keys) that belong to it.
+/// sessions, expired idempotency keys, quiet throttle counts) that belong to it.
 pub async fn app(pool: PgPool, leptos_options: LeptosOptions, settings: Settings) -> Result<Router, server::Error> {
     server::metrics::handle();
     let store = auth::session_store(&pool).await?;
     auth::spawn_session_reaper(store.clone());
-    server::idempotency::spawn_reaper(pool.clone(), std::time::Duration::from_secs(600));
+    server::reapers::spawn(pool.clone(), std::time::Duration::from_secs(600));
     server::metrics::spawn_sampler(pool.clone());
     settings.notices.spawn_listener(pool.clone());
 
@@ -60,7 +62,10 @@ pub async fn app(pool: PgPool, leptos_options: LeptosOptions, settings: Settings
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         // Layers run outside-in from the last one added.
         .layer(middleware::from_fn(http::mark_reached_route))
-        .layer(middleware::from_fn(server::form_errors::bind_to_visitor))
+        .layer(middleware::from_fn_with_state(
+            server::form_errors::SecureCookies(settings.secure_cookies),
+            server::form_errors::bind_to_visitor,
+        ))
         .layer(middleware::from_fn(server::metrics::record_requests))
         .layer(middleware::from_fn(auth::redirect_anonymous_to_login))
         .layer(middleware::from_fn_with_state(pool.clone(), auth::end_revoked_sessions))
@@ -71,7 +76,7 @@ pub async fn app(pool: PgPool, leptos_options: LeptosOptions, settings: Settings
             http::behind_proxies,
         ))
         .layer(middleware::from_fn(http::refuse_cross_origin))
-        .layer(middleware::from_fn(limit_body_size))
+        .layer(middleware::from_fn_with_state(settings.body_timeout, limit_body_size))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
             let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
@@ -92,21 +97,26 @@ pub async fn app(pool: PgPool, leptos_options: LeptosOptions, settings: Settings
         .layer(middleware::from_fn(server::headers::protect)))
 }
 
-/// Every request body is read here, within [`http::MAX_BODY_BYTES`], before
-/// a handler or server function sees it: too large is 413 in the shape its
-/// caller reads (the JSON error body; for server functions, their error).
-async fn limit_body_size(request: axum::extract::Request, next: middleware::Next) -> axum::response::Response {
+/// Every request body is read here, within [`http::MAX_BODY_BYTES`] and
+/// `timeout`, before a handler or server function sees it: too large is 413,
+/// too slow 408, in the shape its caller reads (the JSON error body; for
+/// server functions, their error).
+async fn limit_body_size(
+    axum::extract::State(timeout): axum::extract::State<std::time::Duration>,
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
     use axum::response::IntoResponse;
     let is_server_function = request.uri().path().starts_with("/sfn/");
-    match http::buffer_body(request, http::MAX_BODY_BYTES).await {
+    match http::buffer_body(request, http::MAX_BODY_BYTES, timeout).await {
         Ok(request) => next.run(request).await,
         Err(error) if is_server_function => {
-            // buffer_body fails only with these two.
             let status = error.status();
             error.log();
             let wire = match error {
                 server::Error::Invalid { field, message } => app::error::AppError::Invalid { field, message },
-                _ => app::error::AppError::TooLarge,
+                server::Error::PayloadTooLarge { .. } => app::error::AppError::TooLarge,
+                other => app::error::AppError::Transport(other.to_string()),
             };
             (status, axum::Json(wire)).into_response()
         }

@@ -113,6 +113,7 @@ impl AppError {
             E::NotFound => AppError::NotFound,
             E::TooManyRequests { retry_after_secs } => AppError::TooManyRequests { retry_after_secs },
             E::PayloadTooLarge { .. } => AppError::TooLarge,
+            E::BodyTimeout => AppError::Transport(error.to_string()),
             E::Busy | E::Unavailable(_) | E::Contention(_) => AppError::Unavailable,
             E::OutcomeUnknown(_) => AppError::OutcomeUnknown,
             E::Internal(_) => AppError::Internal,

@@ -173,8 +173,10 @@ pub async fn change_password(current_password: String, new_password: String) -> 
     let state = crate::ssr::state()?;
     let mut session = crate::ssr::auth_session().await?;
     let user = server::auth::require_user(&session)?.clone();
-    let user = server::accounts::change_password(&state.pool, &user, &current_password, &new_password).await?;
+    let (user, signed_out) =
+        server::accounts::change_password(&state.pool, &user, &current_password, &new_password).await?;
     let origin = crate::ssr::origin().await;
-    let signed_out = server::auth::renew_after_password_change(&state.pool, &mut session, &user, &origin).await?;
+    let signed_out =
+        server::auth::renew_after_password_change(&state.pool, &mut session, &user, &origin, signed_out).await?;
     Ok(signed_out)
 }

@@ -327,7 +327,10 @@ pub async fn find_by_email(conn: &mut PgConnection, email: &str) -> Result<Optio
 /// the new hash. Checks of the current password are throttled per account
 /// like sign-ins, so a stolen session cannot guess it. The caller decides
 /// what happens to sessions (see `auth::renew_after_password_change`).
-pub async fn change_password(pool: &PgPool, user: &User, current: &str, new: &str) -> Result<User> {
+/// Every device of the account is signed out in the same transaction, so
+/// no session of the old password outlives the commit. Returns the user
+/// with the new hash and how many devices were signed out.
+pub async fn change_password(pool: &PgPool, user: &User, current: &str, new: &str) -> Result<(User, u64)> {
     if current.chars().count() > Password::MAX_LEN {
         return Err(Error::invalid("current_password", "This is not your current password."));
     }
@@ -362,8 +365,9 @@ pub async fn change_password(pool: &PgPool, user: &User, current: &str, new: &st
             Some(version),
         )
         .await?;
+        let signed_out = crate::devices::revoke_all(&mut tx, user.id).await?;
         retry::commit(tx).await?;
-        Ok(User { password_hash: hash.clone(), ..user.clone() })
+        Ok((User { password_hash: hash.clone(), ..user.clone() }, signed_out))
     })
     .await
 }

@@ -167,25 +167,22 @@ pub async fn current_device(session: &AuthSession) -> Option<Uuid> {
     session.session.get::<Uuid>(DEVICE_KEY).await.ok().flatten()
 }
 
-/// After the password changed: this browser stays signed in under a new
-/// session id and a new device; every session that existed before,
-/// this one's old id included, is signed out (and its streams closed).
-/// Returns how many other devices were signed out.
+/// After the password changed (which signed out every device, this one's
+/// included: `accounts::change_password`): this browser continues under a
+/// new session id and a new device. `signed_out` is what the change
+/// reported; returns how many *other* devices were signed out.
 pub async fn renew_after_password_change(
     pool: &PgPool,
     session: &mut AuthSession,
     user: &User,
     origin: &Origin,
+    signed_out: u64,
 ) -> Result<u64> {
     let this_device = current_device(session).await;
-    let ended = {
-        let mut conn = pool.acquire().await?;
-        devices::revoke_all(&mut conn, user.id).await?
-    };
     // The old device row is gone already; log_in must not look for it.
     session.session.remove::<Uuid>(DEVICE_KEY).await.map_err(Error::internal)?;
     log_in(pool, session, user, origin).await?;
-    Ok(ended.saturating_sub(u64::from(this_device.is_some())))
+    Ok(signed_out.saturating_sub(u64::from(this_device.is_some())))
 }
 
 /// Logs out a signed-in session whose device was revoked (or that has no

@@ -69,6 +69,10 @@ pub enum Error {
     #[error("the request is too large (at most {max_bytes} bytes)")]
     PayloadTooLarge { max_bytes: usize },
 
+    /// A request body that did not arrive within `http::BODY_TIMEOUT`.
+    #[error("the request body arrived too slowly")]
+    BodyTimeout,
+
     /// Lockstep itself is saturated (e.g. password hashing): try again soon.
     #[error("the service is busy, please try again in a moment")]
     Busy,
@@ -140,6 +144,7 @@ impl Error {
             Error::NotFound => StatusCode::NOT_FOUND,
             Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             Error::Busy | Error::Unavailable(_) | Error::Contention(_) | Error::OutcomeUnknown(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -165,6 +170,7 @@ impl Error {
             Error::NotFound => "not_found",
             Error::TooManyRequests { .. } => "too_many_requests",
             Error::PayloadTooLarge { .. } => "payload_too_large",
+            Error::BodyTimeout => "request_timeout",
             Error::Busy => "busy",
             Error::Unavailable(_) => "unavailable",
             Error::Contention(_) => "contention",

@@ -9,14 +9,31 @@
 //! error; a page request whose `__err` does not match the visitor's cookie
 //! is redirected to the same URL without it. Only the browser that posted
 //! the form has the cookie, and it works across instances with no state.
+//! Only a server function's own answer is vouched for (a request to
+//! `/sfn/NAME` whose redirect names `__path=/sfn/NAME`): no other redirect,
+//! even one whose target a visitor could choose, can mint the cookie.
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use sha2::{Digest, Sha256};
 
-const COOKIE: &str = "lockstep_form_error";
+/// Whether cookies are `Secure` (Lockstep served over https), as for the
+/// session cookie: then the cookie is also `__Host-` prefixed, so no
+/// subdomain or plain-http page can plant one.
+#[derive(Debug, Clone, Copy)]
+pub struct SecureCookies(pub bool);
+
+impl SecureCookies {
+    fn cookie_name(self) -> &'static str {
+        if self.0 {
+            "__Host-lockstep_form_error"
+        } else {
+            "lockstep_form_error"
+        }
+    }
+}
 const ERROR_PARAMS: [&str; 2] = ["__err", "__path"];
 
 /// The digest of one error of one form: the server function's path and
@@ -60,12 +77,13 @@ fn cookie_value(request: &Request, name: &str) -> Option<String> {
 
 /// Binds error redirects to the browser that caused them, and drops error
 /// parameters that no cookie vouches for.
-pub async fn bind_to_visitor(request: Request, next: Next) -> Response {
+pub async fn bind_to_visitor(State(secure): State<SecureCookies>, request: Request, next: Next) -> Response {
+    let cookie_name = secure.cookie_name();
     if let Some(query) = request.uri().query() {
         let vouched = match error_params(query) {
             Ok(None) => true,
             Ok(Some((path, error))) => {
-                cookie_value(&request, COOKIE).is_some_and(|cookie| cookie == digest(&path, &error))
+                cookie_value(&request, cookie_name).is_some_and(|cookie| cookie == digest(&path, &error))
             }
             Err(()) => false,
         };
@@ -83,7 +101,9 @@ pub async fn bind_to_visitor(request: Request, next: Next) -> Response {
             return Redirect::to(&target).into_response();
         }
     }
+    let server_function = request.uri().path().strip_prefix("/sfn/").is_some().then(|| request.uri().path().to_owned());
     let mut response = next.run(request).await;
+    let Some(server_function) = server_function else { return response };
     if matches!(response.status(), StatusCode::FOUND | StatusCode::SEE_OTHER) {
         let error = response
             .headers()
@@ -91,9 +111,11 @@ pub async fn bind_to_visitor(request: Request, next: Next) -> Response {
             .and_then(|location| location.to_str().ok())
             .and_then(|location| location.split_once('?'))
             .and_then(|(_, query)| error_params(query).ok().flatten())
+            .filter(|(path, _)| *path == server_function)
             .map(|(path, error)| digest(&path, &error));
         if let Some(error) = error {
-            let cookie = format!("{COOKIE}={error}; Path=/; Max-Age=300; HttpOnly; SameSite=Lax");
+            let secure = if secure.0 { "; Secure" } else { "" };
+            let cookie = format!("{cookie_name}={error}; Path=/; Max-Age=300; HttpOnly; SameSite=Lax{secure}");
             if let Ok(value) = HeaderValue::from_str(&cookie) {
                 response.headers_mut().append(header::SET_COOKIE, value);
             }

@@ -279,12 +279,16 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for crate::devices::Orig
 /// a bulk assignment of a few hundred counselors) is a few kilobytes.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
+/// How long a request body may take to arrive. A client that trickles one
+/// in (slowloris) holds its connection and buffer only this long.
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Reads the whole body of a request that has one, up to `max` bytes, and
 /// hands back the request with it. Too large (declared or actual, chunked
 /// or not) is [`Error::PayloadTooLarge`]; a body that breaks off midway is
-/// a 422 like every other malformed input. Nothing behind this sees a body
-/// it could choke on.
-pub async fn buffer_body(request: Request, max: usize) -> Result<Request, Error> {
+/// a 422 like every other malformed input, one that takes longer than
+/// `timeout` a 408. Nothing behind this sees a body it could choke on.
+pub async fn buffer_body(request: Request, max: usize, timeout: std::time::Duration) -> Result<Request, Error> {
     if is_safe(request.method()) && !request.headers().contains_key(header::CONTENT_LENGTH) {
         return Ok(request);
     }
@@ -297,7 +301,8 @@ pub async fn buffer_body(request: Request, max: usize) -> Result<Request, Error>
         return Err(Error::PayloadTooLarge { max_bytes: max });
     }
     let (parts, body) = request.into_parts();
-    let bytes = axum::body::to_bytes(body, max).await.map_err(|error| {
+    let read = tokio::time::timeout(timeout, axum::body::to_bytes(body, max)).await.map_err(|_| Error::BodyTimeout)?;
+    let bytes = read.map_err(|error| {
         let too_large =
             std::error::Error::source(&error).is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
         if too_large {

@@ -13,8 +13,6 @@
 //!
 //! Failed attempts roll back and store nothing, so a retry runs again.
 
-use std::time::Duration;
-
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
@@ -127,21 +125,6 @@ pub async fn reap_expired(pool: &PgPool) -> Result<u64> {
     let deleted =
         sqlx::query!("DELETE FROM idempotency_keys WHERE expires_at <= now()").execute(pool).await?.rows_affected();
     Ok(deleted)
-}
-
-/// Runs [`reap_expired`] every `period` for as long as the process lives.
-pub fn spawn_reaper(pool: PgPool, period: Duration) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(period);
-        loop {
-            ticker.tick().await;
-            match reap_expired(&pool).await {
-                Ok(0) => {}
-                Ok(deleted) => tracing::info!(deleted, "reaped expired idempotency keys"),
-                Err(error) => tracing::warn!(%error, "could not reap idempotency keys"),
-            }
-        }
-    })
 }
 
 /// Runs `create` in a transaction at most once per key: with a key seen

@@ -32,6 +32,7 @@ pub mod metrics;
 pub mod notices;
 pub mod numbers;
 pub mod profiles;
+pub mod reapers;
 pub mod requests;
 pub mod retry;
 pub mod scenarios;

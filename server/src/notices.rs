@@ -208,8 +208,9 @@ impl Topic {
 /// does: at the notice that its device row was deleted, or, when notices
 /// may have been missed, at the first check that finds the row gone.
 /// Refused with 429 when the user already has [`MAX_STREAMS_PER_USER`]
-/// streams open here.
-pub fn stream(
+/// streams open here, and with 401 when the session ended between the
+/// request's device check and the subscription.
+pub async fn stream(
     hub: &Hub,
     pool: PgPool,
     viewer: Viewer,
@@ -235,6 +236,12 @@ pub fn stream(
         viewer,
         _seat: seat,
     };
+    // Subscribed first, then looked: a device deleted before this check is
+    // refused here, one deleted after it arrives as a notice. (Checked the
+    // other way round, a revocation between the two would go unseen.)
+    if !crate::devices::is_active(&state.pool, viewer.user, viewer.device, None).await? {
+        return Err(crate::Error::Unauthorized);
+    }
     // A browser that reconnects (it sends Last-Event-ID) may have missed
     // notices while it was away.
     let first = stream::iter(resumed.then(|| Ok::<_, Infallible>(resync_event())));

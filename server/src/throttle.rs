@@ -12,6 +12,7 @@
 //! Lockstep sees the same counts.
 
 use std::net::IpAddr;
+use std::time::Duration;
 
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -69,7 +70,7 @@ pub async fn claim_sign_in(pool: &PgPool, email: &str, address: Option<IpAddr>) 
     let account =
         sqlx::query_scalar!(r#"SELECT 'account:' || lower($1) AS "subject!""#, email.trim()).fetch_one(pool).await?;
     let mut subjects = vec![(account.clone(), FREE_FAILURES_PER_ACCOUNT)];
-    let address = address.map(|ip| format!("ip:{ip}"));
+    let address = address.map(|ip| format!("ip:{}", address_subject(ip)));
     if let Some(address) = &address {
         subjects.push((address.clone(), FREE_FAILURES_PER_ADDRESS));
     }
@@ -88,7 +89,40 @@ pub async fn claim_password_check(pool: &PgPool, user: Uuid) -> Result<Claim> {
 /// and `per_address` get through in a burst.
 pub async fn claim_sign_up(pool: &PgPool, address: Option<IpAddr>, per_address: i32) -> Result<()> {
     let Some(address) = address else { return Ok(()) };
-    claim(pool, &[(format!("sign-up:{address}"), per_address - 1)]).await
+    claim(pool, &[(format!("sign-up:{}", address_subject(address)), per_address - 1)]).await
+}
+
+/// The part of an address that one party controls. An IPv6 host is
+/// usually given a whole /64, so keyed by its full address it could pick
+/// a fresh budget for every guess; IPv4 written as IPv6 (`::ffff:a.b.c.d`)
+/// is the IPv4 address it carries.
+fn address_subject(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let [a, b, c, d, ..] = v6.segments();
+                format!("{a:x}:{b:x}:{c:x}:{d:x}::/64")
+            }
+        },
+    }
+}
+
+/// How long a subject may stay quiet before it is forgotten: by then its
+/// count has started over and every wait has run out (at most 900 s), so
+/// deleting it changes nothing but the table's size.
+const FORGET_AFTER: Duration = Duration::from_secs(15 * 60);
+
+/// Deletes the subjects quiet for [`FORGET_AFTER`]; returns how many.
+/// (An attempt racing the delete of its own quiet row goes uncounted once,
+/// which is what the fresh count would have allowed anyway.)
+pub async fn forget_quiet(pool: &PgPool) -> Result<u64> {
+    let quiet_for = FORGET_AFTER.as_secs_f64();
+    Ok(sqlx::query!("DELETE FROM login_throttle WHERE last_attempt < now() - make_interval(secs => $1)", quiet_for)
+        .execute(pool)
+        .await?
+        .rows_affected())
 }
 
 async fn claim(pool: &PgPool, subjects: &[(String, i32)]) -> Result<()> {
@@ -99,4 +133,19 @@ async fn claim(pool: &PgPool, subjects: &[(String, i32)]) -> Result<()> {
         return Err(Error::TooManyRequests { retry_after_secs: wait as u64 });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_party_is_one_subject_whatever_address_it_picks() {
+        let ip = |text: &str| text.parse::<IpAddr>().expect("address");
+        assert_eq!(address_subject(ip("192.0.2.7")), "192.0.2.7");
+        assert_eq!(address_subject(ip("::ffff:192.0.2.7")), "192.0.2.7");
+        assert_eq!(address_subject(ip("2001:db8:1:2:aaaa::1")), "2001:db8:1:2::/64");
+        assert_eq!(address_subject(ip("2001:db8:1:2:ffff:ffff:ffff:ffff")), "2001:db8:1:2::/64");
+        assert_ne!(address_subject(ip("2001:db8:1:3::1")), address_subject(ip("2001:db8:1:2::1")));
+    }
 }

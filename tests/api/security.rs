@@ -346,6 +346,32 @@ async fn a_staff_stream_ends_when_its_session_does_on_every_instance(pool: sqlx:
     }
 }
 
+/// The window between a request's device check and its subscription: a
+/// session that ended there must not get a stream (it would never hear
+/// the notice of its end, which went out before it listened).
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_stream_for_a_session_that_just_ended_is_refused(pool: sqlx::PgPool) {
+    let app = common::spawn(pool.clone()).await;
+    app.create_user("staff@example.com", PASSWORD, Role::Staff).await;
+    let user: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM users WHERE email = 'staff@example.com'").fetch_one(&pool).await.unwrap();
+    let hub = server::notices::Hub::new();
+    // The device was checked, then deleted, before the stream subscribed.
+    let ended = server::notices::Viewer { user, device: uuid::Uuid::new_v4() };
+    let topics = || vec![server::notices::Topic { entity: "client".into(), key: "*".into(), by: None }];
+    let refused = server::notices::stream(&hub, pool.clone(), ended, topics(), false).await;
+    assert!(matches!(refused, Err(server::Error::Unauthorized)), "a stream for a device that is gone");
+
+    let device: uuid::Uuid =
+        sqlx::query_scalar("INSERT INTO devices (user_id, user_agent) VALUES ($1, 'test') RETURNING id")
+            .bind(user)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    let live = server::notices::stream(&hub, pool, server::notices::Viewer { user, device }, topics(), false).await;
+    assert!(live.is_ok(), "a live device gets its stream");
+}
+
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn streams_and_topics_are_bounded(pool: sqlx::PgPool) {
     let app = common::spawn(pool).await;
@@ -422,6 +448,27 @@ async fn oversized_bodies_are_413_in_the_usual_shape(pool: sqlx::PgPool) {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+/// A body that trickles in (slowloris) is cut off with 408, not held open.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_body_that_never_finishes_arriving_is_408(pool: sqlx::PgPool) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = common::spawn_with(pool, |settings| settings.body_timeout = Duration::from_millis(500)).await;
+    let host = app.address.trim_start_matches("http://");
+    let mut connection = tokio::net::TcpStream::connect(host).await.unwrap();
+    let head = format!(
+        "POST /api/auth/login HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"email\":"
+    );
+    connection.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = vec![0; 4096];
+    let read = tokio::time::timeout(Duration::from_secs(10), connection.read(&mut answer))
+        .await
+        .expect("the server answers a stalled body instead of waiting for it")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer[..read]);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("request_timeout"), "{answer}");
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
@@ -522,6 +569,13 @@ async fn over_https_the_session_cookie_is_host_prefixed_and_secure(pool: sqlx::P
     let cookie = cookies_of(&response).into_iter().find(|c| c.contains("lockstep_session")).expect("session cookie");
     assert!(cookie.starts_with("__Host-lockstep_session="), "{cookie}");
     assert!(cookie.contains("Secure") && cookie.contains("Path=/") && !cookie.contains("Domain"), "{cookie}");
+
+    // So is the cookie that vouches for a no-JS form's error.
+    let failed = plain_log_in(&app, &no_redirects(), "wrong password", "/cards").await;
+    let cookie =
+        cookies_of(&failed).into_iter().find(|c| c.contains("lockstep_form_error")).expect("form-error cookie");
+    assert!(cookie.starts_with("__Host-lockstep_form_error="), "{cookie}");
+    assert!(cookie.contains("; Secure") && cookie.contains("Path=/") && !cookie.contains("Domain"), "{cookie}");
 }
 
 // 10. Error text chosen by a link.
@@ -539,6 +593,18 @@ async fn a_crafted_link_cannot_put_words_on_a_form(pool: sqlx::PgPool) {
     assert_eq!(response.headers()[LOCATION], "/login?next=%2Fcards", "the error is dropped, the rest kept");
     let page = reqwest::get(&link).await.unwrap().text().await.unwrap();
     assert!(!page.contains("call +1 555 0100"), "the forged text is not shown");
+
+    // Dropping the error keeps the path, and a path that starts with two
+    // slashes must not become a link to another host.
+    let site = url::Url::parse(&app.address).expect("site url");
+    for path in ["//evil.example/", "///evil.example/", "//evil.example/login"] {
+        let link = format!("{}{path}?__err=x&__path=%2Fsfn%2Flog_in", app.address);
+        let response = no_redirects().get(&link).header("Accept", "text/html").send().await.unwrap();
+        assert!(response.status().is_redirection(), "{path}: {}", response.status());
+        let location = response.headers()[LOCATION].to_str().expect("a valid Location");
+        assert!(!location.starts_with("//"), "{path} led to {location:?}");
+        assert_eq!(site.join(location).expect("resolvable").origin(), site.origin(), "{path} led to {location:?}");
+    }
 
     // The visitor whose form really failed sees the real error.
     let visitor =
@@ -614,6 +680,56 @@ async fn a_genuine_error_cannot_carry_a_forged_one_beside_it(pool: sqlx::PgPool)
     let response = visitor.get(&link).header("Accept", "text/html").send().await.unwrap();
     assert!(response.status().is_redirection(), "two errors are not vouched for: {}", response.status());
     assert!(!response.headers()[LOCATION].to_str().unwrap().contains("__err"));
+}
+
+/// An IPv6 host controls a whole /64: picking a new address in it for
+/// every guess must not buy a new allowance.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn addresses_of_one_ipv6_network_share_one_throttle(pool: sqlx::PgPool) {
+    let app = common::spawn_with_trusted_proxies(pool, vec![[127, 0, 0, 1].into()]).await;
+    let guess = |from: String, email: String| {
+        let address = app.address.clone();
+        async move {
+            reqwest::Client::new()
+                .post(format!("{address}/api/auth/login"))
+                .header("X-Forwarded-For", from)
+                .json(&json!({ "email": email, "password": "wrong password" }))
+                .send()
+                .await
+                .expect("log-in request")
+                .status()
+        }
+    };
+    let allowance = server::throttle::allowance(server::throttle::FREE_FAILURES_PER_ADDRESS);
+    // Each guess from a new address of the network, at a new account (so
+    // only the address throttle can stop it).
+    for i in 0..allowance {
+        let status = guess(format!("2001:db8:7:7::{:x}", i + 1), format!("user-{i}@example.com")).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "guess {i}");
+    }
+    assert_eq!(guess("2001:db8:7:7:ffff::1".into(), "next@example.com".into()).await, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        guess("::ffff:192.0.2.1".into(), "v4@example.com".into()).await,
+        StatusCode::UNAUTHORIZED,
+        "another network still may"
+    );
+    assert_eq!(guess("2001:db8:7:8::1".into(), "other@example.com".into()).await, StatusCode::UNAUTHORIZED);
+}
+
+/// Throttle counts that have gone quiet are deleted: a spray of addresses
+/// cannot grow the table for ever.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn quiet_throttle_counts_are_forgotten(pool: sqlx::PgPool) {
+    sqlx::query(
+        "INSERT INTO login_throttle (subject, attempts, last_attempt)
+         VALUES ('ip:old', 30, now() - interval '16 minutes'), ('ip:recent', 30, now() - interval '14 minutes')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert_eq!(server::throttle::forget_quiet(&pool).await.unwrap(), 1);
+    let left: Vec<String> = sqlx::query_scalar("SELECT subject FROM login_throttle").fetch_all(&pool).await.unwrap();
+    assert_eq!(left, ["ip:recent"]);
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]

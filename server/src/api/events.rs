@@ -95,5 +95,5 @@ async fn events(
     }
     let resumed = headers.contains_key("last-event-id");
     let viewer = notices::Viewer { user: user.id, device };
-    Ok(notices::stream(&state.notices, state.pool.clone(), viewer, topics, resumed)?.into_response())
+    Ok(notices::stream(&state.notices, state.pool.clone(), viewer, topics, resumed).await?.into_response())
 }
