@@ -7,13 +7,10 @@
 //! user resolves. Nothing the user typed is dropped: a conflict keeps the
 //! user's value in the form until they pick the other one.
 
-use std::collections::BTreeMap;
-
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// Form values by field name.
-pub type Values = BTreeMap<String, String>;
+pub use model::Values;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Conflict {

@@ -2,9 +2,8 @@
 //! version-checked update and delete, the public page's lookup and vCard.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use model::Form as _;
 use sqlx::{PgConnection, PgPool};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::audit::{self, Action};
@@ -14,129 +13,19 @@ use crate::idempotency::{self, IdempotencyKey};
 use crate::retry;
 use crate::slugs;
 
-/// The templates we ship; the database CHECK lists the same names.
-pub const TEMPLATES: &[&str] = &["classic", "modern", "bold"];
-pub const LAYOUTS: &[&str] = &["left", "center"];
+pub use model::cards::{Card, CardChanges, CardFields, LAYOUTS, TEMPLATES};
+
 const ENTITY: &str = "business_card";
 
-/// A card as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Card {
-    pub id: Uuid,
-    pub slug: String,
-    pub version: i32,
-    pub name: String,
-    pub template: String,
-    pub full_name: String,
-    pub job_title: String,
-    pub company: String,
-    pub email: String,
-    pub phone: String,
-    pub website: String,
-    pub address: String,
-    pub tagline: String,
-    pub accent_color: String,
-    pub layout: String,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+/// Every field checked and normalised; the first bad one is the error.
+pub fn validated(fields: CardFields) -> Result<CardFields> {
+    fields.try_map(|field, value| check_field(field, &value))
 }
 
-/// What a person edits on a card. Missing fields take their defaults, so
-/// `{"name": "…"}` is a whole card.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(default)]
-pub struct CardFields {
-    pub name: String,
-    pub template: String,
-    pub full_name: String,
-    pub job_title: String,
-    pub company: String,
-    pub email: String,
-    pub phone: String,
-    pub website: String,
-    pub address: String,
-    pub tagline: String,
-    pub accent_color: String,
-    pub layout: String,
-}
-
-impl Default for CardFields {
-    fn default() -> Self {
-        CardFields {
-            name: String::new(),
-            template: TEMPLATES[0].to_owned(),
-            full_name: String::new(),
-            job_title: String::new(),
-            company: String::new(),
-            email: String::new(),
-            phone: String::new(),
-            website: String::new(),
-            address: String::new(),
-            tagline: String::new(),
-            accent_color: "#2563eb".to_owned(),
-            layout: LAYOUTS[0].to_owned(),
-        }
-    }
-}
-
-impl CardFields {
-    /// Every field checked and normalised; the first bad one is the error.
-    pub fn validated(self) -> Result<CardFields> {
-        Ok(CardFields {
-            name: check_field("name", &self.name)?,
-            template: check_field("template", &self.template)?,
-            full_name: check_field("full_name", &self.full_name)?,
-            job_title: check_field("job_title", &self.job_title)?,
-            company: check_field("company", &self.company)?,
-            email: check_field("email", &self.email)?,
-            phone: check_field("phone", &self.phone)?,
-            website: check_field("website", &self.website)?,
-            address: check_field("address", &self.address)?,
-            tagline: check_field("tagline", &self.tagline)?,
-            accent_color: check_field("accent_color", &self.accent_color)?,
-            layout: check_field("layout", &self.layout)?,
-        })
-    }
-}
-
-/// A change to a card: only the fields given change. The browser's editor
-/// sends them all; REST clients may send a few.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct CardChanges {
-    pub name: Option<String>,
-    pub slug: Option<String>,
-    pub template: Option<String>,
-    pub full_name: Option<String>,
-    pub job_title: Option<String>,
-    pub company: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub website: Option<String>,
-    pub address: Option<String>,
-    pub tagline: Option<String>,
-    pub accent_color: Option<String>,
-    pub layout: Option<String>,
-}
-
-impl CardChanges {
-    pub fn validated(self) -> Result<CardChanges> {
-        let check = |field: &str, value: Option<String>| value.map(|v| check_field(field, &v)).transpose();
-        Ok(CardChanges {
-            name: check("name", self.name)?,
-            slug: self.slug.map(|slug| slugs::parse(&slug)).transpose()?,
-            template: check("template", self.template)?,
-            full_name: check("full_name", self.full_name)?,
-            job_title: check("job_title", self.job_title)?,
-            company: check("company", self.company)?,
-            email: check("email", self.email)?,
-            phone: check("phone", self.phone)?,
-            website: check("website", self.website)?,
-            address: check("address", self.address)?,
-            tagline: check("tagline", self.tagline)?,
-            accent_color: check("accent_color", self.accent_color)?,
-            layout: check("layout", self.layout)?,
-        })
-    }
+/// Every field given checked and normalised, the slug by [`slugs::parse`].
+fn validated_changes(changes: CardChanges) -> Result<CardChanges> {
+    let slug = changes.slug.clone().map(|slug| slugs::parse(&slug)).transpose()?;
+    Ok(CardChanges { slug, ..changes.try_map(|field, value| check_field(field, &value))? })
 }
 
 /// Checks and normalises one field of a card.
@@ -147,9 +36,13 @@ fn check_field(field: &str, value: &str) -> Result<String> {
         "tagline" => fields::text(field, value, 140),
         "address" => fields::multiline_text(field, value, 200),
         "template" => {
-            fields::one_of(field, value, TEMPLATES, &format!("Choose one of the templates: {}.", TEMPLATES.join(", ")))
+            let names: Vec<&str> = TEMPLATES.iter().map(|(name, _)| *name).collect();
+            fields::one_of(field, value, &names, &format!("Choose one of the templates: {}.", names.join(", ")))
         }
-        "layout" => fields::one_of(field, value, LAYOUTS, "Choose a layout: left or center."),
+        "layout" => {
+            let names: Vec<&str> = LAYOUTS.iter().map(|(name, _)| *name).collect();
+            fields::one_of(field, value, &names, "Choose a layout: left or center.")
+        }
         "accent_color" => fields::color(field, value),
         "email" => fields::optional_email(field, value),
         "phone" => fields::optional_phone(field, value),
@@ -183,7 +76,7 @@ impl Created {
 /// Creates a card for `owner`. With an idempotency key, the same key again
 /// gives the first response back instead of a second card.
 pub async fn create(pool: &PgPool, owner: Uuid, fields: CardFields, idempotency_key: Option<&str>) -> Result<Created> {
-    let fields = fields.validated()?;
+    let fields = validated(fields)?;
     let key = IdempotencyKey::optional(owner.to_string(), idempotency_key, &("create_card", &fields))?;
 
     let (card, new) = retry::transaction("card.create", || {
@@ -245,7 +138,7 @@ pub async fn insert_with_attempts(
 /// that is gone or someone else's is 404; a newer version is 409 carrying
 /// the card as it is now.
 pub async fn update(pool: &PgPool, owner: Uuid, id: Uuid, expected_version: i32, changes: CardChanges) -> Result<Card> {
-    let changes = changes.validated()?;
+    let changes = validated_changes(changes)?;
     let changes = &changes;
     retry::versioned("card.update", move || async move {
         let mut tx = retry::begin(pool).await?;
@@ -470,7 +363,7 @@ mod tests {
     #[test]
     fn a_name_alone_is_a_whole_card() -> Result<(), Box<dyn std::error::Error>> {
         let fields: CardFields = serde_json::from_str(r#"{"name": "  My Card "}"#)?;
-        let fields = fields.validated()?;
+        let fields = validated(fields)?;
         assert_eq!(fields.name, "My Card");
         assert_eq!(fields.template, "classic");
         assert_eq!(fields.accent_color, "#2563eb");
@@ -480,7 +373,7 @@ mod tests {
     #[test]
     fn bad_fields_name_themselves() {
         let bad = |json: &str| {
-            serde_json::from_str::<CardFields>(json).map_err(Error::internal).and_then(|f| f.validated()).unwrap_err()
+            serde_json::from_str::<CardFields>(json).map_err(Error::internal).and_then(validated).unwrap_err()
         };
         assert!(matches!(bad(r#"{"name": ""}"#), Error::Invalid { field, .. } if field == "name"));
         assert!(matches!(bad(r#"{"name": "a", "email": "nope"}"#), Error::Invalid { field, .. } if field == "email"));
@@ -506,7 +399,7 @@ mod tests {
             accent_color: "#AABBCC".into(),
             ..Default::default()
         };
-        let fields = fields.validated()?;
+        let fields = validated(fields)?;
         assert_eq!(fields.website, "https://example.com");
         assert_eq!(fields.accent_color, "#aabbcc");
         Ok(())

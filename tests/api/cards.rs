@@ -274,3 +274,54 @@ async fn an_owner_can_choose_a_free_slug_and_the_public_page_follows(pool: sqlx:
     let unknown_page = anonymous.get(format!("{}/c/no-such-card", app.address)).send().await.unwrap();
     assert_eq!(unknown_page.status(), StatusCode::NOT_FOUND);
 }
+
+/// The editor's server functions take the form as the browser posts it
+/// (`card[field]`, the slug among them) and answer with the shared `Card`.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn the_editor_forms_create_and_save_a_whole_card(pool: sqlx::PgPool) {
+    let app = common::spawn(pool).await;
+    let client = client_with_cookie(&signed_in_cookie(&app, "ada@example.com").await);
+    let (status, created) = app
+        .server_fn(&client, "create_card", &[("card[name]", "Ada Works"), ("idempotency_key", "form-create-1")])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    assert_eq!(created["template"], "classic", "a field the form left out takes its default");
+    assert_eq!(created["slug"], "ada-works");
+    let id = created["id"].as_str().expect("id").to_owned();
+
+    let mut form = vec![
+        ("id", id.as_str()),
+        ("version", "1"),
+        ("card[slug]", "ada-lovelace"),
+        ("card[name]", "Ada Works"),
+        ("card[template]", "bold"),
+        ("card[layout]", "center"),
+        ("card[accent_color]", "#112233"),
+        ("card[full_name]", "Ada Lovelace"),
+        ("card[job_title]", "Analyst"),
+        ("card[company]", "Engines Ltd"),
+        ("card[email]", "ada@example.com"),
+        ("card[phone]", "+44 20 7946 0000"),
+        ("card[website]", "https://ada.example"),
+        ("card[address]", "12 St James's Square\nLondon"),
+        ("card[tagline]", ""),
+    ];
+    let (status, saved) = app.server_fn(&client, "update_card", &form).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!((saved["slug"].as_str(), saved["version"].as_i64()), (Some("ada-lovelace"), Some(2)));
+    assert_eq!((saved["template"].as_str(), saved["layout"].as_str()), (Some("bold"), Some("center")));
+    assert_eq!(saved["address"], "12 St James's Square\nLondon");
+    let stored: (String, String) =
+        sqlx::query_as("SELECT full_name, accent_color FROM business_cards WHERE slug = 'ada-lovelace'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(stored, ("Ada Lovelace".to_owned(), "#112233".to_owned()));
+
+    // The same form again, from the old version: 409 with the card as it is.
+    form[3] = ("card[name]", "Someone else's idea");
+    let (status, conflict) = app.server_fn(&client, "update_card", &form).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{conflict}");
+    assert_eq!(conflict["VersionConflict"]["current"]["version"], 2);
+    assert_eq!(conflict["VersionConflict"]["current"]["name"], "Ada Works");
+}

@@ -8,8 +8,8 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use crate::cards::{
-    get_card, list_cards, new_card_values, public_card, CardView, CreateCard, DeleteCard, UpdateCard, FIELDS, LAYOUTS,
-    TEMPLATES,
+    editor_values, get_card, list_cards, new_card_values, public_card, section, Card, CreateCard, DeleteCard,
+    UpdateCard, EDITOR_FIELDS, EDITOR_FIELD_NAMES, LAYOUTS, TEMPLATES,
 };
 use crate::components::{
     action_error, mint_idempotency_key, use_toasts, BoundField, BoundSelect, FormError, SubmitButton,
@@ -52,8 +52,8 @@ pub fn CardsPage() -> AnyView {
 }
 
 #[component]
-fn CardTile(card: CardView) -> AnyView {
-    let values = card.values();
+fn CardTile(card: Card) -> AnyView {
+    let values = editor_values(&card);
     let edit = format!("/cards/{}", card.id);
     let public = format!("/c/{}", card.slug);
     view! {
@@ -91,7 +91,7 @@ pub fn NewCardPage() -> AnyView {
             <ActionForm action=action attr:class="form editor-form" attr:novalidate=true>
                 <input type="hidden" name="idempotency_key" value=idempotency_key />
                 <CardFormFields state error with_slug=false />
-                <FormError error fields=FIELD_NAMES />
+                <FormError error fields=EDITOR_FIELD_NAMES.as_slice() />
                 <SubmitButton pending=action.pending() label="Create card" busy_label="Creating…" />
             </ActionForm>
             <aside class="editor-preview" aria-label="Preview">
@@ -101,22 +101,6 @@ pub fn NewCardPage() -> AnyView {
     }
     .into_any()
 }
-
-const FIELD_NAMES: &[&str] = &[
-    "name",
-    "slug",
-    "template",
-    "layout",
-    "accent_color",
-    "full_name",
-    "job_title",
-    "company",
-    "email",
-    "phone",
-    "website",
-    "address",
-    "tagline",
-];
 
 /// The card's inputs, shared by the create form and the editor.
 #[component]
@@ -219,10 +203,10 @@ pub fn CardEditorPage() -> AnyView {
 }
 
 #[component]
-fn CardEditor(card: CardView) -> AnyView {
-    let state = EditorState::new(card.values(), card.version);
-    let id = card.id.clone();
-    let delete_id = card.id.clone();
+fn CardEditor(card: Card) -> AnyView {
+    let state = EditorState::new(editor_values(&card), card.version);
+    let id = card.id.to_string();
+    let delete_id = card.id.to_string();
     // The heading and the public address show the stored card: what the
     // form was loaded with, last saved, or last merged from elsewhere.
     let stored = move |field: &'static str| state.base.with(|base| base.get(field).cloned().unwrap_or_default());
@@ -238,11 +222,11 @@ fn CardEditor(card: CardView) -> AnyView {
 
     Effect::new(move |_| match save.value().get() {
         Some(Ok(card)) => {
-            state.saved(card.values(), card.version);
+            state.saved(editor_values(&card), card.version);
             toasts.success("Saved.");
         }
-        Some(Err(AppError::VersionConflict { current })) => match serde_json::from_value::<CardView>(current) {
-            Ok(theirs) => state.conflicted(theirs.values(), theirs.version),
+        Some(Err(AppError::VersionConflict { current })) => match serde_json::from_value::<Card>(current) {
+            Ok(theirs) => state.conflicted(editor_values(&theirs), theirs.version),
             Err(_) => toasts.error("This card was changed elsewhere. Reload the page to see it."),
         },
         _ => {}
@@ -254,8 +238,8 @@ fn CardEditor(card: CardView) -> AnyView {
     });
 
     // Saves made elsewhere (another tab, another device) arrive as notices.
-    let card_id = StoredValue::new(card.id.clone());
-    let fetch_card = move || async move { get_card(card_id.get_value()).await.ok().map(|card| card.section()) };
+    let card_id = StoredValue::new(card.id.to_string());
+    let fetch_card = move || async move { get_card(card_id.get_value()).await.ok().map(|card| section(&card)) };
     let feed = live_feed(format!("business_card:{}", card.id));
 
     let public_url = move || format!("/c/{}", stored("slug"));
@@ -268,15 +252,15 @@ fn CardEditor(card: CardView) -> AnyView {
                 <A href="/cards" attr:class="button ghost">"Your cards"</A>
             </div>
         </section>
-        <LiveEditing feed entity="business_card" id=card.id.clone() state saving=save.pending() fetch=fetch_card />
-        <MergePanel state labels=FIELDS />
+        <LiveEditing feed entity="business_card" id=card.id.to_string() state saving=save.pending() fetch=fetch_card />
+        <MergePanel state labels=EDITOR_FIELDS.as_slice() />
         <div class="editor">
             <ActionForm action=save attr:class="form editor-form" attr:novalidate=true>
                 <input type="hidden" name="id" value=id />
                 <input type="hidden" name="version" value=state.version.get_untracked()
                     prop:value=move || state.version.get().to_string() />
                 <CardFormFields state error=save_error with_slug=true />
-                <FormError error=save_error fields=FIELD_NAMES />
+                <FormError error=save_error fields=EDITOR_FIELD_NAMES.as_slice() />
                 <div class="form-actions">
                     <SubmitButton pending=save.pending() label="Save" busy_label="Saving…" />
                     <span class="muted small" data-testid="version">{move || format!("Version {}", state.version.get())}</span>
@@ -311,12 +295,12 @@ pub fn PublicCardPage() -> AnyView {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || card.get().map(|result| match result {
                 Ok(card) => {
-                    let title = if card.full_name.is_empty() { card.name.clone() } else { card.full_name.clone() };
+                    let title = card.display_name().to_owned();
                     let vcard = format!("/c/{}/card.vcf", card.slug);
                     view! {
                         <Title text=title />
                         <section class="public-card">
-                            <CardPreview values=Signal::stored(card.values()) />
+                            <CardPreview values=Signal::stored(editor_values(&card)) />
                             <a href=vcard class="button primary" rel="external" download="">"Add to contacts (vCard)"</a>
                         </section>
                     }.into_any()

@@ -31,7 +31,7 @@ async fn card_count(pool: &PgPool) -> i64 {
 async fn a_create_waiting_on_the_same_slug_draws_another_when_the_first_commits(pool: PgPool) {
     let (ada, grace) = (user(&pool, "ada@example.com").await, user(&pool, "grace@example.com").await);
     let mut first = pool.begin().await.unwrap();
-    let first_card = cards::insert(&mut *first, ada, &named("My Card").validated().unwrap()).await.unwrap();
+    let first_card = cards::insert(&mut *first, ada, &cards::validated(named("My Card")).unwrap()).await.unwrap();
     assert_eq!(first_card.slug, "my-card");
 
     let second = tokio::spawn({
@@ -52,7 +52,7 @@ async fn a_create_waiting_on_the_same_slug_draws_another_when_the_first_commits(
 async fn a_create_waiting_on_the_same_slug_takes_it_when_the_first_rolls_back(pool: PgPool) {
     let (ada, grace) = (user(&pool, "ada@example.com").await, user(&pool, "grace@example.com").await);
     let mut first = pool.begin().await.unwrap();
-    cards::insert(&mut *first, ada, &named("My Card").validated().unwrap()).await.unwrap();
+    cards::insert(&mut *first, ada, &cards::validated(named("My Card")).unwrap()).await.unwrap();
 
     let second = tokio::spawn({
         let pool = pool.clone();
@@ -72,7 +72,7 @@ async fn running_out_of_slug_attempts_is_a_clear_field_error(pool: PgPool) {
     cards::create(&pool, ada, named("My Card"), None).await.unwrap();
 
     let mut tx = pool.begin().await.unwrap();
-    let outcome = cards::insert_with_attempts(&mut *tx, ada, &named("My Card").validated().unwrap(), 1).await;
+    let outcome = cards::insert_with_attempts(&mut *tx, ada, &cards::validated(named("My Card")).unwrap(), 1).await;
     match outcome {
         Err(Error::AlreadyExists { field, message }) => {
             assert_eq!(field, "name");

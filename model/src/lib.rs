@@ -1,0 +1,9 @@
+//! The records Lockstep stores and the inputs it accepts, each typed once
+//! and shared by the server (domain, REST handlers, server functions) and
+//! the browser (WASM), as the Leptos examples share one type between both
+//! sides. Validation that needs the database stays on the server.
+
+pub mod cards;
+mod form;
+
+pub use form::{Form, Values};
