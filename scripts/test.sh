@@ -47,7 +47,7 @@ say "unit and integration tests"
 DATABASE_URL="$base_url/postgres" cargo test --workspace --features ssr --locked
 
 say "building the release site"
-cargo leptos build --release
+cargo leptos build --release --precompress
 
 say "three instances behind nginx (ports ${instance_ports[*]} behind $app_port)"
 pg_ensure_database "$test_port" lockstep_e2e
@@ -112,6 +112,15 @@ if [ "$public_metrics" != 404 ]; then
     echo "error: /metrics answered $public_metrics on the public address" >&2
     exit 1
 fi
+say "assets: the WASM bundle is sent precompressed"
+echo "/pkg/lockstep.wasm uncompressed: $(curl -fs -o /dev/null -w '%{size_download}' "http://127.0.0.1:${instance_ports[0]}/pkg/lockstep.wasm") bytes"
+for encoding in br gzip; do
+    sent="$(curl -fs -o /dev/null -H "Accept-Encoding: $encoding" -w '%{content_type} %header{content-encoding} %{size_download}' \
+        "http://127.0.0.1:${instance_ports[0]}/pkg/lockstep.wasm")"
+    echo "/pkg/lockstep.wasm with Accept-Encoding $encoding: $sent"
+    [[ "$sent" == "application/wasm $encoding "* ]] ||
+        { echo "error: the WASM bundle is not sent as $encoding: $sent" >&2; exit 1; }
+done
 
 say "race verifier (lockstep hammer: 100 clients per scenario, through nginx, across the three instances)"
 DATABASE_URL="$base_url/lockstep_e2e" "$CARGO_TARGET_DIR/release/lockstep" \

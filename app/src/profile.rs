@@ -7,35 +7,16 @@ use serde::{Deserialize, Serialize};
 use crate::error::AppError;
 pub use crate::merge::SectionView;
 
-pub const PERSONAL_FIELDS: &[(&str, &str)] = &[
-    ("full_name", "Full name"),
-    ("primary_email", "Primary email"),
-    ("phone", "Phone"),
-    ("date_of_birth", "Date of birth"),
-    ("address", "Address"),
-    ("city", "City"),
-    ("country", "Country"),
-];
+pub use model::profiles::{PersonalFields, ProfessionalFields};
+use model::Form;
 
-pub const PROFESSIONAL_FIELDS: &[(&str, &str)] = &[
-    ("company", "Company"),
-    ("job_title", "Job title"),
-    ("department", "Department"),
-    ("website", "Website"),
-    ("linkedin", "LinkedIn"),
-    ("bio", "Bio"),
-];
+pub const PERSONAL_FIELDS: &[(&str, &str)] = PersonalFields::FIELDS;
+pub const PROFESSIONAL_FIELDS: &[(&str, &str)] = ProfessionalFields::FIELDS;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProfileView {
     pub personal: SectionView,
     pub professional: SectionView,
-}
-
-#[cfg(feature = "ssr")]
-fn section<T: Serialize>(section: &T, fields: &[(&str, &str)]) -> Result<SectionView, AppError> {
-    let json = serde_json::to_value(section).map_err(|_| AppError::Internal)?;
-    Ok(SectionView::from_json(&json, fields))
 }
 
 #[server(prefix = "/sfn", endpoint = "get_profile")]
@@ -46,69 +27,29 @@ pub async fn get_profile() -> Result<ProfileView, AppError> {
     let personal = server::profiles::personal(&mut conn, user.id).await?;
     let professional = server::profiles::professional(&mut conn, user.id).await?;
     Ok(ProfileView {
-        personal: section(&personal, PERSONAL_FIELDS)?,
-        professional: section(&professional, PROFESSIONAL_FIELDS)?,
+        personal: SectionView { values: personal.fields().values(), version: personal.version },
+        professional: SectionView { values: professional.fields().values(), version: professional.version },
     })
 }
 
-/// What the personal form posts, as `personal[field]`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct PersonalInput {
-    pub full_name: String,
-    pub primary_email: String,
-    pub phone: String,
-    pub date_of_birth: String,
-    pub address: String,
-    pub city: String,
-    pub country: String,
-}
-
-/// What the professional form posts, as `professional[field]`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ProfessionalInput {
-    pub company: String,
-    pub job_title: String,
-    pub department: String,
-    pub website: String,
-    pub linkedin: String,
-    pub bio: String,
-}
-
-/// Saves the personal section if it is still at `version` (0: first save).
+/// Saves the personal section (posted as `personal[field]`) if it is still
+/// at `version` (0: first save).
 #[server(prefix = "/sfn", endpoint = "save_personal")]
-pub async fn save_personal(version: i32, personal: PersonalInput) -> Result<SectionView, AppError> {
+pub async fn save_personal(version: i32, personal: PersonalFields) -> Result<SectionView, AppError> {
     let state = crate::ssr::state()?;
     let user = crate::ssr::signed_in_user().await?;
-    let fields = server::profiles::PersonalFields {
-        full_name: personal.full_name,
-        primary_email: personal.primary_email,
-        phone: personal.phone,
-        date_of_birth: personal.date_of_birth,
-        address: personal.address,
-        city: personal.city,
-        country: personal.country,
-    };
-    let saved = server::profiles::save_personal(&state.pool, user.id, version, &fields).await?;
-    section(&saved.section, PERSONAL_FIELDS)
+    let saved = server::profiles::save_personal(&state.pool, user.id, version, &personal).await?.section;
+    Ok(SectionView { values: saved.fields().values(), version: saved.version })
 }
 
-/// Saves the professional section if it is still at `version` (0: first save).
+/// Saves the professional section (posted as `professional[field]`) if it
+/// is still at `version` (0: first save).
 #[server(prefix = "/sfn", endpoint = "save_professional")]
-pub async fn save_professional(version: i32, professional: ProfessionalInput) -> Result<SectionView, AppError> {
+pub async fn save_professional(version: i32, professional: ProfessionalFields) -> Result<SectionView, AppError> {
     let state = crate::ssr::state()?;
     let user = crate::ssr::signed_in_user().await?;
-    let fields = server::profiles::ProfessionalFields {
-        company: professional.company,
-        job_title: professional.job_title,
-        department: professional.department,
-        website: professional.website,
-        linkedin: professional.linkedin,
-        bio: professional.bio,
-    };
-    let saved = server::profiles::save_professional(&state.pool, user.id, version, &fields).await?;
-    section(&saved.section, PROFESSIONAL_FIELDS)
+    let saved = server::profiles::save_professional(&state.pool, user.id, version, &professional).await?.section;
+    Ok(SectionView { values: saved.fields().values(), version: saved.version })
 }
 
 /// A signed-in device, as the sessions page shows it.

@@ -15,25 +15,28 @@ pub const DEFAULT_ACCENT_COLOR: &str = "#2563eb";
 pub const SLUG_LABEL: &str = "Web address";
 
 crate::text_record! {
+    input:
     /// What a person edits on a card. Missing fields take their defaults,
     /// so `{"name": "…"}` is a whole card.
     #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
     #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
     #[serde(default)]
-    input CardFields;
+    CardFields;
 
+    changes:
     /// A change to a card: only the fields given change. The browser's
     /// editor sends them all; REST clients may send a few.
     #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
     #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-    changes CardChanges {
+    CardChanges {
         slug: Option<String>,
     }
 
+    stored:
     /// A card as stored.
     #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
     #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-    stored Card {
+    Card {
         id: Uuid,
         slug: String,
         version: i32,
@@ -41,7 +44,7 @@ crate::text_record! {
         updated_at: DateTime<Utc>,
     }
 
-    text {
+    text: {
         name: "Card name",
         template: "Template",
         layout: "Layout",

@@ -26,26 +26,31 @@ pub trait Form: Sized {
 
 /// Declares, from one list of text fields with their labels:
 /// - the input (`$fields`, every field a `String`) with [`Form`],
-/// - the partial change (`$changes`, every field an `Option<String>`, plus
-///   its own extra fields; `Default`), with `$fields::into_changes` and
-///   `$changes::try_map` over the fields it carries,
-/// - the stored record (`$stored`: its own fields, then the text fields)
-///   with `$stored::fields`.
+/// - optionally the partial change (`$changes`, every field an
+///   `Option<String>`, plus its own extra fields; `Default`), with
+///   `$fields::into_changes` and `$changes::try_map` over the fields it carries,
+/// - optionally the stored record (`$stored`: its own fields, then the
+///   text fields) with `$stored::fields`, where it stores them as text.
 ///
 /// Attributes (derives, docs) are given per struct; the input's `Default`
 /// is written by hand where fields have non-empty defaults.
 #[macro_export]
 macro_rules! text_record {
     (
-        $(#[$fields_meta:meta])*
-        input $fields:ident;
-        $(#[$changes_meta:meta])*
-        changes $changes:ident { $($(#[$change_meta:meta])* $change:ident : $change_ty:ty),* $(,)? }
-        $(#[$stored_meta:meta])*
-        stored $stored:ident { $($(#[$own_meta:meta])* $own:ident : $own_ty:ty),* $(,)? }
-        text { $($(#[$field_meta:meta])* $field:ident : $label:literal),* $(,)? }
+        input: $(#[$fields_meta:meta])* $fields:ident;
+        $(changes: $(#[$changes_meta:meta])* $changes:ident $extras:tt)?
+        $(stored: $(#[$stored_meta:meta])* $stored:ident $own:tt)?
+        text: $text:tt
     ) => {
-        $(#[$fields_meta])*
+        $crate::text_record!(@input [$(#[$fields_meta])*] $fields $text);
+        $($crate::text_record!(@changes [$(#[$changes_meta])*] $changes $fields $extras $text);)?
+        $($crate::text_record!(@stored [$(#[$stored_meta])*] $stored $fields $own $text);)?
+    };
+
+    (@input [$(#[$meta:meta])*] $fields:ident
+        { $($(#[$field_meta:meta])* $field:ident : $label:literal),* $(,)? }
+    ) => {
+        $(#[$meta])*
         pub struct $fields {
             $($(#[$field_meta])* pub $field: String,)*
         }
@@ -71,18 +76,23 @@ macro_rules! text_record {
                 Ok($fields { $($field: check(stringify!($field), self.$field)?,)* })
             }
         }
+    };
+
+    (@changes [$(#[$meta:meta])*] $changes:ident $fields:ident
+        { $($(#[$extra_meta:meta])* $extra:ident : $extra_ty:ty),* $(,)? }
+        { $($(#[$field_meta:meta])* $field:ident : $label:literal),* $(,)? }
+    ) => {
+        $(#[$meta])*
+        pub struct $changes {
+            $($(#[$extra_meta])* pub $extra: $extra_ty,)*
+            $($(#[$field_meta])* pub $field: Option<String>,)*
+        }
 
         impl $fields {
             /// Every field as a change, the extra fields of the change left out.
             pub fn into_changes(self) -> $changes {
                 $changes { $($field: Some(self.$field),)* ..Default::default() }
             }
-        }
-
-        $(#[$changes_meta])*
-        pub struct $changes {
-            $($(#[$change_meta])* pub $change: $change_ty,)*
-            $($(#[$field_meta])* pub $field: Option<String>,)*
         }
 
         impl $changes {
@@ -93,7 +103,7 @@ macro_rules! text_record {
                 mut check: impl FnMut(&'static str, String) -> Result<String, E>,
             ) -> Result<Self, E> {
                 Ok($changes {
-                    $($change: self.$change,)*
+                    $($extra: self.$extra,)*
                     $($field: match self.$field {
                         Some(value) => Some(check(stringify!($field), value)?),
                         None => None,
@@ -101,8 +111,13 @@ macro_rules! text_record {
                 })
             }
         }
+    };
 
-        $(#[$stored_meta])*
+    (@stored [$(#[$meta:meta])*] $stored:ident $fields:ident
+        { $($(#[$own_meta:meta])* $own:ident : $own_ty:ty),* $(,)? }
+        { $($(#[$field_meta:meta])* $field:ident : $label:literal),* $(,)? }
+    ) => {
+        $(#[$meta])*
         pub struct $stored {
             $($(#[$own_meta])* pub $own: $own_ty,)*
             $($(#[$field_meta])* pub $field: String,)*

@@ -5,5 +5,6 @@
 
 pub mod cards;
 mod form;
+pub mod profiles;
 
 pub use form::{Form, Values};

@@ -7,6 +7,7 @@
 //! row back means someone else saved first: 409 with the row as it is now.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use model::Form as _;
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
 use utoipa::ToSchema;
@@ -17,35 +18,7 @@ use crate::error::{Error, Result};
 use crate::fields;
 use crate::retry;
 
-/// The personal section as stored; version 0 and empty fields when the
-/// user has never saved it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct PersonalInfo {
-    pub full_name: String,
-    pub primary_email: String,
-    pub phone: String,
-    /// `YYYY-MM-DD`.
-    pub date_of_birth: Option<NaiveDate>,
-    pub address: String,
-    pub city: String,
-    pub country: String,
-    pub version: i32,
-    pub updated_at: Option<DateTime<Utc>>,
-}
-
-/// What a person edits in the personal section (a whole section: a PUT).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(default)]
-pub struct PersonalFields {
-    pub full_name: String,
-    pub primary_email: String,
-    pub phone: String,
-    /// `YYYY-MM-DD`, or empty.
-    pub date_of_birth: String,
-    pub address: String,
-    pub city: String,
-    pub country: String,
-}
+pub use model::profiles::{PersonalFields, PersonalInfo, ProfessionalFields, ProfessionalInfo};
 
 struct ValidPersonal {
     full_name: String,
@@ -57,55 +30,25 @@ struct ValidPersonal {
     country: String,
 }
 
-impl PersonalFields {
-    fn validated(&self, today: NaiveDate) -> Result<ValidPersonal> {
-        Ok(ValidPersonal {
-            full_name: fields::text("full_name", &self.full_name, 100)?,
-            primary_email: fields::optional_email("primary_email", &self.primary_email)?,
-            phone: fields::optional_phone("phone", &self.phone)?,
-            date_of_birth: fields::optional_birth_date("date_of_birth", &self.date_of_birth, today)?,
-            address: fields::text("address", &self.address, 200)?,
-            city: fields::text("city", &self.city, 100)?,
-            country: fields::text("country", &self.country, 100)?,
-        })
-    }
+fn validated_personal(input: &PersonalFields, today: NaiveDate) -> Result<ValidPersonal> {
+    Ok(ValidPersonal {
+        full_name: fields::text("full_name", &input.full_name, 100)?,
+        primary_email: fields::optional_email("primary_email", &input.primary_email)?,
+        phone: fields::optional_phone("phone", &input.phone)?,
+        date_of_birth: fields::optional_birth_date("date_of_birth", &input.date_of_birth, today)?,
+        address: fields::text("address", &input.address, 200)?,
+        city: fields::text("city", &input.city, 100)?,
+        country: fields::text("country", &input.country, 100)?,
+    })
 }
 
-/// The professional section as stored; version 0 when never saved.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct ProfessionalInfo {
-    pub company: String,
-    pub job_title: String,
-    pub department: String,
-    pub website: String,
-    pub linkedin: String,
-    pub bio: String,
-    pub version: i32,
-    pub updated_at: Option<DateTime<Utc>>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(default)]
-pub struct ProfessionalFields {
-    pub company: String,
-    pub job_title: String,
-    pub department: String,
-    pub website: String,
-    pub linkedin: String,
-    pub bio: String,
-}
-
-impl ProfessionalFields {
-    fn validated(&self) -> Result<ProfessionalFields> {
-        Ok(ProfessionalFields {
-            company: fields::text("company", &self.company, 100)?,
-            job_title: fields::text("job_title", &self.job_title, 100)?,
-            department: fields::text("department", &self.department, 100)?,
-            website: fields::optional_url("website", &self.website)?,
-            linkedin: fields::optional_linkedin("linkedin", &self.linkedin)?,
-            bio: fields::multiline_text("bio", &self.bio, 1000)?,
-        })
-    }
+fn validated_professional(input: &ProfessionalFields) -> Result<ProfessionalFields> {
+    input.clone().try_map(|field, value| match field {
+        "website" => fields::optional_url(field, &value),
+        "linkedin" => fields::optional_linkedin(field, &value),
+        "bio" => fields::multiline_text(field, &value, 1000),
+        _ => fields::text(field, &value, 100),
+    })
 }
 
 /// A saved section, and whether this save created its row.
@@ -152,7 +95,7 @@ pub async fn save_personal(
     expected_version: i32,
     input: &PersonalFields,
 ) -> Result<Saved<PersonalInfo>> {
-    let new = input.validated(Utc::now().date_naive())?;
+    let new = validated_personal(input, Utc::now().date_naive())?;
     let new = &new;
     retry::versioned("profile.save_personal", move || async move {
         let mut tx = retry::begin(pool).await?;
@@ -212,7 +155,7 @@ pub async fn save_professional(
     expected_version: i32,
     input: &ProfessionalFields,
 ) -> Result<Saved<ProfessionalInfo>> {
-    let new = input.validated()?;
+    let new = validated_professional(input)?;
     let new = &new;
     retry::versioned("profile.save_professional", move || async move {
         let mut tx = retry::begin(pool).await?;

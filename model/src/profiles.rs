@@ -1,0 +1,84 @@
+//! Profiles: a personal and a professional section per user, each with its
+//! own version.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+crate::text_record! {
+    input:
+    /// What a person edits in the personal section (a whole section: a PUT).
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    #[serde(default)]
+    PersonalFields;
+
+    text: {
+        full_name: "Full name",
+        primary_email: "Primary email",
+        phone: "Phone",
+        /// `YYYY-MM-DD`, or empty.
+        date_of_birth: "Date of birth",
+        address: "Address",
+        city: "City",
+        country: "Country",
+    }
+}
+
+/// The personal section as stored; version 0 and empty fields when the
+/// user has never saved it. (Stored typed: the date is a date.)
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PersonalInfo {
+    pub full_name: String,
+    pub primary_email: String,
+    pub phone: String,
+    /// `YYYY-MM-DD`.
+    pub date_of_birth: Option<NaiveDate>,
+    pub address: String,
+    pub city: String,
+    pub country: String,
+    pub version: i32,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+impl PersonalInfo {
+    /// The section as its form edits it.
+    pub fn fields(&self) -> PersonalFields {
+        PersonalFields {
+            full_name: self.full_name.clone(),
+            primary_email: self.primary_email.clone(),
+            phone: self.phone.clone(),
+            date_of_birth: self.date_of_birth.map(|date| date.to_string()).unwrap_or_default(),
+            address: self.address.clone(),
+            city: self.city.clone(),
+            country: self.country.clone(),
+        }
+    }
+}
+
+crate::text_record! {
+    input:
+    /// What a person edits in the professional section (a whole section: a PUT).
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    #[serde(default)]
+    ProfessionalFields;
+
+    stored:
+    /// The professional section as stored; version 0 when never saved.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    ProfessionalInfo {
+        version: i32,
+        updated_at: Option<DateTime<Utc>>,
+    }
+
+    text: {
+        company: "Company",
+        job_title: "Job title",
+        department: "Department",
+        website: "Website",
+        linkedin: "LinkedIn",
+        bio: "Bio",
+    }
+}
