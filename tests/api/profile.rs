@@ -165,3 +165,39 @@ async fn changing_the_password_signs_out_every_other_device(pool: sqlx::PgPool) 
     assert_eq!(app.api_login(&app.device(), "ada@example.com", PASSWORD).await, StatusCode::UNAUTHORIZED);
     assert_eq!(app.api_login(&app.device(), "ada@example.com", "a new passphrase").await, StatusCode::OK);
 }
+
+/// The profile forms post `personal[field]` / `professional[field]` and get
+/// the section back as form values with its version.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn the_profile_forms_save_their_sections(pool: sqlx::PgPool) {
+    let app = common::spawn(pool).await;
+    let client = client_with_cookie(&signed_in_cookie(&app, "ada@example.com").await);
+    let personal = [
+        ("version", "0"),
+        ("personal[full_name]", "Ada Lovelace"),
+        ("personal[date_of_birth]", "1985-12-10"),
+        ("personal[city]", "London"),
+    ];
+    let (status, saved) = app.server_fn(&client, "save_personal", &personal).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(saved["version"], 1);
+    assert_eq!(saved["values"]["date_of_birth"], "1985-12-10");
+    assert_eq!(saved["values"]["country"], "", "a field the form left out is empty");
+
+    let professional = [("version", "0"), ("professional[company]", "Engines Ltd"), ("professional[bio]", "Notes\nG")];
+    let (status, saved) = app.server_fn(&client, "save_professional", &professional).await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(
+        (saved["values"]["company"].as_str(), saved["values"]["bio"].as_str()),
+        (Some("Engines Ltd"), Some("Notes\nG"))
+    );
+
+    let (status, profile) = app.server_fn(&client, "get_profile", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{profile}");
+    assert_eq!(profile["personal"]["values"]["full_name"], "Ada Lovelace");
+    assert_eq!(profile["professional"]["version"], 1);
+    let (status, refused) =
+        app.server_fn(&client, "save_professional", &[("version", "0"), ("professional[website]", "not a url")]).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(refused["Invalid"]["field"], "website");
+}
