@@ -20,26 +20,14 @@ pub fn tyre_label(position: &str) -> &'static str {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ClientView {
-    pub id: String,
-    pub name: String,
-    pub email: String,
-    pub phone: String,
-    pub company: String,
-    pub version: i32,
-}
+pub use model::clients::{Client, ClientFields, NewClient};
+use model::Form as _;
 
-pub const CLIENT_EDIT_FIELDS: &[(&str, &str)] =
-    &[("name", "Name"), ("email", "Email"), ("phone", "Phone"), ("company", "Company")];
+pub const CLIENT_EDIT_FIELDS: &[(&str, &str)] = <ClientFields as model::Form>::FIELDS;
 
-impl ClientView {
-    pub fn values(&self) -> Values {
-        [("name", &self.name), ("email", &self.email), ("phone", &self.phone), ("company", &self.company)]
-            .into_iter()
-            .map(|(field, value)| (field.to_owned(), value.clone()))
-            .collect()
-    }
+/// A client's details as its editor holds them.
+pub fn client_section(client: &Client) -> SectionView {
+    SectionView { values: client.fields().values(), version: client.version }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -54,7 +42,7 @@ pub struct RequestRow {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClientDetail {
-    pub client: ClientView,
+    pub client: Client,
     pub requests: Vec<RequestRow>,
 }
 
@@ -77,7 +65,7 @@ pub struct AppointmentRow {
 pub struct RequestDetail {
     pub id: String,
     pub number: String,
-    pub client: ClientView,
+    pub client: Client,
     pub vehicle: String,
     pub registration: String,
     pub vin: String,
@@ -174,17 +162,6 @@ pub struct ReportView {
     pub assessment: AssessmentView,
 }
 
-/// What the client form posts, as `client[field]`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ClientInput {
-    pub id: String,
-    pub name: String,
-    pub email: String,
-    pub phone: String,
-    pub company: String,
-}
-
 /// What the request form posts, as `request[field]`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -248,17 +225,6 @@ mod ssr {
         Ok(server::appointments::Schedule { scheduled_at: at.and_utc(), location, assessor_id: Some(assessor) })
     }
 
-    pub fn client_view(client: server::clients::Client) -> ClientView {
-        ClientView {
-            id: client.id,
-            name: client.name,
-            email: client.email,
-            phone: client.phone,
-            company: client.company,
-            version: client.version,
-        }
-    }
-
     pub fn section(value: &impl Serialize, fields: &[(&str, &str)]) -> Result<SectionView, AppError> {
         Ok(SectionView::from_json(&serde_json::to_value(value).map_err(|_| AppError::Internal)?, fields))
     }
@@ -289,25 +255,18 @@ mod ssr {
 }
 
 #[server(prefix = "/sfn", endpoint = "list_clients")]
-pub async fn list_clients(query: String) -> Result<Vec<ClientView>, AppError> {
+pub async fn list_clients(query: String) -> Result<Vec<Client>, AppError> {
     let (state, _) = ssr::staff().await?;
     let mut conn = state.pool.acquire().await.map_err(server::Error::from)?;
-    Ok(server::clients::search(&mut conn, &query).await?.into_iter().map(ssr::client_view).collect())
+    Ok(server::clients::search(&mut conn, &query).await?)
 }
 
 /// Creates a client, or opens the one that already has this id.
 #[server(prefix = "/sfn", endpoint = "create_client")]
-pub async fn create_client(client: ClientInput) -> Result<ClientView, AppError> {
+pub async fn create_client(client: NewClient) -> Result<Client, AppError> {
     let (state, user) = ssr::staff().await?;
-    let input = server::clients::NewClient {
-        id: Some(client.id).filter(|id| !id.trim().is_empty()),
-        name: client.name,
-        email: client.email,
-        phone: client.phone,
-        company: client.company,
-    };
-    let created = server::clients::create(&state.pool, user.id.into(), &input).await?;
-    let view = ssr::client_view(created.client);
+    let created = server::clients::create(&state.pool, user.id.into(), &client).await?;
+    let view = created.client;
     let notice = if created.created { "" } else { "?existing=1" };
     crate::ssr::redirect(&format!("/staff/clients/{}{notice}", view.id));
     Ok(view)
@@ -320,7 +279,7 @@ pub async fn get_client(id: String) -> Result<ClientDetail, AppError> {
     let client = server::clients::find(&mut conn, &id).await?.ok_or(AppError::NotFound)?;
     let requests = server::requests::for_client(&mut conn, &id).await?;
     Ok(ClientDetail {
-        client: ssr::client_view(client),
+        client,
         requests: requests
             .into_iter()
             .map(|r| RequestRow {
@@ -392,7 +351,7 @@ pub async fn get_request(id: String) -> Result<RequestDetail, AppError> {
     Ok(RequestDetail {
         id: request.id.to_string(),
         number: request.number,
-        client: ssr::client_view(client),
+        client,
         vehicle: format!("{} {}", request.vehicle_make, request.vehicle_model).trim().to_owned(),
         registration: request.registration,
         vin: request.vin,
@@ -721,14 +680,8 @@ pub async fn save_assessment_section(
 
 /// Saves a client's details if they are still at `version`.
 #[server(prefix = "/sfn", endpoint = "update_client")]
-pub async fn update_client(id: String, version: i32, client: ClientInput) -> Result<SectionView, AppError> {
+pub async fn update_client(id: String, version: i32, client: ClientFields) -> Result<SectionView, AppError> {
     let (state, user) = ssr::staff().await?;
-    let changes = server::clients::ClientChanges {
-        name: client.name,
-        email: client.email,
-        phone: client.phone,
-        company: client.company,
-    };
-    let saved = server::clients::update(&state.pool, user.id.into(), &id, version, &changes).await?;
-    ssr::section(&saved, CLIENT_EDIT_FIELDS)
+    let saved = server::clients::update(&state.pool, user.id.into(), &id, version, &client).await?;
+    Ok(client_section(&saved))
 }

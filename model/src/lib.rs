@@ -4,6 +4,7 @@
 //! sides. Validation that needs the database stays on the server.
 
 pub mod cards;
+pub mod clients;
 mod form;
 pub mod profiles;
 

@@ -3,6 +3,7 @@
 //! so resent and simultaneous creates all land on one row.
 
 use chrono::{DateTime, Utc};
+use model::Form as _;
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
 use utoipa::ToSchema;
@@ -13,28 +14,7 @@ use crate::error::{violated_constraint, Error, Result};
 use crate::fields;
 use crate::retry;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Client {
-    pub id: String,
-    pub name: String,
-    pub email: String,
-    pub phone: String,
-    pub company: String,
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-/// A new client as submitted. Without `id`, one is generated.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(default)]
-pub struct NewClient {
-    pub id: Option<String>,
-    pub name: String,
-    pub email: String,
-    pub phone: String,
-    pub company: String,
-}
+pub use model::clients::{Client, ClientFields, NewClient};
 
 struct ValidClient {
     id: String,
@@ -44,23 +24,26 @@ struct ValidClient {
     company: String,
 }
 
-impl NewClient {
-    fn validated(&self) -> Result<ValidClient> {
-        let id = match self.id.as_deref().map(str::trim) {
-            None | Some("") => Uuid::new_v4().simple().to_string(),
-            Some(id) if id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') => {
-                id.to_owned()
-            }
-            Some(_) => return Err(Error::invalid("id", "Use 1 to 64 letters, digits, - or _.")),
-        };
-        Ok(ValidClient {
-            id,
-            name: fields::required_text("name", &self.name, 200, "Enter the client's name.")?,
-            email: fields::optional_email("email", &self.email)?,
-            phone: fields::optional_phone("phone", &self.phone)?,
-            company: fields::text("company", &self.company, 200)?,
-        })
-    }
+fn validated(input: &NewClient) -> Result<ValidClient> {
+    let id = match input.id.as_deref().map(str::trim) {
+        None | Some("") => Uuid::new_v4().simple().to_string(),
+        Some(id) if id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') => {
+            id.to_owned()
+        }
+        Some(_) => return Err(Error::invalid("id", "Use 1 to 64 letters, digits, - or _.")),
+    };
+    let ClientFields { name, email, phone, company } = validated_fields(&input.fields)?;
+    Ok(ValidClient { id, name, email, phone, company })
+}
+
+/// The details checked and normalised; the first bad one is the error.
+fn validated_fields(input: &ClientFields) -> Result<ClientFields> {
+    input.clone().try_map(|field, value| match field {
+        "name" => fields::required_text(field, &value, 200, "Enter the client's name."),
+        "email" => fields::optional_email(field, &value),
+        "phone" => fields::optional_phone(field, &value),
+        _ => fields::text(field, &value, 200),
+    })
 }
 
 /// Whether a create made the client or found it.
@@ -77,7 +60,7 @@ pub struct Created {
 /// a read (a new statement, so it sees the row a concurrent create just
 /// committed). A taken email belongs to another client: 409 on `email`.
 pub async fn create(pool: &PgPool, actor: Actor, input: &NewClient) -> Result<Created> {
-    let new = input.validated()?;
+    let new = validated(input)?;
     let new = &new;
     retry::transaction("client.create", move || async move {
         let mut tx = retry::begin(pool).await?;
@@ -154,16 +137,6 @@ pub async fn search(conn: &mut PgConnection, query: &str) -> Result<Vec<Client>>
     .await?)
 }
 
-/// What an edit may change (the id never changes).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(default)]
-pub struct ClientChanges {
-    pub name: String,
-    pub email: String,
-    pub phone: String,
-    pub company: String,
-}
-
 /// Saves the client if it is still at `expected_version`. A taken email is
 /// a 409 on `email`; a newer version is a 409 with the client as it is now.
 pub async fn update(
@@ -171,16 +144,9 @@ pub async fn update(
     actor: Actor,
     id: &str,
     expected_version: i32,
-    changes: &ClientChanges,
+    changes: &ClientFields,
 ) -> Result<Client> {
-    let name = fields::required_text("name", &changes.name, 200, "Enter the client's name.")?;
-    let email = fields::optional_email("email", &changes.email)?;
-    let phone = fields::optional_phone("phone", &changes.phone)?;
-    let company = fields::text("company", &changes.company, 200)?;
-    let company = &company;
-    let email = &email;
-    let name = &name;
-    let phone = &phone;
+    let ClientFields { name, email, phone, company } = &validated_fields(changes)?;
     retry::versioned("client.update", move || async move {
         let mut tx = retry::begin(pool).await?;
         let updated = sqlx::query_as!(

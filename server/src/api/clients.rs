@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::StaffOrKey;
-use crate::clients::{self, Client, ClientChanges, Created, NewClient};
+use crate::clients::{self, Client, ClientFields, Created, NewClient};
 use crate::error::{Error, ErrorBody, Result};
 use crate::http::JsonBody;
 use crate::state::AppState;
@@ -59,7 +59,7 @@ pub struct ClientPut {
     /// The version the change is based on (or send `If-Match`).
     version: Option<i32>,
     #[serde(flatten)]
-    changes: ClientChanges,
+    changes: ClientFields,
 }
 
 /// Changes a client, if it is still at the version you name.

@@ -4,7 +4,7 @@
 use chrono::{Duration, Utc};
 use server::appointments::{self, Schedule};
 use server::assessments;
-use server::clients::{self, NewClient};
+use server::clients::{self, ClientFields, NewClient};
 use server::numbers::BusinessTimeZone;
 use server::requests::{self, NewRequest};
 use sqlx::PgPool;
@@ -21,7 +21,8 @@ async fn appointment(pool: &PgPool) -> (Uuid, Uuid) {
     .await
     .unwrap();
     let zone = BusinessTimeZone::default();
-    let client = NewClient { id: Some("c-1".into()), name: "Acme".into(), ..Default::default() };
+    let client =
+        NewClient { id: Some("c-1".into()), fields: ClientFields { name: "Acme".into(), ..Default::default() } };
     clients::create(pool, staff.into(), &client).await.unwrap();
     let request = requests::create(
         pool,

@@ -11,7 +11,8 @@ use crate::components::{action_error, follow_saves, mint_idempotency_key, BoundF
 use crate::live::{live_feed, LiveEditing};
 use crate::merge::{EditorState, MergePanel, SectionView};
 use crate::workflow::{
-    get_client, list_clients, ClientDetail, ClientView, CreateClient, CreateRequest, UpdateClient, CLIENT_EDIT_FIELDS,
+    client_section, get_client, list_clients, Client, ClientDetail, CreateClient, CreateRequest, UpdateClient,
+    CLIENT_EDIT_FIELDS,
 };
 
 use super::{empty_values, load_error, AuditTrail};
@@ -182,15 +183,16 @@ fn ClientDetailView(detail: ClientDetail, existed: bool) -> AnyView {
 
 /// The client's details, edited against the version they were loaded with.
 #[component]
-fn ClientEditor(client: ClientView) -> AnyView {
-    let state = EditorState::new(client.values(), client.version);
+fn ClientEditor(client: Client) -> AnyView {
+    let SectionView { values, version } = client_section(&client);
+    let state = EditorState::new(values, version);
     let save = ServerAction::<UpdateClient>::new();
     let error = follow_saves(save, state, CLIENT_EDIT_FIELDS);
     let feed = live_feed(format!("client:{}", client.id));
     let client_id = StoredValue::new(client.id.clone());
     let fetch = move || async move {
         let detail = get_client(client_id.get_value()).await.ok()?;
-        Some(SectionView { values: detail.client.values(), version: detail.client.version })
+        Some(client_section(&detail.client))
     };
     view! {
         <section class="panel" data-testid="client-details">
