@@ -162,18 +162,6 @@ pub struct ReportView {
     pub assessment: AssessmentView,
 }
 
-/// What the request form posts, as `request[field]`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct RequestInput {
-    pub vehicle_make: String,
-    pub vehicle_model: String,
-    pub registration: String,
-    pub vin: String,
-    pub claim_reference: String,
-    pub notes: String,
-}
-
 /// What a tyre row posts, as `tyre[field]`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -298,19 +286,11 @@ pub async fn get_client(id: String) -> Result<ClientDetail, AppError> {
 #[server(prefix = "/sfn", endpoint = "create_request")]
 pub async fn create_request(
     client_id: String,
-    request: RequestInput,
+    request: model::requests::RequestFields,
     idempotency_key: String,
 ) -> Result<String, AppError> {
     let (state, user) = ssr::staff().await?;
-    let input = server::requests::NewRequest {
-        client_id,
-        vehicle_make: request.vehicle_make,
-        vehicle_model: request.vehicle_model,
-        registration: request.registration,
-        vin: request.vin,
-        claim_reference: request.claim_reference,
-        notes: request.notes,
-    };
+    let input = server::requests::NewRequest { client_id, fields: request };
     let created =
         server::requests::create(&state.pool, user.id.into(), &state.time_zone, &input, Some(&idempotency_key)).await?;
     crate::ssr::redirect(&format!("/staff/requests/{}", created.id));

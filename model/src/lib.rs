@@ -7,5 +7,6 @@ pub mod cards;
 pub mod clients;
 mod form;
 pub mod profiles;
+pub mod requests;
 
 pub use form::{Form, Values};

@@ -31,7 +31,7 @@ pub async fn create_client_check_then_insert(
     sqlx::query!(
         "INSERT INTO clients (id, name, email, phone, company, created_by) VALUES ($1, $2, '', '', '', $3)",
         id,
-        input.name,
+        input.fields.name,
         staff.id
     )
     .execute(&mut *tx)

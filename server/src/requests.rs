@@ -2,6 +2,7 @@
 //! have. Numbers are drawn in the inserting transaction (see `numbers`).
 
 use chrono::{DateTime, Utc};
+use model::Form as _;
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
 use utoipa::ToSchema;
@@ -14,50 +15,25 @@ use crate::idempotency::{self, IdempotencyKey};
 use crate::numbers::{self, BusinessTimeZone, Kind};
 use crate::retry;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Request {
-    pub id: Uuid,
-    pub number: String,
-    pub client_id: String,
-    pub vehicle_make: String,
-    pub vehicle_model: String,
-    pub registration: String,
-    pub vin: String,
-    pub claim_reference: String,
-    pub notes: String,
-    pub status: String,
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
-}
+pub use model::requests::{NewRequest, Request, RequestFields};
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(default)]
-pub struct NewRequest {
-    pub client_id: String,
-    pub vehicle_make: String,
-    pub vehicle_model: String,
-    pub registration: String,
-    pub vin: String,
-    pub claim_reference: String,
-    pub notes: String,
-}
-
-impl NewRequest {
-    fn validated(&self) -> Result<NewRequest> {
-        let vin = fields::text("vin", &self.vin, 17)?.to_ascii_uppercase();
-        if !vin.is_empty() && (vin.len() != 17 || !vin.bytes().all(|b| b.is_ascii_alphanumeric())) {
-            return Err(Error::invalid("vin", "A VIN has 17 letters and digits."));
+/// Every field checked and normalised (registration and VIN upper-case);
+/// the first bad one is the error.
+fn validated(input: &NewRequest) -> Result<NewRequest> {
+    let client_id = fields::required_text("client_id", &input.client_id, 64, "Choose the client.")?;
+    let fields = input.fields.clone().try_map(|field, value| match field {
+        "registration" => Ok(fields::text(field, &value, 20)?.to_ascii_uppercase()),
+        "vin" => {
+            let vin = fields::text(field, &value, 17)?.to_ascii_uppercase();
+            if !vin.is_empty() && (vin.len() != 17 || !vin.bytes().all(|b| b.is_ascii_alphanumeric())) {
+                return Err(Error::invalid(field, "A VIN has 17 letters and digits."));
+            }
+            Ok(vin)
         }
-        Ok(NewRequest {
-            client_id: fields::required_text("client_id", &self.client_id, 64, "Choose the client.")?,
-            vehicle_make: fields::text("vehicle_make", &self.vehicle_make, 100)?,
-            vehicle_model: fields::text("vehicle_model", &self.vehicle_model, 100)?,
-            registration: fields::text("registration", &self.registration, 20)?.to_ascii_uppercase(),
-            vin,
-            claim_reference: fields::text("claim_reference", &self.claim_reference, 100)?,
-            notes: fields::multiline_text("notes", &self.notes, 2000)?,
-        })
-    }
+        "notes" => fields::multiline_text(field, &value, 2000),
+        _ => fields::text(field, &value, 100),
+    })?;
+    Ok(NewRequest { client_id, fields })
 }
 
 /// Creates a request with the next REQ number, in one transaction. With an
@@ -69,7 +45,7 @@ pub async fn create(
     input: &NewRequest,
     idempotency_key: Option<&str>,
 ) -> Result<Request> {
-    let new = input.validated()?;
+    let new = validated(input)?;
     let key = IdempotencyKey::optional(actor.to_string(), idempotency_key, &("create_request", &new))?;
     let (request, _) = retry::transaction("request.create", || {
         idempotency::create_once(pool, key.as_ref(), async |conn: &mut PgConnection| {
@@ -90,12 +66,12 @@ pub async fn create(
                 Kind::Request.prefix(),
                 zone.as_str(),
                 new.client_id,
-                new.vehicle_make,
-                new.vehicle_model,
-                new.registration,
-                new.vin,
-                new.claim_reference,
-                new.notes,
+                new.fields.vehicle_make,
+                new.fields.vehicle_model,
+                new.fields.registration,
+                new.fields.vin,
+                new.fields.claim_reference,
+                new.fields.notes,
                 actor.user_id(),
             )
             .fetch_one(&mut *conn)

@@ -28,7 +28,7 @@ async fn appointment(pool: &PgPool) -> (Uuid, Uuid) {
         pool,
         staff.into(),
         &zone,
-        &NewRequest { client_id: "c-1".into(), ..Default::default() },
+        &NewRequest { client_id: "c-1".into(), fields: Default::default() },
         None,
     )
     .await

@@ -95,7 +95,10 @@ pub fn NewClientPage() -> AnyView {
     .into_any()
 }
 
-const REQUEST_FIELDS: &[&str] = &["vehicle_make", "vehicle_model", "registration", "vin", "claim_reference", "notes"];
+/// The request form's fields, from the one definition in `model`.
+static REQUEST_FIELDS: std::sync::LazyLock<Vec<&str>> = std::sync::LazyLock::new(|| {
+    <model::requests::RequestFields as model::Form>::FIELDS.iter().map(|(field, _)| *field).collect()
+});
 
 #[component]
 pub fn ClientPage() -> AnyView {
@@ -120,7 +123,7 @@ fn ClientDetailView(detail: ClientDetail, existed: bool) -> AnyView {
     let ClientDetail { client, requests } = detail;
     let action = ServerAction::<CreateRequest>::new();
     let error = action_error(action);
-    let state = EditorState::new(empty_values(REQUEST_FIELDS), 0);
+    let state = EditorState::new(empty_values(&REQUEST_FIELDS), 0);
     let idempotency_key = mint_idempotency_key();
     let audit_id = client.id.clone();
     view! {
@@ -172,7 +175,7 @@ fn ClientDetailView(detail: ClientDetail, existed: bool) -> AnyView {
                 </div>
                 <BoundField state form="request" field="claim_reference" label="Claim reference" error />
                 <BoundField state form="request" field="notes" label="Notes" multiline=true error />
-                <FormError error fields=REQUEST_FIELDS />
+                <FormError error fields=REQUEST_FIELDS.as_slice() />
                 <SubmitButton pending=action.pending() label="Open request" busy_label="Opening…" />
             </ActionForm>
         </section>
