@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::AppError;
 use crate::merge::{SectionView, Values};
 
-pub const TYRE_FIELDS: &[(&str, &str)] =
-    &[("make", "Make"), ("size", "Size"), ("tread_depth_mm", "Tread depth (mm)"), ("condition", "Condition")];
+pub use model::assessments::TyreFields;
+
+pub const TYRE_FIELDS: &[(&str, &str)] = <TyreFields as model::Form>::FIELDS;
 
 pub fn tyre_label(position: &str) -> &'static str {
     match position {
@@ -162,16 +163,6 @@ pub struct ReportView {
     pub assessment: AssessmentView,
 }
 
-/// What a tyre row posts, as `tyre[field]`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct TyreInput {
-    pub make: String,
-    pub size: String,
-    pub tread_depth_mm: String,
-    pub condition: String,
-}
-
 #[cfg(feature = "ssr")]
 mod ssr {
     use super::*;
@@ -218,8 +209,7 @@ mod ssr {
     }
 
     pub fn tyre_view(tyre: &server::assessments::Tyre) -> Result<TyreView, AppError> {
-        let SectionView { values, version } = section(tyre, TYRE_FIELDS)?;
-        Ok(TyreView { position: tyre.position.clone(), values, version })
+        Ok(TyreView { position: tyre.position.clone(), values: tyre.fields().values(), version: tyre.version })
     }
 
     pub async fn assessment_view(state: &server::AppState, id: uuid::Uuid) -> Result<AssessmentView, AppError> {
@@ -417,15 +407,10 @@ pub async fn save_tyre(
     assessment_id: String,
     position: String,
     version: i32,
-    tyre: TyreInput,
+    tyre: TyreFields,
 ) -> Result<SectionView, AppError> {
     let (state, user) = ssr::staff().await?;
-    let fields = server::assessments::TyreFields {
-        make: tyre.make,
-        size: tyre.size,
-        tread_depth_mm: tyre.tread_depth_mm,
-        condition: tyre.condition,
-    };
+    let fields = tyre;
     let saved = server::assessments::save_tyre(
         &state.pool,
         user.id.into(),
@@ -435,7 +420,7 @@ pub async fn save_tyre(
         &fields,
     )
     .await?;
-    ssr::section(&saved, TYRE_FIELDS)
+    Ok(SectionView { values: saved.fields().values(), version: saved.version })
 }
 
 #[server(prefix = "/sfn", endpoint = "complete_assessment")]

@@ -3,6 +3,7 @@
 //! the browser (WASM), as the Leptos examples share one type between both
 //! sides. Validation that needs the database stays on the server.
 
+pub mod assessments;
 pub mod cards;
 pub mod clients;
 mod form;

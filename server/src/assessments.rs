@@ -36,15 +36,7 @@ pub struct Assessment {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Tyre {
-    pub position: String,
-    pub make: String,
-    pub size: String,
-    pub tread_depth_mm: String,
-    pub condition: String,
-    pub version: i32,
-}
+pub use model::assessments::{Tyre, TyreFields};
 
 /// An assessment with the sections the workflow needs to show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -148,15 +140,6 @@ pub async fn tyres(conn: &mut PgConnection, assessment_id: Uuid) -> Result<Vec<T
     )
     .fetch_all(conn)
     .await?)
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(default)]
-pub struct TyreFields {
-    pub make: String,
-    pub size: String,
-    pub tread_depth_mm: String,
-    pub condition: String,
 }
 
 /// Saves one tyre row if it is still at `expected_version`.

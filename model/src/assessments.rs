@@ -1,0 +1,29 @@
+//! Assessments (ASM): the tyre rows so far; the other sections follow.
+
+use serde::{Deserialize, Serialize};
+
+crate::text_record! {
+    input:
+    /// One tyre as the assessor records it (a whole row: a PUT).
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    #[serde(default)]
+    TyreFields;
+
+    stored:
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    Tyre {
+        /// `front_left`, `front_right`, `rear_left`, `rear_right` or `spare`.
+        position: String,
+        version: i32,
+    }
+
+    text: {
+        make: "Make",
+        size: "Size",
+        /// Millimetres, like `4.5` (0–30), or empty.
+        tread_depth_mm: "Tread depth (mm)",
+        condition: "Condition",
+    }
+}
