@@ -100,7 +100,7 @@ pub struct AssessmentView {
     pub damage: SectionView,
     pub vehicle_values: SectionView,
     pub pre_incident_estimate: SectionView,
-    pub estimate: EstimateView,
+    pub estimate: Estimate,
 }
 
 /// The assessment editor's tabs, in order: (name, label).
@@ -124,37 +124,9 @@ pub const VEHICLE_VALUE_FIELDS: &[(&str, &str)] =
 pub const PRE_INCIDENT_FIELDS: &[(&str, &str)] =
     &[("condition", "Condition before the incident"), ("value", "Value before the incident")];
 
-pub const ESTIMATE_FIELDS: &[(&str, &str)] =
-    &[("labour", "Labour"), ("parts", "Parts"), ("paint", "Paint"), ("other", "Other")];
+pub use model::assessments::{Estimate, EstimateFields};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EstimateView {
-    pub values: Values,
-    pub total: String,
-    pub version: i32,
-}
-
-impl EstimateView {
-    /// From a stored estimate's JSON (a save's answer or a 409's `current`).
-    pub fn from_json(json: &serde_json::Value) -> Self {
-        let text = |field: &str| json.get(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
-        EstimateView {
-            values: ESTIMATE_FIELDS.iter().map(|(field, _)| (field.to_string(), text(field))).collect(),
-            total: text("total"),
-            version: json.get("version").and_then(|v| v.as_i64()).unwrap_or(0) as i32,
-        }
-    }
-}
-
-/// What the estimate form posts, as `estimate[field]`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct EstimateInput {
-    pub labour: String,
-    pub parts: String,
-    pub paint: String,
-    pub other: String,
-}
+pub const ESTIMATE_FIELDS: &[(&str, &str)] = <EstimateFields as model::Form>::FIELDS;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReportView {
@@ -227,7 +199,7 @@ mod ssr {
             damage: section(&detail.damage, DAMAGE_FIELDS)?,
             vehicle_values: section(&detail.vehicle_values, VEHICLE_VALUE_FIELDS)?,
             pre_incident_estimate: section(&detail.pre_incident_estimate, PRE_INCIDENT_FIELDS)?,
-            estimate: EstimateView::from_json(&serde_json::to_value(&detail.estimate).map_err(|_| AppError::Internal)?),
+            estimate: detail.estimate,
         })
     }
 }
@@ -562,19 +534,13 @@ pub async fn audit_history(entity: String, id: String) -> Result<Vec<AuditLine>,
 pub async fn save_estimate(
     assessment_id: String,
     version: i32,
-    estimate: EstimateInput,
-) -> Result<EstimateView, AppError> {
+    estimate: EstimateFields,
+) -> Result<Estimate, AppError> {
     let (state, user) = ssr::staff().await?;
-    let fields = server::assessments::EstimateFields {
-        labour: estimate.labour,
-        parts: estimate.parts,
-        paint: estimate.paint,
-        other: estimate.other,
-    };
     let saved =
-        server::assessments::save_estimate(&state.pool, user.id.into(), ssr::uuid(&assessment_id)?, version, &fields)
+        server::assessments::save_estimate(&state.pool, user.id.into(), ssr::uuid(&assessment_id)?, version, &estimate)
             .await?;
-    Ok(EstimateView::from_json(&serde_json::to_value(&saved).map_err(|_| AppError::Internal)?))
+    Ok(saved)
 }
 
 /// Marks one tab of the assessment editor complete (`complete` = "true") or

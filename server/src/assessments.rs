@@ -36,8 +36,6 @@ pub struct Assessment {
     pub created_at: DateTime<Utc>,
 }
 
-pub use model::assessments::{Tyre, TyreFields};
-
 /// An assessment with the sections the workflow needs to show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct AssessmentDetail {
@@ -51,25 +49,7 @@ pub struct AssessmentDetail {
     pub estimate: Estimate,
 }
 
-/// The repair estimate; `total` is computed by the database.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Estimate {
-    pub labour: String,
-    pub parts: String,
-    pub paint: String,
-    pub other: String,
-    pub total: String,
-    pub version: i32,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(default)]
-pub struct EstimateFields {
-    pub labour: String,
-    pub parts: String,
-    pub paint: String,
-    pub other: String,
-}
+pub use model::assessments::{Estimate, EstimateFields, Tyre, TyreFields};
 
 /// The appointment's assessment, created (with all its sections) on the
 /// first call; `true` when this call created it.

@@ -5,13 +5,14 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
+use model::Form as _;
 
 use crate::components::{action_error, follow_saves, use_toasts, BoundField, FormError, SubmitButton};
 use crate::error::AppError;
 use crate::live::{live_feed, LiveEditing, LiveFeed};
 use crate::merge::{EditorState, MergePanel, SectionView};
 use crate::workflow::{
-    get_assessment, tyre_label, AssessmentView, CompleteAssessment, EstimateView, GenerateReport, MarkTab,
+    get_assessment, tyre_label, AssessmentView, CompleteAssessment, Estimate, GenerateReport, MarkTab,
     SaveAssessmentSection, SaveEstimate, SaveTyre, TyreView, DAMAGE_FIELDS, ESTIMATE_FIELDS, IDENTIFICATION_FIELDS,
     PRE_INCIDENT_FIELDS, TABS, TYRE_FIELDS, VEHICLE_VALUE_FIELDS,
 };
@@ -242,22 +243,24 @@ fn TyreRow(assessment_id: String, tyre: TyreView, feed: LiveFeed) -> AnyView {
 }
 
 #[component]
-fn EstimateSection(assessment_id: String, estimate: EstimateView) -> AnyView {
-    let state = EditorState::new(estimate.values.clone(), estimate.version);
+fn EstimateSection(assessment_id: String, estimate: Estimate) -> AnyView {
+    let state = EditorState::new(estimate.fields().values(), estimate.version);
     let total = RwSignal::new(estimate.total.clone());
     let save = ServerAction::<SaveEstimate>::new();
     let toasts = use_toasts();
     Effect::new(move |_| match save.value().get() {
         Some(Ok(saved)) => {
-            state.saved(saved.values, saved.version);
+            state.saved(saved.fields().values(), saved.version);
             total.set(saved.total);
             toasts.success("Estimate saved.");
         }
-        Some(Err(AppError::VersionConflict { current })) => {
-            let theirs = EstimateView::from_json(&current);
-            total.set(theirs.total);
-            state.conflicted(theirs.values, theirs.version);
-        }
+        Some(Err(AppError::VersionConflict { current })) => match serde_json::from_value::<Estimate>(current) {
+            Ok(theirs) => {
+                total.set(theirs.total.clone());
+                state.conflicted(theirs.fields().values(), theirs.version);
+            }
+            Err(_) => toasts.error("This estimate was changed elsewhere. Reload the page to see it."),
+        },
         _ => {}
     });
     let error = Signal::derive(move || match save.value().get() {

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
+use model::Form as _;
 
 use crate::merge::SectionView;
 use crate::workflow::{
@@ -52,7 +53,7 @@ pub fn ReportPage() -> AnyView {
                         <h2>"Estimate"</h2>
                         <dl class="facts">
                             {ESTIMATE_FIELDS.iter().map(|(field, label)| view! {
-                                <dt>{*label}</dt><dd>{report.assessment.estimate.values.get(*field).cloned().unwrap_or_default()}</dd>
+                                <dt>{*label}</dt><dd>{report.assessment.estimate.fields().values().get(*field).cloned().unwrap_or_default()}</dd>
                             }).collect_view()}
                         </dl>
                         <p class="report-total">"Estimate total: " <strong>{report.assessment.estimate.total.clone()}</strong></p>
