@@ -114,15 +114,12 @@ pub const TABS: &[(&str, &str)] = &[
     ("summary", "Summary"),
 ];
 
-pub const IDENTIFICATION_FIELDS: &[(&str, &str)] =
-    &[("registration", "Registration"), ("vin", "VIN"), ("odometer_km", "Odometer (km)"), ("colour", "Colour")];
+use model::assessments::{DamageFields, IdentificationFields, PreIncidentEstimateFields, VehicleValuesFields};
 
-pub const DAMAGE_FIELDS: &[(&str, &str)] =
-    &[("description", "Description"), ("areas", "Damaged areas"), ("severity", "Severity")];
-pub const VEHICLE_VALUE_FIELDS: &[(&str, &str)] =
-    &[("market_value", "Market value"), ("salvage_value", "Salvage value")];
-pub const PRE_INCIDENT_FIELDS: &[(&str, &str)] =
-    &[("condition", "Condition before the incident"), ("value", "Value before the incident")];
+pub const IDENTIFICATION_FIELDS: &[(&str, &str)] = <IdentificationFields as model::Form>::FIELDS;
+pub const DAMAGE_FIELDS: &[(&str, &str)] = <DamageFields as model::Form>::FIELDS;
+pub const VEHICLE_VALUE_FIELDS: &[(&str, &str)] = <VehicleValuesFields as model::Form>::FIELDS;
+pub const PRE_INCIDENT_FIELDS: &[(&str, &str)] = <PreIncidentEstimateFields as model::Form>::FIELDS;
 
 pub use model::assessments::{Estimate, EstimateFields};
 
@@ -176,8 +173,9 @@ mod ssr {
         Ok(server::appointments::Schedule { scheduled_at: at.and_utc(), location, assessor_id: Some(assessor) })
     }
 
-    pub fn section(value: &impl Serialize, fields: &[(&str, &str)]) -> Result<SectionView, AppError> {
-        Ok(SectionView::from_json(&serde_json::to_value(value).map_err(|_| AppError::Internal)?, fields))
+    /// A stored section as its editor holds it.
+    pub fn section(fields: impl model::Form, version: i32) -> SectionView {
+        SectionView { values: fields.values(), version }
     }
 
     pub fn tyre_view(tyre: &server::assessments::Tyre) -> Result<TyreView, AppError> {
@@ -194,11 +192,11 @@ mod ssr {
             version: detail.assessment.version,
             current_tab: detail.assessment.current_tab,
             tabs_completed: detail.assessment.tabs_completed,
-            identification: section(&detail.identification, IDENTIFICATION_FIELDS)?,
+            identification: section(detail.identification.fields(), detail.identification.version),
             tyres: detail.tyres.iter().map(tyre_view).collect::<Result<_, _>>()?,
-            damage: section(&detail.damage, DAMAGE_FIELDS)?,
-            vehicle_values: section(&detail.vehicle_values, VEHICLE_VALUE_FIELDS)?,
-            pre_incident_estimate: section(&detail.pre_incident_estimate, PRE_INCIDENT_FIELDS)?,
+            damage: section(detail.damage.fields(), detail.damage.version),
+            vehicle_values: section(detail.vehicle_values.fields(), detail.vehicle_values.version),
+            pre_incident_estimate: section(detail.pre_incident_estimate.fields(), detail.pre_incident_estimate.version),
             estimate: detail.estimate,
         })
     }
@@ -571,39 +569,26 @@ pub async fn save_assessment_section(
     use server::assessment_sections as sections;
     let (state, user) = ssr::staff().await?;
     let id = ssr::uuid(&assessment_id)?;
-    let value = |field: &str| values.get(field).cloned().unwrap_or_default();
     match section.as_str() {
         "identification" => {
-            let fields = sections::IdentificationFields {
-                registration: value("registration"),
-                vin: value("vin"),
-                odometer_km: value("odometer_km"),
-                colour: value("colour"),
-            };
+            let fields = IdentificationFields::from_values(&values);
             let saved = sections::save_identification(&state.pool, user.id.into(), id, version, &fields).await?;
-            ssr::section(&saved, IDENTIFICATION_FIELDS)
+            Ok(ssr::section(saved.fields(), saved.version))
         }
         "damage" => {
-            let fields = sections::DamageFields {
-                description: value("description"),
-                areas: value("areas"),
-                severity: value("severity"),
-            };
+            let fields = DamageFields::from_values(&values);
             let saved = sections::save_damage(&state.pool, user.id.into(), id, version, &fields).await?;
-            ssr::section(&saved, DAMAGE_FIELDS)
+            Ok(ssr::section(saved.fields(), saved.version))
         }
         "vehicle_values" => {
-            let fields = sections::VehicleValuesFields {
-                market_value: value("market_value"),
-                salvage_value: value("salvage_value"),
-            };
+            let fields = VehicleValuesFields::from_values(&values);
             let saved = sections::save_vehicle_values(&state.pool, user.id.into(), id, version, &fields).await?;
-            ssr::section(&saved, VEHICLE_VALUE_FIELDS)
+            Ok(ssr::section(saved.fields(), saved.version))
         }
         "pre_incident_estimate" => {
-            let fields = sections::PreIncidentEstimateFields { condition: value("condition"), value: value("value") };
+            let fields = PreIncidentEstimateFields::from_values(&values);
             let saved = sections::save_pre_incident_estimate(&state.pool, user.id.into(), id, version, &fields).await?;
-            ssr::section(&saved, PRE_INCIDENT_FIELDS)
+            Ok(ssr::section(saved.fields(), saved.version))
         }
         _ => Err(AppError::NotFound),
     }

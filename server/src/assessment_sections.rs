@@ -3,9 +3,7 @@
 //! assessment (`start_assessment`), each saved on its own version. Tyres and
 //! the estimate live in `assessments`.
 
-use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::audit::{self, Action, Actor};
@@ -13,69 +11,10 @@ use crate::error::{Error, Result};
 use crate::fields;
 use crate::retry;
 
-/// The vehicle as found on site; registration and VIN start as the
-/// request's.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Identification {
-    pub registration: String,
-    pub vin: String,
-    pub odometer_km: String,
-    pub colour: String,
-    pub version: i32,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(default)]
-pub struct IdentificationFields {
-    pub registration: String,
-    pub vin: String,
-    pub odometer_km: String,
-    pub colour: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Damage {
-    pub description: String,
-    pub areas: String,
-    pub severity: String,
-    pub version: i32,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(default)]
-pub struct DamageFields {
-    pub description: String,
-    pub areas: String,
-    pub severity: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct VehicleValues {
-    pub market_value: String,
-    pub salvage_value: String,
-    pub version: i32,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(default)]
-pub struct VehicleValuesFields {
-    pub market_value: String,
-    pub salvage_value: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct PreIncidentEstimate {
-    pub condition: String,
-    pub value: String,
-    pub version: i32,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(default)]
-pub struct PreIncidentEstimateFields {
-    pub condition: String,
-    pub value: String,
-}
+pub use model::assessments::{
+    Damage, DamageFields, Identification, IdentificationFields, PreIncidentEstimate, PreIncidentEstimateFields,
+    VehicleValues, VehicleValuesFields,
+};
 
 pub async fn identification(conn: &mut PgConnection, assessment_id: Uuid) -> Result<Option<Identification>> {
     Ok(sqlx::query_as!(
