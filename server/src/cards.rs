@@ -35,14 +35,8 @@ fn check_field(field: &str, value: &str) -> Result<String> {
         "full_name" | "job_title" | "company" => fields::text(field, value, 100),
         "tagline" => fields::text(field, value, 140),
         "address" => fields::multiline_text(field, value, 200),
-        "template" => {
-            let names: Vec<&str> = TEMPLATES.iter().map(|(name, _)| *name).collect();
-            fields::one_of(field, value, &names, &format!("Choose one of the templates: {}.", names.join(", ")))
-        }
-        "layout" => {
-            let names: Vec<&str> = LAYOUTS.iter().map(|(name, _)| *name).collect();
-            fields::one_of(field, value, &names, "Choose a layout: left or center.")
-        }
+        "template" => fields::one_of(field, value, TEMPLATES, "one of the templates"),
+        "layout" => fields::one_of(field, value, LAYOUTS, "a layout"),
         "accent_color" => fields::color(field, value),
         "email" => fields::optional_email(field, value),
         "phone" => fields::optional_phone(field, value),

@@ -134,13 +134,15 @@ pub fn color(field: &str, value: &str) -> Result<String> {
     }
 }
 
-/// One of a fixed list of choices.
-pub fn one_of(field: &str, value: &str, choices: &[&str], message: &str) -> Result<String> {
+/// One of a closed set of `(name, label)` choices, by name; otherwise
+/// the error says which names there are.
+pub fn one_of(field: &str, value: &str, choices: &[(&str, &str)], what: &str) -> Result<String> {
     let value = value.trim();
-    if choices.contains(&value) {
+    if choices.iter().any(|(name, _)| *name == value) {
         Ok(value.to_owned())
     } else {
-        Err(Error::invalid(field, message))
+        let names: Vec<&str> = choices.iter().map(|(name, _)| *name).collect();
+        Err(Error::invalid(field, format!("Choose {what}: {}.", names.join(", "))))
     }
 }
 

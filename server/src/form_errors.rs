@@ -101,7 +101,7 @@ pub async fn bind_to_visitor(State(secure): State<SecureCookies>, request: Reque
             return Redirect::to(&target).into_response();
         }
     }
-    let server_function = request.uri().path().strip_prefix("/sfn/").is_some().then(|| request.uri().path().to_owned());
+    let server_function = request.uri().path().starts_with("/sfn/").then(|| request.uri().path().to_owned());
     let mut response = next.run(request).await;
     let Some(server_function) = server_function else { return response };
     if matches!(response.status(), StatusCode::FOUND | StatusCode::SEE_OTHER) {
