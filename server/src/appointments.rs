@@ -13,6 +13,7 @@ use crate::fields;
 use crate::idempotency::{self, IdempotencyKey};
 use crate::numbers::{self, BusinessTimeZone, Kind};
 use crate::retry;
+use crate::versioned::{self, Target, Tx};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Appointment {
@@ -91,10 +92,10 @@ pub async fn reschedule(
     expected_version: i32,
     schedule: &Schedule,
 ) -> Result<Appointment> {
-    let location = fields::text("location", &schedule.location, 200)?;
-    let location = &location;
-    retry::versioned("appointment.reschedule", move || async move {
-        let mut tx = retry::begin(pool).await?;
+    let location = &fields::text("location", &schedule.location, 200)?;
+    let key = id.to_string();
+    let target = Target { operation: "appointment.reschedule", actor, entity: "appointment", key: &key };
+    let update = move |mut tx: Tx| async move {
         let updated = sqlx::query_as!(
             Appointment,
             r#"UPDATE appointments SET scheduled_at = $3, location = $4, assessor_id = $5,
@@ -111,23 +112,9 @@ pub async fn reschedule(
         .fetch_optional(&mut *tx)
         .await
         .map_err(assessor_error)?;
-        let Some(appointment) = updated else {
-            return Err(Error::stale(find(&mut tx, id).await?));
-        };
-        audit::record(
-            &mut tx,
-            actor,
-            "appointment",
-            &id.to_string(),
-            Action::Update,
-            Some(expected_version),
-            Some(appointment.version),
-        )
-        .await?;
-        retry::commit(tx).await?;
-        Ok(appointment)
-    })
-    .await
+        Ok((tx, updated))
+    };
+    versioned::save(pool, target, expected_version, update, move |mut tx| async move { find(&mut tx, id).await }).await
 }
 
 pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Appointment>> {
@@ -199,3 +186,5 @@ pub async fn today(conn: &mut PgConnection, zone: &BusinessTimeZone) -> Result<V
     .fetch_all(conn)
     .await?)
 }
+
+versioned::has_version!(Appointment);

@@ -6,10 +6,10 @@
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::audit::{self, Action, Actor};
+use crate::audit::Actor;
 use crate::error::{Error, Result};
 use crate::fields;
-use crate::retry;
+use crate::versioned::{self, Target, Tx};
 
 pub use model::assessments::{
     Damage, DamageFields, Identification, IdentificationFields, PreIncidentEstimate, PreIncidentEstimateFields,
@@ -61,6 +61,12 @@ pub async fn pre_incident_estimate(
     .await?)
 }
 
+/// What a section's save is about: its metrics name and its audit row
+/// (`assessment_section`, `{assessment}/{section}`).
+fn target<'a>(operation: &'static str, actor: Actor, key: &'a str) -> Target<'a> {
+    Target { operation, actor, entity: "assessment_section", key }
+}
+
 /// Saves the identification section if it is still at `expected_version`.
 pub async fn save_identification(
     pool: &PgPool,
@@ -69,19 +75,16 @@ pub async fn save_identification(
     expected_version: i32,
     input: &IdentificationFields,
 ) -> Result<Identification> {
-    let registration = fields::text("registration", &input.registration, 20)?;
-    let vin = fields::text("vin", &input.vin, 17)?;
-    let odometer_km = input.odometer_km.trim().replace([' ', ','], "");
+    let registration = &fields::text("registration", &input.registration, 20)?;
+    let vin = &fields::text("vin", &input.vin, 17)?;
+    let odometer_km = &input.odometer_km.trim().replace([' ', ','], "");
     if !odometer_km.bytes().all(|b| b.is_ascii_digit()) || odometer_km.len() > 7 {
         return Err(Error::invalid("odometer_km", "Enter the odometer reading in whole kilometres."));
     }
-    let colour = fields::text("colour", &input.colour, 50)?;
-    let colour = &colour;
-    let odometer_km = &odometer_km;
-    let registration = &registration;
-    let vin = &vin;
-    retry::versioned("assessment_section.save_identification", move || async move {
-        let mut tx = retry::begin(pool).await?;
+    let colour = &fields::text("colour", &input.colour, 50)?;
+    let key = format!("{id}/identification");
+    let target = target("assessment_section.save_identification", actor, &key);
+    let update = move |mut tx: Tx| async move {
         let saved = sqlx::query_as!(
             Identification,
             "UPDATE assessment_identification
@@ -97,12 +100,15 @@ pub async fn save_identification(
         )
         .fetch_optional(&mut *tx)
         .await?;
-        let Some(section) = saved else {
-            return Err(Error::stale(identification(&mut tx, id).await?));
-        };
-        finish(tx, actor, id, "identification", expected_version, section.version).await?;
-        Ok(section)
-    })
+        Ok((tx, saved))
+    };
+    versioned::save(
+        pool,
+        target,
+        expected_version,
+        update,
+        move |mut tx| async move { identification(&mut tx, id).await },
+    )
     .await
 }
 
@@ -114,14 +120,12 @@ pub async fn save_damage(
     expected_version: i32,
     input: &DamageFields,
 ) -> Result<Damage> {
-    let description = fields::multiline_text("description", &input.description, 4000)?;
-    let areas = fields::text("areas", &input.areas, 500)?;
-    let severity = fields::text("severity", &input.severity, 100)?;
-    let areas = &areas;
-    let description = &description;
-    let severity = &severity;
-    retry::versioned("assessment_section.save_damage", move || async move {
-        let mut tx = retry::begin(pool).await?;
+    let description = &fields::multiline_text("description", &input.description, 4000)?;
+    let areas = &fields::text("areas", &input.areas, 500)?;
+    let severity = &fields::text("severity", &input.severity, 100)?;
+    let key = format!("{id}/damage");
+    let target = target("assessment_section.save_damage", actor, &key);
+    let update = move |mut tx: Tx| async move {
         let saved = sqlx::query_as!(
             Damage,
             "UPDATE assessment_damage SET description = $3, areas = $4, severity = $5, version = version + 1
@@ -135,13 +139,10 @@ pub async fn save_damage(
         )
         .fetch_optional(&mut *tx)
         .await?;
-        let Some(section) = saved else {
-            return Err(Error::stale(damage(&mut tx, id).await?));
-        };
-        finish(tx, actor, id, "damage", expected_version, section.version).await?;
-        Ok(section)
-    })
-    .await
+        Ok((tx, saved))
+    };
+    versioned::save(pool, target, expected_version, update, move |mut tx| async move { damage(&mut tx, id).await })
+        .await
 }
 
 /// Saves the vehicle values if they are still at `expected_version`.
@@ -152,12 +153,11 @@ pub async fn save_vehicle_values(
     expected_version: i32,
     input: &VehicleValuesFields,
 ) -> Result<VehicleValues> {
-    let market_value = fields::amount("market_value", &input.market_value)?;
-    let salvage_value = fields::amount("salvage_value", &input.salvage_value)?;
-    let market_value = &market_value;
-    let salvage_value = &salvage_value;
-    retry::versioned("assessment_section.save_vehicle_values", move || async move {
-        let mut tx = retry::begin(pool).await?;
+    let market_value = &fields::amount("market_value", &input.market_value)?;
+    let salvage_value = &fields::amount("salvage_value", &input.salvage_value)?;
+    let key = format!("{id}/vehicle_values");
+    let target = target("assessment_section.save_vehicle_values", actor, &key);
+    let update = move |mut tx: Tx| async move {
         let saved = sqlx::query_as!(
             VehicleValues,
             r#"UPDATE assessment_vehicle_values
@@ -171,12 +171,15 @@ pub async fn save_vehicle_values(
         )
         .fetch_optional(&mut *tx)
         .await?;
-        let Some(section) = saved else {
-            return Err(Error::stale(vehicle_values(&mut tx, id).await?));
-        };
-        finish(tx, actor, id, "vehicle_values", expected_version, section.version).await?;
-        Ok(section)
-    })
+        Ok((tx, saved))
+    };
+    versioned::save(
+        pool,
+        target,
+        expected_version,
+        update,
+        move |mut tx| async move { vehicle_values(&mut tx, id).await },
+    )
     .await
 }
 
@@ -188,12 +191,11 @@ pub async fn save_pre_incident_estimate(
     expected_version: i32,
     input: &PreIncidentEstimateFields,
 ) -> Result<PreIncidentEstimate> {
-    let condition = fields::text("condition", &input.condition, 500)?;
-    let value = fields::amount("value", &input.value)?;
-    let condition = &condition;
-    let value = &value;
-    retry::versioned("assessment_section.save_pre_incident_estimate", move || async move {
-        let mut tx = retry::begin(pool).await?;
+    let condition = &fields::text("condition", &input.condition, 500)?;
+    let value = &fields::amount("value", &input.value)?;
+    let key = format!("{id}/pre_incident_estimate");
+    let target = target("assessment_section.save_pre_incident_estimate", actor, &key);
+    let update = move |mut tx: Tx| async move {
         let saved = sqlx::query_as!(
             PreIncidentEstimate,
             r#"UPDATE assessment_pre_incident_estimates
@@ -207,35 +209,12 @@ pub async fn save_pre_incident_estimate(
         )
         .fetch_optional(&mut *tx)
         .await?;
-        let Some(section) = saved else {
-            return Err(Error::stale(pre_incident_estimate(&mut tx, id).await?));
-        };
-        finish(tx, actor, id, "pre_incident_estimate", expected_version, section.version).await?;
-        Ok(section)
+        Ok((tx, saved))
+    };
+    versioned::save(pool, target, expected_version, update, move |mut tx| async move {
+        pre_incident_estimate(&mut tx, id).await
     })
     .await
 }
 
-/// Writes the section's audit row and commits.
-async fn finish(
-    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
-    actor: Actor,
-    assessment_id: Uuid,
-    section: &str,
-    old_version: i32,
-    new_version: i32,
-) -> Result<()> {
-    let entity_id = format!("{assessment_id}/{section}");
-    audit::record(
-        &mut tx,
-        actor,
-        "assessment_section",
-        &entity_id,
-        Action::Update,
-        Some(old_version),
-        Some(new_version),
-    )
-    .await?;
-    retry::commit(tx).await?;
-    Ok(())
-}
+versioned::has_version!(Identification, Damage, VehicleValues, PreIncidentEstimate);

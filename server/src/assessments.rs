@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::fields;
 use crate::numbers::{self, BusinessTimeZone, Kind};
 use crate::retry;
+use crate::versioned::{self, Target, Tx};
 
 pub const TYRE_POSITIONS: &[&str] = &["front_left", "front_right", "rear_left", "rear_right", "spare"];
 
@@ -134,19 +135,16 @@ pub async fn save_tyre(
     if !TYRE_POSITIONS.contains(&position) {
         return Err(Error::NotFound);
     }
-    let tread = fields::text("tread_depth_mm", &input.tread_depth_mm, 10)?;
+    let tread = &fields::text("tread_depth_mm", &input.tread_depth_mm, 10)?;
     if !tread.is_empty() && !tread.parse::<f64>().is_ok_and(|mm| (0.0..=30.0).contains(&mm)) {
         return Err(Error::invalid("tread_depth_mm", "Enter the tread depth in millimetres, like 4.5."));
     }
-    let make = fields::text("make", &input.make, 100)?;
-    let size = fields::text("size", &input.size, 40)?;
-    let condition = fields::text("condition", &input.condition, 200)?;
-    let condition = &condition;
-    let make = &make;
-    let size = &size;
-    let tread = &tread;
-    retry::versioned("assessment_section.save_tyre", move || async move {
-        let mut tx = retry::begin(pool).await?;
+    let make = &fields::text("make", &input.make, 100)?;
+    let size = &fields::text("size", &input.size, 40)?;
+    let condition = &fields::text("condition", &input.condition, 200)?;
+    let key = format!("{assessment_id}/{position}");
+    let target = Target { operation: "assessment_section.save_tyre", actor, entity: "assessment_tyre", key: &key };
+    let update = move |mut tx: Tx| async move {
         let saved = sqlx::query_as!(
             Tyre,
             r#"UPDATE assessment_tyres SET make = $4, size = $5, tread_depth_mm = $6, condition = $7, version = version + 1
@@ -162,25 +160,12 @@ pub async fn save_tyre(
         )
         .fetch_optional(&mut *tx)
         .await?;
-        let Some(tyre) = saved else {
-            let current = tyres(&mut tx, assessment_id).await?.into_iter().find(|t| t.position == position);
-            return Err(Error::stale(current));
-        };
-        let entity_id = format!("{assessment_id}/{position}");
-        audit::record(
-            &mut tx,
-            actor,
-            "assessment_tyre",
-            &entity_id,
-            Action::Update,
-            Some(expected_version),
-            Some(tyre.version),
-        )
-        .await?;
-        retry::commit(tx).await?;
-        Ok(tyre)
-    })
-    .await
+        Ok((tx, saved))
+    };
+    let current = move |mut tx: Tx| async move {
+        Ok(tyres(&mut tx, assessment_id).await?.into_iter().find(|tyre| tyre.position == position))
+    };
+    versioned::save(pool, target, expected_version, update, current).await
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -271,8 +256,9 @@ pub async fn mark_tab(pool: &PgPool, actor: Actor, id: Uuid, tab: &str, done: bo
 
 /// Marks the assessment completed if it is still at `expected_version`.
 pub async fn complete(pool: &PgPool, actor: Actor, id: Uuid, expected_version: i32) -> Result<i32> {
-    retry::versioned("assessment.complete", move || async move {
-        let mut tx = retry::begin(pool).await?;
+    let key = id.to_string();
+    let target = Target { operation: "assessment.complete", actor, entity: "assessment", key: &key };
+    let update = move |mut tx: Tx| async move {
         let version = sqlx::query_scalar!(
             "UPDATE assessments SET status = 'completed', version = version + 1, updated_at = now()
              WHERE id = $1 AND version = $2 RETURNING version",
@@ -281,23 +267,9 @@ pub async fn complete(pool: &PgPool, actor: Actor, id: Uuid, expected_version: i
         )
         .fetch_optional(&mut *tx)
         .await?;
-        let Some(version) = version else {
-            return Err(Error::stale(find(&mut tx, id).await?));
-        };
-        audit::record(
-            &mut tx,
-            actor,
-            "assessment",
-            &id.to_string(),
-            Action::Update,
-            Some(expected_version),
-            Some(version),
-        )
-        .await?;
-        retry::commit(tx).await?;
-        Ok(version)
-    })
-    .await
+        Ok((tx, version))
+    };
+    versioned::save(pool, target, expected_version, update, move |mut tx| async move { find(&mut tx, id).await }).await
 }
 
 pub async fn find_report(conn: &mut PgConnection, assessment_id: Uuid) -> Result<Option<Report>> {
@@ -343,16 +315,14 @@ pub async fn save_estimate(
     expected_version: i32,
     input: &EstimateFields,
 ) -> Result<Estimate> {
-    let labour = fields::amount("labour", &input.labour)?;
-    let parts = fields::amount("parts", &input.parts)?;
-    let paint = fields::amount("paint", &input.paint)?;
-    let other = fields::amount("other", &input.other)?;
-    let labour = &labour;
-    let other = &other;
-    let paint = &paint;
-    let parts = &parts;
-    retry::versioned("assessment_section.save_estimate", move || async move {
-        let mut tx = retry::begin(pool).await?;
+    let labour = &fields::amount("labour", &input.labour)?;
+    let parts = &fields::amount("parts", &input.parts)?;
+    let paint = &fields::amount("paint", &input.paint)?;
+    let other = &fields::amount("other", &input.other)?;
+    let key = format!("{assessment_id}/estimate");
+    let target =
+        Target { operation: "assessment_section.save_estimate", actor, entity: "assessment_estimate", key: &key };
+    let update = move |mut tx: Tx| async move {
         let saved = sqlx::query_as!(
             Estimate,
             r#"UPDATE assessment_estimates
@@ -370,22 +340,10 @@ pub async fn save_estimate(
         )
         .fetch_optional(&mut *tx)
         .await?;
-        let Some(estimate) = saved else {
-            return Err(Error::stale(estimate(&mut tx, assessment_id).await?));
-        };
-        let entity_id = format!("{assessment_id}/estimate");
-        audit::record(
-            &mut tx,
-            actor,
-            "assessment_estimate",
-            &entity_id,
-            Action::Update,
-            Some(expected_version),
-            Some(estimate.version),
-        )
-        .await?;
-        retry::commit(tx).await?;
-        Ok(estimate)
-    })
-    .await
+        Ok((tx, saved))
+    };
+    let current = move |mut tx: Tx| async move { estimate(&mut tx, assessment_id).await };
+    versioned::save(pool, target, expected_version, update, current).await
 }
+
+versioned::has_version!(Tyre, Estimate);

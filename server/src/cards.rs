@@ -12,6 +12,7 @@ use crate::fields;
 use crate::idempotency::{self, IdempotencyKey};
 use crate::retry;
 use crate::slugs;
+use crate::versioned::{self, Target, Tx};
 
 pub use model::cards::{Card, CardChanges, CardFields, LAYOUTS, TEMPLATES};
 
@@ -132,10 +133,10 @@ pub async fn insert_with_attempts(
 /// that is gone or someone else's is 404; a newer version is 409 carrying
 /// the card as it is now.
 pub async fn update(pool: &PgPool, owner: Uuid, id: Uuid, expected_version: i32, changes: CardChanges) -> Result<Card> {
-    let changes = validated_changes(changes)?;
-    let changes = &changes;
-    retry::versioned("card.update", move || async move {
-        let mut tx = retry::begin(pool).await?;
+    let changes = &validated_changes(changes)?;
+    let key = id.to_string();
+    let target = Target { operation: "card.update", actor: owner.into(), entity: ENTITY, key: &key };
+    let update = move |mut tx: Tx| async move {
         let updated = sqlx::query_as!(
             Card,
             r#"UPDATE business_cards SET
@@ -170,23 +171,10 @@ pub async fn update(pool: &PgPool, owner: Uuid, id: Uuid, expected_version: i32,
         .fetch_optional(&mut *tx)
         .await
         .map_err(write_error)?;
-        let Some(card) = updated else {
-            return Err(missing_or_conflict(&mut tx, owner, id).await);
-        };
-        audit::record(
-            &mut tx,
-            owner,
-            ENTITY,
-            &id.to_string(),
-            Action::Update,
-            Some(expected_version),
-            Some(card.version),
-        )
-        .await?;
-        retry::commit(tx).await?;
-        Ok(card)
-    })
-    .await
+        Ok((tx, updated))
+    };
+    versioned::save(pool, target, expected_version, update, move |mut tx| async move { find(&mut tx, owner, id).await })
+        .await
 }
 
 /// Deletes the card if it is still at `expected_version`; errors as [`update`].
@@ -410,3 +398,5 @@ mod tests {
         assert!(vcard.ends_with("END:VCARD\r\n"));
     }
 }
+
+versioned::has_version!(Card);

@@ -13,6 +13,7 @@ use crate::audit::{self, Action, Actor};
 use crate::error::{violated_constraint, Error, Result};
 use crate::fields;
 use crate::retry;
+use crate::versioned::{self, Target, Tx};
 
 pub use model::clients::{Client, ClientFields, NewClient};
 
@@ -147,8 +148,8 @@ pub async fn update(
     changes: &ClientFields,
 ) -> Result<Client> {
     let ClientFields { name, email, phone, company } = &validated_fields(changes)?;
-    retry::versioned("client.update", move || async move {
-        let mut tx = retry::begin(pool).await?;
+    let target = Target { operation: "client.update", actor, entity: "client", key: id };
+    let update = move |mut tx: Tx| async move {
         let updated = sqlx::query_as!(
             Client,
             r#"UPDATE clients SET name = $3, email = $4, phone = $5, company = $6, version = version + 1, updated_at = now()
@@ -168,12 +169,9 @@ pub async fn update(
             Some("clients_email_key") => Error::already_exists("email", "Another client already has this email address."),
             _ => Error::from(error),
         })?;
-        let Some(client) = updated else {
-            return Err(Error::stale(find(&mut tx, id).await?));
-        };
-        audit::record(&mut tx, actor, "client", id, Action::Update, Some(expected_version), Some(client.version)).await?;
-        retry::commit(tx).await?;
-        Ok(client)
-    })
-    .await
+        Ok((tx, updated))
+    };
+    versioned::save(pool, target, expected_version, update, move |mut tx| async move { find(&mut tx, id).await }).await
 }
+
+versioned::has_version!(Client);

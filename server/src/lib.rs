@@ -39,6 +39,7 @@ pub mod scenarios;
 pub mod slugs;
 pub mod state;
 pub mod throttle;
+pub mod versioned;
 
 pub use error::{Error, Result};
 pub use state::AppState;

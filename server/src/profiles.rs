@@ -13,10 +13,9 @@ use sqlx::{PgConnection, PgPool};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::audit::{self, Action};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::fields;
-use crate::retry;
+use crate::versioned::{self, Target, Tx};
 
 pub use model::profiles::{PersonalFields, PersonalInfo, ProfessionalFields, ProfessionalInfo};
 
@@ -95,10 +94,10 @@ pub async fn save_personal(
     expected_version: i32,
     input: &PersonalFields,
 ) -> Result<Saved<PersonalInfo>> {
-    let new = validated_personal(input, Utc::now().date_naive())?;
-    let new = &new;
-    retry::versioned("profile.save_personal", move || async move {
-        let mut tx = retry::begin(pool).await?;
+    let new = &validated_personal(input, Utc::now().date_naive())?;
+    let key = user.to_string();
+    let target = Target { operation: "profile.save_personal", actor: user.into(), entity: PERSONAL, key: &key };
+    let update = move |mut tx: Tx| async move {
         let saved = if expected_version == 0 {
             sqlx::query_as!(
                 PersonalInfo,
@@ -139,13 +138,11 @@ pub async fn save_personal(
             .fetch_optional(&mut *tx)
             .await?
         };
-        let Some(section) = saved else {
-            return Err(Error::stale(Some(personal(&mut tx, user).await?)));
-        };
-        finish(tx, user, PERSONAL, expected_version, section.version).await?;
-        Ok(Saved { is_new: expected_version == 0, section })
-    })
-    .await
+        Ok((tx, saved))
+    };
+    let current = move |mut tx: Tx| async move { personal(&mut tx, user).await.map(Some) };
+    let section = versioned::save(pool, target, expected_version, update, current).await?;
+    Ok(Saved { is_new: expected_version == 0, section })
 }
 
 /// Saves the professional section if it is still at `expected_version`.
@@ -155,10 +152,10 @@ pub async fn save_professional(
     expected_version: i32,
     input: &ProfessionalFields,
 ) -> Result<Saved<ProfessionalInfo>> {
-    let new = validated_professional(input)?;
-    let new = &new;
-    retry::versioned("profile.save_professional", move || async move {
-        let mut tx = retry::begin(pool).await?;
+    let new = &validated_professional(input)?;
+    let key = user.to_string();
+    let target = Target { operation: "profile.save_professional", actor: user.into(), entity: PROFESSIONAL, key: &key };
+    let update = move |mut tx: Tx| async move {
         let saved = if expected_version == 0 {
             sqlx::query_as!(
                 ProfessionalInfo,
@@ -197,25 +194,11 @@ pub async fn save_professional(
             .fetch_optional(&mut *tx)
             .await?
         };
-        let Some(section) = saved else {
-            return Err(Error::stale(Some(professional(&mut tx, user).await?)));
-        };
-        finish(tx, user, PROFESSIONAL, expected_version, section.version).await?;
-        Ok(Saved { is_new: expected_version == 0, section })
-    })
-    .await
+        Ok((tx, saved))
+    };
+    let current = move |mut tx: Tx| async move { professional(&mut tx, user).await.map(Some) };
+    let section = versioned::save(pool, target, expected_version, update, current).await?;
+    Ok(Saved { is_new: expected_version == 0, section })
 }
 
-/// Writes the audit row and commits.
-async fn finish(
-    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
-    user: Uuid,
-    entity: &str,
-    old_version: i32,
-    new_version: i32,
-) -> Result<()> {
-    let (action, old) = if old_version == 0 { (Action::Create, None) } else { (Action::Update, Some(old_version)) };
-    audit::record(&mut tx, user, entity, &user.to_string(), action, old, Some(new_version)).await?;
-    retry::commit(tx).await?;
-    Ok(())
-}
+versioned::has_version!(PersonalInfo, ProfessionalInfo);

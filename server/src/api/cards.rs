@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use sqlx::PgPool;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
@@ -20,7 +20,7 @@ use crate::error::{Error, ErrorBody, Result};
 use crate::http::JsonBody;
 use crate::state::AppState;
 
-use super::{etag, with_expected_version, IdempotencyHeader};
+use super::{etag, with_expected_version, IdempotencyHeader, Versioned, VersionedWrite, VersionedWriteErrors};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_cards, create_card)).routes(routes!(get_card, update_card, delete_card))
@@ -87,38 +87,24 @@ async fn get_card(State(pool): State<PgPool>, SignedIn(user): SignedIn, Path(id)
     Ok(card_response(StatusCode::OK, card))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct CardPatch {
-    /// The version the change is based on (or send `If-Match`).
-    version: Option<i32>,
-    #[serde(flatten)]
-    changes: CardChanges,
-}
-
 /// Changes some fields of a card, if it is still at the version you name.
 #[utoipa::path(
     patch, path = "/api/cards/{id}", tag = "cards",
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "ETag of the version edited")),
-    request_body = CardPatch,
+    request_body = Versioned<CardChanges>,
     responses(
         (status = 200, description = "Updated", body = Card, headers(("ETag" = String))),
-        (status = 404, description = "No such card of yours", body = ErrorBody),
+        VersionedWriteErrors,
         (status = 409, description = "Stale `version`, or the slug is taken; `current` is the card now", body = ErrorBody),
-        (status = 412, description = "Stale If-Match; `current` is the card now", body = ErrorBody),
-        (status = 428, description = "No version given", body = ErrorBody),
     )
 )]
 async fn update_card(
     State(pool): State<PgPool>,
     SignedIn(user): SignedIn,
     Path(id): Path<Uuid>,
-    headers: HeaderMap,
-    JsonBody(patch): JsonBody<CardPatch>,
+    write: VersionedWrite<CardChanges>,
 ) -> Result<Response> {
-    let card = with_expected_version(&headers, patch.version, async |version| {
-        cards::update(&pool, user.id, id, version, patch.changes).await
-    })
-    .await?;
+    let card = write.run(async |version, changes| cards::update(&pool, user.id, id, version, changes).await).await?;
     Ok(card_response(StatusCode::OK, card))
 }
 
@@ -134,10 +120,7 @@ pub struct DeleteQuery {
     params(("id" = Uuid, Path), DeleteQuery, ("If-Match" = Option<String>, Header)),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 404, description = "No such card of yours", body = ErrorBody),
-        (status = 409, description = "Stale `version`", body = ErrorBody),
-        (status = 412, description = "Stale If-Match", body = ErrorBody),
-        (status = 428, description = "No version given", body = ErrorBody),
+        VersionedWriteErrors,
     )
 )]
 async fn delete_card(

@@ -1,11 +1,9 @@
 //! `/api/clients`: staff create clients with their own ids (idempotent by id).
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::Json;
-use serde::Deserialize;
 use sqlx::PgPool;
-use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::StaffOrKey;
@@ -13,6 +11,8 @@ use crate::clients::{self, Client, ClientFields, Created, NewClient};
 use crate::error::{Error, ErrorBody, Result};
 use crate::http::JsonBody;
 use crate::state::AppState;
+
+use super::{Versioned, VersionedWrite, VersionedWriteErrors};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(create_client)).routes(routes!(get_client, update_client))
@@ -54,37 +54,24 @@ async fn get_client(State(pool): State<PgPool>, _caller: StaffOrKey, Path(id): P
     Ok(Json(clients::find(&mut conn, &id).await?.ok_or(Error::NotFound)?))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct ClientPut {
-    /// The version the change is based on (or send `If-Match`).
-    version: Option<i32>,
-    #[serde(flatten)]
-    changes: ClientFields,
-}
-
 /// Changes a client, if it is still at the version you name.
 #[utoipa::path(
     put, path = "/api/clients/{id}", tag = "clients",
     params(("id" = String, Path)),
-    request_body = ClientPut,
+    request_body = Versioned<ClientFields>,
     responses(
         (status = 200, description = "Saved", body = Client),
-        (status = 404, description = "No such client", body = ErrorBody),
+        VersionedWriteErrors,
         (status = 409, description = "Stale version (with `current`), or the email is taken", body = ErrorBody),
-        (status = 412, description = "Stale If-Match", body = ErrorBody),
-        (status = 428, description = "No version given", body = ErrorBody),
     )
 )]
 async fn update_client(
     State(pool): State<PgPool>,
     StaffOrKey(actor): StaffOrKey,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    JsonBody(body): JsonBody<ClientPut>,
+    write: VersionedWrite<ClientFields>,
 ) -> Result<Json<Client>> {
-    let client = super::with_expected_version(&headers, body.version, async |version| {
-        clients::update(&pool, actor, &id, version, &body.changes).await
-    })
-    .await?;
+    let client =
+        write.run(async |version, changes| clients::update(&pool, actor, &id, version, &changes).await).await?;
     Ok(Json(client))
 }

@@ -10,7 +10,11 @@ use axum::{Json, Router};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::error::{Error, Result};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use crate::error::{Error, ErrorBody, Result};
+use crate::http::JsonBody;
 use crate::state::AppState;
 
 pub mod auth;
@@ -89,21 +93,105 @@ fn if_match_version(headers: &HeaderMap) -> Result<Option<i32>> {
         .ok_or_else(|| Error::invalid("If-Match", "If-Match must be an ETag of this API, like \"v3\"."))
 }
 
-/// Runs a version-checked write with the version from `If-Match` or else
-/// from the request itself, answering in the matching conflict form.
+/// The body of every versioned write: the record's fields beside the
+/// version they are based on.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Versioned<T> {
+    /// The version the write is based on: 0 for a first save where there is
+    /// one (or send `If-Match` instead).
+    version: Option<i32>,
+    #[serde(flatten)]
+    fields: T,
+}
+
+/// A write with no fields of its own (it only names the version).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NoFields {}
+
+/// Where a write's expected version came from, which decides how a stale
+/// one is answered.
+#[derive(Debug, Clone, Copy)]
+enum ExpectedVersion {
+    IfMatch(i32),
+    Named(i32),
+}
+
+impl ExpectedVersion {
+    /// From `If-Match` if sent, else from the request itself; neither → 428.
+    fn new(if_match: Option<i32>, named: Option<i32>) -> Result<Self> {
+        match (if_match, named) {
+            (Some(version), _) => Ok(ExpectedVersion::IfMatch(version)),
+            (None, Some(version)) => Ok(ExpectedVersion::Named(version)),
+            (None, None) => Err(Error::PreconditionRequired),
+        }
+    }
+
+    /// Runs the version-checked `write`; a stale `If-Match` is a 412, a stale
+    /// named version the write's own 409.
+    async fn run<T>(self, write: impl AsyncFnOnce(i32) -> Result<T>) -> Result<T> {
+        match self {
+            ExpectedVersion::IfMatch(version) => write(version).await.map_err(|error| match error {
+                Error::VersionConflict { current } => Error::PreconditionFailed { current },
+                other => other,
+            }),
+            ExpectedVersion::Named(version) => write(version).await,
+        }
+    }
+}
+
+/// Extracts a versioned write: its body's fields and the version it is
+/// based on (from `If-Match` or the body's `version`).
+pub struct VersionedWrite<T> {
+    expected: ExpectedVersion,
+    fields: T,
+}
+
+impl<T> VersionedWrite<T> {
+    /// Runs `write` with the expected version and the fields.
+    pub async fn run<R>(self, write: impl AsyncFnOnce(i32, T) -> Result<R>) -> Result<R> {
+        let fields = self.fields;
+        self.expected.run(async |version| write(version, fields).await).await
+    }
+}
+
+impl<S, T> axum::extract::FromRequest<S> for VersionedWrite<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = Error;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self> {
+        let if_match = if_match_version(request.headers())?;
+        let JsonBody(body) = JsonBody::<Versioned<T>>::from_request(request, state).await?;
+        Ok(VersionedWrite { expected: ExpectedVersion::new(if_match, body.version)?, fields: body.fields })
+    }
+}
+
+/// Runs a version-checked write whose version is not in a JSON body (a
+/// delete names it in the query).
 async fn with_expected_version<T>(
     headers: &HeaderMap,
     from_request: Option<i32>,
     write: impl AsyncFnOnce(i32) -> Result<T>,
 ) -> Result<T> {
-    match (if_match_version(headers)?, from_request) {
-        (Some(version), _) => write(version).await.map_err(|error| match error {
-            Error::VersionConflict { current } => Error::PreconditionFailed { current },
-            other => other,
-        }),
-        (None, Some(version)) => write(version).await,
-        (None, None) => Err(Error::PreconditionRequired),
-    }
+    ExpectedVersion::new(if_match_version(headers)?, from_request)?.run(write).await
+}
+
+/// What every versioned write may answer besides its success.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // only read by the OpenAPI document
+pub enum VersionedWriteErrors {
+    #[response(status = 404, description = "No such record (of yours)")]
+    NotFound(ErrorBody),
+    #[response(status = 409, description = "Stale `version`; `current` is the record now")]
+    Stale(ErrorBody),
+    #[response(status = 412, description = "Stale `If-Match`; `current` is the record now")]
+    PreconditionFailed(ErrorBody),
+    #[response(status = 422, description = "A field is invalid")]
+    Invalid(ErrorBody),
+    #[response(status = 428, description = "No version given: send `If-Match` or `version`")]
+    NoVersion(ErrorBody),
 }
 
 /// The `Idempotency-Key` header of a request, if it sent one.

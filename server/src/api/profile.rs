@@ -3,21 +3,19 @@
 //! or `If-Match: "v0"`, for the first save).
 
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sqlx::PgPool;
-use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::auth::SignedIn;
 use crate::error::{ErrorBody, Result};
-use crate::http::JsonBody;
 use crate::profiles::{self, PersonalFields, PersonalInfo, ProfessionalFields, ProfessionalInfo, Saved};
 use crate::state::AppState;
 
-use super::{etag, with_expected_version};
+use super::{etag, Versioned, VersionedWrite, VersionedWriteErrors};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_personal, put_personal)).routes(routes!(get_professional, put_professional))
@@ -41,38 +39,24 @@ async fn get_personal(State(pool): State<PgPool>, SignedIn(user): SignedIn) -> R
     Ok(section_response(section.version, section))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct PersonalPut {
-    /// The version the save is based on: 0 for the first save (or send `If-Match`).
-    version: Option<i32>,
-    #[serde(flatten)]
-    fields: PersonalFields,
-}
-
 /// Saves the whole personal section if it is still at the version you name.
 #[utoipa::path(
     put, path = "/api/profile/personal", tag = "profile",
     params(("If-Match" = Option<String>, Header, description = "ETag of the version edited; \"v0\" for the first save")),
-    request_body = PersonalPut,
+    request_body = Versioned<PersonalFields>,
     responses(
         (status = 200, description = "Saved; `is_new` says whether this save created the section", body = Saved<PersonalInfo>,
          headers(("ETag" = String))),
-        (status = 409, description = "Stale `version`; `current` is the section now", body = ErrorBody),
-        (status = 412, description = "Stale If-Match; `current` is the section now", body = ErrorBody),
-        (status = 422, description = "A field is invalid", body = ErrorBody),
-        (status = 428, description = "No version given", body = ErrorBody),
+        VersionedWriteErrors,
     )
 )]
 async fn put_personal(
     State(pool): State<PgPool>,
     SignedIn(user): SignedIn,
-    headers: HeaderMap,
-    JsonBody(body): JsonBody<PersonalPut>,
+    write: VersionedWrite<PersonalFields>,
 ) -> Result<Response> {
-    let saved = with_expected_version(&headers, body.version, async |version| {
-        profiles::save_personal(&pool, user.id, version, &body.fields).await
-    })
-    .await?;
+    let saved =
+        write.run(async |version, fields| profiles::save_personal(&pool, user.id, version, &fields).await).await?;
     Ok(section_response(saved.section.version, saved))
 }
 
@@ -90,37 +74,23 @@ async fn get_professional(State(pool): State<PgPool>, SignedIn(user): SignedIn) 
     Ok(section_response(section.version, section))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct ProfessionalPut {
-    /// The version the save is based on: 0 for the first save (or send `If-Match`).
-    version: Option<i32>,
-    #[serde(flatten)]
-    fields: ProfessionalFields,
-}
-
 /// Saves the whole professional section if it is still at the version you name.
 #[utoipa::path(
     put, path = "/api/profile/professional", tag = "profile",
     params(("If-Match" = Option<String>, Header, description = "ETag of the version edited; \"v0\" for the first save")),
-    request_body = ProfessionalPut,
+    request_body = Versioned<ProfessionalFields>,
     responses(
         (status = 200, description = "Saved; `is_new` says whether this save created the section", body = Saved<ProfessionalInfo>,
          headers(("ETag" = String))),
-        (status = 409, description = "Stale `version`; `current` is the section now", body = ErrorBody),
-        (status = 412, description = "Stale If-Match; `current` is the section now", body = ErrorBody),
-        (status = 422, description = "A field is invalid", body = ErrorBody),
-        (status = 428, description = "No version given", body = ErrorBody),
+        VersionedWriteErrors,
     )
 )]
 async fn put_professional(
     State(pool): State<PgPool>,
     SignedIn(user): SignedIn,
-    headers: HeaderMap,
-    JsonBody(body): JsonBody<ProfessionalPut>,
+    write: VersionedWrite<ProfessionalFields>,
 ) -> Result<Response> {
-    let saved = with_expected_version(&headers, body.version, async |version| {
-        profiles::save_professional(&pool, user.id, version, &body.fields).await
-    })
-    .await?;
+    let saved =
+        write.run(async |version, fields| profiles::save_professional(&pool, user.id, version, &fields).await).await?;
     Ok(section_response(saved.section.version, saved))
 }

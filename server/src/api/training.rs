@@ -11,7 +11,6 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::IdempotencyHeader;
 use crate::api_keys::AssignmentsKey;
 use crate::assignments::{self, Assignment, BulkOutcome};
 use crate::audit::Actor;
@@ -21,6 +20,8 @@ use crate::error::{Error, ErrorBody, Result};
 use crate::http::JsonBody;
 use crate::scenarios::{self, NewScenario, Scenario};
 use crate::state::AppState;
+
+use super::{IdempotencyHeader, NoFields, Versioned, VersionedWrite, VersionedWriteErrors};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -193,34 +194,26 @@ async fn my_assignments(
     Ok(Json(assignments::list(&mut conn, None, Some(counselor.id)).await?))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct StatusChange {
-    /// The version the change is based on.
-    version: i32,
-}
-
 /// The counselor starts their pending assignment (version checked).
 #[utoipa::path(post, path = "/api/assignments/{id}/start", tag = "training", params(("id" = Uuid, Path)),
-    request_body = StatusChange,
-    responses((status = 200, body = Assignment), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    request_body = Versioned<NoFields>, responses((status = 200, body = Assignment), VersionedWriteErrors))]
 async fn start_assignment(
     State(state): State<AppState>,
     Counselor(counselor): Counselor,
     Path(id): Path<Uuid>,
-    JsonBody(body): JsonBody<StatusChange>,
+    write: VersionedWrite<NoFields>,
 ) -> Result<Json<Assignment>> {
-    Ok(Json(assignments::start(&state.pool, counselor.id, id, body.version).await?))
+    Ok(Json(write.run(async |version, _| assignments::start(&state.pool, counselor.id, id, version).await).await?))
 }
 
 /// The counselor completes their assignment in progress (version checked).
 #[utoipa::path(post, path = "/api/assignments/{id}/complete", tag = "training", params(("id" = Uuid, Path)),
-    request_body = StatusChange,
-    responses((status = 200, body = Assignment), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    request_body = Versioned<NoFields>, responses((status = 200, body = Assignment), VersionedWriteErrors))]
 async fn complete_assignment(
     State(state): State<AppState>,
     Counselor(counselor): Counselor,
     Path(id): Path<Uuid>,
-    JsonBody(body): JsonBody<StatusChange>,
+    write: VersionedWrite<NoFields>,
 ) -> Result<Json<Assignment>> {
-    Ok(Json(assignments::complete(&state.pool, counselor.id, id, body.version).await?))
+    Ok(Json(write.run(async |version, _| assignments::complete(&state.pool, counselor.id, id, version).await).await?))
 }

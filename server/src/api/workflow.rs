@@ -4,7 +4,7 @@
 //! same body shape.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -23,7 +23,7 @@ use crate::http::JsonBody;
 use crate::requests::{self, Inspection, NewRequest, Request};
 use crate::state::AppState;
 
-use super::{with_expected_version, IdempotencyHeader};
+use super::{IdempotencyHeader, NoFields, Versioned, VersionedWrite, VersionedWriteErrors};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -117,30 +117,17 @@ async fn get_appointment(
     Ok(Json(appointments::find(&mut conn, id).await?.ok_or(Error::NotFound)?))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct Reschedule {
-    version: Option<i32>,
-    #[serde(flatten)]
-    schedule: Schedule,
-}
-
 /// Moves an appointment, if it is still at the version you name.
 #[utoipa::path(patch, path = "/api/appointments/{id}", tag = "workflow", params(("id" = Uuid, Path)),
-    request_body = Reschedule,
-    responses((status = 200, body = Appointment), (status = 409, body = ErrorBody), (status = 412, body = ErrorBody),
-              (status = 428, body = ErrorBody)))]
+    request_body = Versioned<Schedule>, responses((status = 200, body = Appointment), VersionedWriteErrors))]
 async fn reschedule_appointment(
     State(state): State<AppState>,
     StaffOrKey(actor): StaffOrKey,
     Path(id): Path<Uuid>,
-    headers: HeaderMap,
-    JsonBody(body): JsonBody<Reschedule>,
+    write: VersionedWrite<Schedule>,
 ) -> Result<Json<Appointment>> {
-    let appointment = with_expected_version(&headers, body.version, async |version| {
-        appointments::reschedule(&state.pool, actor, id, version, &body.schedule).await
-    })
-    .await?;
-    Ok(Json(appointment))
+    let save = async |version, schedule| appointments::reschedule(&state.pool, actor, id, version, &schedule).await;
+    Ok(Json(write.run(save).await?))
 }
 
 /// Starts the appointment's assessment (with all its sections), or returns it.
@@ -167,54 +154,38 @@ async fn get_assessment(
     Ok(Json(assessments::find(&mut conn, id).await?.ok_or(Error::NotFound)?))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct TyrePut {
-    version: Option<i32>,
-    #[serde(flatten)]
-    fields: TyreFields,
-}
-
 /// Saves one tyre row, if it is still at the version you name.
 #[utoipa::path(put, path = "/api/assessments/{id}/tyres/{position}", tag = "workflow",
     params(("id" = Uuid, Path), ("position" = String, Path, description = "front_left, front_right, rear_left, rear_right or spare")),
-    request_body = TyrePut,
-    responses((status = 200, body = Tyre), (status = 409, body = ErrorBody), (status = 412, body = ErrorBody),
-              (status = 428, body = ErrorBody)))]
+    request_body = Versioned<TyreFields>, responses((status = 200, body = Tyre), VersionedWriteErrors))]
 async fn save_tyre(
     State(state): State<AppState>,
     StaffOrKey(actor): StaffOrKey,
     Path((id, position)): Path<(Uuid, String)>,
-    headers: HeaderMap,
-    JsonBody(body): JsonBody<TyrePut>,
+    write: VersionedWrite<TyreFields>,
 ) -> Result<Json<Tyre>> {
-    let tyre = with_expected_version(&headers, body.version, async |version| {
-        assessments::save_tyre(&state.pool, actor, id, &position, version, &body.fields).await
-    })
-    .await?;
-    Ok(Json(tyre))
+    let save =
+        async |version, fields| assessments::save_tyre(&state.pool, actor, id, &position, version, &fields).await;
+    Ok(Json(write.run(save).await?))
 }
 
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
-pub struct VersionOnly {
-    version: Option<i32>,
+/// The version an assessment is at.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AssessmentVersion {
+    version: i32,
 }
 
 /// Marks the assessment completed, if it is still at the version you name.
 #[utoipa::path(post, path = "/api/assessments/{id}/complete", tag = "workflow", params(("id" = Uuid, Path)),
-    request_body = VersionOnly,
-    responses((status = 200, body = VersionOnly), (status = 409, body = ErrorBody)))]
+    request_body = Versioned<NoFields>, responses((status = 200, body = AssessmentVersion), VersionedWriteErrors))]
 async fn complete_assessment(
     State(state): State<AppState>,
     StaffOrKey(actor): StaffOrKey,
     Path(id): Path<Uuid>,
-    headers: HeaderMap,
-    JsonBody(body): JsonBody<VersionOnly>,
-) -> Result<Json<VersionOnly>> {
-    let version = with_expected_version(&headers, body.version, async |version| {
-        assessments::complete(&state.pool, actor, id, version).await
-    })
-    .await?;
-    Ok(Json(VersionOnly { version: Some(version) }))
+    write: VersionedWrite<NoFields>,
+) -> Result<Json<AssessmentVersion>> {
+    let version = write.run(async |version, _| assessments::complete(&state.pool, actor, id, version).await).await?;
+    Ok(Json(AssessmentVersion { version }))
 }
 
 /// The completed assessment's report: numbered by the first call, returned by later ones.
@@ -228,59 +199,6 @@ async fn create_report(
 ) -> Result<(StatusCode, Json<Report>)> {
     let (report, created) = assessments::report_for(&state.pool, actor, &state.time_zone, id).await?;
     Ok((created_or_found(created), Json(report)))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct EstimatePut {
-    version: Option<i32>,
-    #[serde(flatten)]
-    fields: EstimateFields,
-}
-
-/// Saves the repair estimate (the total is computed on the server), if it
-/// is still at the version you name.
-#[utoipa::path(put, path = "/api/assessments/{id}/estimate", tag = "workflow", params(("id" = Uuid, Path)),
-    request_body = EstimatePut,
-    responses((status = 200, body = Estimate), (status = 409, body = ErrorBody), (status = 412, body = ErrorBody),
-              (status = 422, body = ErrorBody), (status = 428, body = ErrorBody)))]
-async fn save_estimate(
-    State(state): State<AppState>,
-    StaffOrKey(actor): StaffOrKey,
-    Path(id): Path<Uuid>,
-    headers: HeaderMap,
-    JsonBody(body): JsonBody<EstimatePut>,
-) -> Result<Json<Estimate>> {
-    let estimate = with_expected_version(&headers, body.version, async |version| {
-        assessments::save_estimate(&state.pool, actor, id, version, &body.fields).await
-    })
-    .await?;
-    Ok(Json(estimate))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct IdentificationPut {
-    version: Option<i32>,
-    #[serde(flatten)]
-    fields: IdentificationFields,
-}
-
-/// Saves the identification section, if it is still at the version you name.
-#[utoipa::path(put, path = "/api/assessments/{id}/identification", tag = "workflow", params(("id" = Uuid, Path)),
-    request_body = IdentificationPut,
-    responses((status = 200, body = Identification), (status = 409, body = ErrorBody), (status = 412, body = ErrorBody),
-              (status = 422, body = ErrorBody), (status = 428, body = ErrorBody)))]
-async fn save_identification(
-    State(state): State<AppState>,
-    StaffOrKey(actor): StaffOrKey,
-    Path(id): Path<Uuid>,
-    headers: HeaderMap,
-    JsonBody(body): JsonBody<IdentificationPut>,
-) -> Result<Json<Identification>> {
-    let saved = with_expected_version(&headers, body.version, async |version| {
-        sections::save_identification(&state.pool, actor, id, version, &body.fields).await
-    })
-    .await?;
-    Ok(Json(saved))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -304,84 +222,6 @@ async fn mark_tab(
     Ok(Json(assessments::mark_tab(&state.pool, actor, id, &tab, body.complete).await?))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct DamagePut {
-    version: Option<i32>,
-    #[serde(flatten)]
-    fields: DamageFields,
-}
-
-/// Saves the damage section, if it is still at the version you name.
-#[utoipa::path(put, path = "/api/assessments/{id}/damage", tag = "workflow", params(("id" = Uuid, Path)),
-    request_body = DamagePut,
-    responses((status = 200, body = Damage), (status = 409, body = ErrorBody), (status = 412, body = ErrorBody),
-              (status = 422, body = ErrorBody), (status = 428, body = ErrorBody)))]
-async fn save_damage(
-    State(state): State<AppState>,
-    StaffOrKey(actor): StaffOrKey,
-    Path(id): Path<Uuid>,
-    headers: HeaderMap,
-    JsonBody(body): JsonBody<DamagePut>,
-) -> Result<Json<Damage>> {
-    let saved = with_expected_version(&headers, body.version, async |version| {
-        sections::save_damage(&state.pool, actor, id, version, &body.fields).await
-    })
-    .await?;
-    Ok(Json(saved))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct VehicleValuesPut {
-    version: Option<i32>,
-    #[serde(flatten)]
-    fields: VehicleValuesFields,
-}
-
-/// Saves the vehicle values, if it is still at the version you name.
-#[utoipa::path(put, path = "/api/assessments/{id}/vehicle-values", tag = "workflow", params(("id" = Uuid, Path)),
-    request_body = VehicleValuesPut,
-    responses((status = 200, body = VehicleValues), (status = 409, body = ErrorBody), (status = 412, body = ErrorBody),
-              (status = 422, body = ErrorBody), (status = 428, body = ErrorBody)))]
-async fn save_vehicle_values(
-    State(state): State<AppState>,
-    StaffOrKey(actor): StaffOrKey,
-    Path(id): Path<Uuid>,
-    headers: HeaderMap,
-    JsonBody(body): JsonBody<VehicleValuesPut>,
-) -> Result<Json<VehicleValues>> {
-    let saved = with_expected_version(&headers, body.version, async |version| {
-        sections::save_vehicle_values(&state.pool, actor, id, version, &body.fields).await
-    })
-    .await?;
-    Ok(Json(saved))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct PreIncidentEstimatePut {
-    version: Option<i32>,
-    #[serde(flatten)]
-    fields: PreIncidentEstimateFields,
-}
-
-/// Saves the pre-incident estimate, if it is still at the version you name.
-#[utoipa::path(put, path = "/api/assessments/{id}/pre-incident-estimate", tag = "workflow", params(("id" = Uuid, Path)),
-    request_body = PreIncidentEstimatePut,
-    responses((status = 200, body = PreIncidentEstimate), (status = 409, body = ErrorBody), (status = 412, body = ErrorBody),
-              (status = 422, body = ErrorBody), (status = 428, body = ErrorBody)))]
-async fn save_pre_incident_estimate(
-    State(state): State<AppState>,
-    StaffOrKey(actor): StaffOrKey,
-    Path(id): Path<Uuid>,
-    headers: HeaderMap,
-    JsonBody(body): JsonBody<PreIncidentEstimatePut>,
-) -> Result<Json<PreIncidentEstimate>> {
-    let saved = with_expected_version(&headers, body.version, async |version| {
-        sections::save_pre_incident_estimate(&state.pool, actor, id, version, &body.fields).await
-    })
-    .await?;
-    Ok(Json(saved))
-}
-
 #[utoipa::path(get, path = "/api/requests/{id}/inspection", tag = "workflow", params(("id" = Uuid, Path)),
     responses((status = 200, body = Inspection), (status = 404, description = "No inspection yet", body = ErrorBody)))]
 async fn get_inspection(
@@ -399,3 +239,62 @@ async fn get_report(State(state): State<AppState>, _caller: StaffOrKey, Path(id)
     let mut conn = state.pool.acquire().await?;
     Ok(Json(assessments::find_report(&mut conn, id).await?.ok_or(Error::NotFound)?))
 }
+
+/// The PUT of one assessment section that is saved whole on its own
+/// version: the same handler for each, but for its path, types and save.
+macro_rules! section_put {
+    ($handler:ident, $path:literal, $summary:literal, $fields:ty, $section:ty, $save:path) => {
+        #[doc = $summary]
+        #[utoipa::path(put, path = $path, tag = "workflow", params(("id" = Uuid, Path)),
+            request_body = Versioned<$fields>, responses((status = 200, body = $section), VersionedWriteErrors))]
+        async fn $handler(
+            State(state): State<AppState>,
+            StaffOrKey(actor): StaffOrKey,
+            Path(id): Path<Uuid>,
+            write: VersionedWrite<$fields>,
+        ) -> Result<Json<$section>> {
+            Ok(Json(write.run(async |version, fields| $save(&state.pool, actor, id, version, &fields).await).await?))
+        }
+    };
+}
+
+section_put!(
+    save_estimate,
+    "/api/assessments/{id}/estimate",
+    "Saves the repair estimate (the total is computed on the server), if it is still at the version you name.",
+    EstimateFields,
+    Estimate,
+    assessments::save_estimate
+);
+section_put!(
+    save_identification,
+    "/api/assessments/{id}/identification",
+    "Saves the identification section, if it is still at the version you name.",
+    IdentificationFields,
+    Identification,
+    sections::save_identification
+);
+section_put!(
+    save_damage,
+    "/api/assessments/{id}/damage",
+    "Saves the damage section, if it is still at the version you name.",
+    DamageFields,
+    Damage,
+    sections::save_damage
+);
+section_put!(
+    save_vehicle_values,
+    "/api/assessments/{id}/vehicle-values",
+    "Saves the vehicle values, if it is still at the version you name.",
+    VehicleValuesFields,
+    VehicleValues,
+    sections::save_vehicle_values
+);
+section_put!(
+    save_pre_incident_estimate,
+    "/api/assessments/{id}/pre-incident-estimate",
+    "Saves the pre-incident estimate, if it is still at the version you name.",
+    PreIncidentEstimateFields,
+    PreIncidentEstimate,
+    sections::save_pre_incident_estimate
+);

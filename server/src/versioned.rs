@@ -1,0 +1,90 @@
+//! The one versioned write: change a record only if it is still at the
+//! version the caller saw, else answer 409 with the record as it is now;
+//! audit the change and commit, all in one retried transaction.
+//!
+//! Each table keeps its own compile-checked UPDATE beside its module; this
+//! is the skeleton around it, so every section, card, profile and client
+//! conflicts, audits and retries the same way.
+
+use std::future::Future;
+
+use serde::Serialize;
+use sqlx::{PgPool, Postgres, Transaction};
+
+use crate::audit::{self, Action, Actor};
+use crate::error::{Error, Result};
+use crate::retry;
+
+/// A record that carries the version a write produced.
+pub trait HasVersion {
+    fn version(&self) -> i32;
+}
+
+/// A write that answers with the new version alone.
+impl HasVersion for i32 {
+    fn version(&self) -> i32 {
+        *self
+    }
+}
+
+/// Implements [`HasVersion`] for records with a `version: i32` field.
+macro_rules! has_version {
+    ($($record:ty),+ $(,)?) => {
+        $(impl $crate::versioned::HasVersion for $record {
+            fn version(&self) -> i32 {
+                self.version
+            }
+        })+
+    };
+}
+pub(crate) use has_version;
+
+/// What a versioned write is about: named in metrics and in its audit row.
+pub struct Target<'a> {
+    /// `"<entity>.<action>"` for metrics and logs.
+    pub operation: &'static str,
+    pub actor: Actor,
+    /// The audit row's entity kind and record key.
+    pub entity: &'static str,
+    pub key: &'a str,
+}
+
+/// The transaction a versioned write runs in, handed to its statements.
+pub type Tx = Transaction<'static, Postgres>;
+
+/// Runs `update` (an `UPDATE … WHERE version = expected RETURNING …`, or an
+/// upsert when `expected_version` is 0) under the retry policy. When it
+/// changes no row, `current` reads the record for the 409 (none: 404).
+/// Version 0 is a first save (audited as a create); any other an update.
+///
+/// The statements take the transaction and hand it back (rather than
+/// borrowing it) so their futures stay `Send` for axum's handlers.
+pub async fn save<T, C, Update, Current>(
+    pool: &PgPool,
+    target: Target<'_>,
+    expected_version: i32,
+    update: impl Fn(Tx) -> Update,
+    current: impl Fn(Tx) -> Current,
+) -> Result<T>
+where
+    T: HasVersion,
+    C: Serialize,
+    Update: Future<Output = Result<(Tx, Option<T>)>>,
+    Current: Future<Output = Result<Option<C>>>,
+{
+    let (action, old_version) =
+        if expected_version == 0 { (Action::Create, None) } else { (Action::Update, Some(expected_version)) };
+    let (target, update, current) = (&target, &update, &current);
+    retry::versioned(target.operation, move || async move {
+        let tx = retry::begin(pool).await?;
+        let (mut tx, saved) = update(tx).await?;
+        let Some(saved) = saved else {
+            return Err(Error::stale(current(tx).await?));
+        };
+        let new_version = Some(saved.version());
+        audit::record(&mut tx, target.actor, target.entity, target.key, action, old_version, new_version).await?;
+        retry::commit(tx).await?;
+        Ok(saved)
+    })
+    .await
+}
