@@ -44,12 +44,9 @@ impl From<&User> for UserView {
 #[utoipa::path(
     post, path = "/api/auth/login", tag = "auth",
     request_body = LoginRequest,
-    responses(
-        (status = 200, description = "Signed in", body = UserView),
-        (status = 401, description = "Wrong email or password", body = ErrorBody),
-        (status = 429, description = "Too many failed attempts; see Retry-After", body = ErrorBody),
-    )
-)]
+    responses((status = 200, description = "Signed in", body = UserView),
+              (status = 401, description = "Wrong email or password", body = ErrorBody),
+              (status = 429, description = "Too many failed attempts; see Retry-After", body = ErrorBody)))]
 async fn login(
     State(pool): State<PgPool>,
     origin: Origin,

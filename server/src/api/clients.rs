@@ -12,7 +12,7 @@ use crate::error::{Error, ErrorBody, Result};
 use crate::http::JsonBody;
 use crate::state::AppState;
 
-use super::{Versioned, VersionedWrite, VersionedWriteErrors};
+use super::{CreateErrors, Versioned, VersionedWrite, VersionedWriteErrors};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(create_client)).routes(routes!(get_client, update_client))
@@ -23,14 +23,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(
     post, path = "/api/clients", tag = "clients",
     request_body = NewClient,
-    responses(
-        (status = 201, description = "Created", body = Created),
-        (status = 200, description = "A client with this id already existed", body = Created),
-        (status = 403, description = "Not staff", body = ErrorBody),
-        (status = 409, description = "Another client has this email", body = ErrorBody),
-        (status = 422, description = "A field is invalid", body = ErrorBody),
-    )
-)]
+    responses((status = 201, description = "Created", body = Created),
+              (status = 200, description = "A client with this id already existed", body = Created), CreateErrors,
+              (status = 409, description = "Another client has this email", body = ErrorBody)))]
 async fn create_client(
     State(pool): State<PgPool>,
     StaffOrKey(actor): StaffOrKey,

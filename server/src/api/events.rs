@@ -46,14 +46,11 @@ struct Watch {
 #[utoipa::path(
     get, path = "/api/events", tag = "notices",
     params(Watch),
-    responses(
-        (status = 200, description = "text/event-stream of `change` and `resync` events"),
-        (status = 401, description = "Not signed in", body = ErrorBody),
-        (status = 403, description = "A topic this user may not watch", body = ErrorBody),
-        (status = 422, description = "A malformed topic, or too many", body = ErrorBody),
-        (status = 429, description = "Too many streams open for this user", body = ErrorBody),
-    )
-)]
+    responses((status = 200, description = "text/event-stream of `change` and `resync` events"),
+              (status = 401, description = "Not signed in", body = ErrorBody),
+              (status = 403, description = "A topic this user may not watch", body = ErrorBody),
+              (status = 422, description = "A malformed topic, or too many", body = ErrorBody),
+              (status = 429, description = "Too many streams open for this user", body = ErrorBody)))]
 async fn events(
     State(state): State<AppState>,
     session: AuthSession,

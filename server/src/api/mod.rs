@@ -182,6 +182,10 @@ async fn with_expected_version<T>(
 #[derive(utoipa::IntoResponses)]
 #[allow(dead_code)] // only read by the OpenAPI document
 pub enum VersionedWriteErrors {
+    #[response(status = 401, description = "Not signed in")]
+    Unauthorized(ErrorBody),
+    #[response(status = 403, description = "Not allowed to change it")]
+    Forbidden(ErrorBody),
     #[response(status = 404, description = "No such record (of yours)")]
     NotFound(ErrorBody),
     #[response(status = 409, description = "Stale `version`; `current` is the record now")]
@@ -219,4 +223,50 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for IdempotencyHeader {
             .transpose()
             .map(IdempotencyHeader)
     }
+}
+
+/// A pooled connection for a handler's reads (writes run their own
+/// transactions under the retry policy).
+pub struct Db(pub sqlx::pool::PoolConnection<sqlx::Postgres>);
+
+impl<S> axum::extract::FromRequestParts<S> for Db
+where
+    sqlx::PgPool: axum::extract::FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Error;
+
+    async fn from_request_parts(_: &mut axum::http::request::Parts, state: &S) -> Result<Self> {
+        let pool = <sqlx::PgPool as axum::extract::FromRef<S>>::from_ref(state);
+        Ok(Db(pool.acquire().await?))
+    }
+}
+
+/// What reading one record may answer besides the record.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // only read by the OpenAPI document
+pub enum ReadErrors {
+    #[response(status = 401, description = "Not signed in")]
+    Unauthorized(ErrorBody),
+    #[response(status = 403, description = "Not allowed to read it")]
+    Forbidden(ErrorBody),
+    #[response(status = 404, description = "No such record")]
+    NotFound(ErrorBody),
+}
+
+/// What a create may answer besides the record.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // only read by the OpenAPI document
+pub enum CreateErrors {
+    #[response(status = 401, description = "Not signed in")]
+    Unauthorized(ErrorBody),
+    #[response(status = 403, description = "Not allowed to create it")]
+    Forbidden(ErrorBody),
+    #[response(
+        status = 409,
+        description = "It conflicts with a record that exists, or the same key is still in progress"
+    )]
+    Conflict(ErrorBody),
+    #[response(status = 422, description = "A field is invalid, or the key was used for another request")]
+    Invalid(ErrorBody),
 }

@@ -31,8 +31,17 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_assignment))
         .routes(routes!(bulk_assign))
         .routes(routes!(my_assignments))
-        .routes(routes!(start_assignment))
-        .routes(routes!(complete_assignment))
+        .routes(routes!(advance_assignment))
+}
+
+/// What a call with an API key may answer besides its own answers.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // only read by the OpenAPI document
+pub enum ApiKeyErrors {
+    #[response(status = 401, description = "Missing, wrong, revoked or expired key")]
+    Unauthorized(ErrorBody),
+    #[response(status = 403, description = "The key lacks the `assignments` scope")]
+    Forbidden(ErrorBody),
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -49,14 +58,10 @@ pub struct ExternalAssignment {
 #[utoipa::path(post, path = "/api/external/assignments", tag = "external",
     params(("X-API-Key" = String, Header, description = "Your API key")),
     request_body = ExternalAssignment,
-    responses(
-        (status = 201, description = "Assigned", body = Assignment),
-        (status = 401, description = "Missing, wrong, revoked or expired key", body = ErrorBody),
-        (status = 403, description = "The key lacks the `assignments` scope", body = ErrorBody),
-        (status = 404, description = "Unknown counselor or scenario", body = ErrorBody),
-        (status = 409, description = "An active assignment exists (in `existing`)", body = ErrorBody),
-        (status = 422, description = "The body is not valid", body = ErrorBody),
-    ))]
+    responses((status = 201, description = "Assigned", body = Assignment), ApiKeyErrors,
+              (status = 404, description = "Unknown counselor or scenario", body = ErrorBody),
+              (status = 409, description = "An active assignment exists (in `existing`)", body = ErrorBody),
+              (status = 422, description = "The body is not valid", body = ErrorBody)))]
 async fn external_create_assignment(
     State(state): State<AppState>,
     AssignmentsKey(key): AssignmentsKey,
@@ -80,12 +85,8 @@ pub struct ByUser {
 /// A counselor's assignments, active ones first.
 #[utoipa::path(get, path = "/api/external/assignments", tag = "external",
     params(ByUser, ("X-API-Key" = String, Header, description = "Your API key")),
-    responses(
-        (status = 200, body = Vec<Assignment>),
-        (status = 401, body = ErrorBody),
-        (status = 403, description = "The key lacks the `assignments` scope", body = ErrorBody),
-        (status = 404, description = "Unknown counselor", body = ErrorBody),
-    ))]
+    responses((status = 200, body = Vec<Assignment>), ApiKeyErrors,
+              (status = 404, description = "Unknown counselor", body = ErrorBody)))]
 async fn external_list_assignments(
     State(state): State<AppState>,
     _key: AssignmentsKey,
@@ -194,26 +195,24 @@ async fn my_assignments(
     Ok(Json(assignments::list(&mut conn, None, Some(counselor.id)).await?))
 }
 
-/// The counselor starts their pending assignment (version checked).
-#[utoipa::path(post, path = "/api/assignments/{id}/start", tag = "training", params(("id" = Uuid, Path)),
+/// The counselor moves their own assignment on, if it is still at the
+/// version they name: `start` a pending one, `complete` one in progress.
+#[utoipa::path(post, path = "/api/assignments/{id}/{step}", tag = "training",
+    params(("id" = Uuid, Path), ("step" = String, Path, description = "`start` or `complete`")),
     request_body = Versioned<NoFields>, responses((status = 200, body = Assignment), VersionedWriteErrors))]
-async fn start_assignment(
+async fn advance_assignment(
     State(state): State<AppState>,
     Counselor(counselor): Counselor,
-    Path(id): Path<Uuid>,
+    Path((id, step)): Path<(Uuid, String)>,
     write: VersionedWrite<NoFields>,
 ) -> Result<Json<Assignment>> {
-    Ok(Json(write.run(async |version, _| assignments::start(&state.pool, counselor.id, id, version).await).await?))
-}
-
-/// The counselor completes their assignment in progress (version checked).
-#[utoipa::path(post, path = "/api/assignments/{id}/complete", tag = "training", params(("id" = Uuid, Path)),
-    request_body = Versioned<NoFields>, responses((status = 200, body = Assignment), VersionedWriteErrors))]
-async fn complete_assignment(
-    State(state): State<AppState>,
-    Counselor(counselor): Counselor,
-    Path(id): Path<Uuid>,
-    write: VersionedWrite<NoFields>,
-) -> Result<Json<Assignment>> {
-    Ok(Json(write.run(async |version, _| assignments::complete(&state.pool, counselor.id, id, version).await).await?))
+    let pool = &state.pool;
+    let assignment = match step.as_str() {
+        "start" => write.run(async |version, _| assignments::start(pool, counselor.id, id, version).await).await?,
+        "complete" => {
+            write.run(async |version, _| assignments::complete(pool, counselor.id, id, version).await).await?
+        }
+        _ => return Err(Error::NotFound),
+    };
+    Ok(Json(assignment))
 }

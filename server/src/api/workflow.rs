@@ -3,7 +3,7 @@
 //! answers 201 when it created X and 200 when X already existed, with the
 //! same body shape.
 
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -17,13 +17,16 @@ use crate::assessment_sections::{
     PreIncidentEstimateFields, VehicleValues, VehicleValuesFields,
 };
 use crate::assessments::{self, Assessment, AssessmentDetail, Estimate, EstimateFields, Report, Tyre, TyreFields};
+use crate::audit::Actor;
 use crate::auth::StaffOrKey;
 use crate::error::{Error, ErrorBody, Result};
 use crate::http::JsonBody;
 use crate::requests::{self, Inspection, NewRequest, Request};
 use crate::state::AppState;
 
-use super::{IdempotencyHeader, NoFields, Versioned, VersionedWrite, VersionedWriteErrors};
+use super::{
+    CreateErrors, Db, IdempotencyHeader, NoFields, ReadErrors, Versioned, VersionedWrite, VersionedWriteErrors,
+};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -45,113 +48,81 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_report, get_report))
 }
 
-fn created_or_found(created: bool) -> StatusCode {
-    if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
+/// Who does the work (staff, or an API key with the `workflow` scope) and
+/// the state they do it with.
+struct Work {
+    actor: Actor,
+    state: AppState,
+}
+
+impl FromRequestParts<AppState> for Work {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> Result<Self> {
+        let StaffOrKey(actor) = StaffOrKey::from_request_parts(parts, state).await?;
+        Ok(Work { actor, state: state.clone() })
     }
+}
+
+/// A create's answer: 201 with the record.
+type Created<T> = Result<(StatusCode, Json<T>)>;
+
+/// A get-or-create's answer: 201 when this call created the record, 200
+/// when it existed, with the same body.
+fn created_or_found<T>((record, created): (T, bool)) -> (StatusCode, Json<T>) {
+    (if created { StatusCode::CREATED } else { StatusCode::OK }, Json(record))
 }
 
 /// Opens a request for a client, numbered REQ-YYYY-NNNN.
 #[utoipa::path(post, path = "/api/requests", tag = "workflow", request_body = NewRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries return the first response")),
-    responses((status = 201, body = Request), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn create_request(
-    State(state): State<AppState>,
-    StaffOrKey(actor): StaffOrKey,
-    key: IdempotencyHeader,
-    JsonBody(input): JsonBody<NewRequest>,
-) -> Result<(StatusCode, Json<Request>)> {
-    let request = requests::create(&state.pool, actor, &state.time_zone, &input, key.as_deref()).await?;
+    responses((status = 201, body = Request), CreateErrors))]
+async fn create_request(work: Work, key: IdempotencyHeader, JsonBody(input): JsonBody<NewRequest>) -> Created<Request> {
+    let request = requests::create(&work.state.pool, work.actor, &work.state.time_zone, &input, key.as_deref()).await?;
     Ok((StatusCode::CREATED, Json(request)))
-}
-
-#[utoipa::path(get, path = "/api/requests/{id}", tag = "workflow", params(("id" = Uuid, Path)),
-    responses((status = 200, body = Request), (status = 404, body = ErrorBody)))]
-async fn get_request(
-    State(state): State<AppState>,
-    _caller: StaffOrKey,
-    Path(id): Path<Uuid>,
-) -> Result<Json<Request>> {
-    let mut conn = state.pool.acquire().await?;
-    Ok(Json(requests::find(&mut conn, id).await?.ok_or(Error::NotFound)?))
 }
 
 /// The request's inspection: created by the first call, returned by later ones.
 #[utoipa::path(post, path = "/api/requests/{id}/inspection", tag = "workflow", params(("id" = Uuid, Path)),
-    responses((status = 201, body = Inspection), (status = 200, description = "It existed", body = Inspection),
-              (status = 404, body = ErrorBody)))]
-async fn create_inspection(
-    State(state): State<AppState>,
-    StaffOrKey(actor): StaffOrKey,
-    Path(id): Path<Uuid>,
-) -> Result<(StatusCode, Json<Inspection>)> {
-    let (inspection, created) = requests::inspection_for(&state.pool, actor, &state.time_zone, id).await?;
-    Ok((created_or_found(created), Json(inspection)))
+    responses((status = 201, body = Inspection), (status = 200, description = "It existed", body = Inspection), ReadErrors))]
+async fn create_inspection(work: Work, Path(id): Path<Uuid>) -> Created<Inspection> {
+    Ok(created_or_found(requests::inspection_for(&work.state.pool, work.actor, &work.state.time_zone, id).await?))
 }
 
 #[utoipa::path(post, path = "/api/inspections/{id}/appointments", tag = "workflow",
     params(("id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header, description = "Makes retries return the first response")),
     request_body = Schedule,
-    responses((status = 201, body = Appointment), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Appointment), CreateErrors, (status = 404, description = "No such inspection", body = ErrorBody)))]
 async fn create_appointment(
-    State(state): State<AppState>,
-    StaffOrKey(actor): StaffOrKey,
+    work: Work,
     Path(id): Path<Uuid>,
     key: IdempotencyHeader,
     JsonBody(schedule): JsonBody<Schedule>,
-) -> Result<(StatusCode, Json<Appointment>)> {
+) -> Created<Appointment> {
+    let Work { actor, state } = work;
     let appointment = appointments::create(&state.pool, actor, &state.time_zone, id, &schedule, key.as_deref()).await?;
     Ok((StatusCode::CREATED, Json(appointment)))
-}
-
-#[utoipa::path(get, path = "/api/appointments/{id}", tag = "workflow", params(("id" = Uuid, Path)),
-    responses((status = 200, body = Appointment), (status = 404, body = ErrorBody)))]
-async fn get_appointment(
-    State(state): State<AppState>,
-    _caller: StaffOrKey,
-    Path(id): Path<Uuid>,
-) -> Result<Json<Appointment>> {
-    let mut conn = state.pool.acquire().await?;
-    Ok(Json(appointments::find(&mut conn, id).await?.ok_or(Error::NotFound)?))
 }
 
 /// Moves an appointment, if it is still at the version you name.
 #[utoipa::path(patch, path = "/api/appointments/{id}", tag = "workflow", params(("id" = Uuid, Path)),
     request_body = Versioned<Schedule>, responses((status = 200, body = Appointment), VersionedWriteErrors))]
 async fn reschedule_appointment(
-    State(state): State<AppState>,
-    StaffOrKey(actor): StaffOrKey,
+    work: Work,
     Path(id): Path<Uuid>,
     write: VersionedWrite<Schedule>,
 ) -> Result<Json<Appointment>> {
-    let save = async |version, schedule| appointments::reschedule(&state.pool, actor, id, version, &schedule).await;
+    let save =
+        async |version, schedule| appointments::reschedule(&work.state.pool, work.actor, id, version, &schedule).await;
     Ok(Json(write.run(save).await?))
 }
 
 /// Starts the appointment's assessment (with all its sections), or returns it.
 #[utoipa::path(post, path = "/api/appointments/{id}/assessment", tag = "workflow", params(("id" = Uuid, Path)),
     responses((status = 201, body = AssessmentDetail), (status = 200, description = "It existed", body = AssessmentDetail),
-              (status = 404, body = ErrorBody)))]
-async fn start_assessment(
-    State(state): State<AppState>,
-    StaffOrKey(actor): StaffOrKey,
-    Path(id): Path<Uuid>,
-) -> Result<(StatusCode, Json<AssessmentDetail>)> {
-    let (assessment, created) = assessments::start(&state.pool, actor, &state.time_zone, id).await?;
-    Ok((created_or_found(created), Json(assessment)))
-}
-
-#[utoipa::path(get, path = "/api/assessments/{id}", tag = "workflow", params(("id" = Uuid, Path)),
-    responses((status = 200, body = AssessmentDetail), (status = 404, body = ErrorBody)))]
-async fn get_assessment(
-    State(state): State<AppState>,
-    _caller: StaffOrKey,
-    Path(id): Path<Uuid>,
-) -> Result<Json<AssessmentDetail>> {
-    let mut conn = state.pool.acquire().await?;
-    Ok(Json(assessments::find(&mut conn, id).await?.ok_or(Error::NotFound)?))
+              ReadErrors))]
+async fn start_assessment(work: Work, Path(id): Path<Uuid>) -> Created<AssessmentDetail> {
+    Ok(created_or_found(assessments::start(&work.state.pool, work.actor, &work.state.time_zone, id).await?))
 }
 
 /// Saves one tyre row, if it is still at the version you name.
@@ -159,46 +130,14 @@ async fn get_assessment(
     params(("id" = Uuid, Path), ("position" = String, Path, description = "front_left, front_right, rear_left, rear_right or spare")),
     request_body = Versioned<TyreFields>, responses((status = 200, body = Tyre), VersionedWriteErrors))]
 async fn save_tyre(
-    State(state): State<AppState>,
-    StaffOrKey(actor): StaffOrKey,
+    work: Work,
     Path((id, position)): Path<(Uuid, String)>,
     write: VersionedWrite<TyreFields>,
 ) -> Result<Json<Tyre>> {
-    let save =
-        async |version, fields| assessments::save_tyre(&state.pool, actor, id, &position, version, &fields).await;
+    let save = async |version, fields| {
+        assessments::save_tyre(&work.state.pool, work.actor, id, &position, version, &fields).await
+    };
     Ok(Json(write.run(save).await?))
-}
-
-/// The version an assessment is at.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AssessmentVersion {
-    version: i32,
-}
-
-/// Marks the assessment completed, if it is still at the version you name.
-#[utoipa::path(post, path = "/api/assessments/{id}/complete", tag = "workflow", params(("id" = Uuid, Path)),
-    request_body = Versioned<NoFields>, responses((status = 200, body = AssessmentVersion), VersionedWriteErrors))]
-async fn complete_assessment(
-    State(state): State<AppState>,
-    StaffOrKey(actor): StaffOrKey,
-    Path(id): Path<Uuid>,
-    write: VersionedWrite<NoFields>,
-) -> Result<Json<AssessmentVersion>> {
-    let version = write.run(async |version, _| assessments::complete(&state.pool, actor, id, version).await).await?;
-    Ok(Json(AssessmentVersion { version }))
-}
-
-/// The completed assessment's report: numbered by the first call, returned by later ones.
-#[utoipa::path(post, path = "/api/assessments/{id}/report", tag = "workflow", params(("id" = Uuid, Path)),
-    responses((status = 201, body = Report), (status = 200, description = "It existed", body = Report),
-              (status = 422, description = "The assessment is not completed", body = ErrorBody)))]
-async fn create_report(
-    State(state): State<AppState>,
-    StaffOrKey(actor): StaffOrKey,
-    Path(id): Path<Uuid>,
-) -> Result<(StatusCode, Json<Report>)> {
-    let (report, created) = assessments::report_for(&state.pool, actor, &state.time_zone, id).await?;
-    Ok((created_or_found(created), Json(report)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -212,32 +151,40 @@ pub struct TabMark {
 #[utoipa::path(put, path = "/api/assessments/{id}/tabs/{tab}", tag = "workflow",
     params(("id" = Uuid, Path), ("tab" = String, Path, description = "identification, tyres, damage, vehicle_values, pre_incident_estimate, estimate or summary")),
     request_body = TabMark,
-    responses((status = 200, body = Assessment), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Assessment), ReadErrors, (status = 422, body = ErrorBody)))]
 async fn mark_tab(
-    State(state): State<AppState>,
-    StaffOrKey(actor): StaffOrKey,
+    work: Work,
     Path((id, tab)): Path<(Uuid, String)>,
     JsonBody(body): JsonBody<TabMark>,
 ) -> Result<Json<Assessment>> {
-    Ok(Json(assessments::mark_tab(&state.pool, actor, id, &tab, body.complete).await?))
+    Ok(Json(assessments::mark_tab(&work.state.pool, work.actor, id, &tab, body.complete).await?))
 }
 
-#[utoipa::path(get, path = "/api/requests/{id}/inspection", tag = "workflow", params(("id" = Uuid, Path)),
-    responses((status = 200, body = Inspection), (status = 404, description = "No inspection yet", body = ErrorBody)))]
-async fn get_inspection(
-    State(state): State<AppState>,
-    _caller: StaffOrKey,
+/// The version an assessment is at.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AssessmentVersion {
+    version: i32,
+}
+
+/// Marks the assessment completed, if it is still at the version you name.
+#[utoipa::path(post, path = "/api/assessments/{id}/complete", tag = "workflow", params(("id" = Uuid, Path)),
+    request_body = Versioned<NoFields>, responses((status = 200, body = AssessmentVersion), VersionedWriteErrors))]
+async fn complete_assessment(
+    work: Work,
     Path(id): Path<Uuid>,
-) -> Result<Json<Inspection>> {
-    let mut conn = state.pool.acquire().await?;
-    Ok(Json(requests::find_inspection(&mut conn, id).await?.ok_or(Error::NotFound)?))
+    write: VersionedWrite<NoFields>,
+) -> Result<Json<AssessmentVersion>> {
+    let version =
+        write.run(async |version, _| assessments::complete(&work.state.pool, work.actor, id, version).await).await?;
+    Ok(Json(AssessmentVersion { version }))
 }
 
-#[utoipa::path(get, path = "/api/assessments/{id}/report", tag = "workflow", params(("id" = Uuid, Path)),
-    responses((status = 200, body = Report), (status = 404, description = "No report yet", body = ErrorBody)))]
-async fn get_report(State(state): State<AppState>, _caller: StaffOrKey, Path(id): Path<Uuid>) -> Result<Json<Report>> {
-    let mut conn = state.pool.acquire().await?;
-    Ok(Json(assessments::find_report(&mut conn, id).await?.ok_or(Error::NotFound)?))
+/// The completed assessment's report: numbered by the first call, returned by later ones.
+#[utoipa::path(post, path = "/api/assessments/{id}/report", tag = "workflow", params(("id" = Uuid, Path)),
+    responses((status = 201, body = Report), (status = 200, description = "It existed", body = Report), ReadErrors,
+              (status = 422, description = "The assessment is not completed", body = ErrorBody)))]
+async fn create_report(work: Work, Path(id): Path<Uuid>) -> Created<Report> {
+    Ok(created_or_found(assessments::report_for(&work.state.pool, work.actor, &work.state.time_zone, id).await?))
 }
 
 /// The PUT of one assessment section that is saved whole on its own
@@ -247,13 +194,9 @@ macro_rules! section_put {
         #[doc = $summary]
         #[utoipa::path(put, path = $path, tag = "workflow", params(("id" = Uuid, Path)),
             request_body = Versioned<$fields>, responses((status = 200, body = $section), VersionedWriteErrors))]
-        async fn $handler(
-            State(state): State<AppState>,
-            StaffOrKey(actor): StaffOrKey,
-            Path(id): Path<Uuid>,
-            write: VersionedWrite<$fields>,
-        ) -> Result<Json<$section>> {
-            Ok(Json(write.run(async |version, fields| $save(&state.pool, actor, id, version, &fields).await).await?))
+        async fn $handler(work: Work, Path(id): Path<Uuid>, write: VersionedWrite<$fields>) -> Result<Json<$section>> {
+            let save = async |version, fields| $save(&work.state.pool, work.actor, id, version, &fields).await;
+            Ok(Json(write.run(save).await?))
         }
     };
 }
@@ -298,3 +241,21 @@ section_put!(
     PreIncidentEstimate,
     sections::save_pre_incident_estimate
 );
+
+/// The GET of one workflow record by its id: the same handler for each,
+/// but for its path, type and read.
+macro_rules! get_by_id {
+    ($handler:ident, $path:literal, $record:ty, $find:path, $missing:literal) => {
+        #[utoipa::path(get, path = $path, tag = "workflow", params(("id" = Uuid, Path)),
+            responses((status = 200, body = $record), ReadErrors, (status = 404, description = $missing, body = ErrorBody)))]
+        async fn $handler(_caller: StaffOrKey, Db(mut conn): Db, Path(id): Path<Uuid>) -> Result<Json<$record>> {
+            Ok(Json($find(&mut conn, id).await?.ok_or(Error::NotFound)?))
+        }
+    };
+}
+
+get_by_id!(get_request, "/api/requests/{id}", Request, requests::find, "No such request");
+get_by_id!(get_inspection, "/api/requests/{id}/inspection", Inspection, requests::find_inspection, "No inspection yet");
+get_by_id!(get_appointment, "/api/appointments/{id}", Appointment, appointments::find, "No such appointment");
+get_by_id!(get_assessment, "/api/assessments/{id}", AssessmentDetail, assessments::find, "No such assessment");
+get_by_id!(get_report, "/api/assessments/{id}/report", Report, assessments::find_report, "No report yet");
