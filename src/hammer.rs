@@ -144,12 +144,8 @@ impl Fixtures {
 
         let staff = log_in(target, &staff_email, &password).await?;
         let member_cookie = log_in(target, &member_email, &password).await?;
-        let scenario = send(
-            client_with_cookie(&staff)?
-                .post(format!("{target}/api/scenarios"))
-                .json(&json!({ "title": format!("Hammer {run}") })),
-        )
-        .await?;
+        let scenario =
+            post_as(&staff, format!("{target}/api/scenarios"), json!({ "title": format!("Hammer {run}") })).await?;
         let scenario_id = uuid_of(&scenario.body, "scenario")?;
         Ok(Fixtures {
             run,
@@ -227,8 +223,7 @@ impl Hammer {
                 Some(&self.fixtures.staff),
             )
             .await?;
-        let mut found = expect_statuses(&calls, &[200, 201]);
-        found.extend(expect_count(&calls, 201, 1));
+        let mut found = expect_one_winner(&calls, &[200, 201], 201);
         if calls.iter().any(|c| c.body["name"] != calls[0].body["name"]) {
             found.push("clients were told different clients for one id".to_owned());
         }
@@ -264,12 +259,8 @@ impl Hammer {
     }
 
     async fn card_update_one_version(&self) -> anyhow::Result<Report> {
-        let card = send(
-            client_with_cookie(&self.fixtures.member)?
-                .post(self.url("/api/cards"))
-                .json(&json!({ "name": format!("Hammer edit {}", self.fixtures.run) })),
-        )
-        .await?;
+        let name = format!("Hammer edit {}", self.fixtures.run);
+        let card = post_as(&self.fixtures.member, self.url("/api/cards"), json!({ "name": name })).await?;
         let id = uuid_of(&card.body, "card")?;
         let (calls, wall) = self
             .burst(
@@ -281,8 +272,7 @@ impl Hammer {
                 Some(&self.fixtures.member),
             )
             .await?;
-        let mut found = expect_statuses(&calls, &[200, 409]);
-        found.extend(expect_count(&calls, 200, 1));
+        let mut found = expect_one_winner(&calls, &[200, 409], 200);
         let mut conn = self.pool.acquire().await?;
         let version = invariants::card_version(&mut conn, id).await.map_err(db)?;
         if version != Some(2) {
@@ -302,8 +292,7 @@ impl Hammer {
                 Some(&self.fixtures.member),
             )
             .await?;
-        let mut found = expect_statuses(&calls, &[200, 409]);
-        found.extend(expect_count(&calls, 200, 1));
+        let mut found = expect_one_winner(&calls, &[200, 409], 200);
         let mut conn = self.pool.acquire().await?;
         let (rows, version) = invariants::personal_section(&mut conn, self.fixtures.member_id).await.map_err(db)?;
         if (rows, version) != (1, Some(1)) {
@@ -321,8 +310,7 @@ impl Hammer {
                 Some(&self.fixtures.staff),
             )
             .await?;
-        let mut found = expect_statuses(&calls, &[200, 201]);
-        found.extend(expect_count(&calls, 201, 1));
+        let mut found = expect_one_winner(&calls, &[200, 201], 201);
         if calls.iter().any(|c| c.body["id"] != calls[0].body["id"]) {
             found.push("clients were told different assessments for one appointment".to_owned());
         }
@@ -369,8 +357,7 @@ impl Hammer {
                 None,
             )
             .await?;
-        let mut found = expect_statuses(&calls, &[201, 409]);
-        found.extend(expect_count(&calls, 201, 1));
+        let mut found = expect_one_winner(&calls, &[201, 409], 201);
         let mut conn = self.pool.acquire().await?;
         let active = invariants::active_assignments(&mut conn, self.fixtures.counselor_id, self.fixtures.scenario_id)
             .await
@@ -409,19 +396,10 @@ impl Hammer {
     /// Everything at once: requests, cards, card edits, assignments.
     async fn mixed_workload(&self) -> anyhow::Result<Report> {
         let client_id = self.client().await?;
-        let card = send(
-            client_with_cookie(&self.fixtures.member)?
-                .post(self.url("/api/cards"))
-                .json(&json!({ "name": format!("Hammer mixed {}", self.fixtures.run) })),
-        )
-        .await?;
+        let name = format!("Hammer mixed {}", self.fixtures.run);
+        let card = post_as(&self.fixtures.member, self.url("/api/cards"), json!({ "name": name })).await?;
         let card_id = uuid_of(&card.body, "card")?;
-        let scenario = send(
-            client_with_cookie(&self.fixtures.staff)?
-                .post(self.url("/api/scenarios"))
-                .json(&json!({ "title": format!("Hammer mixed {}", self.fixtures.run) })),
-        )
-        .await?;
+        let scenario = post_as(&self.fixtures.staff, self.url("/api/scenarios"), json!({ "title": name })).await?;
         let scenario_id = uuid_of(&scenario.body, "scenario")?;
         let (calls, wall) = self
             .burst(
@@ -462,12 +440,7 @@ impl Hammer {
     /// A client of this run (created once).
     async fn client(&self) -> anyhow::Result<String> {
         let id = format!("hammer-{}-work", self.fixtures.run);
-        send(
-            client_with_cookie(&self.fixtures.staff)?
-                .post(self.url("/api/clients"))
-                .json(&json!({ "id": id, "name": "Hammer workload" })),
-        )
-        .await?;
+        post_as(&self.fixtures.staff, self.url("/api/clients"), json!({ "id": id, "name": "Hammer workload" })).await?;
         Ok(id)
     }
 
@@ -503,6 +476,11 @@ pub(crate) fn client_with_cookie(cookie: &str) -> anyhow::Result<reqwest::Client
     Ok(reqwest::Client::builder().default_headers(headers).timeout(Duration::from_secs(60)).build()?)
 }
 
+/// POSTs `body` to `url` as the holder of the session `cookie`.
+async fn post_as(cookie: &str, url: String, body: Value) -> anyhow::Result<Call> {
+    send(client_with_cookie(cookie)?.post(url).json(&body)).await
+}
+
 async fn send(request: reqwest::RequestBuilder) -> anyhow::Result<Call> {
     let started = Instant::now();
     let response = request.send().await.context("the target did not answer")?;
@@ -522,15 +500,7 @@ async fn log_in(target: &str, email: &str, password: &str) -> anyhow::Result<Str
     if !response.status().is_success() {
         bail!("signing in as {email} failed with {}", response.status());
     }
-    let cookies: Vec<String> = response
-        .headers()
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .filter_map(|value| value.split(';').next())
-        .map(str::to_owned)
-        .collect();
-    Ok(cookies.join("; "))
+    Ok(lockstep::cookies::cookie_header(response.headers()))
 }
 
 pub(crate) fn uuid_of(body: &Value, what: &str) -> anyhow::Result<Uuid> {
@@ -564,13 +534,14 @@ fn expect_statuses(calls: &[Call], allowed: &[u16]) -> Vec<String> {
     unexpected.into_iter().map(|(status, n)| format!("{n} × unexpected status {status}")).collect()
 }
 
-fn expect_count(calls: &[Call], status: u16, expected: usize) -> Vec<String> {
-    let got = calls.iter().filter(|c| c.status == status).count();
-    if got == expected {
-        Vec::new()
-    } else {
-        vec![format!("{got} × {status}, expected exactly {expected}")]
+/// [`expect_statuses`], and exactly one call answered `winner`.
+fn expect_one_winner(calls: &[Call], allowed: &[u16], winner: u16) -> Vec<String> {
+    let mut found = expect_statuses(calls, allowed);
+    let got = calls.iter().filter(|c| c.status == winner).count();
+    if got != 1 {
+        found.push(format!("{got} × {winner}, expected exactly 1"));
     }
+    found
 }
 
 fn report(scenario: &'static str, calls: Vec<Call>, wall: Duration, violations: Vec<String>) -> anyhow::Result<Report> {

@@ -2,6 +2,8 @@
 //! server, the assembly of the whole HTTP application ([`startup`]).
 
 #[cfg(feature = "ssr")]
+pub mod cookies;
+#[cfg(feature = "ssr")]
 pub mod startup;
 
 #[cfg(feature = "hydrate")]

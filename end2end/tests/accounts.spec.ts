@@ -1,5 +1,16 @@
 import { test, expect } from '@playwright/test';
-import { logIn, openHydrated, PASSWORD, signUp, uniqueEmail } from './helpers';
+import {
+  fillSignUpForm,
+  holdFirstRequest,
+  logIn,
+  openHydrated,
+  PASSWORD,
+  signUp,
+  signUpDirectly,
+  submitLogInForm,
+  submitSignUpForm,
+  uniqueEmail,
+} from './helpers';
 
 test('sign up, log out, log in; a second device keeps its own session', async ({ page, browser }) => {
   const email = uniqueEmail('cycle');
@@ -29,31 +40,22 @@ test('sign up, log out, log in; a second device keeps its own session', async ({
 test('a double click on "Sign up" creates one account, with the button busy meanwhile', async ({ page }) => {
   const email = uniqueEmail('double');
   await openHydrated(page, '/signup');
-  await page.getByLabel('Your name').fill('Grace Hopper');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
+  await fillSignUpForm(page, 'Grace Hopper', email);
 
   // Hold the first request until we have looked at the button.
-  let posts = 0;
-  let releaseFirst!: () => void;
-  const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
-  await page.route('**/sfn/sign_up', async (route) => {
-    posts += 1;
-    if (posts === 1) await firstHeld;
-    await route.continue();
-  });
+  const held = await holdFirstRequest(page, '**/sfn/sign_up');
 
   const button = page.getByRole('button', { name: /Sign up|Creating your account/ });
   await button.dblclick();
   await expect(button).toBeDisabled();
   await expect(button).toHaveAttribute('aria-busy', 'true');
   await expect(button).toHaveText('Creating your account…');
-  releaseFirst();
+  held.release();
 
   await expect(page).toHaveURL(/\/account$/);
   await expect(page.getByTestId('account-email')).toHaveText(email);
   await expect(page.locator('.field-error:not(:empty), .form-error')).toHaveCount(0);
-  expect(posts).toBe(1);
+  expect(held.posts()).toBe(1);
 });
 
 test.describe('without JavaScript', () => {
@@ -62,10 +64,7 @@ test.describe('without JavaScript', () => {
   test('the sign-up form works as a plain HTML form', async ({ page }) => {
     const email = uniqueEmail('nojs');
     await page.goto('/signup');
-    await page.getByLabel('Your name').fill('Katherine Johnson');
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign up' }).click();
+    await submitSignUpForm(page, 'Katherine Johnson', email);
     await expect(page).toHaveURL(/\/account$/);
     await expect(page.getByTestId('account-email')).toHaveText(email);
   });
@@ -77,10 +76,7 @@ test.describe('without JavaScript', () => {
     await first.close();
 
     await page.goto('/signup');
-    await page.getByLabel('Your name').fill('Someone Else');
-    await page.getByLabel('Email').fill(email.toUpperCase());
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign up' }).click();
+    await submitSignUpForm(page, 'Someone Else', email.toUpperCase());
     await expect(page).toHaveURL(/\/signup/);
     await expect(page.locator('#field-email-error')).toHaveText(/already exists/);
   });
@@ -88,10 +84,7 @@ test.describe('without JavaScript', () => {
 
 async function signUpWithoutScript(page: import('@playwright/test').Page, email: string) {
   await page.goto('/signup');
-  await page.getByLabel('Your name').fill('First Owner');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign up' }).click();
+  await submitSignUpForm(page, 'First Owner', email);
   await expect(page).toHaveURL(/\/account$/);
 }
 
@@ -102,10 +95,7 @@ test('a taken email is a field error with JavaScript too', async ({ page, browse
   await first.close();
 
   await openHydrated(page, '/signup');
-  await page.getByLabel('Your name').fill('Second Person');
-  await page.getByLabel('Email').fill(email.toUpperCase());
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign up' }).click();
+  await submitSignUpForm(page, 'Second Person', email.toUpperCase());
   await expect(page.locator('#field-email-error')).toHaveText(/already exists/);
   await expect(page.getByLabel('Email')).toHaveAttribute('aria-invalid', 'true');
   await expect(page).toHaveURL(/\/signup$/);
@@ -118,28 +108,19 @@ test('a wrong password says so and signs nobody in', async ({ page }) => {
   await expect(page).toHaveURL(/\/$/);
 
   await openHydrated(page, '/login');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill('not the password');
-  await page.getByRole('button', { name: 'Log in' }).click();
+  await submitLogInForm(page, email, 'not the password');
   await expect(page.getByRole('alert').filter({ hasText: /email or password/i }).first()).toBeVisible();
   await expect(page).toHaveURL(/\/login/);
 });
 
 test('an anonymous visit to a member page goes to login and comes back', async ({ page }) => {
-  const email = uniqueEmail('back');
-  const setup = await page.request.post('/sfn/sign_up', {
-    form: { display_name: 'Dorothy Vaughan', email, password: PASSWORD, idempotency_key: crypto.randomUUID() },
-    headers: { Accept: 'application/json' },
-  });
-  expect(setup.status()).toBe(200);
+  const email = await signUpDirectly(page, 'Dorothy Vaughan', 'back');
   await page.context().clearCookies();
 
   await page.goto('/account');
   await expect(page).toHaveURL(/\/login\?next=%2Faccount$/);
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Log in' }).click();
+  await submitLogInForm(page, email);
   await expect(page).toHaveURL(/\/account$/);
   await expect(page.getByTestId('account-email')).toHaveText(email);
 });

@@ -1,6 +1,6 @@
-import { test, expect, type Page } from '@playwright/test';
+import { test, expect, type BrowserContext, type Page } from '@playwright/test';
 import { randomUUID } from 'node:crypto';
-import { createCard, openHydrated, signUpDirectly } from './helpers';
+import { createCard, type Fields, holdFirstRequest, openHydrated, saveWhileOtherTabHasEdits, signUpDirectly } from './helpers';
 
 function uniqueName(prefix: string): string {
   return `${prefix} ${randomUUID().slice(0, 8)}`;
@@ -9,6 +9,18 @@ function uniqueName(prefix: string): string {
 async function save(page: Page, expectedVersion: number): Promise<void> {
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByTestId('version')).toHaveText(`Version ${expectedVersion}`);
+}
+
+/** The card editor's save button and version, for saveWhileOtherTabHasEdits. */
+const CARD_SAVE = { button: 'Save', versionTestId: 'version' };
+
+/** Creates a card and opens its editor in a second tab, then again in this one; returns the second tab. */
+async function createCardInTwoTabs(page: Page, context: BrowserContext, name: string, fields: Fields): Promise<Page> {
+  const editor = await createCard(page, name, fields);
+  const other = await context.newPage();
+  await openHydrated(other, editor);
+  await openHydrated(page, editor);
+  return other;
 }
 
 test('a new user sees the empty state, then the card they create', async ({ page }) => {
@@ -41,40 +53,30 @@ test('a double click on "Create card" makes one card', async ({ page }) => {
   const name = uniqueName('Double');
   await page.getByLabel('Card name', { exact: true }).fill(name);
 
-  let posts = 0;
-  let releaseFirst!: () => void;
-  const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
-  await page.route('**/sfn/create_card', async (route) => {
-    posts += 1;
-    if (posts === 1) await firstHeld;
-    await route.continue();
-  });
+  const held = await holdFirstRequest(page, '**/sfn/create_card');
   const button = page.getByRole('button', { name: /Create card|Creating/ });
   await button.dblclick();
   await expect(button).toBeDisabled();
   await expect(button).toHaveAttribute('aria-busy', 'true');
-  releaseFirst();
+  held.release();
 
   await expect(page).toHaveURL(/\/cards\/[0-9a-f-]{36}$/);
-  expect(posts).toBe(1);
+  expect(held.posts()).toBe(1);
   await openHydrated(page, '/cards');
   await expect(page.getByTestId('card-list').getByRole('link', { name, exact: true })).toHaveCount(1);
 });
 
 test('two tabs editing different fields: both changes survive', async ({ page, context }) => {
   await signUpDirectly(page);
-  const editor = await createCard(page, uniqueName('Merge'), { 'Job title': 'Engineer', Company: 'Acme' });
-  const other = await context.newPage();
-  await openHydrated(other, editor);
-  await openHydrated(page, editor);
+  const other = await createCardInTwoTabs(page, context, uniqueName('Merge'), { 'Job title': 'Engineer', Company: 'Acme' });
 
   // The other tab has unsaved edits when this one saves: it is told (live
   // notice) but keeps its text, and saving it anyway meets the version check.
-  await other.getByLabel('Company', { exact: true }).fill('Globex');
-  await page.getByLabel('Job title', { exact: true }).fill('CTO');
-  await save(page, 2);
-
-  await other.getByRole('button', { name: 'Save' }).click();
+  await saveWhileOtherTabHasEdits(
+    { mine: page, theirs: other },
+    { mine: { 'Job title': 'CTO' }, theirs: { Company: 'Globex' } },
+    CARD_SAVE,
+  );
   const panel = other.getByTestId('merge-panel');
   await expect(panel).toBeVisible();
   await expect(other.getByTestId('merged-fields')).toContainText('Job title');
@@ -91,17 +93,13 @@ test('two tabs editing different fields: both changes survive', async ({ page, c
 
 test('two tabs editing the same field: the merge panel shows both and the user decides', async ({ page, context }) => {
   await signUpDirectly(page);
-  const editor = await createCard(page, uniqueName('Clash'), { Company: 'Acme' });
-  const other = await context.newPage();
-  await openHydrated(other, editor);
-  await openHydrated(page, editor);
+  const other = await createCardInTwoTabs(page, context, uniqueName('Clash'), { Company: 'Acme' });
 
-  await other.getByLabel('Company', { exact: true }).fill('Globex');
-  await other.getByLabel('Tagline', { exact: true }).fill('Only mine');
-  await page.getByLabel('Company', { exact: true }).fill('Initech');
-  await save(page, 2);
-
-  await other.getByRole('button', { name: 'Save' }).click();
+  await saveWhileOtherTabHasEdits(
+    { mine: page, theirs: other },
+    { mine: { Company: 'Initech' }, theirs: { Company: 'Globex', Tagline: 'Only mine' } },
+    CARD_SAVE,
+  );
   const conflict = other.getByTestId('conflict-company');
   await expect(conflict).toBeVisible();
   await expect(conflict.getByTestId('mine')).toHaveText('Globex');

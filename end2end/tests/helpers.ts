@@ -1,4 +1,4 @@
-import { expect, type Page } from '@playwright/test';
+import { expect, type Locator, type Page } from '@playwright/test';
 import { randomUUID } from 'node:crypto';
 
 /** An email no other test (or earlier run on the same database) uses. */
@@ -14,27 +14,48 @@ export async function openHydrated(page: Page, path: string): Promise<void> {
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
 }
 
-export async function signUp(page: Page, name: string, email: string, password = PASSWORD): Promise<void> {
-  await openHydrated(page, '/signup');
+/** Fills the sign-up form already open on the page, without sending it. */
+export async function fillSignUpForm(page: Page, name: string, email: string, password = PASSWORD): Promise<void> {
   await page.getByLabel('Your name').fill(name);
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
+}
+
+/**
+ * Fills and sends the sign-up form already open on the page, and checks nothing
+ * about the outcome (callers expect success or a field error).
+ */
+export async function submitSignUpForm(page: Page, name: string, email: string, password = PASSWORD): Promise<void> {
+  await fillSignUpForm(page, name, email, password);
   await page.getByRole('button', { name: 'Sign up' }).click();
+}
+
+export async function signUp(page: Page, name: string, email: string, password = PASSWORD): Promise<void> {
+  await openHydrated(page, '/signup');
+  await submitSignUpForm(page, name, email, password);
   await expect(page).toHaveURL(/\/account$/);
   await expect(page.getByTestId('account-email')).toHaveText(email);
 }
 
-export async function logIn(page: Page, email: string, password = PASSWORD): Promise<void> {
-  await openHydrated(page, '/login');
+/**
+ * Fills and sends the log-in form already open on the page, and checks nothing
+ * about the outcome (callers expect success or an error).
+ */
+export async function submitLogInForm(page: Page, email: string, password = PASSWORD): Promise<void> {
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+export async function logIn(page: Page, email: string, password = PASSWORD): Promise<void> {
+  await openHydrated(page, '/login');
+  await submitLogInForm(page, email, password);
   await expect(page).toHaveURL(/\/account$/);
 }
 
 /** Signs up through the server function (no UI), leaving the session cookie in the page's context. */
-export async function signUpDirectly(page: Page, name = 'Card Maker'): Promise<string> {
-  const email = uniqueEmail('cards');
+export async function signUpDirectly(page: Page, name = 'Card Maker', emailPrefix = 'cards'): Promise<string> {
+  const email = uniqueEmail(emailPrefix);
   const response = await page.request.post('/sfn/sign_up', {
     form: { display_name: name, email, password: PASSWORD, idempotency_key: randomUUID() },
     headers: { Accept: 'application/json' },
@@ -43,13 +64,42 @@ export async function signUpDirectly(page: Page, name = 'Card Maker'): Promise<s
   return email;
 }
 
+/** Form fields by their exact label, with the text to type, filled in this order. */
+export type Fields = Record<string, string>;
+
+/** Types each field into `form` (a page, or one section of it), in order. */
+export async function fillFields(form: Page | Locator, fields: Fields): Promise<void> {
+  for (const [label, value] of Object.entries(fields)) {
+    await form.getByLabel(label, { exact: true }).fill(value);
+  }
+}
+
+/**
+ * The race of the two-tab conflict tests, with both tabs showing version 1 of
+ * a record: the other tab types `edits.theirs` and leaves it unsaved, this tab
+ * types `edits.mine` and saves (to version 2), then the other tab presses the
+ * same save button, which meets the version check; the caller checks what the
+ * other tab shows then. `tabs` are the same form (a page, or a section of it)
+ * in the two tabs; `save` names its save button and the test id of the
+ * version it shows.
+ */
+export async function saveWhileOtherTabHasEdits(
+  tabs: { mine: Page | Locator; theirs: Page | Locator },
+  edits: { mine: Fields; theirs: Fields },
+  save: { button: string; versionTestId: string },
+): Promise<void> {
+  await fillFields(tabs.theirs, edits.theirs);
+  await fillFields(tabs.mine, edits.mine);
+  await tabs.mine.getByRole('button', { name: save.button }).click();
+  await expect(tabs.mine.getByTestId(save.versionTestId)).toHaveText('Version 2');
+  await tabs.theirs.getByRole('button', { name: save.button }).click();
+}
+
 /** Creates a card through the form and returns the editor's path (/cards/{id}). */
-export async function createCard(page: Page, name: string, fields: Record<string, string> = {}): Promise<string> {
+export async function createCard(page: Page, name: string, fields: Fields = {}): Promise<string> {
   await openHydrated(page, '/cards/new');
   await page.getByLabel('Card name', { exact: true }).fill(name);
-  for (const [label, value] of Object.entries(fields)) {
-    await page.getByLabel(label, { exact: true }).fill(value);
-  }
+  await fillFields(page, fields);
   await page.getByRole('button', { name: 'Create card' }).click();
   await expect(page).toHaveURL(/\/cards\/[0-9a-f-]{36}$/);
   await expect(page.getByTestId('version')).toHaveText('Version 1');
@@ -74,4 +124,22 @@ export async function logInAs(page: Page, account: keyof typeof ACCOUNTS): Promi
 
 export async function logInAsStaff(page: Page): Promise<void> {
   await logInAs(page, 'staff');
+}
+
+/**
+ * For double-click tests: holds the first request to `url` (a route pattern)
+ * until `release()` is called, so the test can look at the busy button while
+ * it is pending, and counts every request to it (`posts()`), so the test can
+ * check that only one was sent. Later requests pass straight through.
+ */
+export async function holdFirstRequest(page: Page, url: string): Promise<{ release: () => void; posts: () => number }> {
+  let posts = 0;
+  let releaseFirst!: () => void;
+  const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
+  await page.route(url, async (route) => {
+    posts += 1;
+    if (posts === 1) await firstHeld;
+    await route.continue();
+  });
+  return { release: () => releaseFirst(), posts: () => posts };
 }

@@ -1,5 +1,5 @@
 import { test, expect, type Page } from '@playwright/test';
-import { logIn, openHydrated, signUpDirectly } from './helpers';
+import { holdFirstRequest, logIn, openHydrated, signUpDirectly } from './helpers';
 
 function personal(page: Page) {
   return page.getByTestId('personal');
@@ -73,20 +73,13 @@ test('a double click on "Save" writes one version', async ({ page }) => {
   await openHydrated(page, '/profile');
   await personal(page).getByLabel('Country', { exact: true }).fill('Iceland');
 
-  let posts = 0;
-  let releaseFirst!: () => void;
-  const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
-  await page.route('**/sfn/save_personal', async (route) => {
-    posts += 1;
-    if (posts === 1) await firstHeld;
-    await route.continue();
-  });
+  const held = await holdFirstRequest(page, '**/sfn/save_personal');
   const button = personal(page).getByRole('button', { name: /Save personal details|Saving/ });
   await button.dblclick();
   await expect(button).toBeDisabled();
-  releaseFirst();
+  held.release();
   await expect(page.getByTestId('personal-version')).toHaveText('Version 1');
-  expect(posts).toBe(1);
+  expect(held.posts()).toBe(1);
   await page.reload();
   await expect(page.getByTestId('personal-version')).toHaveText('Version 1');
 });

@@ -1,6 +1,6 @@
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { randomUUID } from 'node:crypto';
-import { logInAs, openHydrated, PASSWORD, signUpDirectly } from './helpers';
+import { logInAs, openHydrated, signUpDirectly, submitLogInForm } from './helpers';
 
 // Attacks of SECURITY.md that need a real browser: what it strips from a
 // URL, whether the Content-Security-Policy lets hydration run, and a live
@@ -52,9 +52,7 @@ test('a log-in link whose next= a browser would fold into another host stays on 
   for (const next of ['/%09/evil.example', '/%5C/evil.example', '%2F%2Fevil.example', '/%0A/evil.example']) {
     await page.context().clearCookies();
     await openHydrated(page, `/login?next=${next}`);
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await submitLogInForm(page, email);
     await expect(page).toHaveURL(/\/account$/);
     expect(new URL(page.url()).host).toBe(site);
   }

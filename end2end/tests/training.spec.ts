@@ -1,6 +1,6 @@
 import { test, expect, type Page } from '@playwright/test';
 import { randomUUID } from 'node:crypto';
-import { logInAs, openHydrated } from './helpers';
+import { holdFirstRequest, logInAs, openHydrated } from './helpers';
 
 /** A scenario of its own for this test (titles are unique); returns its board path. */
 async function newScenario(page: Page): Promise<{ title: string; board: string }> {
@@ -24,22 +24,15 @@ test('a double click on "Assign" creates one assignment', async ({ page }) => {
   await page.getByLabel('Counselor', { exact: true }).selectOption({ label: 'Casey Cole (casey@lockstep.test)' });
 
   // Hold the first request, so the second click lands while it is pending.
-  let posts = 0;
-  let releaseFirst!: () => void;
-  const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
-  await page.route('**/sfn/assign_counselor', async (route) => {
-    posts += 1;
-    if (posts === 1) await firstHeld;
-    await route.continue();
-  });
+  const held = await holdFirstRequest(page, '**/sfn/assign_counselor');
   const button = page.getByRole('button', { name: /^Assign$|^Assigning/ });
   await button.dblclick();
   await expect(button).toBeDisabled();
   await expect(button).toHaveAttribute('aria-busy', 'true');
-  releaseFirst();
+  held.release();
 
   await expect(page.getByText('Assigned to Casey Cole.')).toBeVisible();
-  expect(posts).toBe(1);
+  expect(held.posts()).toBe(1);
   await expect(page.getByTestId('assignment-row')).toHaveCount(1);
   await expect(page.locator('.alert.error')).toHaveCount(0);
   expect(await assignmentsOf(page, board)).toHaveLength(1);

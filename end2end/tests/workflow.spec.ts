@@ -1,6 +1,6 @@
 import { test, expect, type Page } from '@playwright/test';
 import { randomUUID } from 'node:crypto';
-import { logInAsStaff, openHydrated, signUpDirectly } from './helpers';
+import { holdFirstRequest, logInAsStaff, openHydrated, saveWhileOtherTabHasEdits, signUpDirectly } from './helpers';
 
 async function api(page: Page, path: string, data: object = {}): Promise<any> {
   const response = await page.request.post(path, { data });
@@ -51,23 +51,16 @@ test('a double click on "Start assessment" makes one assessment, without an erro
   const { requestId, appointmentId } = await appointmentReady(page);
   await openHydrated(page, `/staff/requests/${requestId}`);
 
-  let posts = 0;
-  let releaseFirst!: () => void;
-  const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
-  await page.route('**/sfn/start_assessment', async (route) => {
-    posts += 1;
-    if (posts === 1) await firstHeld;
-    await route.continue();
-  });
+  const held = await holdFirstRequest(page, '**/sfn/start_assessment');
   const button = page.getByRole('button', { name: /Start assessment|Starting/ });
   await button.dblclick();
   await expect(button).toBeDisabled();
-  releaseFirst();
+  held.release();
 
   await expect(page).toHaveURL(/\/staff\/assessments\/[0-9a-f-]{36}$/);
   await expect(page.getByTestId('assessment-number')).toHaveText(/^ASM-\d{4}-\d{4,}$/);
   await expect(page.locator('.alert.error')).toHaveCount(0);
-  expect(posts).toBe(1);
+  expect(held.posts()).toBe(1);
   const again = await page.request.post(`/api/appointments/${appointmentId}/assessment`);
   expect(again.status()).toBe(200);
   expect(page.url()).toContain((await again.json()).id);
@@ -116,14 +109,12 @@ test('two tabs edit the same tyre: the second sees the merge panel', async ({ pa
   // The second tab has unsaved edits when the first saves: a live notice
   // does not touch them, and saving them meets the version check.
   const theirs = other.getByTestId('tyre-front_left');
-  await theirs.getByLabel('Make', { exact: true }).fill('Pirelli');
-  await theirs.getByLabel('Size', { exact: true }).fill('205/55 R16');
   const mine = page.getByTestId('tyre-front_left');
-  await mine.getByLabel('Make', { exact: true }).fill('Michelin');
-  await mine.getByRole('button', { name: 'Save tyre' }).click();
-  await expect(mine.getByTestId('tyre-version')).toHaveText('Version 2');
-
-  await theirs.getByRole('button', { name: 'Save tyre' }).click();
+  await saveWhileOtherTabHasEdits(
+    { mine, theirs },
+    { mine: { Make: 'Michelin' }, theirs: { Make: 'Pirelli', Size: '205/55 R16' } },
+    { button: 'Save tyre', versionTestId: 'tyre-version' },
+  );
   const conflict = theirs.getByTestId('conflict-make');
   await expect(conflict.getByTestId('mine')).toHaveText('Pirelli');
   await expect(conflict.getByTestId('theirs')).toHaveText('Michelin');
@@ -265,13 +256,12 @@ test('two tabs edit one client: different fields are merged', async ({ page, con
   await openHydrated(other, `/staff/clients/${id}`);
 
   const theirs = other.getByTestId('client-details');
-  await theirs.getByLabel('Company', { exact: true }).fill('Initech Holdings');
   const mine = page.getByTestId('client-details');
-  await mine.getByLabel('Phone', { exact: true }).fill('+1 555 0100');
-  await mine.getByRole('button', { name: 'Save client' }).click();
-  await expect(mine.getByTestId('client-version')).toHaveText('Version 2');
-
-  await theirs.getByRole('button', { name: 'Save client' }).click();
+  await saveWhileOtherTabHasEdits(
+    { mine, theirs },
+    { mine: { Phone: '+1 555 0100' }, theirs: { Company: 'Initech Holdings' } },
+    { button: 'Save client', versionTestId: 'client-version' },
+  );
   await expect(theirs.getByTestId('merge-panel')).toBeVisible();
   await expect(theirs.getByLabel('Phone', { exact: true })).toHaveValue('+1 555 0100');
   await theirs.getByRole('button', { name: 'Save client' }).click();

@@ -282,26 +282,35 @@ pub async fn bulk_assign(
     .await
 }
 
-/// The counselor starts one of their pending assignments.
-pub async fn start(pool: &PgPool, counselor: Uuid, id: Uuid, expected_version: i32) -> Result<Assignment> {
-    advance(pool, counselor, id, expected_version, "pending", "in_progress").await
+/// A step a counselor takes on their own assignment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// A pending assignment goes in progress.
+    Start,
+    /// An assignment in progress is completed.
+    Complete,
 }
 
-/// The counselor completes one of their assignments in progress.
-pub async fn complete(pool: &PgPool, counselor: Uuid, id: Uuid, expected_version: i32) -> Result<Assignment> {
-    advance(pool, counselor, id, expected_version, "in_progress", "completed").await
+impl Step {
+    /// The status an assignment must have for this step, and the one it gets.
+    fn statuses(self) -> (&'static str, &'static str) {
+        match self {
+            Step::Start => ("pending", "in_progress"),
+            Step::Complete => ("in_progress", "completed"),
+        }
+    }
 }
 
-/// Moves the counselor's own assignment from `from` to `to`, if it is still
-/// at `expected_version`.
-async fn advance(
+/// Takes `step` on the counselor's own assignment, if it is still at
+/// `expected_version`.
+pub async fn advance(
     pool: &PgPool,
     counselor: Uuid,
     id: Uuid,
     expected_version: i32,
-    from: &str,
-    to: &str,
+    step: Step,
 ) -> Result<Assignment> {
+    let (from, to) = step.statuses();
     retry::versioned("assignment.advance", move || async move {
         let mut tx = retry::begin(pool).await?;
         let updated = sqlx::query_scalar!(

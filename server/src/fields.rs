@@ -49,32 +49,30 @@ pub fn required_text(field: &str, value: &str, max: usize, missing: &str) -> Res
     Ok(value)
 }
 
-/// An email address, or empty.
-pub fn optional_email(field: &str, value: &str) -> Result<String> {
+/// `value` trimmed: empty, or accepted by `valid`, else `message` on `field`.
+fn optional_checked(field: &str, value: &str, message: &str, valid: impl FnOnce(&str) -> bool) -> Result<String> {
     let value = value.trim();
-    if value.is_empty() {
-        return Ok(String::new());
-    }
-    if value.len() <= 254 && value.validate_email() && value.rsplit_once('@').is_some_and(|(_, d)| d.contains('.')) {
+    if value.is_empty() || valid(value) {
         Ok(value.to_owned())
     } else {
-        Err(Error::invalid(field, "This does not look like an email address."))
+        Err(Error::invalid(field, message))
     }
+}
+
+/// An email address, or empty.
+pub fn optional_email(field: &str, value: &str) -> Result<String> {
+    optional_checked(field, value, "This does not look like an email address.", |value| {
+        value.len() <= 254 && value.validate_email() && value.rsplit_once('@').is_some_and(|(_, d)| d.contains('.'))
+    })
 }
 
 /// A phone number written the way people write them, or empty.
 pub fn optional_phone(field: &str, value: &str) -> Result<String> {
-    let value = value.trim();
-    if value.is_empty() {
-        return Ok(String::new());
-    }
-    let allowed = value.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
-    let digits = value.chars().filter(char::is_ascii_digit).count();
-    if allowed && (5..=20).contains(&digits) && value.len() <= 40 {
-        Ok(value.to_owned())
-    } else {
-        Err(Error::invalid(field, "Use digits, spaces and + - ( ) . only, like +1 555 010 2030."))
-    }
+    optional_checked(field, value, "Use digits, spaces and + - ( ) . only, like +1 555 010 2030.", |value| {
+        let allowed = value.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
+        let digits = value.chars().filter(char::is_ascii_digit).count();
+        allowed && (5..=20).contains(&digits) && value.len() <= 40
+    })
 }
 
 /// A web address, or empty; `example.com` becomes `https://example.com`.

@@ -331,14 +331,14 @@ mod tests {
             ..Summary::default()
         };
         assert!(calm.alerts().is_empty(), "{:?}", calm.alerts());
+        // One step past each threshold.
         let stormy = Summary {
             conflicts: vec![("card".into(), 100.0, 6.0)],
-            transactions: 100.0,
             attempts: 151.0,
             retry_successes: 94.0,
             retry_give_ups: 6.0,
             slug_failures: 1.0,
-            ..Summary::default()
+            ..calm.clone()
         };
         assert_eq!(stormy.alerts().len(), 4, "{:?}", stormy.alerts());
     }

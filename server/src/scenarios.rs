@@ -12,6 +12,7 @@ use crate::error::{Error, Result, ResultExt};
 use crate::fields;
 use crate::idempotency::{self, IdempotencyKey};
 use crate::retry;
+use crate::versioned::{self, Target, Tx};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Scenario {
@@ -91,8 +92,9 @@ pub async fn list(conn: &mut PgConnection) -> Result<Vec<Scenario>> {
 
 /// Activates or deactivates the scenario if it is still at `expected_version`.
 pub async fn set_active(pool: &PgPool, actor: Uuid, id: Uuid, expected_version: i32, active: bool) -> Result<Scenario> {
-    retry::versioned("scenario.set_active", move || async move {
-        let mut tx = retry::begin(pool).await?;
+    let key = id.to_string();
+    let target = Target { operation: "scenario.set_active", actor: actor.into(), entity: "scenario", key: &key };
+    let update = move |mut tx: Tx| async move {
         let updated = sqlx::query_as!(
             Scenario,
             r#"UPDATE scenarios SET active = $3, version = version + 1, updated_at = now()
@@ -105,21 +107,9 @@ pub async fn set_active(pool: &PgPool, actor: Uuid, id: Uuid, expected_version: 
         )
         .fetch_optional(&mut *tx)
         .await?;
-        let Some(scenario) = updated else {
-            return Err(Error::stale(find(&mut tx, id).await?));
-        };
-        audit::record(
-            &mut tx,
-            actor,
-            "scenario",
-            &id.to_string(),
-            Action::Update,
-            Some(expected_version),
-            Some(scenario.version),
-        )
-        .await?;
-        retry::commit(tx).await?;
-        Ok(scenario)
-    })
-    .await
+        Ok((tx, updated))
+    };
+    versioned::save(pool, target, expected_version, update, move |mut tx| async move { find(&mut tx, id).await }).await
 }
+
+versioned::has_version!(Scenario);

@@ -1,30 +1,20 @@
 //! Accounts and sessions over real HTTP against a real PostgreSQL.
 
-use crate::common;
-
-use std::sync::Arc;
+use crate::common::{self, PASSWORD};
 
 use reqwest::StatusCode;
 use server::accounts::Role;
-use tokio::sync::Barrier;
-
-const PASSWORD: &str = "correct horse battery";
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn twenty_simultaneous_sign_ups_with_one_email_make_one_account(pool: sqlx::PgPool) {
-    let app = Arc::new(common::spawn(pool).await);
-    let barrier = Arc::new(Barrier::new(20));
-    let attempts = (0..20).map(|i| {
-        let (app, barrier) = (app.clone(), barrier.clone());
-        tokio::spawn(async move {
-            // Same address in different letter cases, each a different person's form.
-            let email = if i % 2 == 0 { "Grace@Example.com" } else { "grace@EXAMPLE.com" };
-            let client = app.device();
-            barrier.wait().await;
-            app.sign_up(&client, email, PASSWORD, &format!("form-{i}")).await
-        })
-    });
-    let results: Vec<_> = futures::future::join_all(attempts).await.into_iter().map(|r| r.expect("task")).collect();
+    let app = common::spawn(pool).await;
+    let results = common::at_once(20, |i| {
+        // Same address in different letter cases, each a different person's form.
+        let email = if i % 2 == 0 { "Grace@Example.com" } else { "grace@EXAMPLE.com" };
+        let (app, client) = (app.clone(), app.device());
+        async move { app.sign_up(&client, email, PASSWORD, &format!("form-{i}")).await }
+    })
+    .await;
 
     let created = results.iter().filter(|(status, _)| *status == StatusCode::OK).count();
     let refused: Vec<_> = results.iter().filter(|(status, _)| *status == StatusCode::CONFLICT).collect();
@@ -38,19 +28,14 @@ async fn twenty_simultaneous_sign_ups_with_one_email_make_one_account(pool: sqlx
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn a_resent_sign_up_form_returns_the_first_account(pool: sqlx::PgPool) {
-    let app = Arc::new(common::spawn(pool).await);
-    let barrier = Arc::new(Barrier::new(5));
+    let app = common::spawn(pool).await;
     // Five copies of one form (same idempotency key): a double click before
     // hydration, a refresh, a network resend.
-    let copies = (0..5).map(|_| {
-        let (app, barrier) = (app.clone(), barrier.clone());
-        tokio::spawn(async move {
-            let client = app.device();
-            barrier.wait().await;
-            app.sign_up(&client, "ada@example.com", PASSWORD, "one-form").await
-        })
-    });
-    let results: Vec<_> = futures::future::join_all(copies).await.into_iter().map(|r| r.expect("task")).collect();
+    let results = common::at_once(5, |_| {
+        let (app, client) = (app.clone(), app.device());
+        async move { app.sign_up(&client, "ada@example.com", PASSWORD, "one-form").await }
+    })
+    .await;
     for (status, body) in &results {
         // Either the account (first or replayed), or "still in progress".
         match *status {
@@ -104,7 +89,7 @@ async fn each_device_keeps_its_own_session(pool: sqlx::PgPool) {
     assert_eq!(app.me(&laptop).await, StatusCode::OK);
     assert_eq!(app.me(&phone).await, StatusCode::OK);
 
-    let logout = laptop.post(format!("{}/api/auth/logout", app.address)).send().await.expect("logout");
+    let logout = laptop.post(app.url("/api/auth/logout")).send().await.expect("logout");
     assert_eq!(logout.status(), StatusCode::NO_CONTENT);
     assert_eq!(app.me(&laptop).await, StatusCode::UNAUTHORIZED);
     assert_eq!(app.me(&phone).await, StatusCode::OK, "logging out one device leaves the other signed in");
@@ -122,17 +107,11 @@ async fn repeated_failed_logins_are_refused_for_a_while(pool: sqlx::PgPool) {
     // One more failure starts the block ...
     assert_eq!(app.api_login(&client, "ada@example.com", "wrong password").await, StatusCode::UNAUTHORIZED);
     // ... and while it lasts even the right password is refused.
-    let response = client
-        .post(format!("{}/api/auth/login", app.address))
-        .json(&serde_json::json!({ "email": "ada@example.com", "password": PASSWORD }))
-        .send()
-        .await
-        .expect("request");
-    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
-    let retry_after: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let refused = app.login(&client, "ada@example.com", PASSWORD).await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = refused.headers["retry-after"].to_str().unwrap().parse().unwrap();
     assert!(retry_after >= 1);
-    let body: serde_json::Value = response.json().await.expect("json body");
-    assert_eq!(body["error"]["code"], "too_many_requests");
+    assert_eq!(refused.body["error"]["code"], "too_many_requests");
     // Another account is not affected.
     app.create_user("grace@example.com", PASSWORD, Role::Member).await;
     assert_eq!(app.api_login(&client, "grace@example.com", PASSWORD).await, StatusCode::OK);
@@ -151,7 +130,7 @@ async fn staff_functions_check_the_role(pool: sqlx::PgPool) {
     app.api_login(&member, "member@example.com", PASSWORD).await;
     let (status, body) = app.server_fn(&member, "staff_overview", &[]).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
-    let page = member.get(format!("{}/staff", app.address)).header("Accept", "text/html").send().await.unwrap();
+    let page = member.get(app.url("/staff")).header("Accept", "text/html").send().await.unwrap();
     assert_eq!(page.status(), StatusCode::FORBIDDEN);
 
     let staff = app.device();
@@ -165,7 +144,7 @@ async fn staff_functions_check_the_role(pool: sqlx::PgPool) {
 async fn anonymous_visitors_are_sent_to_login_and_back(pool: sqlx::PgPool) {
     let app = common::spawn(pool).await;
     let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let response = client.get(format!("{}/account", app.address)).header("Accept", "text/html").send().await.unwrap();
+    let response = client.get(app.url("/account")).header("Accept", "text/html").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()["location"], "/login?next=%2Faccount");
 }
@@ -175,37 +154,26 @@ async fn cross_origin_posts_are_refused(pool: sqlx::PgPool) {
     let app = common::spawn(pool).await;
     app.create_user("ada@example.com", PASSWORD, Role::Member).await;
     let client = app.device();
+    let credentials = serde_json::json!({ "email": "ada@example.com", "password": PASSWORD });
     for path in ["/sfn/sign_up", "/sfn/log_in", "/api/auth/login"] {
-        let response = client
-            .post(format!("{}{path}", app.address))
-            .header("Origin", "http://evil.example")
-            .header("Sec-Fetch-Site", "cross-site")
-            .json(&serde_json::json!({ "email": "ada@example.com", "password": PASSWORD }))
-            .send()
-            .await
-            .unwrap();
+        let request = client.post(app.url(path)).header("Origin", "http://evil.example");
+        let response = request.header("Sec-Fetch-Site", "cross-site").json(&credentials).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");
     }
     assert_eq!(app.me(&client).await, StatusCode::UNAUTHORIZED, "no session was created");
     // The same request from our own origin goes through.
-    let response = client
-        .post(format!("{}/api/auth/login", app.address))
-        .header("Origin", &app.address)
-        .json(&serde_json::json!({ "email": "ada@example.com", "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
+    let request = client.post(app.url("/api/auth/login")).header("Origin", &app.address);
+    assert_eq!(request.json(&credentials).send().await.unwrap().status(), StatusCode::OK);
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn health_and_openapi_are_served(pool: sqlx::PgPool) {
     let app = common::spawn(pool).await;
     let client = app.device();
-    assert_eq!(client.get(format!("{}/healthz", app.address)).send().await.unwrap().status(), StatusCode::OK);
-    assert_eq!(client.get(format!("{}/readyz", app.address)).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(client.get(app.url("/healthz")).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(client.get(app.url("/readyz")).send().await.unwrap().status(), StatusCode::OK);
     let document: serde_json::Value =
-        client.get(format!("{}/api/openapi.json", app.address)).send().await.unwrap().json().await.unwrap();
+        client.get(app.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
     let documented = [
         "/api/auth/login",
         "/api/auth/logout",
@@ -238,38 +206,24 @@ async fn health_and_openapi_are_served(pool: sqlx::PgPool) {
         assert!(document["paths"][path].is_object(), "{path} is documented");
     }
     // The readable API page is built from the same document.
-    let page = client.get(format!("{}/docs/api", app.address)).send().await.unwrap();
+    let page = client.get(app.url("/docs/api")).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     assert!(page.text().await.unwrap().contains("/api/external/assignments"));
-    let missing = client.get(format!("{}/no-such-page", app.address)).send().await.unwrap();
+    let missing = client.get(app.url("/no-such-page")).send().await.unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn metrics_count_requests_by_route_and_conflicts(pool: sqlx::PgPool) {
     let app = common::spawn(pool).await;
-    let cookie = common::signed_in_cookie(&app, "metrics@example.com").await;
-    let client = common::client_with_cookie(&cookie);
-    let card: serde_json::Value = client
-        .post(format!("{}/api/cards", app.address))
-        .json(&serde_json::json!({ "name": "Metered" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let member = common::signed_in_member(&app, "metrics@example.com").await;
+    let card = member.post("/api/cards", serde_json::json!({ "name": "Metered" })).await.body;
     let id = card["id"].as_str().unwrap();
     for _ in 0..2 {
-        client
-            .patch(format!("{}/api/cards/{id}", app.address))
-            .json(&serde_json::json!({ "version": 1, "tagline": "again" }))
-            .send()
-            .await
-            .unwrap();
+        member.patch(&format!("/api/cards/{id}"), serde_json::json!({ "version": 1, "tagline": "again" })).await;
     }
     let operators = common::spawn_metrics(app.pool.clone()).await;
-    let metrics = client.get(format!("{operators}/metrics")).send().await.unwrap();
+    let metrics = member.http.get(format!("{operators}/metrics")).send().await.unwrap();
     assert_eq!(metrics.status(), StatusCode::OK);
     let text = metrics.text().await.unwrap();
     assert!(text.contains(r#"route="/api/cards/{id}""#), "latency by route pattern, not raw path:\n{text}");

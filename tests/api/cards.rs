@@ -5,64 +5,32 @@
 use crate::common;
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
-use reqwest::{header, StatusCode};
-use serde_json::{json, Value};
-use tokio::sync::Barrier;
+use reqwest::{header, Method, StatusCode};
+use serde_json::json;
 
-use common::{client_with_cookie, signed_in_cookie, TestApp};
+use common::{client_with_cookie, signed_in_cookie, signed_in_member, Api, Reply, TestApp};
 
-struct Reply {
-    status: StatusCode,
-    headers: header::HeaderMap,
-    body: Value,
-}
-
-async fn reply(request: reqwest::RequestBuilder) -> Reply {
-    let response = request.send().await.expect("request");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response.json::<Value>().await.unwrap_or(Value::Null);
-    Reply { status, headers, body }
-}
-
-/// Runs `n` requests at once, each from its own client (own connection),
-/// all released by one barrier.
-async fn at_once<F>(n: usize, cookie: &str, make: F) -> Vec<Reply>
+/// `n` requests at once, each from a client of its own (own connection)
+/// sending `cookie`: `send(i, api)` is the i-th.
+async fn at_once<F>(app: &TestApp, n: usize, cookie: &str, send: impl Fn(usize, Api) -> F) -> Vec<Reply>
 where
-    F: Fn(usize, reqwest::Client) -> reqwest::RequestBuilder + Send + Sync + 'static,
+    F: std::future::Future<Output = Reply> + Send + 'static,
 {
-    let barrier = Arc::new(Barrier::new(n));
-    let make = Arc::new(make);
-    let tasks = (0..n).map(|i| {
-        let (barrier, make, client) = (barrier.clone(), make.clone(), client_with_cookie(cookie));
-        tokio::spawn(async move {
-            let request = make(i, client);
-            barrier.wait().await;
-            reply(request).await
-        })
-    });
-    futures::future::join_all(tasks).await.into_iter().map(|r| r.expect("task")).collect()
+    common::at_once(n, |i| send(i, app.api(client_with_cookie(cookie)))).await
 }
 
 async fn card_count(app: &TestApp) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM business_cards").fetch_one(&app.pool).await.expect("count")
 }
 
-async fn create(app: &TestApp, client: &reqwest::Client, body: Value) -> Reply {
-    reply(client.post(format!("{}/api/cards", app.address)).json(&body)).await
-}
-
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn a_hundred_simultaneous_creates_with_one_name_get_a_hundred_slugs(pool: sqlx::PgPool) {
     let app = common::spawn(pool).await;
     let cookie = signed_in_cookie(&app, "ada@example.com").await;
-    let address = app.address.clone();
-    let replies = at_once(100, &cookie, move |_, client| {
-        client.post(format!("{address}/api/cards")).json(&json!({ "name": "My Card" }))
-    })
-    .await;
+    let replies =
+        at_once(&app, 100, &cookie, |_, ada| async move { ada.post("/api/cards", json!({ "name": "My Card" })).await })
+            .await;
 
     let statuses: Vec<_> = replies.iter().map(|r| r.status).collect();
     assert!(statuses.iter().all(|s| *s == StatusCode::CREATED), "{statuses:?}");
@@ -79,11 +47,12 @@ async fn a_hundred_simultaneous_creates_with_one_name_get_a_hundred_slugs(pool: 
 async fn fifty_simultaneous_patches_of_one_version_have_one_winner(pool: sqlx::PgPool) {
     let app = common::spawn(pool).await;
     let cookie = signed_in_cookie(&app, "ada@example.com").await;
-    let card = create(&app, &client_with_cookie(&cookie), json!({ "name": "My Card" })).await.body;
-    let url = format!("{}/api/cards/{}", app.address, card["id"].as_str().expect("id"));
+    let card = app.api(client_with_cookie(&cookie)).post("/api/cards", json!({ "name": "My Card" })).await.body;
+    let path = format!("/api/cards/{}", card["id"].as_str().expect("id"));
 
-    let replies = at_once(50, &cookie, move |i, client| {
-        client.patch(&url).json(&json!({ "version": 1, "tagline": format!("edit {i}") }))
+    let replies = at_once(&app, 50, &cookie, |i, ada| {
+        let (path, edit) = (path.clone(), json!({ "version": 1, "tagline": format!("edit {i}") }));
+        async move { ada.patch(&path, edit).await }
     })
     .await;
 
@@ -107,12 +76,10 @@ async fn fifty_simultaneous_patches_of_one_version_have_one_winner(pool: sqlx::P
 async fn twenty_simultaneous_posts_with_one_key_make_one_card(pool: sqlx::PgPool) {
     let app = common::spawn(pool).await;
     let cookie = signed_in_cookie(&app, "ada@example.com").await;
-    let address = app.address.clone();
-    let replies = at_once(20, &cookie, move |_, client| {
-        client
-            .post(format!("{address}/api/cards"))
-            .header("Idempotency-Key", "one-form")
-            .json(&json!({ "name": "My Card", "company": "Acme" }))
+    let form = json!({ "name": "My Card", "company": "Acme" });
+    let replies = at_once(&app, 20, &cookie, |_, ada| {
+        let form = form.clone();
+        async move { ada.post_with_key("/api/cards", "one-form", form).await }
     })
     .await;
 
@@ -127,78 +94,67 @@ async fn twenty_simultaneous_posts_with_one_key_make_one_card(pool: sqlx::PgPool
     }
     assert_eq!(card_count(&app).await, 1);
 
-    let again = create_with_key(&app, &cookie, "one-form", json!({ "name": "My Card", "company": "Acme" })).await;
+    let ada = app.api(client_with_cookie(&cookie));
+    let again = ada.post_with_key("/api/cards", "one-form", form).await;
     assert_eq!(again.status, StatusCode::CREATED);
     assert_eq!(again.body, created[0].body, "a later repeat returns the stored 201 body");
     assert_eq!(card_count(&app).await, 1);
 
-    let changed = create_with_key(&app, &cookie, "one-form", json!({ "name": "Another Card" })).await;
+    let changed = ada.post_with_key("/api/cards", "one-form", json!({ "name": "Another Card" })).await;
     assert_eq!(changed.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(changed.body["error"]["code"], "idempotency_key_reused");
     assert_eq!(card_count(&app).await, 1);
 }
 
-async fn create_with_key(app: &TestApp, cookie: &str, key: &str, body: Value) -> Reply {
-    reply(
-        client_with_cookie(cookie)
-            .post(format!("{}/api/cards", app.address))
-            .header("Idempotency-Key", key)
-            .json(&body),
-    )
-    .await
-}
-
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn the_rest_api_speaks_versions_as_etags(pool: sqlx::PgPool) {
     let app = common::spawn(pool).await;
-    let client = client_with_cookie(&signed_in_cookie(&app, "ada@example.com").await);
+    let ada = signed_in_member(&app, "ada@example.com").await;
 
-    let created = create(&app, &client, json!({ "name": "Jane Doe" })).await;
+    let created = ada.post("/api/cards", json!({ "name": "Jane Doe" })).await;
     assert_eq!(created.status, StatusCode::CREATED);
     assert_eq!(created.body["template"], "classic", "the template defaults to the first one");
     let id = created.body["id"].as_str().unwrap().to_owned();
-    assert_eq!(created.headers[header::LOCATION], format!("/api/cards/{id}").as_str());
+    let path = format!("/api/cards/{id}");
+    assert_eq!(created.headers[header::LOCATION], path.as_str());
     assert_eq!(created.headers[header::ETAG], "\"v1\"");
-    let url = format!("{}/api/cards/{id}", app.address);
 
-    let fetched = reply(client.get(&url)).await;
+    let fetched = ada.get(&path).await;
     assert_eq!(fetched.status, StatusCode::OK);
     assert_eq!(fetched.headers[header::ETAG], "\"v1\"");
 
-    let patched =
-        reply(client.patch(&url).header(header::IF_MATCH, "\"v1\"").json(&json!({ "job_title": "CTO" }))).await;
+    let patched = ada.send_if_match(Method::PATCH, &path, "\"v1\"", json!({ "job_title": "CTO" })).await;
     assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
     assert_eq!(patched.headers[header::ETAG], "\"v2\"");
     assert_eq!(patched.body["job_title"], "CTO");
     assert_eq!(patched.body["name"], "Jane Doe", "fields not sent are kept");
 
-    let stale_if_match =
-        reply(client.patch(&url).header(header::IF_MATCH, "\"v1\"").json(&json!({ "job_title": "CEO" }))).await;
+    let stale_if_match = ada.send_if_match(Method::PATCH, &path, "\"v1\"", json!({ "job_title": "CEO" })).await;
     assert_eq!(stale_if_match.status, StatusCode::PRECONDITION_FAILED);
     assert_eq!(stale_if_match.body["error"]["current"]["version"], 2);
     assert_eq!(stale_if_match.body["error"]["current"]["job_title"], "CTO");
 
-    let stale_body = reply(client.patch(&url).json(&json!({ "version": 1, "job_title": "CEO" }))).await;
+    let stale_body = ada.patch(&path, json!({ "version": 1, "job_title": "CEO" })).await;
     assert_eq!(stale_body.status, StatusCode::CONFLICT);
     assert_eq!(stale_body.body["error"]["current"]["version"], 2);
 
-    let no_version = reply(client.patch(&url).json(&json!({ "job_title": "CEO" }))).await;
+    let no_version = ada.patch(&path, json!({ "job_title": "CEO" })).await;
     assert_eq!(no_version.status, StatusCode::PRECONDITION_REQUIRED);
     assert_eq!(no_version.body["error"]["code"], "precondition_required");
 
-    let bad_field = reply(client.patch(&url).json(&json!({ "version": 2, "email": "not an email" }))).await;
+    let bad_field = ada.patch(&path, json!({ "version": 2, "email": "not an email" })).await;
     assert_eq!(bad_field.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(bad_field.body["error"]["field"], "email");
 
-    let listed = reply(client.get(format!("{}/api/cards", app.address))).await;
+    let listed = ada.get("/api/cards").await;
     assert_eq!(listed.body.as_array().map(Vec::len), Some(1));
 
-    let stale_delete = reply(client.delete(format!("{url}?version=1"))).await;
+    let stale_delete = ada.delete(&format!("{path}?version=1")).await;
     assert_eq!(stale_delete.status, StatusCode::CONFLICT);
-    let deleted = client.delete(&url).header(header::IF_MATCH, "\"v2\"").send().await.unwrap();
+    let deleted = ada.http.delete(ada.url(&path)).header(header::IF_MATCH, "\"v2\"").send().await.unwrap();
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
-    assert_eq!(reply(client.get(&url)).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(reply(client.patch(&url).json(&json!({ "version": 2 }))).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(ada.get(&path).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(ada.patch(&path, json!({ "version": 2 })).await.status, StatusCode::NOT_FOUND);
 
     let audit: Vec<(String, Option<i32>, Option<i32>)> =
         sqlx::query_as("SELECT action, old_version, new_version FROM audit_log WHERE entity_id = $1 ORDER BY id")
@@ -215,63 +171,61 @@ async fn the_rest_api_speaks_versions_as_etags(pool: sqlx::PgPool) {
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn cards_are_private_to_their_owner_and_need_a_session(pool: sqlx::PgPool) {
     let app = common::spawn(pool).await;
-    let ada = client_with_cookie(&signed_in_cookie(&app, "ada@example.com").await);
-    let grace = client_with_cookie(&signed_in_cookie(&app, "grace@example.com").await);
-    let card = create(&app, &ada, json!({ "name": "Ada" })).await.body;
-    let url = format!("{}/api/cards/{}", app.address, card["id"].as_str().unwrap());
+    let ada = signed_in_member(&app, "ada@example.com").await;
+    let grace = signed_in_member(&app, "grace@example.com").await;
+    let card = ada.post("/api/cards", json!({ "name": "Ada" })).await.body;
+    let path = format!("/api/cards/{}", card["id"].as_str().unwrap());
 
-    assert_eq!(reply(grace.get(&url)).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(
-        reply(grace.patch(&url).json(&json!({ "version": 1, "name": "Mine" }))).await.status,
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(reply(grace.get(format!("{}/api/cards", app.address))).await.body, json!([]));
-    let anonymous = reply(reqwest::Client::new().get(format!("{}/api/cards", app.address))).await;
-    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(anonymous.body["error"]["code"], "unauthorized");
-    assert_eq!(create(&app, &reqwest::Client::new(), json!({ "name": "x" })).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(grace.get(&path).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(grace.patch(&path, json!({ "version": 1, "name": "Mine" })).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(grace.get("/api/cards").await.body, json!([]));
+    let anonymous = app.api(reqwest::Client::new());
+    let listed = anonymous.get("/api/cards").await;
+    assert_eq!(listed.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(listed.body["error"]["code"], "unauthorized");
+    assert_eq!(anonymous.post("/api/cards", json!({ "name": "x" })).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(card_count(&app).await, 1);
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn an_owner_can_choose_a_free_slug_and_the_public_page_follows(pool: sqlx::PgPool) {
     let app = common::spawn(pool).await;
-    let client = client_with_cookie(&signed_in_cookie(&app, "ada@example.com").await);
-    let taken = create(&app, &client, json!({ "name": "Taken" })).await.body;
+    let ada = signed_in_member(&app, "ada@example.com").await;
+    let taken = ada.post("/api/cards", json!({ "name": "Taken" })).await.body;
     let card =
-        create(&app, &client, json!({ "name": "Ada Lovelace", "company": "Analytical Engines, Ltd" })).await.body;
-    let url = format!("{}/api/cards/{}", app.address, card["id"].as_str().unwrap());
+        ada.post("/api/cards", json!({ "name": "Ada Lovelace", "company": "Analytical Engines, Ltd" })).await.body;
+    let path = format!("/api/cards/{}", card["id"].as_str().unwrap());
 
-    let clash = reply(client.patch(&url).json(&json!({ "version": 1, "slug": taken["slug"] }))).await;
+    let clash = ada.patch(&path, json!({ "version": 1, "slug": taken["slug"] })).await;
     assert_eq!(clash.status, StatusCode::CONFLICT);
     assert_eq!(clash.body["error"]["code"], "already_exists");
     assert_eq!(clash.body["error"]["field"], "slug");
-    let reserved = reply(client.patch(&url).json(&json!({ "version": 1, "slug": "admin" }))).await;
+    let reserved = ada.patch(&path, json!({ "version": 1, "slug": "admin" })).await;
     assert_eq!(reserved.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(reserved.body["error"]["field"], "slug");
-    let malformed = reply(client.patch(&url).json(&json!({ "version": 1, "slug": "no spaces!" }))).await;
+    let malformed = ada.patch(&path, json!({ "version": 1, "slug": "no spaces!" })).await;
     assert_eq!(malformed.status, StatusCode::UNPROCESSABLE_ENTITY);
 
-    let renamed = reply(client.patch(&url).json(&json!({ "version": 1, "slug": "ada" }))).await;
+    let renamed = ada.patch(&path, json!({ "version": 1, "slug": "ada" })).await;
     assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.body);
     assert_eq!(renamed.body["slug"], "ada");
 
     // The public page and the vCard need no session.
     let anonymous = reqwest::Client::new();
-    let page = anonymous.get(format!("{}/c/ada", app.address)).send().await.unwrap();
+    let page = anonymous.get(app.url("/c/ada")).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
     assert!(html.contains("Analytical Engines, Ltd"), "the public page shows the card");
-    let vcard = anonymous.get(format!("{}/c/ada/card.vcf", app.address)).send().await.unwrap();
+    let vcard = anonymous.get(app.url("/c/ada/card.vcf")).send().await.unwrap();
     assert_eq!(vcard.status(), StatusCode::OK);
     assert!(vcard.headers()[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/vcard"));
     let vcard = vcard.text().await.unwrap();
     assert!(vcard.contains("FN:Ada Lovelace\r\n") && vcard.contains("ORG:Analytical Engines\\, Ltd\r\n"), "{vcard}");
 
     let old_address =
-        anonymous.get(format!("{}/c/{}/card.vcf", app.address, card["slug"].as_str().unwrap())).send().await.unwrap();
+        anonymous.get(app.url(&format!("/c/{}/card.vcf", card["slug"].as_str().unwrap()))).send().await.unwrap();
     assert_eq!(old_address.status(), StatusCode::NOT_FOUND);
-    let unknown_page = anonymous.get(format!("{}/c/no-such-card", app.address)).send().await.unwrap();
+    let unknown_page = anonymous.get(app.url("/c/no-such-card")).send().await.unwrap();
     assert_eq!(unknown_page.status(), StatusCode::NOT_FOUND);
 }
 
@@ -280,11 +234,10 @@ async fn an_owner_can_choose_a_free_slug_and_the_public_page_follows(pool: sqlx:
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn the_editor_forms_create_and_save_a_whole_card(pool: sqlx::PgPool) {
     let app = common::spawn(pool).await;
-    let client = client_with_cookie(&signed_in_cookie(&app, "ada@example.com").await);
-    let (status, created) = app
-        .server_fn(&client, "create_card", &[("card[name]", "Ada Works"), ("idempotency_key", "form-create-1")])
+    let client = signed_in_member(&app, "ada@example.com").await.http;
+    let created = app
+        .server_fn_ok(&client, "create_card", &[("card[name]", "Ada Works"), ("idempotency_key", "form-create-1")])
         .await;
-    assert_eq!(status, StatusCode::OK, "{created}");
     assert_eq!(created["template"], "classic", "a field the form left out takes its default");
     assert_eq!(created["slug"], "ada-works");
     let id = created["id"].as_str().expect("id").to_owned();
@@ -306,8 +259,7 @@ async fn the_editor_forms_create_and_save_a_whole_card(pool: sqlx::PgPool) {
         ("card[address]", "12 St James's Square\nLondon"),
         ("card[tagline]", ""),
     ];
-    let (status, saved) = app.server_fn(&client, "update_card", &form).await;
-    assert_eq!(status, StatusCode::OK, "{saved}");
+    let saved = app.server_fn_ok(&client, "update_card", &form).await;
     assert_eq!((saved["slug"].as_str(), saved["version"].as_i64()), (Some("ada-lovelace"), Some(2)));
     assert_eq!((saved["template"].as_str(), saved["layout"].as_str()), (Some("bold"), Some("center")));
     assert_eq!(saved["address"], "12 St James's Square\nLondon");

@@ -1,17 +1,25 @@
 //! Spawns the whole application on a random port against the fresh
 //! database `#[sqlx::test]` made for the test, and talks to it over HTTP.
 
-// Each test binary uses a different part of these helpers.
+// Each test module uses a different part of these helpers.
 #![allow(dead_code)]
 
+use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use leptos::config::{Env, LeptosOptions};
-use reqwest::StatusCode;
-use serde_json::Value;
+use reqwest::header::{HeaderMap, IF_MATCH};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
 use sqlx::PgPool;
+use tokio::sync::Barrier;
+use tokio::task::JoinHandle;
 
+pub const PASSWORD: &str = "correct horse battery";
+
+#[derive(Clone)]
 pub struct TestApp {
     pub address: String,
     pub pool: PgPool,
@@ -65,24 +73,101 @@ pub async fn spawn_metrics(pool: PgPool) -> String {
     format!("http://{address}")
 }
 
+/// What a request was answered. The body is `Null` when it is not JSON.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+pub async fn reply(request: reqwest::RequestBuilder) -> Reply {
+    let response = request.send().await.expect("request");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.json::<Value>().await.unwrap_or(Value::Null);
+    Reply { status, headers, body }
+}
+
+/// One client of one app, with typed calls to its JSON API; `http` is the
+/// client itself, for requests these do not cover.
+#[derive(Clone)]
+pub struct Api {
+    pub http: reqwest::Client,
+    base: String,
+}
+
+impl Api {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        reply(self.http.get(self.url(path))).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Reply {
+        reply(self.http.delete(self.url(path))).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.send(Method::POST, path, body).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> Reply {
+        self.send(Method::PUT, path, body).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> Reply {
+        self.send(Method::PATCH, path, body).await
+    }
+
+    pub async fn send(&self, method: Method, path: &str, body: Value) -> Reply {
+        reply(self.http.request(method, self.url(path)).json(&body)).await
+    }
+
+    /// A write that names the version it read as an ETag (`"v1"`) instead
+    /// of in its body.
+    pub async fn send_if_match(&self, method: Method, path: &str, etag: &str, body: Value) -> Reply {
+        reply(self.http.request(method, self.url(path)).header(IF_MATCH, etag).json(&body)).await
+    }
+
+    pub async fn post_with_key(&self, path: &str, idempotency_key: &str, body: Value) -> Reply {
+        reply(self.http.post(self.url(path)).header("Idempotency-Key", idempotency_key).json(&body)).await
+    }
+}
+
 impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
     /// A client with its own cookie jar and its own connections: one device.
     pub fn device(&self) -> reqwest::Client {
         reqwest::Client::builder().cookie_store(true).build().expect("http client")
     }
 
+    /// Typed calls to this app through `http`.
+    pub fn api(&self, http: reqwest::Client) -> Api {
+        Api { http, base: self.address.clone() }
+    }
+
     /// Calls a server function the way the hydrated page does.
     pub async fn server_fn(&self, client: &reqwest::Client, name: &str, form: &[(&str, &str)]) -> (StatusCode, Value) {
-        let response = client
-            .post(format!("{}/sfn/{name}", self.address))
-            .header("Accept", "application/json")
-            .form(form)
-            .send()
-            .await
-            .expect("request");
-        let status = response.status();
-        let body = response.json::<Value>().await.unwrap_or(Value::Null);
-        (status, body)
+        let reply = self.server_fn_reply(client, name, form).await;
+        (reply.status, reply.body)
+    }
+
+    /// Calls a server function that must succeed: its answer.
+    pub async fn server_fn_ok(&self, client: &reqwest::Client, name: &str, form: &[(&str, &str)]) -> Value {
+        let (status, body) = self.server_fn(client, name, form).await;
+        assert_eq!(status, StatusCode::OK, "{name}: {body}");
+        body
+    }
+
+    /// [`TestApp::server_fn`] with the headers of the answer.
+    pub async fn server_fn_reply(&self, client: &reqwest::Client, name: &str, form: &[(&str, &str)]) -> Reply {
+        reply(client.post(self.url(&format!("/sfn/{name}"))).header("Accept", "application/json").form(form)).await
     }
 
     pub async fn sign_up(
@@ -100,18 +185,17 @@ impl TestApp {
         .await
     }
 
+    /// Signs in through the JSON API.
+    pub async fn login(&self, client: &reqwest::Client, email: &str, password: &str) -> Reply {
+        reply(client.post(self.url("/api/auth/login")).json(&json!({ "email": email, "password": password }))).await
+    }
+
     pub async fn api_login(&self, client: &reqwest::Client, email: &str, password: &str) -> StatusCode {
-        client
-            .post(format!("{}/api/auth/login", self.address))
-            .json(&serde_json::json!({ "email": email, "password": password }))
-            .send()
-            .await
-            .expect("request")
-            .status()
+        self.login(client, email, password).await.status
     }
 
     pub async fn me(&self, client: &reqwest::Client) -> StatusCode {
-        client.get(format!("{}/api/auth/me", self.address)).send().await.expect("request").status()
+        client.get(self.url("/api/auth/me")).send().await.expect("request").status()
     }
 
     pub async fn count_users(&self, email: &str) -> i64 {
@@ -135,49 +219,88 @@ impl TestApp {
 /// A signed-in session for a new account: its `Cookie` header value, to
 /// hand to as many separate clients (connections) as a test needs.
 pub async fn signed_in_cookie(app: &TestApp, email: &str) -> String {
-    app.create_user(email, "correct horse battery", server::accounts::Role::Member).await;
+    app.create_user(email, PASSWORD, server::accounts::Role::Member).await;
     session_cookie(app, email).await
 }
 
 /// Signs in to an existing account (another device): its `Cookie` value.
 pub async fn session_cookie(app: &TestApp, email: &str) -> String {
-    session_cookie_for(app, email, "correct horse battery").await
+    session_cookie_for(app, email, PASSWORD).await
 }
 
 /// Like [`session_cookie`], with the account's password.
 pub async fn session_cookie_for(app: &TestApp, email: &str, password: &str) -> String {
-    let response = reqwest::Client::new()
-        .post(format!("{}/api/auth/login", app.address))
-        .json(&serde_json::json!({ "email": email, "password": password }))
-        .send()
-        .await
-        .expect("login request");
-    assert_eq!(response.status(), StatusCode::OK, "login");
-    let cookies: Vec<String> = response
-        .headers()
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .filter_map(|value| value.split(';').next())
-        .map(str::to_owned)
-        .collect();
-    assert!(!cookies.is_empty(), "the login sets a session cookie");
-    cookies.join("; ")
+    let login = app.login(&reqwest::Client::new(), email, password).await;
+    assert_eq!(login.status, StatusCode::OK, "login");
+    let cookie = lockstep::cookies::cookie_header(&login.headers);
+    assert!(!cookie.is_empty(), "the login sets a session cookie");
+    cookie
 }
 
 /// A client of its own (own connection pool) that sends `cookie`.
 pub fn client_with_cookie(cookie: &str) -> reqwest::Client {
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(reqwest::header::COOKIE, cookie.parse().expect("cookie header"));
+    client_sending(reqwest::header::COOKIE.as_str(), cookie)
+}
+
+/// A client of its own that authenticates with an API key alone.
+pub fn client_with_api_key(key: &str) -> reqwest::Client {
+    client_sending("X-API-Key", key)
+}
+
+fn client_sending(header: &'static str, value: &str) -> reqwest::Client {
+    let mut headers = HeaderMap::new();
+    headers.insert(header, value.parse().expect("a header value"));
     reqwest::Client::builder().default_headers(headers).build().expect("http client")
 }
 
-/// A client signed in as a new staff account, with its own cookie jar.
-pub async fn signed_in_staff(app: &TestApp) -> reqwest::Client {
-    app.create_user("staff@example.com", "correct horse battery", server::accounts::Role::Staff).await;
+/// Typed calls as a new member account, signed in on a client of its own.
+pub async fn signed_in_member(app: &TestApp, email: &str) -> Api {
+    app.api(client_with_cookie(&signed_in_cookie(app, email).await))
+}
+
+/// Typed calls as a new staff account, signed in with its own cookie jar.
+pub async fn signed_in_staff(app: &TestApp) -> Api {
+    app.create_user("staff@example.com", PASSWORD, server::accounts::Role::Staff).await;
     let client = app.device();
-    assert_eq!(app.api_login(&client, "staff@example.com", "correct horse battery").await, StatusCode::OK);
-    client
+    assert_eq!(app.api_login(&client, "staff@example.com", PASSWORD).await, StatusCode::OK);
+    app.api(client)
+}
+
+/// Spawns `n` tasks and releases them together, so that they reach the
+/// server at once: `task(i)` is called first (clients and bodies made
+/// there are ready beforehand), its future runs once all are spawned.
+/// Returns the handles of the released tasks.
+pub async fn released_together<T, F>(n: usize, mut task: impl FnMut(usize) -> F) -> Vec<JoinHandle<T>>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let barrier = Arc::new(Barrier::new(n + 1));
+    let handles = (0..n)
+        .map(|i| {
+            let (barrier, task) = (barrier.clone(), task(i));
+            tokio::spawn(async move {
+                barrier.wait().await;
+                task.await
+            })
+        })
+        .collect();
+    barrier.wait().await;
+    handles
+}
+
+/// [`released_together`], awaited: what every task returned, in order.
+pub async fn at_once<T, F>(n: usize, task: impl FnMut(usize) -> F) -> Vec<T>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    joined(released_together(n, task).await).await
+}
+
+/// What every task returned, in order; a panicked task fails the test.
+pub async fn joined<T>(handles: Vec<JoinHandle<T>>) -> Vec<T> {
+    futures::future::join_all(handles).await.into_iter().map(|r| r.expect("task")).collect()
 }
 
 /// Reads `event:`/`data:` blocks from a Server-Sent Events response.
@@ -189,7 +312,7 @@ pub struct Events {
 impl Events {
     pub async fn open(app: &TestApp, cookie: &str, watch: &str) -> Events {
         let response = client_with_cookie(cookie)
-            .get(format!("{}/api/events?watch={watch}", app.address))
+            .get(app.url(&format!("/api/events?watch={watch}")))
             .send()
             .await
             .expect("open the stream");
@@ -224,9 +347,7 @@ impl Events {
             self.buffer.push_str(&String::from_utf8_lossy(&chunk));
         }
     }
-}
 
-impl Events {
     /// Whether the server ends the stream within `limit` (events before
     /// the end are returned, for the test to judge); `None` when it is
     /// still open at the deadline.

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 
-use common::{Events, TestApp};
+use common::{reply, Events, Reply, TestApp, PASSWORD};
 
 impl Events {
     /// The next `change` that is not about an older version: the card's own
@@ -31,24 +31,15 @@ impl Events {
 }
 
 async fn new_card(app: &TestApp, cookie: &str) -> Value {
-    let response = common::client_with_cookie(cookie)
-        .post(format!("{}/api/cards", app.address))
-        .json(&json!({ "name": "Live card" }))
-        .send()
-        .await
-        .expect("create card");
-    assert_eq!(response.status(), StatusCode::CREATED);
-    response.json().await.expect("card json")
+    let created = app.api(common::client_with_cookie(cookie)).post("/api/cards", json!({ "name": "Live card" })).await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    created.body
 }
 
 async fn edit_card(app: &TestApp, cookie: &str, card: &Value, version: i64) -> StatusCode {
-    common::client_with_cookie(cookie)
-        .patch(format!("{}/api/cards/{}", app.address, card["id"].as_str().unwrap()))
-        .json(&json!({ "version": version, "tagline": format!("Edit {version}") }))
-        .send()
-        .await
-        .expect("edit card")
-        .status()
+    let path = format!("/api/cards/{}", card["id"].as_str().unwrap());
+    let edit = json!({ "version": version, "tagline": format!("Edit {version}") });
+    app.api(common::client_with_cookie(cookie)).patch(&path, edit).await.status
 }
 
 /// Waits until the app's listening connection is in place (it starts in
@@ -149,55 +140,49 @@ async fn a_killed_listening_connection_is_replaced_and_watchers_told_to_refetch(
 #[sqlx::test]
 async fn watching_needs_a_session_and_staff_records_need_staff(pool: PgPool) {
     let app = common::spawn(pool).await;
-    let anonymous = reqwest::Client::new().get(format!("{}/api/events?watch=business_card:x", app.address));
+    let anonymous = reqwest::Client::new().get(app.url("/api/events?watch=business_card:x"));
     assert_eq!(anonymous.send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
     let member = common::client_with_cookie(&common::signed_in_cookie(&app, "member@example.com").await);
-    let watch = |topics: &str| member.get(format!("{}/api/events?watch={topics}", app.address)).send();
+    let watch = |topics: &str| member.get(app.url(&format!("/api/events?watch={topics}"))).send();
     assert_eq!(watch("client:*").await.unwrap().status(), StatusCode::FORBIDDEN);
     assert_eq!(watch("users:*").await.unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(watch("business_card").await.unwrap().status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
+/// Signs in to a new account through `app` with the headers a proxy adds
+/// for a visitor from 203.0.113.9 over HTTPS: the answer, and the address
+/// the new device was recorded from.
+async fn log_in_forwarded(app: &TestApp, email: &str) -> (Reply, Option<String>) {
+    app.create_user(email, PASSWORD, server::accounts::Role::Member).await;
+    let login = reply(
+        reqwest::Client::new()
+            .post(app.url("/api/auth/login"))
+            .header("X-Forwarded-For", "203.0.113.9")
+            .header("X-Forwarded-Proto", "https")
+            .json(&json!({ "email": email, "password": PASSWORD })),
+    )
+    .await;
+    let ip = sqlx::query_scalar("SELECT d.ip FROM devices d JOIN users u ON u.id = d.user_id WHERE u.email = $1")
+        .bind(email)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    (login, ip)
+}
+
 #[sqlx::test]
 async fn forwarded_headers_count_only_from_a_trusted_proxy(pool: PgPool) {
-    let login = |app: &TestApp, email: &'static str| {
-        let address = app.address.clone();
-        async move {
-            reqwest::Client::new()
-                .post(format!("{address}/api/auth/login"))
-                .header("X-Forwarded-For", "203.0.113.9")
-                .header("X-Forwarded-Proto", "https")
-                .json(&json!({ "email": email, "password": "correct horse battery" }))
-                .send()
-                .await
-                .unwrap()
-        }
-    };
     let behind_proxy = common::spawn_with_trusted_proxies(pool.clone(), vec![[127, 0, 0, 1].into()]).await;
-    behind_proxy.create_user("proxied@example.com", "correct horse battery", server::accounts::Role::Member).await;
-    let response = login(&behind_proxy, "proxied@example.com").await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let (login, ip) = log_in_forwarded(&behind_proxy, "proxied@example.com").await;
+    assert_eq!(login.status, StatusCode::OK);
+    let cookie = login.headers["set-cookie"].to_str().unwrap().to_owned();
     assert!(cookie.contains("; Secure"), "{cookie}");
-    let ip: Option<String> = sqlx::query_scalar(
-        "SELECT d.ip FROM devices d JOIN users u ON u.id = d.user_id WHERE u.email = 'proxied@example.com'",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
     assert_eq!(ip.as_deref(), Some("203.0.113.9"));
 
     // The same headers from anyone else are ignored.
     let direct = common::spawn(pool.clone()).await;
-    direct.create_user("direct@example.com", "correct horse battery", server::accounts::Role::Member).await;
-    let response = login(&direct, "direct@example.com").await;
-    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let (login, ip) = log_in_forwarded(&direct, "direct@example.com").await;
+    let cookie = login.headers["set-cookie"].to_str().unwrap().to_owned();
     assert!(!cookie.contains("Secure"), "{cookie}");
-    let ip: Option<String> = sqlx::query_scalar(
-        "SELECT d.ip FROM devices d JOIN users u ON u.id = d.user_id WHERE u.email = 'direct@example.com'",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
     assert_eq!(ip.as_deref(), Some("127.0.0.1"));
 }

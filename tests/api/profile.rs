@@ -1,42 +1,29 @@
 //! Profile sections and signed-in devices over real HTTP against a real
 //! PostgreSQL.
 
-use crate::common;
+use crate::common::{self, client_with_cookie, signed_in_cookie, signed_in_member, TestApp, PASSWORD};
 
-use std::sync::Arc;
-
-use reqwest::{header, StatusCode};
+use reqwest::{header, Method, StatusCode};
 use serde_json::{json, Value};
-use tokio::sync::Barrier;
 
-use common::{client_with_cookie, signed_in_cookie};
-
-const PASSWORD: &str = "correct horse battery";
-
-/// `n` PUTs of one body at once, each on its own connection.
-async fn concurrent_puts(url: String, cookie: &str, n: usize, body: Value) -> Vec<(StatusCode, Value)> {
-    let barrier = Arc::new(Barrier::new(n));
-    let tasks = (0..n).map(|i| {
-        let (barrier, client, url) = (barrier.clone(), client_with_cookie(cookie), url.clone());
+/// `n` PUTs of the personal section at once, each on its own connection:
+/// `body` with the full name `Writer {i}`.
+async fn concurrent_puts(app: &TestApp, cookie: &str, n: usize, body: Value) -> Vec<(StatusCode, Value)> {
+    let replies = common::at_once(n, |i| {
+        let ada = app.api(client_with_cookie(cookie));
         let mut body = body.clone();
         body["full_name"] = json!(format!("Writer {i}"));
-        tokio::spawn(async move {
-            let request = client.put(url).json(&body);
-            barrier.wait().await;
-            let response = request.send().await.expect("request");
-            let status = response.status();
-            (status, response.json::<Value>().await.unwrap_or(Value::Null))
-        })
-    });
-    futures::future::join_all(tasks).await.into_iter().map(|r| r.expect("task")).collect()
+        async move { ada.put("/api/profile/personal", body).await }
+    })
+    .await;
+    replies.into_iter().map(|reply| (reply.status, reply.body)).collect()
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn fifty_simultaneous_first_saves_create_the_section_once(pool: sqlx::PgPool) {
     let app = common::spawn(pool).await;
     let cookie = signed_in_cookie(&app, "ada@example.com").await;
-    let url = format!("{}/api/profile/personal", app.address);
-    let replies = concurrent_puts(url, &cookie, 50, json!({ "version": 0 })).await;
+    let replies = concurrent_puts(&app, &cookie, 50, json!({ "version": 0 })).await;
 
     assert!(replies.iter().all(|(status, _)| !status.is_server_error()), "{replies:?}");
     let created: Vec<_> = replies.iter().filter(|(_, body)| body["is_new"] == true).collect();
@@ -53,12 +40,13 @@ async fn fifty_simultaneous_first_saves_create_the_section_once(pool: sqlx::PgPo
 async fn fifty_simultaneous_updates_of_one_version_have_one_winner(pool: sqlx::PgPool) {
     let app = common::spawn(pool).await;
     let cookie = signed_in_cookie(&app, "ada@example.com").await;
-    let url = format!("{}/api/profile/personal", app.address);
-    let first =
-        client_with_cookie(&cookie).put(&url).json(&json!({ "version": 0, "city": "London" })).send().await.unwrap();
-    assert_eq!(first.status(), StatusCode::OK);
+    let first = app
+        .api(client_with_cookie(&cookie))
+        .put("/api/profile/personal", json!({ "version": 0, "city": "London" }))
+        .await;
+    assert_eq!(first.status, StatusCode::OK);
 
-    let replies = concurrent_puts(url, &cookie, 50, json!({ "version": 1, "city": "London" })).await;
+    let replies = concurrent_puts(&app, &cookie, 50, json!({ "version": 1, "city": "London" })).await;
     let winners: Vec<_> = replies.iter().filter(|(status, _)| *status == StatusCode::OK).collect();
     assert_eq!(winners.len(), 1, "{:?}", replies.iter().map(|r| r.0).collect::<Vec<_>>());
     assert_eq!(replies.iter().filter(|(status, _)| *status == StatusCode::CONFLICT).count(), 49);
@@ -72,41 +60,36 @@ async fn fifty_simultaneous_updates_of_one_version_have_one_winner(pool: sqlx::P
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn profile_sections_speak_versions_as_etags(pool: sqlx::PgPool) {
     let app = common::spawn(pool).await;
-    let client = client_with_cookie(&signed_in_cookie(&app, "ada@example.com").await);
-    let url = format!("{}/api/profile/professional", app.address);
+    let ada = signed_in_member(&app, "ada@example.com").await;
+    let path = "/api/profile/professional";
 
-    let empty = client.get(&url).send().await.unwrap();
-    assert_eq!(empty.status(), StatusCode::OK);
-    assert_eq!(empty.headers()[header::ETAG], "\"v0\"");
-    assert_eq!(empty.json::<Value>().await.unwrap()["version"], 0);
+    let empty = ada.get(path).await;
+    assert_eq!(empty.status, StatusCode::OK);
+    assert_eq!(empty.headers[header::ETAG], "\"v0\"");
+    assert_eq!(empty.body["version"], 0);
 
-    let no_version = client.put(&url).json(&json!({ "company": "Acme" })).send().await.unwrap();
-    assert_eq!(no_version.status(), StatusCode::PRECONDITION_REQUIRED);
+    let no_version = ada.put(path, json!({ "company": "Acme" })).await;
+    assert_eq!(no_version.status, StatusCode::PRECONDITION_REQUIRED);
 
-    let first =
-        client.put(&url).header(header::IF_MATCH, "\"v0\"").json(&json!({ "company": "Acme" })).send().await.unwrap();
-    assert_eq!(first.status(), StatusCode::OK);
-    assert_eq!(first.headers()[header::ETAG], "\"v1\"");
-    let first: Value = first.json().await.unwrap();
-    assert_eq!((first["is_new"].clone(), first["company"].clone()), (json!(true), json!("Acme")));
+    let first = ada.send_if_match(Method::PUT, path, "\"v0\"", json!({ "company": "Acme" })).await;
+    assert_eq!(first.status, StatusCode::OK);
+    assert_eq!(first.headers[header::ETAG], "\"v1\"");
+    assert_eq!((first.body["is_new"].clone(), first.body["company"].clone()), (json!(true), json!("Acme")));
 
-    let stale =
-        client.put(&url).header(header::IF_MATCH, "\"v0\"").json(&json!({ "company": "Globex" })).send().await.unwrap();
-    assert_eq!(stale.status(), StatusCode::PRECONDITION_FAILED);
-    assert_eq!(stale.json::<Value>().await.unwrap()["error"]["current"]["company"], "Acme");
+    let stale = ada.send_if_match(Method::PUT, path, "\"v0\"", json!({ "company": "Globex" })).await;
+    assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(stale.body["error"]["current"]["company"], "Acme");
 
-    let bad =
-        client.put(&url).json(&json!({ "version": 1, "linkedin": "https://example.com/me" })).send().await.unwrap();
-    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(bad.json::<Value>().await.unwrap()["error"]["field"], "linkedin");
+    let bad = ada.put(path, json!({ "version": 1, "linkedin": "https://example.com/me" })).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.body["error"]["field"], "linkedin");
 
-    let anonymous = reqwest::Client::new().get(&url).send().await.unwrap();
-    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    let anonymous = app.api(reqwest::Client::new()).get(path).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
 }
 
-async fn device_ids(app: &common::TestApp, client: &reqwest::Client) -> Vec<(String, bool)> {
-    let (status, body) = app.server_fn(client, "list_devices", &[]).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+async fn device_ids(app: &TestApp, client: &reqwest::Client) -> Vec<(String, bool)> {
+    let body = app.server_fn_ok(client, "list_devices", &[]).await;
     body.as_array()
         .expect("a list")
         .iter()
@@ -125,8 +108,7 @@ async fn a_revoked_device_is_signed_out_at_its_next_request(pool: sqlx::PgPool) 
     let devices = device_ids(&app, &laptop).await;
     assert_eq!(devices.len(), 2);
     let (phone_id, _) = devices.iter().find(|(_, this)| !this).expect("the other device").clone();
-    let (status, body) = app.server_fn(&laptop, "revoke_device", &[("id", &phone_id)]).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    app.server_fn_ok(&laptop, "revoke_device", &[("id", &phone_id)]).await;
 
     assert_eq!(app.me(&phone).await, StatusCode::UNAUTHORIZED, "the phone is signed out");
     assert_eq!(app.me(&laptop).await, StatusCode::OK, "the laptop stays signed in");
@@ -154,11 +136,9 @@ async fn changing_the_password_signs_out_every_other_device(pool: sqlx::PgPool) 
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(app.me(&phone).await, StatusCode::OK, "a failed change ends nothing");
 
-    let (status, body) = app
-        .server_fn(&laptop, "change_password", &[("current_password", PASSWORD), ("new_password", "a new passphrase")])
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body, json!(2), "two other devices were signed out");
+    let form = [("current_password", PASSWORD), ("new_password", "a new passphrase")];
+    let signed_out = app.server_fn_ok(&laptop, "change_password", &form).await;
+    assert_eq!(signed_out, json!(2), "two other devices were signed out");
     assert_eq!(app.me(&laptop).await, StatusCode::OK, "this device stays signed in");
     assert_eq!(app.me(&phone).await, StatusCode::UNAUTHORIZED);
     assert_eq!(app.me(&tablet).await, StatusCode::UNAUTHORIZED);
@@ -171,29 +151,26 @@ async fn changing_the_password_signs_out_every_other_device(pool: sqlx::PgPool) 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn the_profile_forms_save_their_sections(pool: sqlx::PgPool) {
     let app = common::spawn(pool).await;
-    let client = client_with_cookie(&signed_in_cookie(&app, "ada@example.com").await);
+    let client = signed_in_member(&app, "ada@example.com").await.http;
     let personal = [
         ("version", "0"),
         ("personal[full_name]", "Ada Lovelace"),
         ("personal[date_of_birth]", "1985-12-10"),
         ("personal[city]", "London"),
     ];
-    let (status, saved) = app.server_fn(&client, "save_personal", &personal).await;
-    assert_eq!(status, StatusCode::OK, "{saved}");
+    let saved = app.server_fn_ok(&client, "save_personal", &personal).await;
     assert_eq!(saved["version"], 1);
     assert_eq!(saved["values"]["date_of_birth"], "1985-12-10");
     assert_eq!(saved["values"]["country"], "", "a field the form left out is empty");
 
     let professional = [("version", "0"), ("professional[company]", "Engines Ltd"), ("professional[bio]", "Notes\nG")];
-    let (status, saved) = app.server_fn(&client, "save_professional", &professional).await;
-    assert_eq!(status, StatusCode::OK, "{saved}");
+    let saved = app.server_fn_ok(&client, "save_professional", &professional).await;
     assert_eq!(
         (saved["values"]["company"].as_str(), saved["values"]["bio"].as_str()),
         (Some("Engines Ltd"), Some("Notes\nG"))
     );
 
-    let (status, profile) = app.server_fn(&client, "get_profile", &[]).await;
-    assert_eq!(status, StatusCode::OK, "{profile}");
+    let profile = app.server_fn_ok(&client, "get_profile", &[]).await;
     assert_eq!(profile["personal"]["values"]["full_name"], "Ada Lovelace");
     assert_eq!(profile["professional"]["version"], 1);
     let (status, refused) =

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 use server::retry;
 use server::Error;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use tokio::sync::Barrier;
 
 async fn probe_table(pool: &PgPool) {
@@ -26,24 +26,51 @@ async fn hits(pool: &PgPool, id: i32) -> i32 {
     sqlx::query_scalar("SELECT hits FROM probe WHERE id = $1").bind(id).fetch_one(pool).await.unwrap()
 }
 
-#[sqlx::test]
-async fn a_serialization_failure_is_retried_until_the_transaction_commits(pool: PgPool) {
-    probe_table(&pool).await;
+async fn add_a_hit(tx: &mut PgConnection) -> Result<(), Error> {
+    sqlx::query("UPDATE probe SET hits = hits + 1 WHERE id = 1").execute(tx).await?;
+    Ok(())
+}
+
+/// Runs `work` under the retry policy, each attempt in a transaction of its
+/// own begun before it and committed after it (`work` is told which attempt
+/// it is, from 0). What the whole came to, and how many attempts it took.
+async fn attempted(
+    pool: &PgPool,
+    operation: &'static str,
+    work: impl AsyncFn(usize, &mut PgConnection) -> Result<(), Error>,
+) -> (Result<(), Error>, usize) {
     let attempts = AtomicUsize::new(0);
-    let result = retry::transaction("probe.update", || async {
+    let result = retry::transaction(operation, || async {
         let attempt = attempts.fetch_add(1, Ordering::SeqCst);
-        let mut tx = retry::begin(&pool).await?;
-        sqlx::query("UPDATE probe SET hits = hits + 1 WHERE id = 1").execute(&mut *tx).await?;
-        if attempt < 2 {
-            raise(&mut tx, "40001").await?;
-        }
+        let mut tx = retry::begin(pool).await?;
+        work(attempt, &mut tx).await?;
         retry::commit(tx).await
     })
     .await;
+    (result, attempts.load(Ordering::SeqCst))
+}
+
+/// The work committed after `expected` attempts, and only the one that
+/// committed left its hit.
+async fn assert_committed_once(pool: &PgPool, result: Result<(), Error>, attempts: usize, expected: usize) {
     assert!(result.is_ok(), "{result:?}");
-    assert_eq!(attempts.load(Ordering::SeqCst), 3);
+    assert_eq!(attempts, expected);
+    assert_eq!(hits(pool, 1).await, 1);
+}
+
+#[sqlx::test]
+async fn a_serialization_failure_is_retried_until_the_transaction_commits(pool: PgPool) {
+    probe_table(&pool).await;
+    let (result, attempts) = attempted(&pool, "probe.update", async |attempt, tx| {
+        add_a_hit(tx).await?;
+        if attempt < 2 {
+            raise(tx, "40001").await?;
+        }
+        Ok(())
+    })
+    .await;
     // The two failed attempts rolled back: one increment.
-    assert_eq!(hits(&pool, 1).await, 1);
+    assert_committed_once(&pool, result, attempts, 3).await;
 }
 
 #[sqlx::test]
@@ -79,36 +106,26 @@ async fn a_real_deadlock_costs_one_retry_and_both_writes_land(pool: PgPool) {
 #[sqlx::test]
 async fn a_unique_violation_is_never_retried(pool: PgPool) {
     probe_table(&pool).await;
-    let attempts = AtomicUsize::new(0);
-    let result = retry::transaction("probe.insert", || async {
-        attempts.fetch_add(1, Ordering::SeqCst);
-        let mut tx = retry::begin(&pool).await?;
-        sqlx::query("INSERT INTO probe (id) VALUES (1)").execute(&mut *tx).await?;
-        retry::commit(tx).await
+    let (result, attempts) = attempted(&pool, "probe.insert", async |_, tx| {
+        sqlx::query("INSERT INTO probe (id) VALUES (1)").execute(tx).await?;
+        Ok(())
     })
     .await;
     assert!(matches!(result, Err(Error::Internal(_))), "{result:?}");
-    assert_eq!(attempts.load(Ordering::SeqCst), 1);
+    assert_eq!(attempts, 1);
 }
 
 #[sqlx::test]
 async fn retries_are_bounded_and_giving_up_is_a_503(pool: PgPool) {
-    let attempts = AtomicUsize::new(0);
-    let result: Result<(), Error> = retry::transaction("probe.always_deadlocks", || async {
-        attempts.fetch_add(1, Ordering::SeqCst);
-        let mut tx = retry::begin(&pool).await?;
-        raise(&mut tx, "40P01").await?;
-        retry::commit(tx).await
-    })
-    .await;
+    let (result, attempts) = attempted(&pool, "probe.always_deadlocks", async |_, tx| raise(tx, "40P01").await).await;
     let error = result.unwrap_err();
     assert!(matches!(error, Error::Contention(_)), "{error:?}");
     assert_eq!(error.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(attempts.load(Ordering::SeqCst), 1 + retry::MAX_RETRIES);
+    assert_eq!(attempts, 1 + retry::MAX_RETRIES);
 }
 
 /// Ends the backend serving `tx`, the way a failover or an operator would.
-async fn kill_backend_of(pool: &PgPool, tx: &mut sqlx::PgConnection) {
+async fn kill_backend_of(pool: &PgPool, tx: &mut PgConnection) {
     let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(&mut *tx).await.unwrap();
     let killed: bool =
         sqlx::query_scalar("SELECT pg_terminate_backend($1, 5000)").bind(pid).fetch_one(pool).await.unwrap();
@@ -118,36 +135,27 @@ async fn kill_backend_of(pool: &PgPool, tx: &mut sqlx::PgConnection) {
 #[sqlx::test]
 async fn a_connection_lost_before_the_commit_is_retried_on_a_new_one(pool: PgPool) {
     probe_table(&pool).await;
-    let attempts = AtomicUsize::new(0);
-    let result = retry::transaction("probe.update", || async {
-        let attempt = attempts.fetch_add(1, Ordering::SeqCst);
-        let mut tx = retry::begin(&pool).await?;
+    let (result, attempts) = attempted(&pool, "probe.update", async |attempt, tx| {
         if attempt == 0 {
-            kill_backend_of(&pool, &mut tx).await;
+            kill_backend_of(&pool, tx).await;
         }
-        sqlx::query("UPDATE probe SET hits = hits + 1 WHERE id = 1").execute(&mut *tx).await?;
-        retry::commit(tx).await
+        add_a_hit(tx).await
     })
     .await;
-    assert!(result.is_ok(), "{result:?}");
-    assert_eq!(attempts.load(Ordering::SeqCst), 2);
-    assert_eq!(hits(&pool, 1).await, 1);
+    assert_committed_once(&pool, result, attempts, 2).await;
 }
 
 #[sqlx::test]
 async fn a_connection_lost_while_committing_is_reported_unknown_and_not_retried(pool: PgPool) {
     probe_table(&pool).await;
-    let attempts = AtomicUsize::new(0);
-    let result = retry::transaction("probe.update", || async {
-        attempts.fetch_add(1, Ordering::SeqCst);
-        let mut tx = retry::begin(&pool).await?;
-        sqlx::query("UPDATE probe SET hits = hits + 1 WHERE id = 1").execute(&mut *tx).await?;
-        kill_backend_of(&pool, &mut tx).await;
-        retry::commit(tx).await
+    let (result, attempts) = attempted(&pool, "probe.update", async |_, tx| {
+        add_a_hit(tx).await?;
+        kill_backend_of(&pool, tx).await;
+        Ok(())
     })
     .await;
     let error = result.unwrap_err();
     assert!(matches!(error, Error::OutcomeUnknown(_)), "{error:?}");
     assert_eq!(error.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(attempts.load(Ordering::SeqCst), 1);
+    assert_eq!(attempts, 1);
 }

@@ -2,21 +2,15 @@
 //! test (or more) per class in SECURITY.md. Parallel attacks are sent in
 //! parallel, released together by a barrier.
 
-use crate::common;
+use crate::common::{self, Events, TestApp, PASSWORD};
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use reqwest::header::{CONTENT_SECURITY_POLICY, LOCATION, SET_COOKIE};
+use reqwest::header::{HeaderMap, CONTENT_SECURITY_POLICY, LOCATION, SET_COOKIE};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use server::accounts::Role;
-use tokio::sync::Barrier;
-
-use common::{Events, TestApp};
-
-const PASSWORD: &str = "correct horse battery";
 
 /// A client that reports redirects instead of following them.
 fn no_redirects() -> reqwest::Client {
@@ -26,21 +20,21 @@ fn no_redirects() -> reqwest::Client {
 /// What a browser without JavaScript sends when the log-in form is submitted.
 async fn plain_log_in(app: &TestApp, client: &reqwest::Client, password: &str, next: &str) -> reqwest::Response {
     client
-        .post(format!("{}/sfn/log_in", app.address))
+        .post(app.url("/sfn/log_in"))
         .header("Accept", "text/html")
-        .header("Referer", format!("{}/login", app.address))
+        .header("Referer", app.url("/login"))
         .form(&[("email", "ada@example.com"), ("password", password), ("next", next)])
         .send()
         .await
         .expect("log-in request")
 }
 
-fn cookies_of(response: &reqwest::Response) -> Vec<String> {
-    response.headers().get_all(SET_COOKIE).iter().filter_map(|value| value.to_str().ok()).map(str::to_owned).collect()
+fn cookies_of(headers: &HeaderMap) -> Vec<String> {
+    headers.get_all(SET_COOKIE).iter().filter_map(|value| value.to_str().ok()).map(str::to_owned).collect()
 }
 
-fn session_cookie(response: &reqwest::Response) -> Option<String> {
-    cookies_of(response)
+fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    cookies_of(headers)
         .into_iter()
         .filter_map(|cookie| cookie.split(';').next().map(str::to_owned))
         .find(|pair| pair.starts_with("lockstep_session="))
@@ -97,27 +91,15 @@ async fn signing_in_over_a_session_issues_a_new_id_and_kills_the_old_one(pool: s
     // Mallory signs in and keeps a copy of her cookie; then Ada signs in
     // on that same browser (a shared computer, or a planted cookie).
     let mallory = common::session_cookie_for(&app_a, "mallory@example.com", PASSWORD).await;
-    let response = common::client_with_cookie(&mallory)
-        .post(format!("{}/api/auth/login", app_a.address))
-        .json(&json!({ "email": "ada@example.com", "password": PASSWORD }))
-        .send()
-        .await
-        .expect("login");
-    assert_eq!(response.status(), StatusCode::OK);
-    let ada = session_cookie(&response).expect("a new session cookie");
+    let login = app_a.login(&common::client_with_cookie(&mallory), "ada@example.com", PASSWORD).await;
+    assert_eq!(login.status, StatusCode::OK);
+    let ada = session_cookie(&login.headers).expect("a new session cookie");
     assert_ne!(ada, mallory, "the session id changed at sign-in");
 
     // The old copy is dead on every instance; the new id is Ada's.
     for app in [&app_a, &app_b] {
         assert_eq!(app.me(&common::client_with_cookie(&mallory)).await, StatusCode::UNAUTHORIZED);
-        let me: Value = common::client_with_cookie(&ada)
-            .get(format!("{}/api/auth/me", app.address))
-            .send()
-            .await
-            .expect("me")
-            .json()
-            .await
-            .expect("json");
+        let me = app.api(common::client_with_cookie(&ada)).get("/api/auth/me").await.body;
         assert_eq!(me["email"], "ada@example.com");
     }
     let devices: i64 = sqlx::query_scalar("SELECT count(*) FROM devices").fetch_one(&app_a.pool).await.unwrap();
@@ -131,32 +113,17 @@ async fn sign_up_and_password_change_issue_new_session_ids(pool: sqlx::PgPool) {
     // An anonymous session first (a failed log-in stores the throttle, not
     // a session; a visit with a planted cookie is what an attacker has).
     let planted = "lockstep_session=planted-by-an-attacker";
-    let client = common::client_with_cookie(planted);
-    let response = client
-        .post(format!("{}/sfn/sign_up", app.address))
-        .header("Accept", "application/json")
-        .form(&[
-            ("display_name", "Ada"),
-            ("email", "ada@example.com"),
-            ("password", PASSWORD),
-            ("idempotency_key", "k1"),
-        ])
-        .send()
-        .await
-        .expect("sign up");
-    assert_eq!(response.status(), StatusCode::OK);
-    let signed_up = session_cookie(&response).expect("a session cookie");
+    let sign_up =
+        [("display_name", "Ada"), ("email", "ada@example.com"), ("password", PASSWORD), ("idempotency_key", "k1")];
+    let response = app.server_fn_reply(&common::client_with_cookie(planted), "sign_up", &sign_up).await;
+    assert_eq!(response.status, StatusCode::OK);
+    let signed_up = session_cookie(&response.headers).expect("a session cookie");
     assert_ne!(signed_up, planted);
 
-    let response = common::client_with_cookie(&signed_up)
-        .post(format!("{}/sfn/change_password", app.address))
-        .header("Accept", "application/json")
-        .form(&[("current_password", PASSWORD), ("new_password", "a brand new password")])
-        .send()
-        .await
-        .expect("change password");
-    assert_eq!(response.status(), StatusCode::OK);
-    let renewed = session_cookie(&response).expect("a renewed session cookie");
+    let change = [("current_password", PASSWORD), ("new_password", "a brand new password")];
+    let response = app.server_fn_reply(&common::client_with_cookie(&signed_up), "change_password", &change).await;
+    assert_eq!(response.status, StatusCode::OK);
+    let renewed = session_cookie(&response.headers).expect("a renewed session cookie");
     assert_ne!(renewed, signed_up, "the password change renewed the session id");
     for instance in [&app, &other_instance] {
         assert_eq!(instance.me(&common::client_with_cookie(&signed_up)).await, StatusCode::UNAUTHORIZED);
@@ -168,19 +135,13 @@ async fn sign_up_and_password_change_issue_new_session_ids(pool: sqlx::PgPool) {
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn forty_simultaneous_wrong_passwords_get_only_the_allowance_evaluated(pool: sqlx::PgPool) {
-    let app = Arc::new(common::spawn(pool).await);
+    let app = common::spawn(pool).await;
     app.create_user("ada@example.com", PASSWORD, Role::Member).await;
-    let barrier = Arc::new(Barrier::new(40));
-    let guesses = (0..40).map(|i| {
-        let (app, barrier) = (app.clone(), barrier.clone());
-        tokio::spawn(async move {
-            let client = app.device();
-            barrier.wait().await;
-            app.api_login(&client, "ada@example.com", &format!("guess number {i}")).await
-        })
-    });
-    let statuses: Vec<StatusCode> =
-        futures::future::join_all(guesses).await.into_iter().map(|r| r.expect("task")).collect();
+    let statuses = common::at_once(40, |i| {
+        let (app, client) = (app.clone(), app.device());
+        async move { app.api_login(&client, "ada@example.com", &format!("guess number {i}")).await }
+    })
+    .await;
     let evaluated = statuses.iter().filter(|s| **s == StatusCode::UNAUTHORIZED).count();
     let refused = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
     let allowance = server::throttle::allowance(server::throttle::FREE_FAILURES_PER_ACCOUNT) as usize;
@@ -190,21 +151,17 @@ async fn forty_simultaneous_wrong_passwords_get_only_the_allowance_evaluated(poo
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn current_password_guesses_are_throttled_too(pool: sqlx::PgPool) {
-    let app = Arc::new(common::spawn(pool).await);
-    let cookie = Arc::new(common::signed_in_cookie(&app, "ada@example.com").await);
-    let barrier = Arc::new(Barrier::new(20));
-    let guesses = (0..20).map(|i| {
-        let (app, barrier, cookie) = (app.clone(), barrier.clone(), cookie.clone());
-        tokio::spawn(async move {
+    let app = common::spawn(pool).await;
+    let cookie = common::signed_in_cookie(&app, "ada@example.com").await;
+    let statuses = common::at_once(20, |i| {
+        let (app, client) = (app.clone(), common::client_with_cookie(&cookie));
+        async move {
             let current = format!("guess number {i}");
             let form = [("current_password", current.as_str()), ("new_password", "a brand new password")];
-            let client = common::client_with_cookie(&cookie);
-            barrier.wait().await;
             app.server_fn(&client, "change_password", &form).await.0
-        })
-    });
-    let statuses: Vec<StatusCode> =
-        futures::future::join_all(guesses).await.into_iter().map(|r| r.expect("task")).collect();
+        }
+    })
+    .await;
     let evaluated = statuses.iter().filter(|s| **s == StatusCode::UNPROCESSABLE_ENTITY).count();
     let allowance = server::throttle::allowance(server::throttle::FREE_FAILURES_PER_PASSWORD_CHANGE) as usize;
     assert!(evaluated <= allowance, "{evaluated} evaluated: {statuses:?}");
@@ -217,35 +174,31 @@ async fn current_password_guesses_are_throttled_too(pool: sqlx::PgPool) {
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn sign_ups_from_one_address_are_limited(pool: sqlx::PgPool) {
-    let app = Arc::new(common::spawn_with(pool, |settings| settings.sign_ups_per_address = 3).await);
-    let barrier = Arc::new(Barrier::new(10));
-    let sign_ups = (0..10).map(|i| {
-        let (app, barrier) = (app.clone(), barrier.clone());
-        tokio::spawn(async move {
-            let client = app.device();
-            barrier.wait().await;
-            app.sign_up(&client, &format!("spam-{i}@example.com"), PASSWORD, &format!("form-{i}")).await.0
-        })
-    });
-    let statuses: Vec<StatusCode> =
-        futures::future::join_all(sign_ups).await.into_iter().map(|r| r.expect("task")).collect();
+    let app = common::spawn_with(pool, |settings| settings.sign_ups_per_address = 3).await;
+    let statuses = common::at_once(10, |i| sign_up_as_number(&app, "spam", i)).await;
     assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 3, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count(), 7, "{statuses:?}");
     let accounts: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&app.pool).await.unwrap();
     assert_eq!(accounts, 3);
 }
 
+/// The `i`-th of many sign-ups, each on a device of its own, with the
+/// address `{prefix}-{i}@example.com`; its status.
+fn sign_up_as_number(app: &TestApp, prefix: &str, i: usize) -> impl std::future::Future<Output = StatusCode> {
+    let (app, client, email) = (app.clone(), app.device(), format!("{prefix}-{i}@example.com"));
+    async move { app.sign_up(&client, &email, PASSWORD, &format!("form-{i}")).await.0 }
+}
+
 // 5. Password hashing cannot starve everyone else.
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn fifty_simultaneous_sign_ups_leave_signed_in_users_answered(pool: sqlx::PgPool) {
-    let app = Arc::new(common::spawn(pool).await);
-    let cookie = common::signed_in_cookie(&app, "reader@example.com").await;
-    let reader = common::client_with_cookie(&cookie);
-    let cards_url = format!("{}/api/cards", app.address);
+    let app = common::spawn(pool).await;
+    let reader = common::signed_in_member(&app, "reader@example.com").await;
     let timed_get = || async {
         let started = Instant::now();
-        let status = reader.get(&cards_url).send().await.expect("cards").status();
+        // Only until the status, as a browser would judge the wait.
+        let status = reader.http.get(reader.url("/api/cards")).send().await.expect("cards").status();
         (status, started.elapsed())
     };
     // The usual latency, measured here first.
@@ -258,26 +211,14 @@ async fn fifty_simultaneous_sign_ups_leave_signed_in_users_answered(pool: sqlx::
     usual.sort();
     let usual_worst = usual[usual.len() - 1];
 
-    let barrier = Arc::new(Barrier::new(51));
-    let sign_ups: Vec<_> = (0..50)
-        .map(|i| {
-            let (app, barrier) = (app.clone(), barrier.clone());
-            tokio::spawn(async move {
-                let client = app.device();
-                barrier.wait().await;
-                app.sign_up(&client, &format!("burst-{i}@example.com"), PASSWORD, &format!("form-{i}")).await.0
-            })
-        })
-        .collect();
-    barrier.wait().await;
+    let sign_ups = common::released_together(50, |i| sign_up_as_number(&app, "burst", i)).await;
     let mut during = Vec::new();
     while sign_ups.iter().any(|task| !task.is_finished()) {
         let (status, took) = timed_get().await;
         assert_eq!(status, StatusCode::OK, "a signed-in user is answered during the burst");
         during.push(took);
     }
-    let statuses: Vec<StatusCode> =
-        futures::future::join_all(sign_ups).await.into_iter().map(|r| r.expect("task")).collect();
+    let statuses = common::joined(sign_ups).await;
     assert!(statuses.iter().all(|s| *s == StatusCode::OK), "{statuses:?}");
     assert!(!during.is_empty(), "the burst took long enough to be observed");
     during.sort();
@@ -309,33 +250,26 @@ async fn a_staff_stream_ends_when_its_session_does_on_every_instance(pool: sqlx:
         // The stream is on instance C; the session ends through instance A.
         let mut events = Events::open(&app_c, &watched, "client:*").await;
         let staff = common::client_with_cookie(&other);
-        let created = staff
-            .post(format!("{}/api/clients", app_a.address))
-            .json(&json!({ "name": "Before the end" }))
-            .send()
-            .await
-            .expect("create");
-        assert_eq!(created.status(), StatusCode::CREATED);
+        let created = app_a.api(staff.clone()).post("/api/clients", json!({ "name": "Before the end" })).await;
+        assert_eq!(created.status, StatusCode::CREATED);
         let (event, _) = events.next(Duration::from_secs(10)).await;
         assert_eq!(event, "change", "the stream delivers while the session lives");
 
         match ending {
             Ending::LogOut => {
                 let response = common::client_with_cookie(&watched)
-                    .post(format!("{}/api/auth/logout", app_a.address))
+                    .post(app_a.url("/api/auth/logout"))
                     .send()
                     .await
                     .expect("logout");
                 assert_eq!(response.status(), StatusCode::NO_CONTENT);
             }
             Ending::RevokedFromAnotherDevice => {
-                let (status, _) = app_a.server_fn(&staff, "revoke_other_devices", &[]).await;
-                assert_eq!(status, StatusCode::OK);
+                app_a.server_fn_ok(&staff, "revoke_other_devices", &[]).await;
             }
             Ending::PasswordChangedElsewhere => {
                 let form = [("current_password", PASSWORD), ("new_password", PASSWORD)];
-                let (status, body) = app_a.server_fn(&staff, "change_password", &form).await;
-                assert_eq!(status, StatusCode::OK, "{body}");
+                app_a.server_fn_ok(&staff, "change_password", &form).await;
             }
         }
         let ended = events.end_within(Duration::from_secs(10)).await;
@@ -379,16 +313,16 @@ async fn streams_and_topics_are_bounded(pool: sqlx::PgPool) {
     let client = common::client_with_cookie(&cookie);
     let mut open = Vec::new();
     for _ in 0..server::notices::MAX_STREAMS_PER_USER {
-        let response = client.get(format!("{}/api/events?watch=business_card:*", app.address)).send().await.unwrap();
+        let response = client.get(app.url("/api/events?watch=business_card:*")).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
         open.push(response);
     }
-    let refused = client.get(format!("{}/api/events?watch=business_card:*", app.address)).send().await.unwrap();
+    let refused = client.get(app.url("/api/events?watch=business_card:*")).send().await.unwrap();
     assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
     drop(open);
     let topics: Vec<String> =
         (0..=server::notices::MAX_TOPICS_PER_STREAM).map(|i| format!("business_card:{i}")).collect();
-    let wide = client.get(format!("{}/api/events?watch={}", app.address, topics.join(","))).send().await.unwrap();
+    let wide = client.get(app.url(&format!("/api/events?watch={}", topics.join(",")))).send().await.unwrap();
     assert_eq!(wide.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
@@ -398,10 +332,10 @@ async fn streams_and_topics_are_bounded(pool: sqlx::PgPool) {
 async fn metrics_are_not_on_the_public_address_and_labels_stay_bounded(pool: sqlx::PgPool) {
     let app = common::spawn(pool.clone()).await;
     let client = reqwest::Client::new();
-    assert_eq!(client.get(format!("{}/metrics", app.address)).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(client.get(app.url("/metrics")).send().await.unwrap().status(), StatusCode::NOT_FOUND);
     for invented in ["FOOBAR", "BREW", "X-ATTACK-1"] {
         let method = Method::from_bytes(invented.as_bytes()).unwrap();
-        client.request(method, format!("{}/no/such/{invented}", app.address)).send().await.unwrap();
+        client.request(method, app.url(&format!("/no/such/{invented}"))).send().await.unwrap();
     }
     let operators = common::spawn_metrics(pool).await;
     let response = client.get(format!("{operators}/metrics")).send().await.unwrap();
@@ -419,29 +353,23 @@ async fn metrics_are_not_on_the_public_address_and_labels_stay_bounded(pool: sql
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn oversized_bodies_are_413_in_the_usual_shape(pool: sqlx::PgPool) {
     let app = common::spawn(pool).await;
-    let cookie = common::signed_in_cookie(&app, "ada@example.com").await;
-    let client = common::client_with_cookie(&cookie);
+    let member = common::signed_in_member(&app, "ada@example.com").await;
     let huge = "x".repeat(3 * 1024 * 1024);
 
-    let response = client
-        .post(format!("{}/sfn/log_in", app.address))
-        .header("Accept", "application/json")
-        .form(&[("email", "ada@example.com"), ("password", huge.as_str()), ("next", "/")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(response.json::<Value>().await.unwrap(), json!("TooLarge"));
+    let form = [("email", "ada@example.com"), ("password", huge.as_str()), ("next", "/")];
+    let response = app.server_fn_reply(&member.http, "log_in", &form).await;
+    assert_eq!(response.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(response.body, json!("TooLarge"));
 
-    let response =
-        client.post(format!("{}/api/cards", app.address)).json(&json!({ "name": huge })).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(response.json::<Value>().await.unwrap()["error"]["code"], "payload_too_large");
+    let response = member.post("/api/cards", json!({ "name": huge })).await;
+    assert_eq!(response.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(response.body["error"]["code"], "payload_too_large");
 
     // Chunked, with no Content-Length to judge by.
     let chunks = futures::stream::iter((0..48).map(|_| Ok::<_, std::io::Error>(vec![b'x'; 64 * 1024])));
-    let response = client
-        .post(format!("{}/api/cards", app.address))
+    let response = member
+        .http
+        .post(member.url("/api/cards"))
         .header("Content-Type", "application/json")
         .body(reqwest::Body::wrap_stream(chunks))
         .send()
@@ -489,7 +417,8 @@ async fn long_and_malformed_input_is_a_4xx_never_a_5xx(pool: sqlx::PgPool) {
 
     // A server function called with a body that is not its arguments.
     let response = staff
-        .post(format!("{}/sfn/log_in", app.address))
+        .http
+        .post(app.url("/sfn/log_in"))
         .header("Accept", "application/json")
         .header("Content-Type", "application/x-www-form-urlencoded")
         .body("%%%not=a&form")
@@ -510,20 +439,13 @@ async fn long_and_malformed_input_is_a_4xx_never_a_5xx(pool: sqlx::PgPool) {
         ("/api/scenarios", json!({ "title": "Tab\there" })),
     ];
     for (path, body) in bodies {
-        let response = staff
-            .post(format!("{}{path}", app.address))
-            .header("Idempotency-Key", "k".repeat(4000))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{path} {body}");
-        let response = staff.post(format!("{}{path}", app.address)).json(&body).send().await.unwrap();
-        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{path} {body}");
-        assert_eq!(response.json::<Value>().await.unwrap()["error"]["code"], "invalid", "{path} {body}");
+        let response = staff.post_with_key(path, &"k".repeat(4000), body.clone()).await;
+        assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY, "{path} {body}");
+        let response = staff.post(path, body.clone()).await;
+        assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY, "{path} {body}");
+        assert_eq!(response.body["error"]["code"], "invalid", "{path} {body}");
     }
-    let response = staff.get(format!("{}/c/{long}", app.address)).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert_eq!(staff.get(&format!("/c/{long}")).await.status, StatusCode::NOT_FOUND);
 }
 
 // 9. Protective headers.
@@ -531,7 +453,7 @@ async fn long_and_malformed_input_is_a_4xx_never_a_5xx(pool: sqlx::PgPool) {
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn pages_carry_a_nonce_policy_and_frame_protection(pool: sqlx::PgPool) {
     let app = common::spawn(pool).await;
-    let response = reqwest::get(format!("{}/login", app.address)).await.unwrap();
+    let response = reqwest::get(app.url("/login")).await.unwrap();
     let headers = response.headers().clone();
     let policy = headers[CONTENT_SECURITY_POLICY].to_str().unwrap().to_owned();
     let html = response.text().await.unwrap();
@@ -546,11 +468,11 @@ async fn pages_carry_a_nonce_policy_and_frame_protection(pool: sqlx::PgPool) {
     assert_eq!(headers["referrer-policy"], "same-origin");
 
     // A second page view gets another nonce.
-    let again = reqwest::get(format!("{}/login", app.address)).await.unwrap();
+    let again = reqwest::get(app.url("/login")).await.unwrap();
     assert_ne!(again.headers()[CONTENT_SECURITY_POLICY].to_str().unwrap(), policy);
 
     // Everything else allows nothing to run.
-    let api = reqwest::get(format!("{}/api/auth/me", app.address)).await.unwrap();
+    let api = reqwest::get(app.url("/api/auth/me")).await.unwrap();
     assert!(api.headers()[CONTENT_SECURITY_POLICY].to_str().unwrap().starts_with("default-src 'none'"));
     assert_eq!(api.headers()["x-content-type-options"], "nosniff");
 }
@@ -559,21 +481,19 @@ async fn pages_carry_a_nonce_policy_and_frame_protection(pool: sqlx::PgPool) {
 async fn over_https_the_session_cookie_is_host_prefixed_and_secure(pool: sqlx::PgPool) {
     let app = common::spawn_with(pool, |settings| settings.secure_cookies = true).await;
     app.create_user("ada@example.com", PASSWORD, Role::Member).await;
-    let response = reqwest::Client::new()
-        .post(format!("{}/api/auth/login", app.address))
-        .json(&json!({ "email": "ada@example.com", "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let cookie = cookies_of(&response).into_iter().find(|c| c.contains("lockstep_session")).expect("session cookie");
+    let login = app.login(&reqwest::Client::new(), "ada@example.com", PASSWORD).await;
+    assert_eq!(login.status, StatusCode::OK);
+    let cookie =
+        cookies_of(&login.headers).into_iter().find(|c| c.contains("lockstep_session")).expect("session cookie");
     assert!(cookie.starts_with("__Host-lockstep_session="), "{cookie}");
     assert!(cookie.contains("Secure") && cookie.contains("Path=/") && !cookie.contains("Domain"), "{cookie}");
 
     // So is the cookie that vouches for a no-JS form's error.
     let failed = plain_log_in(&app, &no_redirects(), "wrong password", "/cards").await;
-    let cookie =
-        cookies_of(&failed).into_iter().find(|c| c.contains("lockstep_form_error")).expect("form-error cookie");
+    let cookie = cookies_of(failed.headers())
+        .into_iter()
+        .find(|c| c.contains("lockstep_form_error"))
+        .expect("form-error cookie");
     assert!(cookie.starts_with("__Host-lockstep_form_error="), "{cookie}");
     assert!(cookie.contains("; Secure") && cookie.contains("Path=/") && !cookie.contains("Domain"), "{cookie}");
 }
@@ -586,7 +506,7 @@ async fn a_crafted_link_cannot_put_words_on_a_form(pool: sqlx::PgPool) {
     app.create_user("ada@example.com", PASSWORD, Role::Member).await;
     let forged = json!({ "Invalid": { "field": "email", "message": "Your account is locked: call +1 555 0100" } });
     let encoded = base64::engine::general_purpose::URL_SAFE.encode(forged.to_string());
-    let link = format!("{}/login?next=%2Fcards&__path=%2Fsfn%2Flog_in&__err={encoded}", app.address);
+    let link = app.url(&format!("/login?next=%2Fcards&__path=%2Fsfn%2Flog_in&__err={encoded}"));
 
     let response = no_redirects().get(&link).header("Accept", "text/html").send().await.unwrap();
     assert!(response.status().is_redirection(), "{}", response.status());
@@ -598,7 +518,7 @@ async fn a_crafted_link_cannot_put_words_on_a_form(pool: sqlx::PgPool) {
     // slashes must not become a link to another host.
     let site = url::Url::parse(&app.address).expect("site url");
     for path in ["//evil.example/", "///evil.example/", "//evil.example/login"] {
-        let link = format!("{}{path}?__err=x&__path=%2Fsfn%2Flog_in", app.address);
+        let link = app.url(&format!("{path}?__err=x&__path=%2Fsfn%2Flog_in"));
         let response = no_redirects().get(&link).header("Accept", "text/html").send().await.unwrap();
         assert!(response.status().is_redirection(), "{path}: {}", response.status());
         let location = response.headers()[LOCATION].to_str().expect("a valid Location");
@@ -631,17 +551,8 @@ async fn api_keys_only_do_what_their_scopes_allow(pool: sqlx::PgPool) {
     let workflow = issue(&[Scope::Workflow], None).await;
     let assignments = issue(&[Scope::Assignments], None).await;
     let post = |path: &'static str, key: String, body: Value| {
-        let address = app.address.clone();
-        async move {
-            reqwest::Client::new()
-                .post(format!("{address}{path}"))
-                .header("X-API-Key", key)
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-                .status()
-        }
+        let system = app.api(common::client_with_api_key(&key));
+        async move { system.post(path, body).await.status }
     };
     let client = json!({ "name": "Acme" });
     let assignment = json!({ "user_id": "nobody", "scenario_id": uuid::Uuid::new_v4() });

@@ -1,17 +1,12 @@
 //! Training assignments over real HTTP: one active assignment per
 //! counselor and scenario however many requests race, API keys, bulk.
 
-use crate::common;
-
-use std::sync::Arc;
+use crate::common::{self, Api, TestApp, PASSWORD};
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use tokio::sync::Barrier;
 use uuid::Uuid;
-
-use common::TestApp;
 
 /// A counselor known to the external system as `external_id`.
 async fn counselor(pool: &PgPool, name: &str, external_id: &str) -> Uuid {
@@ -42,13 +37,9 @@ async fn api_key(pool: &PgPool, name: &str) -> server::api_keys::IssuedKey {
 
 async fn external_post(app: &TestApp, key: Option<&str>, body: &Value) -> (StatusCode, Value) {
     // A client of its own: its own connection, like a separate caller.
-    let mut request = reqwest::Client::new().post(format!("{}/api/external/assignments", app.address)).json(body);
-    if let Some(key) = key {
-        request = request.header("X-API-Key", key);
-    }
-    let response = request.send().await.expect("request");
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
+    let client = key.map_or_else(reqwest::Client::new, common::client_with_api_key);
+    let reply = app.api(client).post("/api/external/assignments", body.clone()).await;
+    (reply.status, reply.body)
 }
 
 async fn active_rows(pool: &PgPool, counselor: Uuid, scenario: Uuid) -> i64 {
@@ -64,20 +55,16 @@ async fn active_rows(pool: &PgPool, counselor: Uuid, scenario: Uuid) -> i64 {
 
 /// `n` external systems post the same (counselor, scenario) at once.
 async fn race_external_posts(n: usize, pool: PgPool) {
-    let app = Arc::new(common::spawn(pool).await);
+    let app = common::spawn(pool).await;
     let counselor = counselor(&app.pool, "Grace", "ext-grace").await;
     let scenario = scenario(&app.pool, "Crisis call").await;
-    let key = Arc::new(api_key(&app.pool, "Portal").await.secret);
-    let barrier = Arc::new(Barrier::new(n));
-    let body = Arc::new(json!({ "user_id": "ext-grace", "scenario_id": scenario, "due_date": "2026-12-31" }));
-    let posts = (0..n).map(|_| {
-        let (app, barrier, key, body) = (app.clone(), barrier.clone(), key.clone(), body.clone());
-        tokio::spawn(async move {
-            barrier.wait().await;
-            external_post(&app, Some(&key), &body).await
-        })
-    });
-    let replies: Vec<_> = futures::future::join_all(posts).await.into_iter().map(|r| r.expect("task")).collect();
+    let key = api_key(&app.pool, "Portal").await.secret;
+    let body = json!({ "user_id": "ext-grace", "scenario_id": scenario, "due_date": "2026-12-31" });
+    let replies = common::at_once(n, |_| {
+        let (app, key, body) = (app.clone(), key.clone(), body.clone());
+        async move { external_post(&app, Some(&key), &body).await }
+    })
+    .await;
 
     let created: Vec<_> = replies.iter().filter(|(s, _)| *s == StatusCode::CREATED).collect();
     let conflicts = replies.iter().filter(|(s, _)| *s == StatusCode::CONFLICT).count();
@@ -107,8 +94,8 @@ async fn a_hundred_simultaneous_external_posts_make_one_assignment(pool: PgPool)
 }
 
 /// A signed-in counselor (created here) with their own cookie jar.
-async fn signed_in_counselor(app: &TestApp, email: &str, external_id: &str) -> (reqwest::Client, Uuid) {
-    app.create_user(email, "correct horse battery", server::accounts::Role::Counselor).await;
+async fn signed_in_counselor(app: &TestApp, email: &str, external_id: &str) -> (Api, Uuid) {
+    app.create_user(email, PASSWORD, server::accounts::Role::Counselor).await;
     let id: Uuid = sqlx::query_scalar("UPDATE users SET external_id = $2 WHERE email = $1 RETURNING id")
         .bind(email)
         .bind(external_id)
@@ -116,20 +103,15 @@ async fn signed_in_counselor(app: &TestApp, email: &str, external_id: &str) -> (
         .await
         .expect("set external id");
     let client = app.device();
-    assert_eq!(app.api_login(&client, email, "correct horse battery").await, StatusCode::OK);
-    (client, id)
+    assert_eq!(app.api_login(&client, email, PASSWORD).await, StatusCode::OK);
+    (app.api(client), id)
 }
 
-async fn advance(app: &TestApp, client: &reqwest::Client, id: &Value, step: &str, version: i64) -> (StatusCode, Value) {
+/// Moves an assignment a step (`start`, `complete`) from `version`.
+async fn advance(client: &Api, id: &Value, step: &str, version: i64) -> (StatusCode, Value) {
     let id = id.as_str().expect("assignment id");
-    let response = client
-        .post(format!("{}/api/assignments/{id}/{step}", app.address))
-        .json(&json!({ "version": version }))
-        .send()
-        .await
-        .expect("request");
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
+    let reply = client.post(&format!("/api/assignments/{id}/{step}"), json!({ "version": version })).await;
+    (reply.status, reply.body)
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
@@ -145,28 +127,23 @@ async fn after_completion_the_pair_can_be_assigned_again(pool: PgPool) {
     assert_eq!(external_post(&app, Some(&key), &body).await.0, StatusCode::CONFLICT);
 
     // Completing needs the counselor's own session, in order, version checked.
-    let (status, early) = advance(&app, &counselor, &first["id"], "complete", 1).await;
+    let (status, early) = advance(&counselor, &first["id"], "complete", 1).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "pending cannot be completed: {early}");
-    let (status, started) = advance(&app, &counselor, &first["id"], "start", 1).await;
+    let (status, started) = advance(&counselor, &first["id"], "start", 1).await;
     assert_eq!((status, started["status"].clone()), (StatusCode::OK, json!("in_progress")));
-    let (status, stale) = advance(&app, &counselor, &first["id"], "complete", 1).await;
+    let (status, stale) = advance(&counselor, &first["id"], "complete", 1).await;
     assert_eq!(status, StatusCode::CONFLICT, "a stale version is refused: {stale}");
     assert_eq!(stale["error"]["current"]["version"], 2);
-    let (status, done) = advance(&app, &counselor, &first["id"], "complete", 2).await;
+    let (status, done) = advance(&counselor, &first["id"], "complete", 2).await;
     assert_eq!((status, done["status"].clone()), (StatusCode::OK, json!("completed")), "{done}");
 
     let (status, second) = external_post(&app, Some(&key), &body).await;
     assert_eq!(status, StatusCode::CREATED, "a completed assignment does not block a new one: {second}");
     assert_ne!(second["id"], first["id"]);
 
-    let listed = reqwest::Client::new()
-        .get(format!("{}/api/external/assignments?user_id=ext-ada", app.address))
-        .header("X-API-Key", &key)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(listed.status(), StatusCode::OK);
-    let listed: Vec<Value> = listed.json().await.unwrap();
+    let listed = app.api(common::client_with_api_key(&key)).get("/api/external/assignments?user_id=ext-ada").await;
+    assert_eq!(listed.status, StatusCode::OK);
+    let listed = listed.body.as_array().expect("a list").clone();
     let statuses: Vec<_> = listed.iter().map(|a| a["status"].as_str().unwrap_or_default().to_owned()).collect();
     assert_eq!(statuses, ["pending", "completed"], "active first");
 }
@@ -181,12 +158,21 @@ async fn counselors_move_only_their_own_assignments(pool: PgPool) {
     let (_, assignment) =
         external_post(&app, Some(&key), &json!({ "user_id": "ext-ada", "scenario_id": scenario })).await;
 
-    let (status, _) = advance(&app, &bob, &assignment["id"], "start", 1).await;
+    let (status, _) = advance(&bob, &assignment["id"], "start", 1).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "someone else's assignment is not there for bob");
     let staff = common::signed_in_staff(&app).await;
-    let (status, _) = advance(&app, &staff, &assignment["id"], "start", 1).await;
+    let (status, _) = advance(&staff, &assignment["id"], "start", 1).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "staff do not start counselors' work");
-    assert_eq!(advance(&app, &ada, &assignment["id"], "start", 1).await.0, StatusCode::OK);
+    assert_eq!(advance(&ada, &assignment["id"], "start", 1).await.0, StatusCode::OK);
+}
+
+/// `column` (an expression over the row) of the stored API key `id`.
+async fn key_column<T>(pool: &PgPool, id: Uuid, column: &str) -> T
+where
+    T: Send + Unpin + for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+{
+    let query = format!("SELECT {column} FROM api_keys WHERE id = $1");
+    sqlx::query_scalar(&query).bind(id).fetch_one(pool).await.expect("read the stored key")
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
@@ -214,12 +200,7 @@ async fn missing_wrong_and_revoked_keys_are_refused_and_no_key_is_stored(pool: P
     assert_eq!(external_post(&app, Some(&issued.secret), &bad_date).await.0, StatusCode::UNPROCESSABLE_ENTITY);
 
     assert_eq!(external_post(&app, Some(&issued.secret), &body).await.0, StatusCode::CREATED, "the right key");
-    let last_used: Option<chrono::DateTime<chrono::Utc>> =
-        sqlx::query_scalar("SELECT last_used_at FROM api_keys WHERE id = $1")
-            .bind(issued.key.id)
-            .fetch_one(&app.pool)
-            .await
-            .unwrap();
+    let last_used: Option<chrono::DateTime<chrono::Utc>> = key_column(&app.pool, issued.key.id, "last_used_at").await;
     assert!(last_used.is_some(), "use is recorded");
 
     let mut conn = app.pool.acquire().await.unwrap();
@@ -239,28 +220,19 @@ async fn missing_wrong_and_revoked_keys_are_refused_and_no_key_is_stored(pool: P
     .await
     .unwrap();
     assert_eq!(leaks, 0, "the key is stored only as a hash");
-    let hash_length: i32 = sqlx::query_scalar("SELECT length(key_hash) FROM api_keys WHERE id = $1")
-        .bind(issued.key.id)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let hash_length: i32 = key_column(&app.pool, issued.key.id, "length(key_hash)").await;
     assert_eq!(hash_length, 32, "a SHA-256 digest");
 }
 
-async fn bulk(app: &TestApp, staff: &reqwest::Client, scenario: Uuid, counselors: &[Uuid]) -> (StatusCode, Value) {
-    let response = staff
-        .post(format!("{}/api/assignments/bulk", app.address))
-        .json(&json!({ "scenario_id": scenario, "counselor_ids": counselors }))
-        .send()
-        .await
-        .expect("request");
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
+async fn bulk(staff: &Api, scenario: Uuid, counselors: &[Uuid]) -> (StatusCode, Value) {
+    let reply =
+        staff.post("/api/assignments/bulk", json!({ "scenario_id": scenario, "counselor_ids": counselors })).await;
+    (reply.status, reply.body)
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn overlapping_bulk_requests_create_no_duplicate_and_report_everyone_once(pool: PgPool) {
-    let app = Arc::new(common::spawn(pool).await);
+    let app = common::spawn(pool).await;
     let staff = common::signed_in_staff(&app).await;
     let scenario = scenario(&app.pool, "De-escalation").await;
     let mut counselors = Vec::new();
@@ -272,15 +244,12 @@ async fn overlapping_bulk_requests_create_no_duplicate_and_report_everyone_once(
     let mut first: Vec<Uuid> = counselors[0..20].to_vec();
     first.push(counselors[0]);
     let second: Vec<Uuid> = counselors[10..30].iter().rev().copied().collect();
-    let barrier = Arc::new(Barrier::new(2));
-    let requests = [first.clone(), second.clone()].map(|ids| {
-        let (app, staff, barrier) = (app.clone(), staff.clone(), barrier.clone());
-        tokio::spawn(async move {
-            barrier.wait().await;
-            bulk(&app, &staff, scenario, &ids).await
-        })
-    });
-    let replies: Vec<_> = futures::future::join_all(requests).await.into_iter().map(|r| r.expect("task")).collect();
+    let asked = [first.clone(), second.clone()];
+    let replies = common::at_once(2, |i| {
+        let (staff, ids) = (staff.clone(), asked[i].clone());
+        async move { bulk(&staff, scenario, &ids).await }
+    })
+    .await;
 
     let mut created_total = 0;
     for ((status, report), asked) in replies.iter().zip([&first, &second]) {
@@ -313,7 +282,7 @@ async fn overlapping_bulk_requests_create_no_duplicate_and_report_everyone_once(
 
     // A later bulk including a non-counselor: reported, not created.
     let stranger = Uuid::new_v4();
-    let (_, again) = bulk(&app, &staff, scenario, &[counselors[0], stranger]).await;
+    let (_, again) = bulk(&staff, scenario, &[counselors[0], stranger]).await;
     let outcomes = again["outcomes"].as_array().unwrap();
     assert_eq!(outcomes.len(), 2);
     assert!(outcomes.iter().all(|o| o["created"] == false), "{again}");
@@ -327,19 +296,14 @@ async fn staff_assign_one_counselor_and_members_cannot(pool: PgPool) {
     let grace = counselor(&app.pool, "Grace", "ext-grace").await;
     let scenario_id = scenario(&app.pool, "Crisis call").await;
     let body = json!({ "counselor_id": grace, "scenario_id": scenario_id, "due_date": "2027-01-15" });
-    let post = |client: reqwest::Client| {
-        let (url, body) = (format!("{}/api/assignments", app.address), body.clone());
-        async move { client.post(url).json(&body).send().await.expect("request") }
-    };
-    let first = post(staff.clone()).await;
-    assert_eq!(first.status(), StatusCode::CREATED);
-    let second = post(staff.clone()).await;
-    assert_eq!(second.status(), StatusCode::CONFLICT);
-    let second: Value = second.json().await.unwrap();
+    assert_eq!(staff.post("/api/assignments", body.clone()).await.status, StatusCode::CREATED);
+    let second = staff.post("/api/assignments", body.clone()).await;
+    assert_eq!(second.status, StatusCode::CONFLICT);
+    let second = second.body;
     assert!(second["error"]["message"].as_str().unwrap().contains("2027-01-15"), "{second}");
 
-    let member = common::client_with_cookie(&common::signed_in_cookie(&app, "member@example.com").await);
-    assert_eq!(post(member).await.status(), StatusCode::FORBIDDEN);
+    let member = common::signed_in_member(&app, "member@example.com").await;
+    assert_eq!(member.post("/api/assignments", body).await.status, StatusCode::FORBIDDEN);
 
     // A deactivated scenario takes no new assignments.
     let (version,): (i32,) = sqlx::query_as("SELECT version FROM scenarios WHERE id = $1")
@@ -351,11 +315,6 @@ async fn staff_assign_one_counselor_and_members_cannot(pool: PgPool) {
         sqlx::query_scalar("SELECT id FROM users WHERE role = 'staff'").fetch_one(&app.pool).await.unwrap();
     server::scenarios::set_active(&app.pool, staff_id, scenario_id, version, false).await.unwrap();
     let other = counselor(&app.pool, "Hedy", "ext-hedy").await;
-    let response = staff
-        .post(format!("{}/api/assignments", app.address))
-        .json(&json!({ "counselor_id": other, "scenario_id": scenario_id }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let response = staff.post("/api/assignments", json!({ "counselor_id": other, "scenario_id": scenario_id })).await;
+    assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
 }

@@ -1,48 +1,36 @@
 //! The staff workflow over real HTTP: numbering under 200 simultaneous
 //! creations (some of them failing), and 50 simultaneous "start assessment".
 
-use crate::common;
+use crate::common::{self, Api, TestApp};
 
-use std::sync::Arc;
-
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use tokio::sync::Barrier;
 
 struct Staff {
-    app: Arc<common::TestApp>,
-    client: reqwest::Client,
+    app: TestApp,
+    client: Api,
 }
 
 impl Staff {
     async fn new(pool: sqlx::PgPool) -> Staff {
-        let app = Arc::new(common::spawn(pool).await);
+        let app = common::spawn(pool).await;
         let client = common::signed_in_staff(&app).await;
         Staff { app, client }
     }
 
     async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        let response =
-            self.client.post(format!("{}{path}", self.app.address)).json(&body).send().await.expect("request");
-        let status = response.status();
-        (status, response.json().await.unwrap_or(Value::Null))
+        let reply = self.client.post(path, body).await;
+        (reply.status, reply.body)
     }
 
     /// `n` POSTs released together; `body(i)` is the i-th body.
     async fn posts_at_once(&self, n: usize, path: &str, body: impl Fn(usize) -> Value) -> Vec<(StatusCode, Value)> {
-        let barrier = Arc::new(Barrier::new(n));
-        let tasks = (0..n).map(|i| {
-            let (barrier, client, url, body) =
-                (barrier.clone(), self.client.clone(), format!("{}{path}", self.app.address), body(i));
-            tokio::spawn(async move {
-                let request = client.post(url).json(&body);
-                barrier.wait().await;
-                let response = request.send().await.expect("request");
-                let status = response.status();
-                (status, response.json::<Value>().await.unwrap_or(Value::Null))
-            })
-        });
-        futures::future::join_all(tasks).await.into_iter().map(|r| r.expect("task")).collect()
+        let replies = common::at_once(n, |i| {
+            let (client, path, body) = (self.client.clone(), path.to_owned(), body(i));
+            async move { client.post(&path, body).await }
+        })
+        .await;
+        replies.into_iter().map(|reply| (reply.status, reply.body)).collect()
     }
 }
 
@@ -100,9 +88,8 @@ async fn appointment_path(staff: &Staff) -> String {
     let (status, again) = staff.post(&format!("/api/requests/{request_id}/inspection"), json!({})).await;
     assert_eq!(status, StatusCode::OK, "a second 'create inspection' returns the first");
     assert_eq!(again, inspection);
-    let fetched =
-        staff.client.get(format!("{}/api/requests/{request_id}/inspection", staff.app.address)).send().await.unwrap();
-    assert_eq!(fetched.json::<Value>().await.unwrap(), inspection);
+    let fetched = staff.client.get(&format!("/api/requests/{request_id}/inspection")).await;
+    assert_eq!(fetched.body, inspection);
     let inspection_id = inspection["id"].as_str().unwrap();
     let (status, appointment) = staff
         .post(
@@ -161,100 +148,56 @@ async fn tyre_rows_and_appointments_are_version_checked(pool: sqlx::PgPool) {
     let staff = Staff::new(pool).await;
     let appointment = appointment_path(&staff).await;
     let (_, assessment) = staff.post(&format!("{appointment}/assessment"), json!({})).await;
-    let tyre_url =
-        format!("{}/api/assessments/{}/tyres/front_left", staff.app.address, assessment["id"].as_str().unwrap());
+    let section = |name: &str| format!("/api/assessments/{}/{name}", assessment["id"].as_str().unwrap());
+    let staff = &staff.client;
 
-    let saved = staff
-        .client
-        .put(&tyre_url)
-        .json(&json!({ "version": 1, "make": "Michelin", "tread_depth_mm": "6.5" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(saved.status(), StatusCode::OK);
-    let stale = staff.client.put(&tyre_url).json(&json!({ "version": 1, "make": "Pirelli" })).send().await.unwrap();
-    assert_eq!(stale.status(), StatusCode::CONFLICT);
-    let stale: Value = stale.json().await.unwrap();
+    let tyre = section("tyres/front_left");
+    let saved = staff.put(&tyre, json!({ "version": 1, "make": "Michelin", "tread_depth_mm": "6.5" })).await;
+    assert_eq!(saved.status, StatusCode::OK);
+    let stale = staff.put(&tyre, json!({ "version": 1, "make": "Pirelli" })).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
     assert_eq!(
-        (stale["error"]["current"]["make"].clone(), stale["error"]["current"]["version"].clone()),
+        (stale.body["error"]["current"]["make"].clone(), stale.body["error"]["current"]["version"].clone()),
         (json!("Michelin"), json!(2))
     );
-    let bad =
-        staff.client.put(&tyre_url).json(&json!({ "version": 2, "tread_depth_mm": "deep" })).send().await.unwrap();
-    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let bad = staff.put(&tyre, json!({ "version": 2, "tread_depth_mm": "deep" })).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
 
-    let estimate_url = format!("{}/api/assessments/{}/estimate", staff.app.address, assessment["id"].as_str().unwrap());
-    let estimate = staff
-        .client
-        .put(&estimate_url)
-        .json(&json!({ "version": 1, "labour": "100", "parts": "250.5" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(estimate.status(), StatusCode::OK);
-    let estimate: Value = estimate.json().await.unwrap();
+    let estimate = section("estimate");
+    let saved = staff.put(&estimate, json!({ "version": 1, "labour": "100", "parts": "250.5" })).await;
+    assert_eq!(saved.status, StatusCode::OK);
     assert_eq!(
-        (estimate["total"].clone(), estimate["version"].clone()),
+        (saved.body["total"].clone(), saved.body["version"].clone()),
         (json!("350.50"), json!(2)),
         "the server adds it up"
     );
-    let stale = staff.client.put(&estimate_url).json(&json!({ "version": 1, "labour": "1" })).send().await.unwrap();
-    assert_eq!(stale.status(), StatusCode::CONFLICT);
-    let bad = staff.client.put(&estimate_url).json(&json!({ "version": 2, "paint": "-3" })).send().await.unwrap();
-    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let stale = staff.put(&estimate, json!({ "version": 1, "labour": "1" })).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    let bad = staff.put(&estimate, json!({ "version": 2, "paint": "-3" })).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
 
-    let damage_url = format!("{}/api/assessments/{}/damage", staff.app.address, assessment["id"].as_str().unwrap());
-    let damage = staff
-        .client
-        .put(&damage_url)
-        .json(&json!({ "version": 1, "description": "Dent in the rear door" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(damage.status(), StatusCode::OK);
-    let stale = staff
-        .client
-        .put(&damage_url)
-        .header("If-Match", "\"v1\"")
-        .json(&json!({ "severity": "minor" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(stale.status(), StatusCode::PRECONDITION_FAILED);
-    assert_eq!(stale.json::<Value>().await.unwrap()["error"]["current"]["description"], "Dent in the rear door");
-    let values_url =
-        format!("{}/api/assessments/{}/vehicle-values", staff.app.address, assessment["id"].as_str().unwrap());
-    let values =
-        staff.client.put(&values_url).json(&json!({ "version": 1, "market_value": "12000" })).send().await.unwrap();
-    assert_eq!(values.json::<Value>().await.unwrap()["market_value"], "12000.00");
+    let damage = section("damage");
+    let saved = staff.put(&damage, json!({ "version": 1, "description": "Dent in the rear door" })).await;
+    assert_eq!(saved.status, StatusCode::OK);
+    let stale = staff.send_if_match(Method::PUT, &damage, "\"v1\"", json!({ "severity": "minor" })).await;
+    assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(stale.body["error"]["current"]["description"], "Dent in the rear door");
+    let values = staff.put(&section("vehicle-values"), json!({ "version": 1, "market_value": "12000" })).await;
+    assert_eq!(values.body["market_value"], "12000.00");
 
-    let url = format!("{}{appointment}", staff.app.address);
-    let moved = staff
-        .client
-        .patch(&url)
-        .json(&json!({ "version": 1, "scheduled_at": "2026-12-02T09:00:00Z" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(moved.status(), StatusCode::OK);
+    let moved = staff.patch(&appointment, json!({ "version": 1, "scheduled_at": "2026-12-02T09:00:00Z" })).await;
+    assert_eq!(moved.status, StatusCode::OK);
     let stale = staff
-        .client
-        .patch(&url)
-        .header("If-Match", "\"v1\"")
-        .json(&json!({ "scheduled_at": "2026-12-03T09:00:00Z" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(stale.status(), StatusCode::PRECONDITION_FAILED);
+        .send_if_match(Method::PATCH, &appointment, "\"v1\"", json!({ "scheduled_at": "2026-12-03T09:00:00Z" }))
+        .await;
+    assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn members_cannot_use_the_workflow(pool: sqlx::PgPool) {
     let app = common::spawn(pool).await;
-    let member = common::client_with_cookie(&common::signed_in_cookie(&app, "member@example.com").await);
-    let response =
-        member.post(format!("{}/api/requests", app.address)).json(&json!({ "client_id": "c-1" })).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let member = common::signed_in_member(&app, "member@example.com").await;
+    assert_eq!(member.post("/api/requests", json!({ "client_id": "c-1" })).await.status, StatusCode::FORBIDDEN);
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
@@ -265,36 +208,29 @@ async fn an_api_key_drives_the_workflow_and_the_history_names_it(pool: sqlx::PgP
         server::api_keys::create(&mut conn, "Claims portal", &server::api_keys::Scope::ALL, None, None).await.unwrap()
     };
     // No session at all: the key alone authenticates.
-    let system = reqwest::Client::new();
-    let post = |path: &str, key: &str, body: Value| {
-        let request = system.post(format!("{}{path}", app.address)).header("X-API-Key", key).json(&body);
-        async move {
-            let response = request.send().await.expect("request");
-            let status = response.status();
-            (status, response.json::<Value>().await.unwrap_or(Value::Null))
-        }
-    };
-    let key = issued.secret.as_str();
-    assert_eq!(post("/api/clients", "lsk_wrong_key", json!({ "name": "Acme" })).await.0, StatusCode::UNAUTHORIZED);
-    assert_eq!(post("/api/clients", key, json!({ "id": "c-9", "name": "Acme" })).await.0, StatusCode::CREATED);
-    let (status, request) = post(
-        "/api/requests",
-        key,
-        json!({ "client_id": "c-9", "vehicle_make": "Saab", "registration": "AB 123", "vin": "YS3DD55B0X2000001" }),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{request}");
-    let (_, inspection) =
-        post(&format!("/api/requests/{}/inspection", request["id"].as_str().unwrap()), key, json!({})).await;
-    let (_, appointment) = post(
-        &format!("/api/inspections/{}/appointments", inspection["id"].as_str().unwrap()),
-        key,
-        json!({ "scheduled_at": "2026-12-01T09:00:00Z", "location": "Yard" }),
-    )
-    .await;
-    let (status, assessment) =
-        post(&format!("/api/appointments/{}/assessment", appointment["id"].as_str().unwrap()), key, json!({})).await;
-    assert_eq!(status, StatusCode::CREATED, "{assessment}");
+    let wrong = app.api(common::client_with_api_key("lsk_wrong_key"));
+    assert_eq!(wrong.post("/api/clients", json!({ "name": "Acme" })).await.status, StatusCode::UNAUTHORIZED);
+    let system = app.api(common::client_with_api_key(&issued.secret));
+    assert_eq!(system.post("/api/clients", json!({ "id": "c-9", "name": "Acme" })).await.status, StatusCode::CREATED);
+    let vehicle =
+        json!({ "client_id": "c-9", "vehicle_make": "Saab", "registration": "AB 123", "vin": "YS3DD55B0X2000001" });
+    let request = system.post("/api/requests", vehicle).await;
+    assert_eq!(request.status, StatusCode::CREATED, "{}", request.body);
+    let inspection = system
+        .post(&format!("/api/requests/{}/inspection", request.body["id"].as_str().unwrap()), json!({}))
+        .await
+        .body;
+    let appointment = system
+        .post(
+            &format!("/api/inspections/{}/appointments", inspection["id"].as_str().unwrap()),
+            json!({ "scheduled_at": "2026-12-01T09:00:00Z", "location": "Yard" }),
+        )
+        .await
+        .body;
+    let started =
+        system.post(&format!("/api/appointments/{}/assessment", appointment["id"].as_str().unwrap()), json!({})).await;
+    assert_eq!(started.status, StatusCode::CREATED, "{}", started.body);
+    let assessment = started.body;
     assert_eq!(assessment["identification"]["registration"], "AB 123", "identification starts from the request");
     assert_eq!(assessment["identification"]["vin"], "YS3DD55B0X2000001");
 
@@ -310,35 +246,28 @@ async fn an_api_key_drives_the_workflow_and_the_history_names_it(pool: sqlx::PgP
 
     // Tabs: marking is idempotent and needs no version; an unknown tab is refused.
     let id = assessment["id"].as_str().unwrap();
-    let put = |path: String, body: Value| {
-        let request = system.put(format!("{}{path}", app.address)).header("X-API-Key", key).json(&body);
-        async move {
-            let response = request.send().await.expect("request");
-            let status = response.status();
-            (status, response.json::<Value>().await.unwrap_or(Value::Null))
-        }
-    };
     for _ in 0..2 {
-        let (status, marked) = put(format!("/api/assessments/{id}/tabs/damage"), json!({ "complete": true })).await;
-        assert_eq!((status, marked["tabs_completed"].clone()), (StatusCode::OK, json!(["damage"])));
-        assert_eq!(marked["current_tab"], "vehicle_values");
-        assert_eq!(marked["version"], 1, "tab marks leave the assessment's version alone");
+        let marked = system.put(&format!("/api/assessments/{id}/tabs/damage"), json!({ "complete": true })).await;
+        assert_eq!((marked.status, marked.body["tabs_completed"].clone()), (StatusCode::OK, json!(["damage"])));
+        assert_eq!(marked.body["current_tab"], "vehicle_values");
+        assert_eq!(marked.body["version"], 1, "tab marks leave the assessment's version alone");
     }
     assert_eq!(
-        put(format!("/api/assessments/{id}/tabs/nonsense"), json!({ "complete": true })).await.0,
+        system.put(&format!("/api/assessments/{id}/tabs/nonsense"), json!({ "complete": true })).await.status,
         StatusCode::UNPROCESSABLE_ENTITY
     );
-    let (status, saved) = put(
-        format!("/api/assessments/{id}/identification"),
-        json!({ "version": 1, "registration": "AB 123", "vin": "YS3DD55B0X2000001", "odometer_km": "84 120", "colour": "Red" }),
-    )
-    .await;
+    let identification = format!("/api/assessments/{id}/identification");
+    let saved = system
+        .put(
+            &identification,
+            json!({ "version": 1, "registration": "AB 123", "vin": "YS3DD55B0X2000001", "odometer_km": "84 120", "colour": "Red" }),
+        )
+        .await;
     assert_eq!(
-        (status, saved["odometer_km"].clone(), saved["version"].clone()),
+        (saved.status, saved.body["odometer_km"].clone(), saved.body["version"].clone()),
         (StatusCode::OK, json!("84120"), json!(2))
     );
-    let (status, stale) =
-        put(format!("/api/assessments/{id}/identification"), json!({ "version": 1, "colour": "Blue" })).await;
-    assert_eq!(status, StatusCode::CONFLICT);
-    assert_eq!(stale["error"]["current"]["colour"], "Red");
+    let stale = system.put(&identification, json!({ "version": 1, "colour": "Blue" })).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert_eq!(stale.body["error"]["current"]["colour"], "Red");
 }

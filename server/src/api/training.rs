@@ -31,7 +31,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_assignment))
         .routes(routes!(bulk_assign))
         .routes(routes!(my_assignments))
-        .routes(routes!(advance_assignment))
+        .routes(routes!(start_assignment))
+        .routes(routes!(complete_assignment))
 }
 
 /// What a call with an API key may answer besides its own answers.
@@ -195,24 +196,38 @@ async fn my_assignments(
     Ok(Json(assignments::list(&mut conn, None, Some(counselor.id)).await?))
 }
 
-/// The counselor moves their own assignment on, if it is still at the
-/// version they name: `start` a pending one, `complete` one in progress.
-#[utoipa::path(post, path = "/api/assignments/{id}/{step}", tag = "training",
-    params(("id" = Uuid, Path), ("step" = String, Path, description = "`start` or `complete`")),
+/// The counselor starts their pending assignment (version checked).
+#[utoipa::path(post, path = "/api/assignments/{id}/start", tag = "training", params(("id" = Uuid, Path)),
     request_body = Versioned<NoFields>, responses((status = 200, body = Assignment), VersionedWriteErrors))]
-async fn advance_assignment(
-    State(state): State<AppState>,
-    Counselor(counselor): Counselor,
-    Path((id, step)): Path<(Uuid, String)>,
+async fn start_assignment(
+    state: State<AppState>,
+    counselor: Counselor,
+    id: Path<Uuid>,
     write: VersionedWrite<NoFields>,
 ) -> Result<Json<Assignment>> {
-    let pool = &state.pool;
-    let assignment = match step.as_str() {
-        "start" => write.run(async |version, _| assignments::start(pool, counselor.id, id, version).await).await?,
-        "complete" => {
-            write.run(async |version, _| assignments::complete(pool, counselor.id, id, version).await).await?
-        }
-        _ => return Err(Error::NotFound),
-    };
-    Ok(Json(assignment))
+    advance(state, counselor, id, write, assignments::Step::Start).await
+}
+
+/// The counselor completes their assignment in progress (version checked).
+#[utoipa::path(post, path = "/api/assignments/{id}/complete", tag = "training", params(("id" = Uuid, Path)),
+    request_body = Versioned<NoFields>, responses((status = 200, body = Assignment), VersionedWriteErrors))]
+async fn complete_assignment(
+    state: State<AppState>,
+    counselor: Counselor,
+    id: Path<Uuid>,
+    write: VersionedWrite<NoFields>,
+) -> Result<Json<Assignment>> {
+    advance(state, counselor, id, write, assignments::Step::Complete).await
+}
+
+/// Moves the counselor's own assignment one step on, version checked.
+async fn advance(
+    State(state): State<AppState>,
+    Counselor(counselor): Counselor,
+    Path(id): Path<Uuid>,
+    write: VersionedWrite<NoFields>,
+    step: assignments::Step,
+) -> Result<Json<Assignment>> {
+    let advance = async |version, _| assignments::advance(&state.pool, counselor.id, id, version, step).await;
+    Ok(Json(write.run(advance).await?))
 }

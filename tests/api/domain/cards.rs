@@ -3,21 +3,11 @@
 //! commit or rollback. "Waits" is observed in pg_stat_activity, not guessed
 //! with sleeps.
 
-use server::cards::{self, Card, CardChanges, CardFields};
+use server::cards::{self, Card, CardChanges, CardFields, Created};
 use server::Error;
 use sqlx::PgPool;
-use uuid::Uuid;
 
-use super::until_a_backend_waits_on_a_lock;
-
-async fn user(pool: &PgPool, email: &str) -> Uuid {
-    // The hash is never checked here; these tests do not sign in.
-    sqlx::query_scalar("INSERT INTO users (email, display_name, password_hash) VALUES ($1, 'Test', 'x') RETURNING id")
-        .bind(email)
-        .fetch_one(pool)
-        .await
-        .expect("insert user")
-}
+use super::{behind, conflict, user, End};
 
 fn named(name: &str) -> CardFields {
     CardFields { name: name.to_owned(), ..CardFields::default() }
@@ -27,21 +17,22 @@ async fn card_count(pool: &PgPool) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM business_cards").fetch_one(pool).await.expect("count cards")
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
-async fn a_create_waiting_on_the_same_slug_draws_another_when_the_first_commits(pool: PgPool) {
-    let (ada, grace) = (user(&pool, "ada@example.com").await, user(&pool, "grace@example.com").await);
+/// Grace creates "My Card" while Ada's insert of a card of that name is
+/// held open, which then ends as told: Ada's card, and what Grace got.
+async fn create_behind_a_create_of_the_same_name(pool: &PgPool, end: End) -> (Card, server::Result<Created>) {
+    let (ada, grace) = (user(pool, "ada@example.com").await, user(pool, "grace@example.com").await);
     let mut first = pool.begin().await.unwrap();
     let first_card = cards::insert(&mut *first, ada, &cards::validated(named("My Card")).unwrap()).await.unwrap();
+    let owned = pool.clone();
+    let second = behind(pool, first, end, async move { cards::create(&owned, grace, named("My Card"), None).await });
+    (first_card, second.await)
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_create_waiting_on_the_same_slug_draws_another_when_the_first_commits(pool: PgPool) {
+    let (first_card, second) = create_behind_a_create_of_the_same_name(&pool, End::Commit).await;
     assert_eq!(first_card.slug, "my-card");
-
-    let second = tokio::spawn({
-        let pool = pool.clone();
-        async move { cards::create(&pool, grace, named("My Card"), None).await }
-    });
-    until_a_backend_waits_on_a_lock(&pool).await;
-    first.commit().await.unwrap();
-
-    let second_card = second.await.unwrap().expect("the second create succeeds").into_card();
+    let second_card = second.expect("the second create succeeds").into_card();
     let suffix = second_card.slug.strip_prefix("my-card-").expect("a suffixed slug");
     assert_eq!(suffix.len(), 6);
     assert!(suffix.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()), "{suffix}");
@@ -50,18 +41,8 @@ async fn a_create_waiting_on_the_same_slug_draws_another_when_the_first_commits(
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn a_create_waiting_on_the_same_slug_takes_it_when_the_first_rolls_back(pool: PgPool) {
-    let (ada, grace) = (user(&pool, "ada@example.com").await, user(&pool, "grace@example.com").await);
-    let mut first = pool.begin().await.unwrap();
-    cards::insert(&mut *first, ada, &cards::validated(named("My Card")).unwrap()).await.unwrap();
-
-    let second = tokio::spawn({
-        let pool = pool.clone();
-        async move { cards::create(&pool, grace, named("My Card"), None).await }
-    });
-    until_a_backend_waits_on_a_lock(&pool).await;
-    first.rollback().await.unwrap();
-
-    let second_card = second.await.unwrap().expect("the second create succeeds").into_card();
+    let (_, second) = create_behind_a_create_of_the_same_name(&pool, End::Rollback).await;
+    let second_card = second.expect("the second create succeeds").into_card();
     assert_eq!(second_card.slug, "my-card", "the freed slug goes to the one who waited");
     assert_eq!(card_count(&pool).await, 1);
 }
@@ -99,42 +80,40 @@ async fn reserved_and_empty_names_never_become_bare_slugs(pool: PgPool) {
     assert!(matches!(outcome, Err(Error::Invalid { ref field, .. }) if field == "slug"), "{outcome:?}");
 }
 
-/// Holds an update of `card` from version 1 open in its own transaction.
-async fn open_update(pool: &PgPool, card: &Card, tagline: &str) -> sqlx::Transaction<'static, sqlx::Postgres> {
+/// Ada's card, and an update of it from version 1 held open in its own
+/// transaction (it sets the tagline to "first").
+async fn card_with_an_open_update(pool: &PgPool) -> (uuid::Uuid, Card, sqlx::Transaction<'static, sqlx::Postgres>) {
+    let ada = user(pool, "ada@example.com").await;
+    let card = cards::create(pool, ada, named("My Card"), None).await.unwrap().into_card();
     let mut tx = pool.begin().await.unwrap();
     let updated =
         sqlx::query("UPDATE business_cards SET tagline = $2, version = version + 1 WHERE id = $1 AND version = 1")
             .bind(card.id)
-            .bind(tagline)
+            .bind("first")
             .execute(&mut *tx)
             .await
             .unwrap();
     assert_eq!(updated.rows_affected(), 1);
-    tx
+    (ada, card, tx)
+}
+
+/// A second update from version 1 (of the company), run behind the open
+/// one, which then ends as told: the card, and what the second got.
+async fn update_behind_an_update_of_the_same_version(pool: &PgPool, end: End) -> (Card, server::Result<Card>) {
+    let (ada, card, first) = card_with_an_open_update(pool).await;
+    let (owned, id) = (pool.clone(), card.id);
+    let changes = CardChanges { company: Some("Second Ltd".into()), ..Default::default() };
+    let second = behind(pool, first, end, async move { cards::update(&owned, ada, id, 1, changes).await });
+    (card, second.await)
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn an_update_waiting_on_the_same_version_conflicts_when_the_first_commits(pool: PgPool) {
-    let ada = user(&pool, "ada@example.com").await;
-    let card = cards::create(&pool, ada, named("My Card"), None).await.unwrap().into_card();
-    let first = open_update(&pool, &card, "first").await;
-
-    let second = tokio::spawn({
-        let pool = pool.clone();
-        let changes = CardChanges { company: Some("Second Ltd".into()), ..Default::default() };
-        async move { cards::update(&pool, ada, card.id, 1, changes).await }
-    });
-    until_a_backend_waits_on_a_lock(&pool).await;
-    first.commit().await.unwrap();
-
-    match second.await.unwrap() {
-        Err(Error::VersionConflict { current }) => {
-            assert_eq!(current["version"], 2);
-            assert_eq!(current["tagline"], "first", "the conflict carries the winner's card");
-            assert_eq!(current["company"], "");
-        }
-        other => panic!("expected a version conflict, got {other:?}"),
-    }
+    let (card, second) = update_behind_an_update_of_the_same_version(&pool, End::Commit).await;
+    let current = conflict(second);
+    assert_eq!(current["version"], 2);
+    assert_eq!(current["tagline"], "first", "the conflict carries the winner's card");
+    assert_eq!(current["company"], "");
     let audit: Vec<(String, Option<i32>, Option<i32>)> =
         sqlx::query_as("SELECT action, old_version, new_version FROM audit_log WHERE entity_id = $1 ORDER BY id")
             .bind(card.id.to_string())
@@ -146,19 +125,8 @@ async fn an_update_waiting_on_the_same_version_conflicts_when_the_first_commits(
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn an_update_waiting_on_the_same_version_wins_when_the_first_rolls_back(pool: PgPool) {
-    let ada = user(&pool, "ada@example.com").await;
-    let card = cards::create(&pool, ada, named("My Card"), None).await.unwrap().into_card();
-    let first = open_update(&pool, &card, "first").await;
-
-    let second = tokio::spawn({
-        let pool = pool.clone();
-        let changes = CardChanges { company: Some("Second Ltd".into()), ..Default::default() };
-        async move { cards::update(&pool, ada, card.id, 1, changes).await }
-    });
-    until_a_backend_waits_on_a_lock(&pool).await;
-    first.rollback().await.unwrap();
-
-    let updated = second.await.unwrap().expect("the second update applies");
+    let (_, second) = update_behind_an_update_of_the_same_version(&pool, End::Rollback).await;
+    let updated = second.expect("the second update applies");
     assert_eq!(updated.version, 2);
     assert_eq!(updated.company, "Second Ltd");
     assert_eq!(updated.tagline, "", "nothing of the rolled-back update remains");
@@ -166,21 +134,11 @@ async fn an_update_waiting_on_the_same_version_wins_when_the_first_rolls_back(po
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn a_delete_racing_an_update_leaves_one_outcome(pool: PgPool) {
-    let ada = user(&pool, "ada@example.com").await;
-    let card = cards::create(&pool, ada, named("My Card"), None).await.unwrap().into_card();
-    let first = open_update(&pool, &card, "first").await;
+    let (ada, card, first) = card_with_an_open_update(&pool).await;
+    let (owned, id) = (pool.clone(), card.id);
+    let delete = behind(&pool, first, End::Commit, async move { cards::delete(&owned, ada, id, 1).await }).await;
 
-    let delete = tokio::spawn({
-        let pool = pool.clone();
-        async move { cards::delete(&pool, ada, card.id, 1).await }
-    });
-    until_a_backend_waits_on_a_lock(&pool).await;
-    first.commit().await.unwrap();
-
-    assert!(
-        matches!(delete.await.unwrap(), Err(Error::VersionConflict { .. })),
-        "a delete of a stale version is refused"
-    );
+    assert!(matches!(delete, Err(Error::VersionConflict { .. })), "a delete of a stale version is refused");
     assert_eq!(card_count(&pool).await, 1);
     cards::delete(&pool, ada, card.id, 2).await.expect("a delete of the current version applies");
     assert!(matches!(cards::delete(&pool, ada, card.id, 2).await, Err(Error::NotFound)));

@@ -14,6 +14,21 @@ fn created() -> StoredResponse {
     StoredResponse { status: 201, body: json!({ "id": 7 }) }
 }
 
+/// A first attempt under `key` that finished: claimed, its response stored,
+/// committed.
+async fn completed(pool: &PgPool, key: &IdempotencyKey) {
+    let mut tx = pool.begin().await.unwrap();
+    idempotency::claim(&mut tx, key).await.unwrap();
+    idempotency::store(&mut tx, key, &created()).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// What claiming `key` now comes to, in a transaction left to roll back.
+async fn claim(pool: &PgPool, key: &IdempotencyKey) -> server::Result<Claim> {
+    let mut tx = pool.begin().await.unwrap();
+    idempotency::claim(&mut tx, key).await
+}
+
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn a_repeat_while_the_first_runs_is_in_progress_then_replayed(pool: PgPool) {
     let first_key = key("user-a", json!({ "name": "Card" }));
@@ -44,45 +59,27 @@ async fn a_failed_first_attempt_leaves_the_key_free(pool: PgPool) {
     idempotency::store(&mut first, &the_key, &created()).await.unwrap();
     first.rollback().await.unwrap();
 
-    let mut retry = pool.begin().await.unwrap();
-    assert!(matches!(idempotency::claim(&mut retry, &the_key).await, Ok(Claim::New)));
+    assert!(matches!(claim(&pool, &the_key).await, Ok(Claim::New)), "the retry claims it afresh");
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn the_same_key_with_another_payload_is_refused(pool: PgPool) {
-    let original = key("user-a", json!({ "name": "Card" }));
-    let mut tx = pool.begin().await.unwrap();
-    idempotency::claim(&mut tx, &original).await.unwrap();
-    idempotency::store(&mut tx, &original, &created()).await.unwrap();
-    tx.commit().await.unwrap();
-
-    let changed = key("user-a", json!({ "name": "Other card" }));
-    let mut tx = pool.begin().await.unwrap();
-    let outcome = idempotency::claim(&mut tx, &changed).await;
+    completed(&pool, &key("user-a", json!({ "name": "Card" }))).await;
+    let outcome = claim(&pool, &key("user-a", json!({ "name": "Other card" }))).await;
     assert!(matches!(outcome, Err(Error::KeyReused)), "got {outcome:?}");
     assert_eq!(Error::KeyReused.status(), axum::http::StatusCode::UNPROCESSABLE_ENTITY);
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn keys_are_scoped_to_their_owner(pool: PgPool) {
-    let mine = key("user-a", json!({ "name": "Card" }));
-    let mut tx = pool.begin().await.unwrap();
-    idempotency::claim(&mut tx, &mine).await.unwrap();
-    idempotency::store(&mut tx, &mine, &created()).await.unwrap();
-    tx.commit().await.unwrap();
-
-    let theirs = key("user-b", json!({ "name": "Card" }));
-    let mut tx = pool.begin().await.unwrap();
-    assert!(matches!(idempotency::claim(&mut tx, &theirs).await, Ok(Claim::New)));
+    completed(&pool, &key("user-a", json!({ "name": "Card" }))).await;
+    assert!(matches!(claim(&pool, &key("user-b", json!({ "name": "Card" }))).await, Ok(Claim::New)));
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn expired_keys_are_reaped_and_can_be_used_again(pool: PgPool) {
     let the_key = key("user-a", json!({ "name": "Card" }));
-    let mut tx = pool.begin().await.unwrap();
-    idempotency::claim(&mut tx, &the_key).await.unwrap();
-    idempotency::store(&mut tx, &the_key, &created()).await.unwrap();
-    tx.commit().await.unwrap();
+    completed(&pool, &the_key).await;
     sqlx::query("UPDATE idempotency_keys SET expires_at = now() - interval '1 second'").execute(&pool).await.unwrap();
 
     let mut tx = pool.begin().await.unwrap();

@@ -5,7 +5,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use server::numbers::{self, BusinessTimeZone, Kind};
 use sqlx::PgPool;
 
-use super::until_a_backend_waits_on_a_lock;
+use super::{behind, End};
 
 fn utc() -> BusinessTimeZone {
     BusinessTimeZone::default()
@@ -40,54 +40,41 @@ async fn the_year_is_the_business_time_zones(pool: PgPool) {
     assert_eq!(numbers::next(&mut conn, Kind::Inspection, late_utc, &berlin).await.unwrap(), "INS-2027-0001");
 }
 
-#[sqlx::test(migrator = "server::db::MIGRATOR")]
-async fn a_rolled_back_number_is_given_to_the_one_waiting(pool: PgPool) {
+/// Draws a request number in a transaction of its own, behind a first draw
+/// held open that then ends as told: the first number, and the second.
+async fn draw_behind_an_open_draw(pool: &PgPool, end: End) -> (String, String) {
     let now = at("2026-06-01T12:00:00Z");
     let mut first = pool.begin().await.unwrap();
-    assert_eq!(numbers::next(&mut first, Kind::Request, now, &utc()).await.unwrap(), "REQ-2026-0001");
-
-    let second = tokio::spawn({
-        let pool = pool.clone();
-        async move {
-            let mut tx = pool.begin().await.unwrap();
-            let number = numbers::next(&mut tx, Kind::Request, now, &utc()).await.unwrap();
-            tx.commit().await.unwrap();
-            number
-        }
+    let first_number = numbers::next(&mut first, Kind::Request, now, &utc()).await.unwrap();
+    let owned = pool.clone();
+    let second = behind(pool, first, end, async move {
+        let mut tx = owned.begin().await.unwrap();
+        let number = numbers::next(&mut tx, Kind::Request, now, &utc()).await.unwrap();
+        tx.commit().await.unwrap();
+        number
     });
-    until_a_backend_waits_on_a_lock(&pool).await;
-    first.rollback().await.unwrap();
-    assert_eq!(second.await.unwrap(), "REQ-2026-0001", "no gap: the number came back");
+    (first_number, second.await)
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_rolled_back_number_is_given_to_the_one_waiting(pool: PgPool) {
+    let (first, second) = draw_behind_an_open_draw(&pool, End::Rollback).await;
+    assert_eq!(first, "REQ-2026-0001");
+    assert_eq!(second, "REQ-2026-0001", "no gap: the number came back");
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn a_committed_number_makes_the_one_waiting_take_the_next(pool: PgPool) {
-    let now = at("2026-06-01T12:00:00Z");
-    let mut first = pool.begin().await.unwrap();
-    numbers::next(&mut first, Kind::Request, now, &utc()).await.unwrap();
-
-    let second = tokio::spawn({
-        let pool = pool.clone();
-        async move {
-            let mut tx = pool.begin().await.unwrap();
-            let number = numbers::next(&mut tx, Kind::Request, now, &utc()).await.unwrap();
-            tx.commit().await.unwrap();
-            number
-        }
-    });
-    until_a_backend_waits_on_a_lock(&pool).await;
-    first.commit().await.unwrap();
-    assert_eq!(second.await.unwrap(), "REQ-2026-0002", "no duplicate");
+    let (_, second) = draw_behind_an_open_draw(&pool, End::Commit).await;
+    assert_eq!(second, "REQ-2026-0002", "no duplicate");
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn concurrent_draws_with_rollbacks_leave_no_gap_among_committed_numbers(pool: PgPool) {
     let now = at("2026-06-01T12:00:00Z");
-    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(60));
-    let draws = (0..60).map(|i| {
-        let (pool, barrier) = (pool.clone(), barrier.clone());
-        tokio::spawn(async move {
-            barrier.wait().await;
+    let draws = crate::common::at_once(60, |i| {
+        let pool = pool.clone();
+        async move {
             let mut tx = pool.begin().await.unwrap();
             let number = numbers::next(&mut tx, Kind::Request, now, &utc()).await.unwrap();
             // Every third transaction fails after drawing its number.
@@ -98,10 +85,10 @@ async fn concurrent_draws_with_rollbacks_leave_no_gap_among_committed_numbers(po
                 tx.commit().await.unwrap();
                 Some(number)
             }
-        })
-    });
-    let mut committed: Vec<String> =
-        futures::future::join_all(draws).await.into_iter().filter_map(|r| r.expect("task")).collect();
+        }
+    })
+    .await;
+    let mut committed: Vec<String> = draws.into_iter().flatten().collect();
     committed.sort();
     let expected: Vec<String> = (1..=40).map(|n| format!("REQ-2026-{n:04}")).collect();
     assert_eq!(committed, expected);

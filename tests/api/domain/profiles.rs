@@ -2,21 +2,12 @@
 //! open in a transaction while another connection's save waits for it
 //! (observed in pg_stat_activity), then commit or rollback.
 
-use server::profiles::{self, PersonalFields};
+use server::profiles::{self, PersonalFields, PersonalInfo, Saved};
 use server::Error;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::until_a_backend_waits_on_a_lock;
-
-async fn user(pool: &PgPool) -> Uuid {
-    sqlx::query_scalar(
-        "INSERT INTO users (email, display_name, password_hash) VALUES ('ada@example.com', 'Ada', 'x') RETURNING id",
-    )
-    .fetch_one(pool)
-    .await
-    .expect("insert user")
-}
+use super::{behind, conflict, user, End};
 
 fn named(full_name: &str) -> PersonalFields {
     PersonalFields { full_name: full_name.to_owned(), ..PersonalFields::default() }
@@ -46,80 +37,64 @@ async fn open_update(pool: &PgPool, user: Uuid) -> sqlx::Transaction<'static, sq
     tx
 }
 
-fn spawn_save(
-    pool: &PgPool,
-    user: Uuid,
-    expected: i32,
-) -> tokio::task::JoinHandle<server::Result<profiles::Saved<profiles::PersonalInfo>>> {
-    let pool = pool.clone();
-    tokio::spawn(async move { profiles::save_personal(&pool, user, expected, &named("Second")).await })
+/// Ada saves "Second" from version 0, behind another first save held open
+/// that then ends as told.
+async fn first_save_behind_a_first_save(pool: &PgPool, end: End) -> server::Result<Saved<PersonalInfo>> {
+    let ada = user(pool, "ada@example.com").await;
+    let first = open_first_save(pool, ada).await;
+    let owned = pool.clone();
+    behind(pool, first, end, async move { profiles::save_personal(&owned, ada, 0, &named("Second")).await }).await
+}
+
+/// Ada saves "Second" from version 1, behind another update of version 1
+/// held open that then ends as told.
+async fn update_behind_an_update(pool: &PgPool, end: End) -> server::Result<Saved<PersonalInfo>> {
+    let ada = user(pool, "ada@example.com").await;
+    profiles::save_personal(pool, ada, 0, &named("Original")).await.unwrap();
+    let first = open_update(pool, ada).await;
+    let owned = pool.clone();
+    behind(pool, first, end, async move { profiles::save_personal(&owned, ada, 1, &named("Second")).await }).await
+}
+
+/// The waiting save lost: it was refused with the first save's row, at
+/// `version`.
+fn assert_lost_to_the_first(outcome: server::Result<Saved<PersonalInfo>>, version: i32) {
+    let current = conflict(outcome);
+    assert_eq!(current["version"], version);
+    assert_eq!(current["full_name"], "First");
+}
+
+/// The waiting save applied: the row is its own, at `version`.
+fn assert_applied(saved: Saved<PersonalInfo>, is_new: bool, version: i32) {
+    assert_eq!(saved.is_new, is_new);
+    assert_eq!((saved.section.version, saved.section.full_name.as_str()), (version, "Second"));
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn a_first_save_waiting_on_another_first_save_conflicts_when_it_commits(pool: PgPool) {
-    let ada = user(&pool).await;
-    let first = open_first_save(&pool, ada).await;
-    let second = spawn_save(&pool, ada, 0);
-    until_a_backend_waits_on_a_lock(&pool).await;
-    first.commit().await.unwrap();
-
-    match second.await.unwrap() {
-        Err(Error::VersionConflict { current }) => {
-            assert_eq!(current["version"], 1);
-            assert_eq!(current["full_name"], "First");
-        }
-        other => panic!("expected a conflict, got {other:?}"),
-    }
+    assert_lost_to_the_first(first_save_behind_a_first_save(&pool, End::Commit).await, 1);
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn a_first_save_waiting_on_another_first_save_creates_the_row_when_it_rolls_back(pool: PgPool) {
-    let ada = user(&pool).await;
-    let first = open_first_save(&pool, ada).await;
-    let second = spawn_save(&pool, ada, 0);
-    until_a_backend_waits_on_a_lock(&pool).await;
-    first.rollback().await.unwrap();
-
-    let saved = second.await.unwrap().expect("the second save creates the row");
-    assert!(saved.is_new);
-    assert_eq!((saved.section.version, saved.section.full_name.as_str()), (1, "Second"));
+    let saved = first_save_behind_a_first_save(&pool, End::Rollback).await;
+    assert_applied(saved.expect("the second save creates the row"), true, 1);
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn an_update_waiting_on_another_update_conflicts_when_it_commits(pool: PgPool) {
-    let ada = user(&pool).await;
-    profiles::save_personal(&pool, ada, 0, &named("Original")).await.unwrap();
-    let first = open_update(&pool, ada).await;
-    let second = spawn_save(&pool, ada, 1);
-    until_a_backend_waits_on_a_lock(&pool).await;
-    first.commit().await.unwrap();
-
-    match second.await.unwrap() {
-        Err(Error::VersionConflict { current }) => {
-            assert_eq!(current["version"], 2);
-            assert_eq!(current["full_name"], "First");
-        }
-        other => panic!("expected a conflict, got {other:?}"),
-    }
+    assert_lost_to_the_first(update_behind_an_update(&pool, End::Commit).await, 2);
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn an_update_waiting_on_another_update_applies_when_it_rolls_back(pool: PgPool) {
-    let ada = user(&pool).await;
-    profiles::save_personal(&pool, ada, 0, &named("Original")).await.unwrap();
-    let first = open_update(&pool, ada).await;
-    let second = spawn_save(&pool, ada, 1);
-    until_a_backend_waits_on_a_lock(&pool).await;
-    first.rollback().await.unwrap();
-
-    let saved = second.await.unwrap().expect("the second save applies");
-    assert!(!saved.is_new);
-    assert_eq!((saved.section.version, saved.section.full_name.as_str()), (2, "Second"));
+    let saved = update_behind_an_update(&pool, End::Rollback).await;
+    assert_applied(saved.expect("the second save applies"), false, 2);
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn saves_are_audited_and_bad_fields_store_nothing(pool: PgPool) {
-    let ada = user(&pool).await;
+    let ada = user(&pool, "ada@example.com").await;
     let bad = PersonalFields { primary_email: "not an email".into(), ..named("Ada") };
     match profiles::save_personal(&pool, ada, 0, &bad).await {
         Err(Error::Invalid { field, .. }) => assert_eq!(field, "primary_email"),

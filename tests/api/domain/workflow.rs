@@ -10,16 +10,11 @@ use server::requests::{self, NewRequest};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::until_a_backend_waits_on_a_lock;
+use super::{behind, user_with_role, End};
 
 /// A staff user and an appointment ready to be assessed.
 async fn appointment(pool: &PgPool) -> (Uuid, Uuid) {
-    let staff: Uuid = sqlx::query_scalar(
-        "INSERT INTO users (email, display_name, password_hash, role) VALUES ('staff@example.com', 'Staff', 'x', 'staff') RETURNING id",
-    )
-    .fetch_one(pool)
-    .await
-    .unwrap();
+    let staff = user_with_role(pool, "staff@example.com", "staff").await;
     let zone = BusinessTimeZone::default();
     let client =
         NewClient { id: Some("c-1".into()), fields: ClientFields { name: "Acme".into(), ..Default::default() } };
@@ -67,18 +62,22 @@ async fn counts(pool: &PgPool) -> (i64, i64, i64, i64) {
     .unwrap()
 }
 
+/// Starts the assessment of an appointment behind another start of it held
+/// open that then ends as told: the first start's assessment id, and what
+/// the second start returned.
+async fn start_behind_an_open_start(pool: &PgPool, end: End) -> (Uuid, (assessments::AssessmentDetail, bool)) {
+    let (staff, appointment) = appointment(pool).await;
+    let (first, first_id) = open_start(pool, staff, appointment).await;
+    let owned = pool.clone();
+    let second = behind(pool, first, end, async move {
+        assessments::start(&owned, staff.into(), &BusinessTimeZone::default(), appointment).await
+    });
+    (first_id, second.await.expect("the second start succeeds"))
+}
+
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn a_start_waiting_on_another_start_returns_its_assessment_when_it_commits(pool: PgPool) {
-    let (staff, appointment) = appointment(&pool).await;
-    let (first, first_id) = open_start(&pool, staff, appointment).await;
-    let second = tokio::spawn({
-        let pool = pool.clone();
-        async move { assessments::start(&pool, staff.into(), &BusinessTimeZone::default(), appointment).await }
-    });
-    until_a_backend_waits_on_a_lock(&pool).await;
-    first.commit().await.unwrap();
-
-    let (detail, created) = second.await.unwrap().expect("the second start succeeds");
+    let (first_id, (detail, created)) = start_behind_an_open_start(&pool, End::Commit).await;
     assert!(!created);
     assert_eq!(detail.assessment.id, first_id);
     assert_eq!(counts(&pool).await, (1, 5, 1, 1), "one assessment, its sections, one number");
@@ -86,16 +85,7 @@ async fn a_start_waiting_on_another_start_returns_its_assessment_when_it_commits
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn a_start_waiting_on_another_start_creates_it_when_that_rolls_back(pool: PgPool) {
-    let (staff, appointment) = appointment(&pool).await;
-    let (first, _) = open_start(&pool, staff, appointment).await;
-    let second = tokio::spawn({
-        let pool = pool.clone();
-        async move { assessments::start(&pool, staff.into(), &BusinessTimeZone::default(), appointment).await }
-    });
-    until_a_backend_waits_on_a_lock(&pool).await;
-    first.rollback().await.unwrap();
-
-    let (detail, created) = second.await.unwrap().expect("the second start succeeds");
+    let (_, (detail, created)) = start_behind_an_open_start(&pool, End::Rollback).await;
     assert!(created);
     let year = Utc::now().format("%Y");
     assert_eq!(detail.assessment.number, format!("ASM-{year}-0001"), "the rolled-back number was given back");
