@@ -91,9 +91,7 @@ pub struct RoleCount {
 /// Staff only: how many accounts there are of each role.
 #[server(prefix = "/sfn", endpoint = "staff_overview")]
 pub async fn staff_overview() -> Result<Vec<RoleCount>, AppError> {
-    let state = crate::ssr::state()?;
-    let session = crate::ssr::auth_session().await?;
-    server::auth::require_staff(&session).map_err(AppError::from)?;
+    let (state, _) = crate::ssr::staff().await?;
     let mut conn = state.pool.acquire().await.map_err(server::Error::from)?;
     let counts = server::accounts::count_by_role(&mut conn).await?;
     Ok(counts.into_iter().map(|(role, count)| RoleCount { role: role.as_str().to_owned(), count }).collect())

@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::merge::Values;
+use crate::merge::{SectionView, Values};
 
 pub use model::cards::{Card, CardChanges, CardFields, LAYOUTS, TEMPLATES};
 use model::Form;
@@ -16,10 +16,6 @@ pub static EDITOR_FIELDS: LazyLock<Vec<(&str, &str)>> = LazyLock::new(|| {
     std::iter::once(("slug", model::cards::SLUG_LABEL)).chain(CardFields::FIELDS.iter().copied()).collect()
 });
 
-/// The names of [`EDITOR_FIELDS`], for the errors shown beside them.
-pub static EDITOR_FIELD_NAMES: LazyLock<Vec<&str>> =
-    LazyLock::new(|| EDITOR_FIELDS.iter().map(|(field, _)| *field).collect());
-
 /// The card as the editor holds it: every editable field, the slug
 /// included, as form values.
 pub fn editor_values(card: &Card) -> Values {
@@ -28,9 +24,16 @@ pub fn editor_values(card: &Card) -> Values {
     values
 }
 
-/// The card as an editor's section: its values and version.
-pub fn section(card: &Card) -> crate::merge::SectionView {
-    crate::merge::SectionView { values: editor_values(card), version: card.version }
+impl From<Card> for SectionView {
+    /// The card as its editor holds it: its values, the slug among them.
+    fn from(card: Card) -> Self {
+        SectionView { values: editor_values(&card), version: card.version }
+    }
+}
+
+/// The card a 409 carries as `current`, as its editor holds it.
+pub fn stored_card(current: serde_json::Value) -> Option<SectionView> {
+    serde_json::from_value::<Card>(current).ok().map(SectionView::from)
 }
 
 /// Default values of a new card's form.
@@ -54,8 +57,7 @@ fn parse_id(id: &str) -> Result<uuid::Uuid, AppError> {
 
 #[server(prefix = "/sfn", endpoint = "list_cards")]
 pub async fn list_cards() -> Result<Vec<Card>, AppError> {
-    let state = crate::ssr::state()?;
-    let user = crate::ssr::signed_in_user().await?;
+    let (state, user) = crate::ssr::member().await?;
     let mut conn = state.pool.acquire().await.map_err(server::Error::from)?;
     let cards = server::cards::list(&mut conn, user.id).await?;
     Ok(cards)
@@ -63,8 +65,7 @@ pub async fn list_cards() -> Result<Vec<Card>, AppError> {
 
 #[server(prefix = "/sfn", endpoint = "get_card")]
 pub async fn get_card(id: String) -> Result<Card, AppError> {
-    let state = crate::ssr::state()?;
-    let user = crate::ssr::signed_in_user().await?;
+    let (state, user) = crate::ssr::member().await?;
     let mut conn = state.pool.acquire().await.map_err(server::Error::from)?;
     let card = server::cards::find(&mut conn, user.id, parse_id(&id)?).await?;
     card.ok_or_else(|| AppError::from_server(server::Error::NotFound))
@@ -83,8 +84,7 @@ pub async fn public_card(slug: String) -> Result<Card, AppError> {
 /// a double click, a refresh or a resend return the first card.
 #[server(prefix = "/sfn", endpoint = "create_card")]
 pub async fn create_card(card: CardFields, idempotency_key: String) -> Result<Card, AppError> {
-    let state = crate::ssr::state()?;
-    let user = crate::ssr::signed_in_user().await?;
+    let (state, user) = crate::ssr::member().await?;
     let created = server::cards::create(&state.pool, user.id, card, Some(&idempotency_key)).await?;
     let card = created.into_card();
     crate::ssr::redirect(&format!("/cards/{}", card.id));
@@ -96,8 +96,7 @@ pub async fn create_card(card: CardFields, idempotency_key: String) -> Result<Ca
 /// every field (`card[…]`, the slug among them), so every field is a change.
 #[server(prefix = "/sfn", endpoint = "update_card")]
 pub async fn update_card(id: String, version: i32, card: CardEdit) -> Result<Card, AppError> {
-    let state = crate::ssr::state()?;
-    let user = crate::ssr::signed_in_user().await?;
+    let (state, user) = crate::ssr::member().await?;
     let changes = CardChanges { slug: Some(card.slug), ..card.fields.into_changes() };
     let card = server::cards::update(&state.pool, user.id, parse_id(&id)?, version, changes).await?;
     Ok(card)
@@ -105,8 +104,7 @@ pub async fn update_card(id: String, version: i32, card: CardEdit) -> Result<Car
 
 #[server(prefix = "/sfn", endpoint = "delete_card")]
 pub async fn delete_card(id: String, version: i32) -> Result<(), AppError> {
-    let state = crate::ssr::state()?;
-    let user = crate::ssr::signed_in_user().await?;
+    let (state, user) = crate::ssr::member().await?;
     server::cards::delete(&state.pool, user.id, parse_id(&id)?, version).await?;
     crate::ssr::redirect("/cards");
     Ok(())

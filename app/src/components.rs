@@ -1,12 +1,11 @@
 //! Building blocks every page uses: the submit button, labelled fields with
-//! their errors, the form-level error, toasts, and idempotency keys.
+//! their errors, the form-level error, the page head, loading and empty
+//! states, tables, toasts, and idempotency keys.
 
 use leptos::prelude::*;
+use leptos_meta::Title;
 
 use crate::error::AppError;
-use leptos::server_fn::ServerFn;
-
-use crate::merge::{EditorState, SectionView};
 
 /// A submit button that cannot be pressed twice: disabled while its action
 /// is pending, with `aria-busy` and a busy label for people and tests.
@@ -46,112 +45,61 @@ pub fn Field(
 ) -> impl IntoView {
     let id = format!("field-{name}");
     let error_id = format!("{id}-error");
-    let message = move || error.get().and_then(|e| e.message_for(name));
-    view! {
-        <div class="field" class:has-error=move || message().is_some()>
-            <label for=id.clone()>{label}</label>
-            <input
-                id=id
-                name=name
-                type=input_type
-                autocomplete=autocomplete
-                required=required
-                aria-invalid=move || if message().is_some() { "true" } else { "false" }
-                aria-describedby=error_id.clone()
-            />
-            {(!hint.is_empty()).then(|| view! { <p class="hint">{hint}</p> })}
-            <p class="field-error" id=error_id role="alert">{message}</p>
-        </div>
-    }
-}
-
-/// A labelled input (or textarea) bound to one field of an editor, posted
-/// as `{form}[{field}]`, with its error right below it.
-#[component]
-pub fn BoundField(
-    state: EditorState,
-    form: &'static str,
-    field: &'static str,
-    label: &'static str,
-    #[prop(default = "text")] input_type: &'static str,
-    #[prop(optional)] hint: &'static str,
-    #[prop(optional)] multiline: bool,
-    #[prop(optional)] required: bool,
-    #[prop(into)] error: Signal<Option<AppError>>,
-    /// Makes the element ids unique when a page repeats one form (tyre rows).
-    #[prop(optional, into)]
-    id_prefix: Option<String>,
-) -> impl IntoView {
-    let id = format!("{}field-{field}", id_prefix.unwrap_or_default());
-    let error_id = format!("{id}-error");
-    let name = format!("{form}[{field}]");
-    let message = move || error.get().and_then(|e| e.message_for(field));
-    let invalid = move || if message().is_some() { "true" } else { "false" };
-    let value = move || state.get(field);
-    let input = if multiline {
-        view! {
-            <textarea id=id.clone() name=name rows="2" aria-invalid=invalid aria-describedby=error_id.clone()
-                prop:value=value on:input=move |ev| state.set(field, event_target_value(&ev))
-            >{state.get(field)}</textarea>
-        }
-        .into_any()
-    } else {
-        view! {
-            <input id=id.clone() name=name type=input_type required=required
-                aria-invalid=invalid aria-describedby=error_id.clone()
-                value=state.get(field)
-                prop:value=value on:input=move |ev| state.set(field, event_target_value(&ev)) />
-        }
-        .into_any()
+    let message = Signal::derive(move || error.get().and_then(|e| e.message_for(name)));
+    let input = view! {
+        <input
+            id=id.clone()
+            name=name
+            type=input_type
+            autocomplete=autocomplete
+            required=required
+            aria-invalid=move || if message.get().is_some() { "true" } else { "false" }
+            aria-describedby=error_id.clone()
+        />
     };
+    labelled(id, error_id, label, hint, message, input.into_any())
+}
+
+/// A form control with its label, its hint, and its error right below it
+/// (`error_id`, which the control names in `aria-describedby`).
+pub(crate) fn labelled(
+    id: String,
+    error_id: String,
+    label: &'static str,
+    hint: &'static str,
+    message: Signal<Option<String>>,
+    control: AnyView,
+) -> AnyView {
     view! {
-        <div class="field" class:has-error=move || message().is_some()>
+        <div class="field" class:has-error=move || message.get().is_some()>
             <label for=id>{label}</label>
-            {input}
+            {control}
             {(!hint.is_empty()).then(|| view! { <p class="hint">{hint}</p> })}
             <p class="field-error" id=error_id role="alert">{message}</p>
         </div>
     }
-}
-
-/// A labelled select bound to one field of an editor.
-#[component]
-pub fn BoundSelect(
-    state: EditorState,
-    form: &'static str,
-    field: &'static str,
-    label: &'static str,
-    options: &'static [(&'static str, &'static str)],
-    #[prop(into)] error: Signal<Option<AppError>>,
-) -> impl IntoView {
-    let id = format!("field-{field}");
-    let error_id = format!("{id}-error");
-    let message = move || error.get().and_then(|e| e.message_for(field));
-    view! {
-        <div class="field" class:has-error=move || message().is_some()>
-            <label for=id.clone()>{label}</label>
-            <select id=id name=format!("{form}[{field}]") aria-describedby=error_id.clone()
-                prop:value=move || state.get(field)
-                on:change=move |ev| state.set(field, event_target_value(&ev))>
-                {options.iter().map(|(value, text)| {
-                    let selected = state.values.with_untracked(|v| v.get(field).map(String::as_str) == Some(*value));
-                    view! { <option value=*value selected=selected>{*text}</option> }
-                }).collect_view()}
-            </select>
-            <p class="field-error" id=error_id role="alert">{message}</p>
-        </div>
-    }
+    .into_any()
 }
 
 /// The error of a form that belongs to no single field.
 #[component]
 pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>, fields: &'static [&'static str]) -> impl IntoView {
-    let general = move || error.get().filter(|e| e.field().is_none_or(|f| !fields.contains(&f)));
+    form_error(error, move |field| fields.contains(&field))
+}
+
+/// The error of a form unless it is about a field the form `shows`
+/// (that one stands beside its field).
+pub(crate) fn form_error(
+    error: Signal<Option<AppError>>,
+    shows: impl Fn(&str) -> bool + Send + Sync + 'static,
+) -> AnyView {
+    let general = Signal::derive(move || error.get().filter(|e| e.field().is_none_or(|f| !shows(f))));
     view! {
-        <Show when=move || general().is_some()>
-            <div class="alert error" role="alert">{move || general().map(|e| e.to_string())}</div>
+        <Show when=move || general.with(Option::is_some)>
+            <div class="alert error" role="alert">{move || general.get().map(|e| e.to_string())}</div>
         </Show>
     }
+    .into_any()
 }
 
 /// What a page shows when its data could not be loaded: "no access" for
@@ -174,7 +122,99 @@ pub fn load_error(error: AppError, who: &'static str, back: (&'static str, &'sta
             </section>
         }
         .into_any(),
-        other => view! { <div class="alert error" role="alert">{other.to_string()}</div> }.into_any(),
+        other => error_alert(other),
+    }
+}
+
+/// An error as a page shows it where its content would be.
+pub fn error_alert(error: AppError) -> AnyView {
+    view! { <div class="alert error" role="alert">{error.to_string()}</div> }.into_any()
+}
+
+/// The page's route parameter `name` (`:id` in `/cards/:id`), empty when
+/// it has none.
+pub fn use_param(name: &'static str) -> impl Fn() -> String + Copy + Send + Sync + 'static {
+    let params = leptos_router::hooks::use_params_map();
+    move || params.read().get(name).unwrap_or_default()
+}
+
+/// What a page shows while its data loads.
+pub fn loading() -> impl IntoView {
+    view! { <p class="muted">"Loading…"</p> }
+}
+
+/// `data` once it has loaded, shown by `ready`, or its error by `failed`.
+pub fn when_loaded<T>(
+    data: Resource<Result<T, AppError>>,
+    ready: impl Fn(T) -> AnyView + Send + Sync + 'static,
+    failed: impl Fn(AppError) -> AnyView + Send + Sync + 'static,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+{
+    view! {
+        <Suspense fallback=loading>
+            {move || data.get().map(|result| match result {
+                Ok(data) => ready(data),
+                Err(error) => failed(error),
+            })}
+        </Suspense>
+    }
+}
+
+/// The page's title, as a heading and in the window's title (`heading`
+/// when the two differ), with the page's actions beside it.
+#[component]
+pub fn PageHead(
+    title: &'static str,
+    #[prop(optional)] heading: &'static str,
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView {
+    let heading = if heading.is_empty() { title } else { heading };
+    view! {
+        <Title text=title />
+        <section class="page-head">
+            <h1>{heading}</h1>
+            {children.map(|children| children())}
+        </section>
+    }
+}
+
+/// What a list shows when it has nothing in it.
+#[component]
+pub fn EmptyState(
+    testid: &'static str,
+    title: &'static str,
+    text: &'static str,
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView {
+    view! {
+        <section class="panel empty-state" data-testid=testid>
+            <h2>{title}</h2>
+            <p class="muted">{text}</p>
+            {children.map(|children| children())}
+        </section>
+    }
+}
+
+/// A table of rows under the headings of its `columns`, then of its
+/// `numbers` (columns of figures, aligned as such).
+#[component]
+pub fn Table(
+    #[prop(default = "table")] class: &'static str,
+    #[prop(optional)] testid: Option<&'static str>,
+    columns: &'static [&'static str],
+    #[prop(optional)] numbers: &'static [&'static str],
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <table class=class data-testid=testid>
+            <thead><tr>
+                {columns.iter().map(|column| view! { <th scope="col">{*column}</th> }).collect_view()}
+                {numbers.iter().map(|column| view! { <th scope="col" class="num">{*column}</th> }).collect_view()}
+            </tr></thead>
+            <tbody>{children()}</tbody>
+        </table>
     }
 }
 
@@ -272,33 +312,4 @@ pub fn ToastRegion() -> impl IntoView {
             </For>
         </div>
     }
-}
-
-/// Keeps an editor in step with its save action: a saved section becomes
-/// the new starting point; a 409 is merged (see [`MergePanel`]). Returns
-/// the error to show beside the fields (conflicts are shown by the panel).
-pub fn follow_saves<A>(
-    action: ServerAction<A>,
-    state: EditorState,
-    fields: &'static [(&'static str, &'static str)],
-) -> Signal<Option<AppError>>
-where
-    A: ServerFn<Output = SectionView, Error = AppError> + Clone + Send + Sync + 'static,
-{
-    let toasts = use_toasts();
-    Effect::new(move |_| match action.value().get() {
-        Some(Ok(saved)) => {
-            state.saved(saved.values, saved.version);
-            toasts.success("Saved.");
-        }
-        Some(Err(AppError::VersionConflict { current })) => {
-            let theirs = SectionView::from_json(&current, fields);
-            state.conflicted(theirs.values, theirs.version);
-        }
-        _ => {}
-    });
-    Signal::derive(move || match action.value().get() {
-        Some(Err(AppError::VersionConflict { .. })) | Some(Ok(_)) | None => None,
-        Some(Err(error)) => Some(error),
-    })
 }

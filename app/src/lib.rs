@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod cards;
 pub mod components;
+pub mod editor;
 pub mod error;
 pub mod live;
 pub mod merge;

@@ -8,8 +8,14 @@
 //! and the server answers with `Resync` so the page refetches what it may
 //! have missed.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
 use leptos::prelude::{component, IntoView, Signal};
 use serde::Deserialize;
+
+use crate::merge::{EditorState, SectionView};
 
 /// One committed change: which record, its new version, who made it.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -97,32 +103,49 @@ pub fn live_feed(topics: String) -> LiveFeed {
     LiveFeed(latest)
 }
 
-/// The live part of an edit page: follows `feed` for the record `entity`
-/// `id` (any record of `entity` without an id) and, when a newer version of
-/// it is saved elsewhere, either takes it (no unsaved edits) or shows
-/// "Changed by … on another device (version N)" with "Review changes",
-/// which opens the merge panel against that version without losing what was
-/// typed. `fetch` reads the record as it is now; `saving` is true while this
-/// page's own save is on its way (its notice then is no news).
-#[component]
-pub fn LiveEditing<F, Fut>(
+/// Reads a record as it is stored now, as its editor holds it (`None`: it
+/// could not be read).
+pub type Fetch = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = Option<SectionView>>>> + Send + Sync>;
+
+/// How an editor follows saves made elsewhere: the page's feed, which
+/// notices are about its record, and how to read that record again.
+#[derive(Clone)]
+pub struct Live {
     feed: LiveFeed,
     entity: &'static str,
-    #[prop(optional, into)] id: Option<String>,
-    state: crate::merge::EditorState,
-    #[prop(into)] saving: Signal<bool>,
-    fetch: F,
-) -> impl IntoView
-where
-    F: Fn() -> Fut + Copy + Send + Sync + 'static,
-    Fut: std::future::Future<Output = Option<crate::merge::SectionView>> + 'static,
-{
+    id: Option<String>,
+    fetch: Fetch,
+}
+
+impl Live {
+    /// Follows the notices of `entity` with this `id` (`None`: any record
+    /// of `entity`, as the user's own profile sections).
+    pub fn new<F, Fut>(feed: LiveFeed, entity: &'static str, id: Option<String>, fetch: F) -> Live
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Option<SectionView>> + 'static,
+    {
+        Live { feed, entity, id, fetch: Arc::new(move || Box::pin(fetch())) }
+    }
+}
+
+/// The live part of an edit page: when a newer version of the record is
+/// saved elsewhere, either takes it (no unsaved edits) or shows "Changed by
+/// … on another device (version N)" with "Review changes", which opens the
+/// merge panel against that version without losing what was typed.
+/// `saving` is true while this page's own save is on its way (its notice
+/// then is no news).
+#[component]
+pub fn LiveEditing(live: Live, state: EditorState, #[prop(into)] saving: Signal<bool>) -> impl IntoView {
     use leptos::prelude::*;
 
+    let Live { feed, entity, id, fetch } = live;
+    let fetch = StoredValue::new(fetch);
     let newer = RwSignal::new(None::<Notice>);
     let take_newer = move |review: bool| {
+        let theirs = fetch.with_value(|fetch| fetch());
         leptos::task::spawn_local(async move {
-            let Some(theirs) = fetch().await else { return };
+            let Some(theirs) = theirs.await else { return };
             if theirs.version <= state.version.get_untracked() {
                 return;
             }

@@ -8,6 +8,8 @@
 //! user's value in the form until they pick the other one.
 
 use leptos::prelude::*;
+use model::Versioned;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 pub use model::Values;
@@ -67,18 +69,15 @@ pub struct SectionView {
 }
 
 impl SectionView {
-    /// From the JSON of a stored section (a save's answer, or the `current`
-    /// of a 409): every listed field as text, `null` as empty.
-    pub fn from_json(json: &serde_json::Value, fields: &[(&str, &str)]) -> Self {
-        let values = fields
-            .iter()
-            .map(|(field, _)| {
-                let value = json.get(*field).and_then(|v| v.as_str()).unwrap_or_default();
-                (field.to_string(), value.to_owned())
-            })
-            .collect();
-        let version = json.get("version").and_then(|v| v.as_i64()).unwrap_or(0) as i32;
-        SectionView { values, version }
+    /// A stored record as its editor holds it.
+    pub fn of(record: &impl Versioned) -> Self {
+        SectionView { values: record.values(), version: record.version() }
+    }
+
+    /// The record a 409 carries as `current`, read as its model type `S`;
+    /// `None` when it is not one.
+    pub fn stored<S: Versioned + DeserializeOwned>(current: serde_json::Value) -> Option<Self> {
+        serde_json::from_value::<S>(current).ok().map(|record| SectionView::of(&record))
     }
 }
 
@@ -146,14 +145,20 @@ impl EditorState {
     }
 }
 
+impl From<SectionView> for EditorState {
+    fn from(start: SectionView) -> Self {
+        EditorState::new(start.values, start.version)
+    }
+}
+
 /// Shown after a version conflict: what was merged in, and every field both
 /// sides changed, side by side, with a choice.
 #[component]
 pub fn MergePanel(
     state: EditorState,
     labels: &'static [(&'static str, &'static str)],
-    /// Distinguishes panels when a page has several editors of one kind.
-    #[prop(optional, into)]
+    /// Distinguishes panels when a page has several editors of one kind
+    /// (`None`: the first field's name does).
     id: Option<String>,
 ) -> AnyView {
     let label_of = move |field: &str| {
@@ -280,6 +285,22 @@ mod tests {
                 theirs: "Initech".into()
             }]
         );
+    }
+
+    #[test]
+    fn a_conflicts_current_is_read_as_its_model_type() {
+        use model::assessments::Tyre;
+        let current = serde_json::json!({
+            "position": "spare", "version": 4, "make": "Acme", "size": "", "tread_depth_mm": "4.5", "condition": "",
+        });
+        let theirs = SectionView::stored::<Tyre>(current.clone()).expect("a stored tyre");
+        assert_eq!(theirs.version, 4);
+        assert_eq!(
+            theirs.values,
+            values(&[("make", "Acme"), ("size", ""), ("tread_depth_mm", "4.5"), ("condition", "")])
+        );
+        let other_record = serde_json::json!({ "version": 4, "make": "Acme" });
+        assert_eq!(SectionView::stored::<Tyre>(other_record), None, "not a tyre: nothing to merge, not empty fields");
     }
 
     #[test]

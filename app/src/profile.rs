@@ -8,10 +8,6 @@ use crate::error::AppError;
 pub use crate::merge::SectionView;
 
 pub use model::profiles::{PersonalFields, ProfessionalFields};
-use model::Form;
-
-pub const PERSONAL_FIELDS: &[(&str, &str)] = PersonalFields::FIELDS;
-pub const PROFESSIONAL_FIELDS: &[(&str, &str)] = ProfessionalFields::FIELDS;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProfileView {
@@ -21,35 +17,29 @@ pub struct ProfileView {
 
 #[server(prefix = "/sfn", endpoint = "get_profile")]
 pub async fn get_profile() -> Result<ProfileView, AppError> {
-    let state = crate::ssr::state()?;
-    let user = crate::ssr::signed_in_user().await?;
+    let (state, user) = crate::ssr::member().await?;
     let mut conn = state.pool.acquire().await.map_err(server::Error::from)?;
     let personal = server::profiles::personal(&mut conn, user.id).await?;
     let professional = server::profiles::professional(&mut conn, user.id).await?;
-    Ok(ProfileView {
-        personal: SectionView { values: personal.fields().values(), version: personal.version },
-        professional: SectionView { values: professional.fields().values(), version: professional.version },
-    })
+    Ok(ProfileView { personal: SectionView::of(&personal), professional: SectionView::of(&professional) })
 }
 
 /// Saves the personal section (posted as `personal[field]`) if it is still
 /// at `version` (0: first save).
 #[server(prefix = "/sfn", endpoint = "save_personal")]
 pub async fn save_personal(version: i32, personal: PersonalFields) -> Result<SectionView, AppError> {
-    let state = crate::ssr::state()?;
-    let user = crate::ssr::signed_in_user().await?;
-    let saved = server::profiles::save_personal(&state.pool, user.id, version, &personal).await?.section;
-    Ok(SectionView { values: saved.fields().values(), version: saved.version })
+    let (state, user) = crate::ssr::member().await?;
+    let saved = server::profiles::save_personal(&state.pool, user.id, version, &personal).await?;
+    Ok(SectionView::of(&saved.section))
 }
 
 /// Saves the professional section (posted as `professional[field]`) if it
 /// is still at `version` (0: first save).
 #[server(prefix = "/sfn", endpoint = "save_professional")]
 pub async fn save_professional(version: i32, professional: ProfessionalFields) -> Result<SectionView, AppError> {
-    let state = crate::ssr::state()?;
-    let user = crate::ssr::signed_in_user().await?;
-    let saved = server::profiles::save_professional(&state.pool, user.id, version, &professional).await?.section;
-    Ok(SectionView { values: saved.fields().values(), version: saved.version })
+    let (state, user) = crate::ssr::member().await?;
+    let saved = server::profiles::save_professional(&state.pool, user.id, version, &professional).await?;
+    Ok(SectionView::of(&saved.section))
 }
 
 /// A signed-in device, as the sessions page shows it.
@@ -88,8 +78,7 @@ pub async fn list_devices() -> Result<Vec<DeviceView>, AppError> {
 /// Signs one of my other devices out.
 #[server(prefix = "/sfn", endpoint = "revoke_device")]
 pub async fn revoke_device(id: String) -> Result<(), AppError> {
-    let state = crate::ssr::state()?;
-    let user = crate::ssr::signed_in_user().await?;
+    let (state, user) = crate::ssr::member().await?;
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
     server::devices::revoke(&state.pool, user.id, id).await?;
     Ok(())

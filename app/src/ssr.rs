@@ -46,6 +46,21 @@ pub async fn signed_in_user() -> Result<server::accounts::User, AppError> {
     Ok(server::auth::require_user(&session)?.clone())
 }
 
+/// The shared state and the signed-in staff member (401, 403): what a
+/// staff server function starts with.
+pub async fn staff() -> Result<(AppState, server::accounts::User), AppError> {
+    let state = state()?;
+    let session = auth_session().await?;
+    let user = server::auth::require_staff(&session)?.clone();
+    Ok((state, user))
+}
+
+/// The shared state and the signed-in user, or 401: what a member's server
+/// function starts with.
+pub async fn member() -> Result<(AppState, server::accounts::User), AppError> {
+    Ok((state()?, signed_in_user().await?))
+}
+
 /// Sends this page's Content-Security-Policy, naming the nonce Leptos put
 /// on the page's inline hydration and resource scripts: no other inline
 /// script can run, whatever ends up in the HTML.

@@ -39,6 +39,15 @@ impl AssignmentRow {
             _ => "Completed",
         }
     }
+
+    /// The due date, or a dash when there is none.
+    pub fn due(&self) -> String {
+        if self.due_date.is_empty() {
+            "—".to_owned()
+        } else {
+            self.due_date.clone()
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -263,11 +272,12 @@ pub async fn my_assignments() -> Result<Vec<AssignmentRow>, AppError> {
 pub async fn advance_assignment(id: String, version: i32, step: String) -> Result<AssignmentRow, AppError> {
     let (state, user) = ssr::user_with(|role| role == server::accounts::Role::Counselor).await?;
     let id = ssr::uuid(&id)?;
-    let assignment = match step.as_str() {
-        "start" => server::assignments::start(&state.pool, user.id, id, version).await?,
-        "complete" => server::assignments::complete(&state.pool, user.id, id, version).await?,
+    let step = match step.as_str() {
+        "start" => server::assignments::Step::Start,
+        "complete" => server::assignments::Step::Complete,
         _ => return Err(AppError::NotFound),
     };
+    let assignment = server::assignments::advance(&state.pool, user.id, id, version, step).await?;
     Ok(ssr::assignment_row(assignment))
 }
 

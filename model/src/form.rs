@@ -24,13 +24,25 @@ pub trait Form: Sized {
     fn try_map<E>(self, check: impl FnMut(&'static str, String) -> Result<String, E>) -> Result<Self, E>;
 }
 
+/// A stored record (or one section of it) that an editor loads whole and
+/// saves against its version: what the editor starts from, and what it
+/// merges with after a conflict.
+pub trait Versioned {
+    /// The editable text fields as form values.
+    fn values(&self) -> Values;
+
+    /// The version those values are at (0: never saved).
+    fn version(&self) -> i32;
+}
+
 /// Declares, from one list of text fields with their labels:
 /// - the input (`$fields`, every field a `String`) with [`Form`],
 /// - optionally the partial change (`$changes`, every field an
 ///   `Option<String>`, plus its own extra fields; `Default`), with
 ///   `$fields::into_changes` and `$changes::try_map` over the fields it carries,
-/// - optionally the stored record (`$stored`: its own fields, then the
-///   text fields) with `$stored::fields`, where it stores them as text.
+/// - optionally the stored record (`$stored`: its own fields, `version`
+///   among them, then the text fields) with `$stored::fields` and
+///   [`Versioned`], where it stores them as text.
 ///
 /// Attributes (derives, docs) are given per struct; the input's `Default`
 /// is written by hand where fields have non-empty defaults.
@@ -129,6 +141,16 @@ macro_rules! text_record {
                 $fields { $($field: self.$field.clone(),)* }
             }
         }
+
+        impl $crate::Versioned for $stored {
+            fn values(&self) -> $crate::Values {
+                $crate::Form::values(&self.fields())
+            }
+
+            fn version(&self) -> i32 {
+                self.version
+            }
+        }
     };
 }
 
@@ -175,5 +197,6 @@ mod tests {
             tagline: fields.tagline.clone(),
         };
         assert_eq!(card.fields(), fields);
+        assert_eq!((Versioned::values(&card), Versioned::version(&card)), (values, 1));
     }
 }

@@ -10,4 +10,4 @@ mod form;
 pub mod profiles;
 pub mod requests;
 
-pub use form::{Form, Values};
+pub use form::{Form, Values, Versioned};

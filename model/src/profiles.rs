@@ -56,6 +56,16 @@ impl PersonalInfo {
     }
 }
 
+impl crate::Versioned for PersonalInfo {
+    fn values(&self) -> crate::Values {
+        crate::Form::values(&self.fields())
+    }
+
+    fn version(&self) -> i32 {
+        self.version
+    }
+}
+
 crate::text_record! {
     input:
     /// What a person edits in the professional section (a whole section: a PUT).
@@ -80,5 +90,24 @@ crate::text_record! {
         website: "Website",
         linkedin: "LinkedIn",
         bio: "Bio",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Versioned;
+
+    #[test]
+    fn the_stored_personal_section_gives_its_editor_the_date_as_text() {
+        let stored = PersonalInfo {
+            full_name: "Ada".into(),
+            date_of_birth: NaiveDate::from_ymd_opt(1815, 12, 10),
+            version: 3,
+            ..PersonalInfo::default()
+        };
+        let values = stored.values();
+        assert_eq!((values["full_name"].as_str(), values["date_of_birth"].as_str()), ("Ada", "1815-12-10"));
+        assert_eq!((values["city"].as_str(), stored.version()), ("", 3));
     }
 }

@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
+use crate::components::loading;
 use crate::use_session;
 
 #[component]
@@ -9,7 +10,7 @@ pub fn AccountPage() -> impl IntoView {
     let session = use_session();
     view! {
         <Title text="Your account" />
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Transition fallback=loading>
             {move || match session.current() {
                 Some(user) => view! {
                     <section class="panel">

@@ -3,13 +3,12 @@
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 
-use crate::components::{action_error, FormError, SubmitButton};
-use crate::training::{api_endpoints, list_api_keys, CreateApiKey, RevokeApiKey};
+use crate::components::{action_error, when_loaded, FormError, PageHead, SubmitButton, Table};
+use crate::training::{api_endpoints, list_api_keys, ApiKeyRow, CreateApiKey, Endpoint, RevokeApiKey};
 
-use super::training::{load_error, loading};
+use super::training::load_error;
 
 #[component]
 pub fn ApiKeysPage() -> AnyView {
@@ -19,8 +18,7 @@ pub fn ApiKeysPage() -> AnyView {
     let revoke_error = action_error(revoke);
     let keys = Resource::new_blocking(move || (create.version().get(), revoke.version().get()), |_| list_api_keys());
     view! {
-        <Title text="API keys" />
-        <section class="page-head"><h1>"API keys"</h1><A href="/docs/api" attr:class="button ghost">"API reference"</A></section>
+        <PageHead title="API keys"><A href="/docs/api" attr:class="button ghost">"API reference"</A></PageHead>
         <section class="panel narrow-form">
             <h2>"New key"</h2>
             <p class="muted">"External systems send the key in the " <code>"X-API-Key"</code> " header. It is shown once: Lockstep keeps only a hash of it."</p>
@@ -54,45 +52,40 @@ pub fn ApiKeysPage() -> AnyView {
             })}
         </section>
         <FormError error=revoke_error fields=&[] />
-        <Suspense fallback=loading>
-            {move || keys.get().map(|result| match result {
-                Ok(keys) if keys.is_empty() => view! { <p class="muted">"No keys yet."</p> }.into_any(),
-                Ok(keys) => view! {
-                    <table class="table panel" data-testid="api-keys">
-                        <thead><tr>
-                            <th scope="col">"Name"</th><th scope="col">"Key"</th><th scope="col">"May do"</th>
-                            <th scope="col">"Created"</th><th scope="col">"Expires"</th>
-                            <th scope="col">"Last used"</th><th scope="col"></th>
-                        </tr></thead>
-                        <tbody>
-                            {keys.into_iter().map(|key| view! {
-                                <tr class:revoked=key.revoked>
-                                    <td>{key.name.clone()}</td>
-                                    <td><code>{key.prefix.clone()}</code></td>
-                                    <td class="small">{key.scopes.clone()}</td>
-                                    <td class="muted small">{key.created.clone()}</td>
-                                    <td class="muted small" class:expired=key.expired>{key.expires.clone()}</td>
-                                    <td class="muted small">{key.last_used.clone()}</td>
-                                    <td>
-                                        {if key.revoked {
-                                            view! { <span class="status status-revoked">"Revoked"</span> }.into_any()
-                                        } else {
-                                            view! {
-                                                <ActionForm action=revoke attr:class="inline-form">
-                                                    <input type="hidden" name="id" value=key.id.clone() />
-                                                    <SubmitButton pending=revoke.pending() label="Revoke" busy_label="Revoking…" class="button small danger" />
-                                                </ActionForm>
-                                            }.into_any()
-                                        }}
-                                    </td>
-                                </tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                }.into_any(),
-                Err(error) => load_error(error, "administrators"),
-            })}
-        </Suspense>
+        {when_loaded(keys, move |keys| key_table(keys, revoke), |error| load_error(error, "administrators"))}
+    }
+    .into_any()
+}
+
+fn key_table(keys: Vec<ApiKeyRow>, revoke: ServerAction<RevokeApiKey>) -> AnyView {
+    if keys.is_empty() {
+        return view! { <p class="muted">"No keys yet."</p> }.into_any();
+    }
+    view! {
+        <Table class="table panel" testid="api-keys" columns=&["Name", "Key", "May do", "Created", "Expires", "Last used", ""]>
+            {keys.into_iter().map(|key| view! {
+                <tr class:revoked=key.revoked>
+                    <td>{key.name.clone()}</td>
+                    <td><code>{key.prefix.clone()}</code></td>
+                    <td class="small">{key.scopes.clone()}</td>
+                    <td class="muted small">{key.created.clone()}</td>
+                    <td class="muted small" class:expired=key.expired>{key.expires.clone()}</td>
+                    <td class="muted small">{key.last_used.clone()}</td>
+                    <td>
+                        {if key.revoked {
+                            view! { <span class="status status-revoked">"Revoked"</span> }.into_any()
+                        } else {
+                            view! {
+                                <ActionForm action=revoke attr:class="inline-form">
+                                    <input type="hidden" name="id" value=key.id.clone() />
+                                    <SubmitButton pending=revoke.pending() label="Revoke" busy_label="Revoking…" class="button small danger" />
+                                </ActionForm>
+                            }.into_any()
+                        }}
+                    </td>
+                </tr>
+            }).collect_view()}
+        </Table>
     }
     .into_any()
 }
@@ -102,11 +95,9 @@ pub fn ApiKeysPage() -> AnyView {
 pub fn ApiDocsPage() -> AnyView {
     let endpoints = Resource::new_blocking(|| (), |_| api_endpoints());
     view! {
-        <Title text="API reference" />
-        <section class="page-head">
-            <h1>"API reference"</h1>
+        <PageHead title="API reference">
             <a href="/api/openapi.json" class="button ghost" rel="external">"OpenAPI document"</a>
-        </section>
+        </PageHead>
         <section class="panel prose">
             <p>"Lockstep's REST API speaks JSON. Staff and members sign in with "
                <code>"POST /api/auth/login"</code> " and send the session cookie it sets; external systems send an API key in the "
@@ -117,26 +108,23 @@ pub fn ApiDocsPage() -> AnyView {
                " (412 when stale) or a " <code>"version"</code> " field (409 with the current record). Creates accept an "
                <code>"Idempotency-Key"</code> " header: a retry with the same key returns the first answer."</p>
         </section>
-        <Suspense fallback=loading>
-            {move || endpoints.get().map(|result| match result {
-                Ok(endpoints) => view! {
-                    <table class="table panel" data-testid="api-endpoints">
-                        <thead><tr><th scope="col">"Area"</th><th scope="col">"Method"</th><th scope="col">"Path"</th><th scope="col">"What it does"</th></tr></thead>
-                        <tbody>
-                            {endpoints.into_iter().map(|e| view! {
-                                <tr>
-                                    <td class="muted small">{e.tag.clone()}</td>
-                                    <td><code class=format!("method method-{}", e.method.to_lowercase())>{e.method.clone()}</code></td>
-                                    <td><code>{e.path.clone()}</code></td>
-                                    <td>{e.summary.clone()}</td>
-                                </tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                }.into_any(),
-                Err(error) => load_error(error, "everyone"),
-            })}
-        </Suspense>
+        {when_loaded(endpoints, endpoint_table, |error| load_error(error, "everyone"))}
+    }
+    .into_any()
+}
+
+fn endpoint_table(endpoints: Vec<Endpoint>) -> AnyView {
+    view! {
+        <Table class="table panel" testid="api-endpoints" columns=&["Area", "Method", "Path", "What it does"]>
+            {endpoints.into_iter().map(|e| view! {
+                <tr>
+                    <td class="muted small">{e.tag.clone()}</td>
+                    <td><code class=format!("method method-{}", e.method.to_lowercase())>{e.method.clone()}</code></td>
+                    <td><code>{e.path.clone()}</code></td>
+                    <td>{e.summary.clone()}</td>
+                </tr>
+            }).collect_view()}
+        </Table>
     }
     .into_any()
 }

@@ -5,18 +5,23 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
+
+use model::cards::SLUG_LABEL;
+use model::profiles::{PersonalFields, ProfessionalFields};
+use model::Form as _;
 
 use crate::cards::{
-    editor_values, get_card, list_cards, new_card_values, public_card, section, Card, CreateCard, DeleteCard,
-    UpdateCard, EDITOR_FIELDS, EDITOR_FIELD_NAMES, LAYOUTS, TEMPLATES,
+    editor_values, get_card, list_cards, new_card_values, public_card, stored_card, Card, CardFields, CreateCard,
+    DeleteCard, UpdateCard, EDITOR_FIELDS, LAYOUTS, TEMPLATES,
 };
 use crate::components::{
-    action_error, mint_idempotency_key, use_toasts, BoundField, BoundSelect, FormError, SubmitButton,
+    action_error, error_alert, mint_idempotency_key, use_param, use_toasts, when_loaded, EmptyState, FormError,
+    PageHead, SubmitButton,
 };
+use crate::editor::{shows_all, with_preview, Editor, Fields, FormFields, Input, Line, VersionInput};
 use crate::error::AppError;
-use crate::live::{live_feed, use_change_notices, LiveEditing};
-use crate::merge::{EditorState, MergePanel, Values};
+use crate::live::{live_feed, use_change_notices, Live};
+use crate::merge::{EditorState, SectionView, Values};
 use crate::profile::get_profile;
 
 #[component]
@@ -24,29 +29,27 @@ pub fn CardsPage() -> AnyView {
     let cards = Resource::new_blocking(|| (), |_| list_cards());
     // A card made or changed in another tab or device shows up here too.
     use_change_notices("business_card:*".to_owned(), move |_| cards.refetch());
+    let ready = |cards: Vec<Card>| {
+        match cards.is_empty() {
+        true => view! {
+            <EmptyState testid="cards-empty" title="No cards yet" text="Design a card and share it with its own web address.">
+                <A href="/cards/new" attr:class="button primary">"Create your first card"</A>
+            </EmptyState>
+        }
+        .into_any(),
+        false => view! {
+            <ul class="card-grid" data-testid="card-list">
+                {cards.into_iter().map(|card| view! { <CardTile card /> }).collect_view()}
+            </ul>
+        }
+        .into_any(),
+    }
+    };
     view! {
-        <Title text="Your cards" />
-        <section class="page-head">
-            <h1>"Your business cards"</h1>
+        <PageHead title="Your cards" heading="Your business cards">
             <A href="/cards/new" attr:class="button primary">"New card"</A>
-        </section>
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || cards.get().map(|result| match result {
-                Ok(cards) if cards.is_empty() => view! {
-                    <section class="panel empty-state" data-testid="cards-empty">
-                        <h2>"No cards yet"</h2>
-                        <p class="muted">"Design a card and share it with its own web address."</p>
-                        <A href="/cards/new" attr:class="button primary">"Create your first card"</A>
-                    </section>
-                }.into_any(),
-                Ok(cards) => view! {
-                    <ul class="card-grid" data-testid="card-list">
-                        {cards.into_iter().map(|card| view! { <CardTile card /> }).collect_view()}
-                    </ul>
-                }.into_any(),
-                Err(error) => view! { <div class="alert error" role="alert">{error.to_string()}</div> }.into_any(),
-            })}
-        </Suspense>
+        </PageHead>
+        {when_loaded(cards, ready, error_alert)}
     }
     .into_any()
 }
@@ -81,63 +84,53 @@ pub fn NewCardPage() -> AnyView {
             use_toasts().success(format!("Card \u{201c}{}\u{201d} created.", card.name));
         }
     });
+    let form = view! {
+        <ActionForm action=action attr:class="form editor-form" attr:novalidate=true>
+            <input type="hidden" name="idempotency_key" value=idempotency_key />
+            <FormFields state form="card" fields=CardFields::FIELDS layout=NEW_CARD error />
+            <SubmitButton pending=action.pending() label="Create card" busy_label="Creating…" />
+        </ActionForm>
+    };
     view! {
-        <Title text="New card" />
-        <section class="page-head">
-            <h1>"New business card"</h1>
+        <PageHead title="New card" heading="New business card">
             <A href="/cards" attr:class="button ghost">"Back to your cards"</A>
-        </section>
-        <div class="editor">
-            <ActionForm action=action attr:class="form editor-form" attr:novalidate=true>
-                <input type="hidden" name="idempotency_key" value=idempotency_key />
-                <CardFormFields state error with_slug=false />
-                <FormError error fields=EDITOR_FIELD_NAMES.as_slice() />
-                <SubmitButton pending=action.pending() label="Create card" busy_label="Creating…" />
-            </ActionForm>
-            <aside class="editor-preview" aria-label="Preview">
-                <CardPreview values=state.values.into() />
-            </aside>
-        </div>
+        </PageHead>
+        {with_preview(form.into_any(), view! { <CardPreview values=state.values.into() /> }.into_any())}
     }
     .into_any()
 }
 
-/// The card's inputs, shared by the create form and the editor.
-#[component]
-fn CardFormFields(state: EditorState, #[prop(into)] error: Signal<Option<AppError>>, with_slug: bool) -> AnyView {
-    view! {
-        <fieldset>
-            <legend>"Card"</legend>
-            <BoundField state form="card" field="name" label="Card name" required=true error
-                hint="For you; the web address is made from it." />
-            {with_slug.then(|| view! {
-                <BoundField state form="card" field="slug" label="Web address" error
-                    hint="Lowercase letters, digits and hyphens: /c/your-name" />
-            })}
-            <div class="field-row">
-                <BoundSelect state form="card" field="template" label="Template" options=TEMPLATES error />
-                <BoundSelect state form="card" field="layout" label="Layout" options=LAYOUTS error />
-                <BoundField state form="card" field="accent_color" label="Accent color" input_type="color" error />
-            </div>
-        </fieldset>
-        <fieldset>
-            <legend>"On the card"</legend>
-            <FillFromProfile state />
-            <BoundField state form="card" field="full_name" label="Full name" error />
-            <div class="field-row">
-                <BoundField state form="card" field="job_title" label="Job title" error />
-                <BoundField state form="card" field="company" label="Company" error />
-            </div>
-            <div class="field-row">
-                <BoundField state form="card" field="email" label="Email" input_type="email" error />
-                <BoundField state form="card" field="phone" label="Phone" input_type="tel" error />
-            </div>
-            <BoundField state form="card" field="website" label="Website" error />
-            <BoundField state form="card" field="address" label="Address" multiline=true error />
-            <BoundField state form="card" field="tagline" label="Tagline" error />
-        </fieldset>
-    }
-    .into_any()
+const NAME: Line =
+    Line::One(Input::of(CardFields::FIELDS, "name").required().hint("For you; the web address is made from it."));
+const SLUG: Line =
+    Line::One(Input::new("slug", SLUG_LABEL).hint("Lowercase letters, digits and hyphens: /c/your-name"));
+const LOOK: Line = Line::Row(&[
+    Input::of(CardFields::FIELDS, "template").choice(TEMPLATES),
+    Input::of(CardFields::FIELDS, "layout").choice(LAYOUTS),
+    Input::of(CardFields::FIELDS, "accent_color").typed("color"),
+]);
+const ON_THE_CARD: Line = {
+    const F: Fields = CardFields::FIELDS;
+    Line::Group(
+        "On the card",
+        &[
+            Line::Control(fill_from_profile),
+            Line::One(Input::of(F, "full_name")),
+            Line::Row(&[Input::of(F, "job_title"), Input::of(F, "company")]),
+            Line::Row(&[Input::of(F, "email").typed("email"), Input::of(F, "phone").typed("tel")]),
+            Line::One(Input::of(F, "website")),
+            Line::One(Input::of(F, "address").multiline()),
+            Line::One(Input::of(F, "tagline")),
+        ],
+    )
+};
+/// The create form: the address is drawn from the name.
+const NEW_CARD: &[Line] = &[Line::Group("Card", &[NAME, LOOK]), ON_THE_CARD];
+const EDIT_CARD: &[Line] = &[Line::Group("Card", &[NAME, SLUG, LOOK]), ON_THE_CARD];
+const _: () = assert!(shows_all(NEW_CARD, CardFields::FIELDS) && shows_all(EDIT_CARD, CardFields::FIELDS));
+
+fn fill_from_profile(state: EditorState) -> AnyView {
+    view! { <FillFromProfile state /> }.into_any()
 }
 
 /// Copies name, title, company and contact details from the profile into
@@ -148,20 +141,20 @@ fn FillFromProfile(state: EditorState) -> impl IntoView {
     let toasts = use_toasts();
     Effect::new(move |_| match fill.value().get() {
         Some(Ok(profile)) => {
+            let personal = PersonalFields::from_values(&profile.personal.values);
+            let professional = ProfessionalFields::from_values(&profile.professional.values);
             let from = [
-                ("full_name", &profile.personal.values, "full_name"),
-                ("email", &profile.personal.values, "primary_email"),
-                ("phone", &profile.personal.values, "phone"),
-                ("job_title", &profile.professional.values, "job_title"),
-                ("company", &profile.professional.values, "company"),
-                ("website", &profile.professional.values, "website"),
+                ("full_name", personal.full_name),
+                ("email", personal.primary_email),
+                ("phone", personal.phone),
+                ("job_title", professional.job_title),
+                ("company", professional.company),
+                ("website", professional.website),
             ];
             let mut copied = 0;
-            for (field, section, source) in from {
-                if let Some(value) = section.get(source).filter(|v| !v.is_empty()) {
-                    state.set(field, value.clone());
-                    copied += 1;
-                }
+            for (field, value) in from.into_iter().filter(|(_, value)| !value.is_empty()) {
+                state.set(field, value);
+                copied += 1;
             }
             if copied == 0 {
                 toasts.error("Your profile is empty. Fill it in under Profile first.");
@@ -180,57 +173,50 @@ fn FillFromProfile(state: EditorState) -> impl IntoView {
 
 #[component]
 pub fn CardEditorPage() -> AnyView {
-    let params = use_params_map();
-    let id = move || params.read().get("id").unwrap_or_default();
+    let id = use_param("id");
     let card = Resource::new_blocking(id, get_card);
-    view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || card.get().map(|result| match result {
-                Ok(card) => view! { <CardEditor card /> }.into_any(),
-                Err(AppError::NotFound) => view! {
-                    <Title text="Card not found" />
-                    <section class="panel narrow" data-testid="card-missing">
-                        <h1>"This card does not exist"</h1>
-                        <p class="muted">"It may have been deleted, or it belongs to someone else."</p>
-                        <A href="/cards" attr:class="button primary">"Your cards"</A>
-                    </section>
-                }.into_any(),
-                Err(error) => view! { <div class="alert error" role="alert">{error.to_string()}</div> }.into_any(),
-            })}
-        </Suspense>
+    let failed = |error| {
+        match error {
+        AppError::NotFound => view! {
+            <CardMissing heading="This card does not exist" text="It may have been deleted, or it belongs to someone else.">
+                <A href="/cards" attr:class="button primary">"Your cards"</A>
+            </CardMissing>
+        }
+        .into_any(),
+        error => error_alert(error),
     }
-    .into_any()
+    };
+    when_loaded(card, |card| view! { <CardEditor card /> }.into_any(), failed).into_any()
+}
+
+/// Said where a card was asked for that is not there (or not yours).
+#[component]
+fn CardMissing(
+    heading: &'static str,
+    text: &'static str,
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView {
+    view! {
+        <Title text="Card not found" />
+        <section class="panel narrow" data-testid="card-missing">
+            <h1>{heading}</h1>
+            <p class="muted">{text}</p>
+            {children.map(|children| children())}
+        </section>
+    }
 }
 
 #[component]
 fn CardEditor(card: Card) -> AnyView {
-    let state = EditorState::new(editor_values(&card), card.version);
     let id = card.id.to_string();
-    let delete_id = card.id.to_string();
+    let state = EditorState::from(SectionView::from(card));
     // The heading and the public address show the stored card: what the
     // form was loaded with, last saved, or last merged from elsewhere.
     let stored = move |field: &'static str| state.base.with(|base| base.get(field).cloned().unwrap_or_default());
     let save = ServerAction::<UpdateCard>::new();
     let delete = ServerAction::<DeleteCard>::new();
-    let save_error = Signal::derive(move || match save.value().get() {
-        Some(Err(AppError::VersionConflict { .. })) => None,
-        Some(Err(error)) => Some(error),
-        _ => None,
-    });
     let delete_error = action_error(delete);
     let toasts = use_toasts();
-
-    Effect::new(move |_| match save.value().get() {
-        Some(Ok(card)) => {
-            state.saved(editor_values(&card), card.version);
-            toasts.success("Saved.");
-        }
-        Some(Err(AppError::VersionConflict { current })) => match serde_json::from_value::<Card>(current) {
-            Ok(theirs) => state.conflicted(editor_values(&theirs), theirs.version),
-            Err(_) => toasts.error("This card was changed elsewhere. Reload the page to see it."),
-        },
-        _ => {}
-    });
     Effect::new(move |_| {
         if let Some(Ok(())) = delete.value().get() {
             toasts.success("Card deleted.");
@@ -238,9 +224,9 @@ fn CardEditor(card: Card) -> AnyView {
     });
 
     // Saves made elsewhere (another tab, another device) arrive as notices.
-    let card_id = StoredValue::new(card.id.to_string());
-    let fetch_card = move || async move { get_card(card_id.get_value()).await.ok().map(|card| section(&card)) };
-    let feed = live_feed(format!("business_card:{}", card.id));
+    let card_id = StoredValue::new(id.clone());
+    let fetch = move || async move { get_card(card_id.get_value()).await.ok().map(SectionView::from) };
+    let live = Live::new(live_feed(format!("business_card:{id}")), "business_card", Some(id.clone()), fetch);
 
     let public_url = move || format!("/c/{}", stored("slug"));
     view! {
@@ -252,31 +238,15 @@ fn CardEditor(card: Card) -> AnyView {
                 <A href="/cards" attr:class="button ghost">"Your cards"</A>
             </div>
         </section>
-        <LiveEditing feed entity="business_card" id=card.id.to_string() state saving=save.pending() fetch=fetch_card />
-        <MergePanel state labels=EDITOR_FIELDS.as_slice() />
-        <div class="editor">
-            <ActionForm action=save attr:class="form editor-form" attr:novalidate=true>
-                <input type="hidden" name="id" value=id />
-                <input type="hidden" name="version" value=state.version.get_untracked()
-                    prop:value=move || state.version.get().to_string() />
-                <CardFormFields state error=save_error with_slug=true />
-                <FormError error=save_error fields=EDITOR_FIELD_NAMES.as_slice() />
-                <div class="form-actions">
-                    <SubmitButton pending=save.pending() label="Save" busy_label="Saving…" />
-                    <span class="muted small" data-testid="version">{move || format!("Version {}", state.version.get())}</span>
-                </div>
-            </ActionForm>
-            <aside class="editor-preview" aria-label="Preview">
-                <CardPreview values=state.values.into() />
-            </aside>
-        </div>
+        <Editor save state theirs=stored_card live form="card" fields=EDITOR_FIELDS.as_slice() layout=EDIT_CARD
+            hidden=vec![("id", id.clone())] form_class="form editor-form" save_label="Save" version_testid="version"
+            preview=move || view! { <CardPreview values=state.values.into() /> } />
         <section class="panel danger-zone">
             <h2>"Delete this card"</h2>
             <p class="muted">"Its public page stops working and its address becomes free."</p>
             <ActionForm action=delete attr:class="inline-form">
-                <input type="hidden" name="id" value=delete_id />
-                <input type="hidden" name="version" value=state.version.get_untracked()
-                    prop:value=move || state.version.get().to_string() />
+                <input type="hidden" name="id" value=id />
+                <VersionInput state />
                 <SubmitButton pending=delete.pending() label="Delete card" busy_label="Deleting…" class="button danger" />
             </ActionForm>
             <FormError error=delete_error fields=&[] />
@@ -288,42 +258,38 @@ fn CardEditor(card: Card) -> AnyView {
 /// The public page of a card: no login, rendered on the server.
 #[component]
 pub fn PublicCardPage() -> AnyView {
-    let params = use_params_map();
-    let slug = move || params.read().get("slug").unwrap_or_default();
+    let slug = use_param("slug");
     let card = Resource::new_blocking(slug, public_card);
-    view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || card.get().map(|result| match result {
-                Ok(card) => {
-                    let title = card.display_name().to_owned();
-                    let vcard = format!("/c/{}/card.vcf", card.slug);
-                    view! {
-                        <Title text=title />
-                        <section class="public-card">
-                            <CardPreview values=Signal::stored(editor_values(&card)) />
-                            <a href=vcard class="button primary" rel="external" download="">"Add to contacts (vCard)"</a>
-                        </section>
-                    }.into_any()
-                }
-                Err(AppError::NotFound) => view! {
-                    <Title text="Card not found" />
-                    <section class="panel narrow" data-testid="card-missing">
-                        <h1>"No card at this address"</h1>
-                        <p class="muted">"Check the link; the card may have moved or been deleted."</p>
-                    </section>
-                }.into_any(),
-                // Not "no such card": the card may well exist, we just could not look.
-                Err(error) => view! {
-                    <Title text="Card unavailable" />
-                    <section class="panel narrow" data-testid="card-unavailable">
-                        <h1>"This card cannot be shown right now"</h1>
-                        <p class="muted">{error.to_string()}</p>
-                    </section>
-                }.into_any(),
-            })}
-        </Suspense>
+    let ready = |card: Card| {
+        let title = card.display_name().to_owned();
+        let vcard = format!("/c/{}/card.vcf", card.slug);
+        view! {
+            <Title text=title />
+            <section class="public-card">
+                <CardPreview values=Signal::stored(editor_values(&card)) />
+                <a href=vcard class="button primary" rel="external" download="">"Add to contacts (vCard)"</a>
+            </section>
+        }
+        .into_any()
+    };
+    let failed = |error| {
+        match error {
+        AppError::NotFound => view! {
+            <CardMissing heading="No card at this address" text="Check the link; the card may have moved or been deleted." />
+        }
+        .into_any(),
+        // Not "no such card": the card may well exist, we just could not look.
+        error => view! {
+            <Title text="Card unavailable" />
+            <section class="panel narrow" data-testid="card-unavailable">
+                <h1>"This card cannot be shown right now"</h1>
+                <p class="muted">{error.to_string()}</p>
+            </section>
+        }
+        .into_any(),
     }
-    .into_any()
+    };
+    when_loaded(card, ready, failed).into_any()
 }
 
 /// The card itself, in its template: the live preview and the public page.

@@ -1,26 +1,23 @@
 //! `/admin/metrics`: this instance's figures with the thresholds
 //! highlighted, and small charts of the last hour.
 
-use leptos::prelude::*;
-use leptos_meta::Title;
-
+use crate::components::{loading, PageHead, Table};
 use crate::metrics::{instance_metrics, Figure, Series};
+use leptos::prelude::*;
 
 #[component]
 pub fn MetricsPage() -> impl IntoView {
     // Blocking, so a refused request answers 403 before any HTML is sent.
     let metrics = Resource::new_blocking(|| (), |_| instance_metrics());
     view! {
-        <Title text="Metrics" />
-        <section class="page-head">
-            <h1>"Metrics"</h1>
+        <PageHead title="Metrics">
             <div class="actions">
                 // A plain link: reloading is the refresh, with or without JavaScript.
                 <a href="/admin/metrics" class="button" rel="external">"Refresh"</a>
             </div>
-        </section>
+        </PageHead>
         <p class="muted">"Figures of the instance that answered this page, since it started. Every instance also serves them to Prometheus as " <code>"/metrics"</code> " on its operators' address (" <code>"--metrics-listen"</code> ", not reachable from the public site); Prometheus adds them up."</p>
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Suspense fallback=loading>
             {move || metrics.get().map(|result| match result {
                 Ok(view) => view! {
                     {if view.alerts.is_empty() {
@@ -42,19 +39,16 @@ pub fn MetricsPage() -> impl IntoView {
                     <div class="worklists">
                         <section class="panel">
                             <h2>"Version conflicts by record type"</h2>
-                            <table class="table" data-testid="conflicts-by-entity">
-                                <thead><tr><th scope="col">"Record"</th><th scope="col" class="num">"Updates"</th><th scope="col" class="num">"Conflicts"</th><th scope="col" class="num">"Rate"</th></tr></thead>
-                                <tbody>
-                                    {view.conflicts.into_iter().map(|row| view! {
-                                        <tr class:over=row.alert>
-                                            <td>{row.entity.replace('_', " ")}</td>
-                                            <td class="num">{row.writes}</td>
-                                            <td class="num">{row.conflicts}</td>
-                                            <td class="num">{format!("{:.1} %", row.rate_percent)}</td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
+                            <Table testid="conflicts-by-entity" columns=&["Record"] numbers=&["Updates", "Conflicts", "Rate"]>
+                                {view.conflicts.into_iter().map(|row| view! {
+                                    <tr class:over=row.alert>
+                                        <td>{row.entity.replace('_', " ")}</td>
+                                        <td class="num">{row.writes}</td>
+                                        <td class="num">{row.conflicts}</td>
+                                        <td class="num">{format!("{:.1} %", row.rate_percent)}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </Table>
                         </section>
                         <section class="panel">
                             <h2>"Numbers drawn"</h2>
@@ -65,18 +59,15 @@ pub fn MetricsPage() -> impl IntoView {
                     </div>
                     <section class="panel">
                         <h2>"Busiest routes"</h2>
-                        <table class="table" data-testid="routes">
-                            <thead><tr><th scope="col">"Route"</th><th scope="col" class="num">"Requests"</th><th scope="col" class="num">"Average"</th></tr></thead>
-                            <tbody>
-                                {view.routes.into_iter().map(|row| view! {
-                                    <tr>
-                                        <td><code>{format!("{} {}", row.method, row.route)}</code></td>
-                                        <td class="num">{row.requests}</td>
-                                        <td class="num">{format!("{:.1} ms", row.average_ms)}</td>
-                                    </tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
+                        <Table testid="routes" columns=&["Route"] numbers=&["Requests", "Average"]>
+                            {view.routes.into_iter().map(|row| view! {
+                                <tr>
+                                    <td><code>{format!("{} {}", row.method, row.route)}</code></td>
+                                    <td class="num">{row.requests}</td>
+                                    <td class="num">{format!("{:.1} ms", row.average_ms)}</td>
+                                </tr>
+                            }).collect_view()}
+                        </Table>
                     </section>
                 }.into_any(),
                 Err(error) => crate::components::load_error(error, "administrators", ("/", "Home")),

@@ -3,15 +3,17 @@
 
 use leptos::form::ActionForm;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::A;
 
-use crate::components::{action_error, follow_saves, use_toasts, BoundField, Field, FormError, SubmitButton};
-use crate::live::{live_feed, LiveEditing, LiveFeed};
-use crate::merge::{EditorState, MergePanel};
+use model::profiles::{PersonalFields, PersonalInfo, ProfessionalFields, ProfessionalInfo};
+use model::Form as _;
+
+use crate::components::{action_error, error_alert, use_toasts, when_loaded, Field, FormError, PageHead, SubmitButton};
+use crate::editor::{shows_all, Editor, Fields, Input, Line};
+use crate::live::{live_feed, Live};
 use crate::profile::{
-    get_profile, list_devices, ChangePassword, DeviceView, RevokeDevice, RevokeOtherDevices, SavePersonal,
-    SaveProfessional, SectionView, PERSONAL_FIELDS, PROFESSIONAL_FIELDS,
+    get_profile, list_devices, ChangePassword, DeviceView, ProfileView, RevokeDevice, RevokeOtherDevices, SavePersonal,
+    SaveProfessional, SectionView,
 };
 
 #[component]
@@ -19,106 +21,65 @@ pub fn ProfilePage() -> AnyView {
     let profile = Resource::new_blocking(|| (), |_| get_profile());
     // One stream for both sections: changes saved on another device.
     let feed = live_feed("personal_info:*,professional_info:*".to_owned());
+    let ready = move |profile: ProfileView| {
+        let personal = Live::new(feed, "personal_info", None, || async { Some(get_profile().await.ok()?.personal) });
+        let professional =
+            Live::new(feed, "professional_info", None, || async { Some(get_profile().await.ok()?.professional) });
+        view! {
+            <ProfileSection testid="personal" title="Personal details">
+                <Editor save={ServerAction::<SavePersonal>::new()} state=profile.personal live=personal
+                    theirs={SectionView::stored::<PersonalInfo>} form="personal" fields=PersonalFields::FIELDS
+                    layout=PERSONAL save_label="Save personal details" version_testid="personal-version" />
+            </ProfileSection>
+            <ProfileSection testid="professional" title="Professional details">
+                <Editor save={ServerAction::<SaveProfessional>::new()} state=profile.professional live=professional
+                    theirs={SectionView::stored::<ProfessionalInfo>} form="professional" fields=ProfessionalFields::FIELDS
+                    layout=PROFESSIONAL save_label="Save professional details" version_testid="professional-version" />
+            </ProfileSection>
+        }
+        .into_any()
+    };
     view! {
-        <Title text="Your profile" />
-        <section class="page-head">
-            <h1>"Your profile"</h1>
+        <PageHead title="Your profile">
             <A href="/profile/sessions" attr:class="button ghost">"Devices and password"</A>
-        </section>
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || profile.get().map(|result| match result {
-                Ok(profile) => view! {
-                    <PersonalSection section=profile.personal feed />
-                    <ProfessionalSection section=profile.professional feed />
-                }.into_any(),
-                Err(error) => view! { <div class="alert error" role="alert">{error.to_string()}</div> }.into_any(),
-            })}
-        </Suspense>
+        </PageHead>
+        {when_loaded(profile, ready, error_alert)}
     }
     .into_any()
 }
 
+/// One section of the profile, saved on its own version.
 #[component]
-fn PersonalSection(section: SectionView, feed: LiveFeed) -> AnyView {
-    let state = EditorState::new(section.values, section.version);
-    let save = ServerAction::<SavePersonal>::new();
-    let error = follow_saves(save, state, PERSONAL_FIELDS);
+fn ProfileSection(testid: &'static str, title: &'static str, children: Children) -> impl IntoView {
     view! {
-        <section class="panel profile-section" data-testid="personal">
-            <h2>"Personal details"</h2>
-            <LiveEditing feed entity="personal_info" state saving=save.pending()
-                fetch=|| async { get_profile().await.ok().map(|profile| profile.personal) } />
-            <MergePanel state labels=PERSONAL_FIELDS />
-            <ActionForm action=save attr:class="form" attr:novalidate=true>
-                <input type="hidden" name="version" value=state.version.get_untracked()
-                    prop:value=move || state.version.get().to_string() />
-                <div class="field-row">
-                    <BoundField state form="personal" field="full_name" label="Full name" error />
-                    <BoundField state form="personal" field="date_of_birth" label="Date of birth" input_type="date" error />
-                </div>
-                <div class="field-row">
-                    <BoundField state form="personal" field="primary_email" label="Primary email" input_type="email" error />
-                    <BoundField state form="personal" field="phone" label="Phone" input_type="tel" error />
-                </div>
-                <BoundField state form="personal" field="address" label="Address" error />
-                <div class="field-row">
-                    <BoundField state form="personal" field="city" label="City" error />
-                    <BoundField state form="personal" field="country" label="Country" error />
-                </div>
-                <FormError error fields=&["full_name", "primary_email", "phone", "date_of_birth", "address", "city", "country"] />
-                <div class="form-actions">
-                    <SubmitButton pending=save.pending() label="Save personal details" busy_label="Saving…" />
-                    <span class="muted small" data-testid="personal-version">{move || version_label(state.version.get())}</span>
-                </div>
-            </ActionForm>
+        <section class="panel profile-section" data-testid=testid>
+            <h2>{title}</h2>
+            {children()}
         </section>
     }
-    .into_any()
 }
 
-#[component]
-fn ProfessionalSection(section: SectionView, feed: LiveFeed) -> AnyView {
-    let state = EditorState::new(section.values, section.version);
-    let save = ServerAction::<SaveProfessional>::new();
-    let error = follow_saves(save, state, PROFESSIONAL_FIELDS);
-    view! {
-        <section class="panel profile-section" data-testid="professional">
-            <h2>"Professional details"</h2>
-            <LiveEditing feed entity="professional_info" state saving=save.pending()
-                fetch=|| async { get_profile().await.ok().map(|profile| profile.professional) } />
-            <MergePanel state labels=PROFESSIONAL_FIELDS />
-            <ActionForm action=save attr:class="form" attr:novalidate=true>
-                <input type="hidden" name="version" value=state.version.get_untracked()
-                    prop:value=move || state.version.get().to_string() />
-                <div class="field-row">
-                    <BoundField state form="professional" field="company" label="Company" error />
-                    <BoundField state form="professional" field="job_title" label="Job title" error />
-                </div>
-                <BoundField state form="professional" field="department" label="Department" error />
-                <div class="field-row">
-                    <BoundField state form="professional" field="website" label="Website" error />
-                    <BoundField state form="professional" field="linkedin" label="LinkedIn" error
-                        hint="https://www.linkedin.com/in/your-name" />
-                </div>
-                <BoundField state form="professional" field="bio" label="Bio" multiline=true error />
-                <FormError error fields=&["company", "job_title", "department", "website", "linkedin", "bio"] />
-                <div class="form-actions">
-                    <SubmitButton pending=save.pending() label="Save professional details" busy_label="Saving…" />
-                    <span class="muted small" data-testid="professional-version">{move || version_label(state.version.get())}</span>
-                </div>
-            </ActionForm>
-        </section>
-    }
-    .into_any()
-}
+const PERSONAL: &[Line] = {
+    const F: Fields = PersonalFields::FIELDS;
+    &[
+        Line::Row(&[Input::of(F, "full_name"), Input::of(F, "date_of_birth").typed("date")]),
+        Line::Row(&[Input::of(F, "primary_email").typed("email"), Input::of(F, "phone").typed("tel")]),
+        Line::One(Input::of(F, "address")),
+        Line::Row(&[Input::of(F, "city"), Input::of(F, "country")]),
+    ]
+};
+const _: () = assert!(shows_all(PERSONAL, PersonalFields::FIELDS));
 
-fn version_label(version: i32) -> String {
-    if version == 0 {
-        "Not saved yet".to_owned()
-    } else {
-        format!("Version {version}")
-    }
-}
+const PROFESSIONAL: &[Line] = {
+    const F: Fields = ProfessionalFields::FIELDS;
+    &[
+        Line::Row(&[Input::of(F, "company"), Input::of(F, "job_title")]),
+        Line::One(Input::of(F, "department")),
+        Line::Row(&[Input::of(F, "website"), Input::of(F, "linkedin").hint("https://www.linkedin.com/in/your-name")]),
+        Line::One(Input::of(F, "bio").multiline()),
+    ]
+};
+const _: () = assert!(shows_all(PROFESSIONAL, ProfessionalFields::FIELDS));
 
 #[component]
 pub fn SessionsPage() -> AnyView {
@@ -142,23 +103,16 @@ pub fn SessionsPage() -> AnyView {
     });
     let password_error = action_error(change_password);
     view! {
-        <Title text="Devices and password" />
-        <section class="page-head">
-            <h1>"Devices and password"</h1>
+        <PageHead title="Devices and password">
             <A href="/profile" attr:class="button ghost">"Your profile"</A>
-        </section>
+        </PageHead>
         <section class="panel">
             <h2>"Where you are signed in"</h2>
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || devices.get().map(|result| match result {
-                    Ok(devices) => view! {
-                        <ul class="device-list" data-testid="devices">
-                            {devices.into_iter().map(|device| view! { <DeviceRow device revoke /> }).collect_view()}
-                        </ul>
-                    }.into_any(),
-                    Err(error) => view! { <div class="alert error" role="alert">{error.to_string()}</div> }.into_any(),
-                })}
-            </Suspense>
+            {when_loaded(devices, move |devices| view! {
+                <ul class="device-list" data-testid="devices">
+                    {devices.into_iter().map(|device| view! { <DeviceRow device revoke /> }).collect_view()}
+                </ul>
+            }.into_any(), error_alert)}
             <ActionForm action=revoke_others attr:class="inline-form">
                 <SubmitButton pending=revoke_others.pending() label="Sign out all other devices" busy_label="Signing out…"
                     class="button ghost" />

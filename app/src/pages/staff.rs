@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use crate::accounts::staff_overview;
-use crate::components::{action_error, SubmitButton};
+use crate::components::{action_error, loading, SubmitButton};
 use crate::error::AppError;
 use crate::live::use_change_notices;
 use crate::workflow::{staff_worklists, FindDocument, WorkItem};
@@ -23,7 +23,7 @@ pub fn StaffPage() -> impl IntoView {
     let find_error = action_error(find);
     view! {
         <Title text="Staff" />
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Suspense fallback=loading>
             {move || worklists.get().map(|result| match result {
                 Ok(lists) => view! {
                     <section class="page-head">

@@ -5,23 +5,21 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
 
-use crate::components::{action_error, mint_idempotency_key, use_toasts, FormError, SubmitButton};
+use crate::components::{
+    action_error, mint_idempotency_key, use_param, use_toasts, when_loaded, EmptyState, FormError, PageHead,
+    SubmitButton, Table,
+};
 use crate::error::AppError;
 use crate::live::use_change_notices;
 use crate::training::{
     get_scenario_board, list_scenarios, my_assignments, AdvanceAssignment, AssignCounselor, AssignmentRow, BulkAssign,
-    CreateScenario, ScenarioBoard, SetScenarioActive,
+    CreateScenario, ScenarioBoard, ScenarioRow, SetScenarioActive,
 };
 
 /// What a page shows when its data could not be loaded.
 pub(super) fn load_error(error: AppError, who: &'static str) -> AnyView {
     crate::components::load_error(error, who, ("/", "Home"))
-}
-
-pub(super) fn loading() -> impl IntoView {
-    view! { <p class="muted">"Loading…"</p> }
 }
 
 #[component]
@@ -31,36 +29,10 @@ pub fn ScenariosPage() -> AnyView {
     let error = action_error(create);
     let idempotency_key = mint_idempotency_key();
     view! {
-        <Title text="Training scenarios" />
-        <section class="page-head">
-            <h1>"Training scenarios"</h1>
+        <PageHead title="Training scenarios">
             <A href="/staff" attr:class="button ghost">"Staff workspace"</A>
-        </section>
-        <Suspense fallback=loading>
-            {move || scenarios.get().map(|result| match result {
-                Ok(list) if list.is_empty() => view! {
-                    <section class="panel empty-state" data-testid="scenarios-empty">
-                        <h2>"No scenarios yet"</h2>
-                        <p class="muted">"Create the first one below."</p>
-                    </section>
-                }.into_any(),
-                Ok(list) => view! {
-                    <table class="table panel" data-testid="scenario-list">
-                        <thead><tr><th scope="col">"Scenario"</th><th scope="col">"Status"</th><th scope="col">"Description"</th></tr></thead>
-                        <tbody>
-                            {list.into_iter().map(|s| view! {
-                                <tr>
-                                    <td><A href=format!("/staff/scenarios/{}", s.id)>{s.title.clone()}</A></td>
-                                    <td>{if s.active { "Active" } else { "Inactive" }}</td>
-                                    <td class="muted">{s.description.clone()}</td>
-                                </tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                }.into_any(),
-                Err(error) => load_error(error, "staff"),
-            })}
-        </Suspense>
+        </PageHead>
+        {when_loaded(scenarios, scenario_list, |error| load_error(error, "staff"))}
         <section class="panel narrow-form">
             <h2>"New scenario"</h2>
             <ActionForm action=create attr:class="form" attr:novalidate=true>
@@ -85,13 +57,31 @@ pub fn ScenariosPage() -> AnyView {
     .into_any()
 }
 
+fn scenario_list(scenarios: Vec<ScenarioRow>) -> AnyView {
+    if scenarios.is_empty() {
+        return view! { <EmptyState testid="scenarios-empty" title="No scenarios yet" text="Create the first one below." /> }
+            .into_any();
+    }
+    view! {
+        <Table class="table panel" testid="scenario-list" columns=&["Scenario", "Status", "Description"]>
+            {scenarios.into_iter().map(|s| view! {
+                <tr>
+                    <td><A href=format!("/staff/scenarios/{}", s.id)>{s.title.clone()}</A></td>
+                    <td>{if s.active { "Active" } else { "Inactive" }}</td>
+                    <td class="muted">{s.description.clone()}</td>
+                </tr>
+            }).collect_view()}
+        </Table>
+    }
+    .into_any()
+}
+
 #[component]
 pub fn ScenarioBoardPage() -> AnyView {
-    let params = use_params_map();
     let assign = ServerAction::<AssignCounselor>::new();
     let bulk = ServerAction::<BulkAssign>::new();
     let toggle = ServerAction::<SetScenarioActive>::new();
-    let id = move || params.read().get("id").unwrap_or_default();
+    let id = use_param("id");
     let board = Resource::new_blocking(
         move || (id(), assign.version().get(), bulk.version().get(), toggle.version().get()),
         |(id, _, _, _)| get_scenario_board(id),
@@ -105,15 +95,8 @@ pub fn ScenarioBoardPage() -> AnyView {
             toasts.success(format!("Assigned to {}.", row.counselor_name));
         }
     });
-    view! {
-        <Suspense fallback=loading>
-            {move || board.get().map(|result| match result {
-                Ok(board) => view! { <Board board assign bulk toggle /> }.into_any(),
-                Err(error) => load_error(error, "staff"),
-            })}
-        </Suspense>
-    }
-    .into_any()
+    let ready = move |board| view! { <Board board assign bulk toggle /> }.into_any();
+    when_loaded(board, ready, |error| load_error(error, "staff")).into_any()
 }
 
 #[component]
@@ -227,23 +210,17 @@ fn AssignmentTable(rows: Vec<AssignmentRow>) -> AnyView {
         return view! { <p class="muted" data-testid="assignments-empty">"Nobody is assigned yet."</p> }.into_any();
     }
     view! {
-        <table class="table">
-            <thead><tr>
-                <th scope="col">"Counselor"</th><th scope="col">"Status"</th><th scope="col">"Due"</th>
-                <th scope="col">"Assigned"</th><th scope="col">"By"</th>
-            </tr></thead>
-            <tbody>
-                {rows.into_iter().map(|row| view! {
-                    <tr data-testid="assignment-row" data-status=row.status.clone()>
-                        <td>{row.counselor_name.clone()}</td>
-                        <td><span class=format!("status status-{}", row.status)>{row.status_label()}</span></td>
-                        <td>{if row.due_date.is_empty() { "—".to_owned() } else { row.due_date.clone() }}</td>
-                        <td class="muted small">{row.assigned.clone()}</td>
-                        <td class="muted small">{row.source.clone()}</td>
-                    </tr>
-                }).collect_view()}
-            </tbody>
-        </table>
+        <Table columns=&["Counselor", "Status", "Due", "Assigned", "By"]>
+            {rows.into_iter().map(|row| view! {
+                <tr data-testid="assignment-row" data-status=row.status.clone()>
+                    <td>{row.counselor_name.clone()}</td>
+                    <td><span class=format!("status status-{}", row.status)>{row.status_label()}</span></td>
+                    <td>{row.due()}</td>
+                    <td class="muted small">{row.assigned.clone()}</td>
+                    <td class="muted small">{row.source.clone()}</td>
+                </tr>
+            }).collect_view()}
+        </Table>
     }
     .into_any()
 }
@@ -287,54 +264,48 @@ pub fn MyAssignmentsPage() -> AnyView {
             toasts.success(format!("{what} \u{201c}{}\u{201d}.", row.scenario_title));
         }
     });
+    let ready = move |rows: Vec<AssignmentRow>| {
+        if rows.is_empty() {
+            return view! {
+                <EmptyState testid="my-assignments-empty" title="Nothing assigned"
+                    text="New training scenarios assigned to you appear here." />
+            }
+            .into_any();
+        }
+        view! {
+            <Table class="table panel" testid="my-assignments" columns=&["Scenario", "Status", "Due", ""]>
+                {rows.into_iter().map(|row| {
+                    let step = match row.status.as_str() {
+                        "pending" => Some(("start", "Start", "Starting…")),
+                        "in_progress" => Some(("complete", "Complete", "Completing…")),
+                        _ => None,
+                    };
+                    view! {
+                        <tr data-testid="my-assignment" data-scenario=row.scenario_title.clone() data-status=row.status.clone()>
+                            <td>{row.scenario_title.clone()}</td>
+                            <td><span class=format!("status status-{}", row.status)>{row.status_label()}</span></td>
+                            <td>{row.due()}</td>
+                            <td>
+                                {step.map(|(step, label, busy_label)| view! {
+                                    <ActionForm action=advance attr:class="inline-form">
+                                        <input type="hidden" name="id" value=row.id.clone() />
+                                        <input type="hidden" name="version" value=row.version />
+                                        <input type="hidden" name="step" value=step />
+                                        <SubmitButton pending=advance.pending() label busy_label class="button small primary" />
+                                    </ActionForm>
+                                })}
+                            </td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </Table>
+        }
+        .into_any()
+    };
     view! {
-        <Title text="My assignments" />
-        <section class="page-head"><h1>"My assignments"</h1></section>
+        <PageHead title="My assignments" />
         <FormError error fields=&[] />
-        <Suspense fallback=loading>
-            {move || assignments.get().map(|result| match result {
-                Ok(rows) if rows.is_empty() => view! {
-                    <section class="panel empty-state" data-testid="my-assignments-empty">
-                        <h2>"Nothing assigned"</h2>
-                        <p class="muted">"New training scenarios assigned to you appear here."</p>
-                    </section>
-                }.into_any(),
-                Ok(rows) => view! {
-                    <table class="table panel" data-testid="my-assignments">
-                        <thead><tr>
-                            <th scope="col">"Scenario"</th><th scope="col">"Status"</th><th scope="col">"Due"</th><th scope="col"></th>
-                        </tr></thead>
-                        <tbody>
-                            {rows.into_iter().map(|row| {
-                                let step = match row.status.as_str() {
-                                    "pending" => Some(("start", "Start", "Starting…")),
-                                    "in_progress" => Some(("complete", "Complete", "Completing…")),
-                                    _ => None,
-                                };
-                                view! {
-                                    <tr data-testid="my-assignment" data-scenario=row.scenario_title.clone() data-status=row.status.clone()>
-                                        <td>{row.scenario_title.clone()}</td>
-                                        <td><span class=format!("status status-{}", row.status)>{row.status_label()}</span></td>
-                                        <td>{if row.due_date.is_empty() { "—".to_owned() } else { row.due_date.clone() }}</td>
-                                        <td>
-                                            {step.map(|(step, label, busy_label)| view! {
-                                                <ActionForm action=advance attr:class="inline-form">
-                                                    <input type="hidden" name="id" value=row.id.clone() />
-                                                    <input type="hidden" name="version" value=row.version />
-                                                    <input type="hidden" name="step" value=step />
-                                                    <SubmitButton pending=advance.pending() label busy_label class="button small primary" />
-                                                </ActionForm>
-                                            })}
-                                        </td>
-                                    </tr>
-                                }
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                }.into_any(),
-                Err(error) => load_error(error, "counselors"),
-            })}
-        </Suspense>
+        {when_loaded(assignments, ready, |error| load_error(error, "counselors"))}
     }
     .into_any()
 }

@@ -4,36 +4,29 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_query_map;
+use model::assessments::DamageFields;
 use model::Form as _;
 
-use crate::components::{action_error, follow_saves, use_toasts, BoundField, FormError, SubmitButton};
+use crate::components::{action_error, use_param, when_loaded, FormError, SubmitButton};
+use crate::editor::{shows_all, Editor, Fields, Input, Line};
 use crate::error::AppError;
-use crate::live::{live_feed, LiveEditing, LiveFeed};
-use crate::merge::{EditorState, MergePanel, SectionView};
+use crate::live::{live_feed, Live, LiveFeed};
+use crate::merge::SectionView;
 use crate::workflow::{
-    get_assessment, tyre_label, AssessmentView, CompleteAssessment, Estimate, GenerateReport, MarkTab,
-    SaveAssessmentSection, SaveEstimate, SaveTyre, TyreView, DAMAGE_FIELDS, ESTIMATE_FIELDS, IDENTIFICATION_FIELDS,
-    PRE_INCIDENT_FIELDS, TABS, TYRE_FIELDS, VEHICLE_VALUE_FIELDS,
+    get_assessment, tyre_label, AssessmentView, CompleteAssessment, Estimate, EstimateFields, GenerateReport, MarkTab,
+    SaveAssessmentSection, SaveEstimate, SaveTyre, Section, Tyre, TyreFields, TyreView, TABS,
 };
 
 use super::{load_error, AuditTrail};
 
 #[component]
 pub fn AssessmentPage() -> AnyView {
-    let params = use_params_map();
     let complete = ServerAction::<CompleteAssessment>::new();
-    let id = move || params.read().get("id").unwrap_or_default();
+    let id = use_param("id");
     let assessment = Resource::new_blocking(move || (id(), complete.version().get()), |(id, _)| get_assessment(id));
-    view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || assessment.get().map(|result| match result {
-                Ok(assessment) => view! { <AssessmentEditor assessment complete /> }.into_any(),
-                Err(error) => load_error(error),
-            })}
-        </Suspense>
-    }
-    .into_any()
+    when_loaded(assessment, move |assessment| view! { <AssessmentEditor assessment complete /> }.into_any(), load_error)
+        .into_any()
 }
 
 #[component]
@@ -93,12 +86,20 @@ fn AssessmentEditor(assessment: AssessmentView, complete: ServerAction<CompleteA
             <h2>"Tyres"</h2>
             <p class="muted">"Each row saves on its own, so two people can work on different tyres at once."</p>
             <div class="tyre-list">
-                {assessment.tyres.into_iter().map(|tyre| view! { <TyreRow assessment_id=assessment.id.clone() tyre feed /> }).collect_view()}
+                {assessment.tyres.iter().cloned().map(|tyre| view! { <TyreRow assessment_id=assessment.id.clone() tyre feed /> }).collect_view()}
             </div>
         </section>
     }
     .into_any();
     let (report_id, complete_id) = (assessment.id.clone(), assessment.id.clone());
+    // Each section's tab is named as the section.
+    let section = |section: Section| {
+        let initial = section.of(&assessment).clone();
+        panel(
+            section.name(),
+            view! { <SectionPanel feed assessment_id=assessment.id.clone() section initial /> }.into_any(),
+        )
+    };
     let summary = view! {
         <section class="panel">
             <h2>"Summary"</h2>
@@ -143,23 +144,11 @@ fn AssessmentEditor(assessment: AssessmentView, complete: ServerAction<CompleteA
         </section>
         <nav class="tabs" role="tablist" aria-label="Assessment sections">{tabs_nav}</nav>
         <FormError error=mark_error fields=&[] />
-        {panel("identification", view! {
-            <SectionPanel feed assessment_id=assessment.id.clone() section="identification" title="Identification"
-                fields=IDENTIFICATION_FIELDS initial=assessment.identification.clone() />
-        }.into_any())}
+        {section(Section::Identification)}
         {panel("tyres", tyres)}
-        {panel("damage", view! {
-            <SectionPanel feed assessment_id=assessment.id.clone() section="damage" title="Damage" fields=DAMAGE_FIELDS
-                initial=assessment.damage.clone() />
-        }.into_any())}
-        {panel("vehicle_values", view! {
-            <SectionPanel feed assessment_id=assessment.id.clone() section="vehicle_values" title="Vehicle values"
-                fields=VEHICLE_VALUE_FIELDS initial=assessment.vehicle_values.clone() />
-        }.into_any())}
-        {panel("pre_incident_estimate", view! {
-            <SectionPanel feed assessment_id=assessment.id.clone() section="pre_incident_estimate" title="Pre-incident estimate"
-                fields=PRE_INCIDENT_FIELDS initial=assessment.pre_incident_estimate.clone() />
-        }.into_any())}
+        {section(Section::Damage)}
+        {section(Section::VehicleValues)}
+        {section(Section::PreIncidentEstimate)}
         {panel("estimate", view! { <EstimateSection assessment_id=assessment.id.clone() estimate=assessment.estimate.clone() /> }.into_any())}
         {panel("summary", summary)}
         <AuditTrail entity="assessment" id=assessment.id.clone() />
@@ -174,25 +163,23 @@ fn AssessmentEditor(assessment: AssessmentView, complete: ServerAction<CompleteA
 #[component]
 fn TabMark(assessment_id: String, tab: &'static str, done: Signal<bool>, mark: ServerAction<MarkTab>) -> impl IntoView {
     let assessment_id = StoredValue::new(assessment_id);
+    // `complete`: what the button makes the tab.
+    let button = move |complete: bool, testid: String, label: &'static str| {
+        view! {
+            <ActionForm action=mark attr:class="inline-form">
+                <input type="hidden" name="assessment_id" value=assessment_id.get_value() />
+                <input type="hidden" name="tab" value=tab />
+                <input type="hidden" name="complete" value=if complete { "true" } else { "false" } />
+                <button type="submit" class="button ghost small" disabled=move || mark.pending().get()
+                    data-testid=testid>{label}</button>
+            </ActionForm>
+        }
+    };
     view! {
         <div class="tab-mark">
-            <Show when=move || done.get() fallback=move || view! {
-                <ActionForm action=mark attr:class="inline-form">
-                    <input type="hidden" name="assessment_id" value=assessment_id.get_value() />
-                    <input type="hidden" name="tab" value=tab />
-                    <input type="hidden" name="complete" value="true" />
-                    <button type="submit" class="button ghost small" disabled=move || mark.pending().get()
-                        data-testid=format!("mark-{tab}")>"Mark tab complete"</button>
-                </ActionForm>
-            }>
+            <Show when=move || done.get() fallback=move || button(true, format!("mark-{tab}"), "Mark tab complete")>
                 <span class="tab-complete" data-testid=format!("complete-{tab}")>"\u{2713} Tab complete"</span>
-                <ActionForm action=mark attr:class="inline-form">
-                    <input type="hidden" name="assessment_id" value=assessment_id.get_value() />
-                    <input type="hidden" name="tab" value=tab />
-                    <input type="hidden" name="complete" value="false" />
-                    <button type="submit" class="button ghost small" disabled=move || mark.pending().get()
-                        data-testid=format!("reopen-{tab}")>"Reopen tab"</button>
-                </ActionForm>
+                {button(false, format!("reopen-{tab}"), "Reopen tab")}
             </Show>
         </div>
     }
@@ -200,43 +187,22 @@ fn TabMark(assessment_id: String, tab: &'static str, done: Signal<bool>, mark: S
 
 #[component]
 fn TyreRow(assessment_id: String, tyre: TyreView, feed: LiveFeed) -> AnyView {
-    let state = EditorState::new(tyre.values.clone(), tyre.version);
     let save = ServerAction::<SaveTyre>::new();
-    let record = format!("{assessment_id}/{}", tyre.position);
-    let (of, at) = (StoredValue::new(assessment_id.clone()), StoredValue::new(tyre.position.clone()));
+    let TyreView { position, section } = tyre;
+    let (of, at) = (StoredValue::new(assessment_id.clone()), StoredValue::new(position.clone()));
     let fetch = move || async move {
         let assessment = get_assessment(of.get_value()).await.ok()?;
-        let tyre = assessment.tyres.into_iter().find(|tyre| tyre.position == at.get_value())?;
-        Some(SectionView { values: tyre.values, version: tyre.version })
+        assessment.tyres.into_iter().find(|tyre| tyre.position == at.get_value()).map(|tyre| tyre.section)
     };
-    let error = follow_saves(save, state, TYRE_FIELDS);
-    let position = tyre.position.clone();
+    let live = Live::new(feed, "assessment_tyre", Some(format!("{assessment_id}/{position}")), fetch);
     let label = tyre_label(&position);
-    let prefix = format!("{position}-");
-    let testid = format!("tyre-{position}");
-    let panel_id = position.clone();
     view! {
-        <section class="tyre" data-testid=testid aria-label=format!("{label} tyre")>
+        <section class="tyre" data-testid=format!("tyre-{position}") aria-label=format!("{label} tyre")>
             <h3>{label}</h3>
-            <LiveEditing feed entity="assessment_tyre" id=record state saving=save.pending() fetch />
-            <MergePanel state labels=TYRE_FIELDS id=panel_id />
-            <ActionForm action=save attr:class="form tyre-form" attr:novalidate=true>
-                <input type="hidden" name="assessment_id" value=assessment_id />
-                <input type="hidden" name="position" value=position />
-                <input type="hidden" name="version" value=state.version.get_untracked()
-                    prop:value=move || state.version.get().to_string() />
-                <div class="field-row">
-                    <BoundField state form="tyre" field="make" label="Make" error id_prefix=prefix.clone() />
-                    <BoundField state form="tyre" field="size" label="Size" error id_prefix=prefix.clone() />
-                    <BoundField state form="tyre" field="tread_depth_mm" label="Tread depth (mm)" error id_prefix=prefix.clone() />
-                    <BoundField state form="tyre" field="condition" label="Condition" error id_prefix=prefix.clone() />
-                </div>
-                <FormError error fields=&["make", "size", "tread_depth_mm", "condition"] />
-                <div class="form-actions">
-                    <SubmitButton pending=save.pending() label="Save tyre" busy_label="Saving…" class="button small primary" />
-                    <span class="muted small" data-testid="tyre-version">{move || format!("Version {}", state.version.get())}</span>
-                </div>
-            </ActionForm>
+            <Editor save state=section theirs={SectionView::stored::<Tyre>} live form="tyre" fields=TyreFields::FIELDS
+                hidden=vec![("assessment_id", assessment_id), ("position", position.clone())]
+                id=position.clone() id_prefix=format!("{position}-") form_class="form tyre-form"
+                save_label="Save tyre" button_class="button small primary" version_testid="tyre-version" />
         </section>
     }
     .into_any()
@@ -244,105 +210,54 @@ fn TyreRow(assessment_id: String, tyre: TyreView, feed: LiveFeed) -> AnyView {
 
 #[component]
 fn EstimateSection(assessment_id: String, estimate: Estimate) -> AnyView {
-    let state = EditorState::new(estimate.fields().values(), estimate.version);
-    let total = RwSignal::new(estimate.total.clone());
     let save = ServerAction::<SaveEstimate>::new();
-    let toasts = use_toasts();
-    Effect::new(move |_| match save.value().get() {
-        Some(Ok(saved)) => {
-            state.saved(saved.fields().values(), saved.version);
-            total.set(saved.total);
-            toasts.success("Estimate saved.");
-        }
+    let loaded = estimate.total.clone();
+    // Computed by the database: the total of the estimate last saved, or
+    // merged from elsewhere.
+    let total = Memo::new(move |shown: Option<&String>| match save.value().get() {
+        Some(Ok(saved)) => saved.total,
         Some(Err(AppError::VersionConflict { current })) => match serde_json::from_value::<Estimate>(current) {
-            Ok(theirs) => {
-                total.set(theirs.total.clone());
-                state.conflicted(theirs.fields().values(), theirs.version);
-            }
-            Err(_) => toasts.error("This estimate was changed elsewhere. Reload the page to see it."),
+            Ok(theirs) => theirs.total,
+            Err(_) => shown.cloned().unwrap_or_default(),
         },
-        _ => {}
+        _ => shown.cloned().unwrap_or_else(|| loaded.clone()),
     });
-    let error = Signal::derive(move || match save.value().get() {
-        Some(Err(AppError::VersionConflict { .. })) | Some(Ok(_)) | None => None,
-        Some(Err(error)) => Some(error),
-    });
+    let actions = move || {
+        view! { <span>"Total (computed on save): " <strong data-testid="estimate-total">{move || total.get()}</strong></span> }
+    };
     view! {
         <section class="panel" data-testid="estimate">
             <h2>"Estimate"</h2>
-            <MergePanel state labels=ESTIMATE_FIELDS />
-            <ActionForm action=save attr:class="form" attr:novalidate=true>
-                <input type="hidden" name="assessment_id" value=assessment_id />
-                <input type="hidden" name="version" value=state.version.get_untracked()
-                    prop:value=move || state.version.get().to_string() />
-                <div class="field-row">
-                    <BoundField state form="estimate" field="labour" label="Labour" input_type="text" error />
-                    <BoundField state form="estimate" field="parts" label="Parts" input_type="text" error />
-                    <BoundField state form="estimate" field="paint" label="Paint" input_type="text" error />
-                    <BoundField state form="estimate" field="other" label="Other" input_type="text" error />
-                </div>
-                <FormError error fields=&["labour", "parts", "paint", "other"] />
-                <div class="form-actions">
-                    <SubmitButton pending=save.pending() label="Save estimate" busy_label="Saving…" />
-                    <span>"Total (computed on save): " <strong data-testid="estimate-total">{move || total.get()}</strong></span>
-                    <span class="muted small" data-testid="estimate-version">{move || format!("Version {}", state.version.get())}</span>
-                </div>
-            </ActionForm>
+            <Editor save state=SectionView::of(&estimate) theirs={SectionView::stored::<Estimate>} form="estimate"
+                fields=EstimateFields::FIELDS hidden=vec![("assessment_id", assessment_id)]
+                save_label="Save estimate" saved_toast="Estimate saved." actions version_testid="estimate-version" />
         </section>
     }
     .into_any()
 }
 
+/// The damage is described in words, not one line.
+const DAMAGE: &[Line] = {
+    const F: Fields = DamageFields::FIELDS;
+    &[Line::Row(&[Input::of(F, "description").multiline(), Input::of(F, "areas"), Input::of(F, "severity")])]
+};
+const _: () = assert!(shows_all(DAMAGE, DamageFields::FIELDS));
+
 /// One free-form section of the assessment, saved on its own version.
 #[component]
-fn SectionPanel(
-    feed: LiveFeed,
-    assessment_id: String,
-    section: &'static str,
-    title: &'static str,
-    fields: &'static [(&'static str, &'static str)],
-    initial: SectionView,
-) -> AnyView {
-    let state = EditorState::new(initial.values, initial.version);
+fn SectionPanel(feed: LiveFeed, assessment_id: String, section: Section, initial: SectionView) -> AnyView {
     let save = ServerAction::<SaveAssessmentSection>::new();
-    let record = format!("{assessment_id}/{section}");
+    let name = section.name();
     let of = StoredValue::new(assessment_id.clone());
-    let fetch = move || async move {
-        let assessment = get_assessment(of.get_value()).await.ok()?;
-        match section {
-            "identification" => Some(assessment.identification),
-            "damage" => Some(assessment.damage),
-            "vehicle_values" => Some(assessment.vehicle_values),
-            "pre_incident_estimate" => Some(assessment.pre_incident_estimate),
-            _ => None,
-        }
-    };
-    let error = follow_saves(save, state, fields);
-    let names: Vec<&'static str> = fields.iter().map(|(name, _)| *name).collect();
+    let fetch = move || async move { get_assessment(of.get_value()).await.ok().map(|a| section.of(&a).clone()) };
+    let live = Live::new(feed, "assessment_section", Some(format!("{assessment_id}/{name}")), fetch);
+    let layout = (section == Section::Damage).then_some(DAMAGE);
     view! {
-        <section class="panel" data-testid=format!("section-{section}")>
-            <h2>{title}</h2>
-            <LiveEditing feed entity="assessment_section" id=record state saving=save.pending() fetch />
-            <MergePanel state labels=fields id=section />
-            <ActionForm action=save attr:class="form" attr:novalidate=true>
-                <input type="hidden" name="assessment_id" value=assessment_id />
-                <input type="hidden" name="section" value=section />
-                <input type="hidden" name="version" value=state.version.get_untracked()
-                    prop:value=move || state.version.get().to_string() />
-                <div class="field-row">
-                    {fields.iter().map(|(field, label)| view! {
-                        <BoundField state form="values" field=*field label=*label error
-                            multiline=*field == "description" id_prefix=format!("{section}-") />
-                    }).collect_view()}
-                </div>
-                <p class="field-error" role="alert">
-                    {move || error.get().filter(|e| e.field().is_none_or(|f| !names.contains(&f))).map(|e| e.to_string())}
-                </p>
-                <div class="form-actions">
-                    <SubmitButton pending=save.pending() label="Save section" busy_label="Saving…" />
-                    <span class="muted small" data-testid="section-version">{move || format!("Version {}", state.version.get())}</span>
-                </div>
-            </ActionForm>
+        <section class="panel" data-testid=format!("section-{name}")>
+            <h2>{section.title()}</h2>
+            <Editor save state=initial theirs=section.stored() live form="values" fields=section.fields() layout
+                hidden=vec![("assessment_id", assessment_id), ("section", name.to_owned())]
+                id=name id_prefix=format!("{name}-") save_label="Save section" version_testid="section-version" />
         </section>
     }
     .into_any()

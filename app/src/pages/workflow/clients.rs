@@ -5,17 +5,22 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_query_map;
 
-use crate::components::{action_error, follow_saves, mint_idempotency_key, BoundField, FormError, SubmitButton};
-use crate::live::{live_feed, LiveEditing};
-use crate::merge::{EditorState, MergePanel, SectionView};
+use model::requests::RequestFields;
+use model::Form as _;
+
+use crate::components::{
+    action_error, mint_idempotency_key, use_param, when_loaded, EmptyState, PageHead, SubmitButton, Table,
+};
+use crate::editor::{shows_all, Editor, Fields, FormFields, Input, Line};
+use crate::live::{live_feed, Live};
+use crate::merge::{EditorState, SectionView, Values};
 use crate::workflow::{
-    client_section, get_client, list_clients, Client, ClientDetail, CreateClient, CreateRequest, UpdateClient,
-    CLIENT_EDIT_FIELDS,
+    get_client, list_clients, Client, ClientDetail, ClientFields, CreateClient, CreateRequest, UpdateClient,
 };
 
-use super::{empty_values, load_error, AuditTrail};
+use super::{load_error, AuditTrail};
 
 #[component]
 pub fn ClientsPage() -> AnyView {
@@ -23,71 +28,88 @@ pub fn ClientsPage() -> AnyView {
     let search = move || query.read().get("q").unwrap_or_default();
     let clients = Resource::new_blocking(search, list_clients);
     view! {
-        <Title text="Clients" />
-        <section class="page-head">
-            <h1>"Clients"</h1>
+        <PageHead title="Clients">
             <A href="/staff/clients/new" attr:class="button primary">"New client"</A>
-        </section>
+        </PageHead>
         <form method="get" action="/staff/clients" class="search-form" role="search">
             <label for="client-search" class="visually-hidden">"Search clients"</label>
             <input id="client-search" type="search" name="q" placeholder="Search by id, name, email or company"
                 value=search />
             <button type="submit" class="button">"Search"</button>
         </form>
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || clients.get().map(|result| match result {
-                Ok(clients) if clients.is_empty() => view! {
-                    <section class="panel empty-state" data-testid="clients-empty">
-                        <h2>"No clients found"</h2>
-                        <p class="muted">"Create one, or search for something else."</p>
-                    </section>
-                }.into_any(),
-                Ok(clients) => view! {
-                    <table class="table panel" data-testid="client-list">
-                        <thead><tr><th scope="col">"Id"</th><th scope="col">"Name"</th><th scope="col">"Company"</th><th scope="col">"Email"</th></tr></thead>
-                        <tbody>
-                            {clients.into_iter().map(|client| view! {
-                                <tr>
-                                    <td><code>{client.id.clone()}</code></td>
-                                    <td><A href=format!("/staff/clients/{}", client.id)>{client.name.clone()}</A></td>
-                                    <td>{client.company.clone()}</td>
-                                    <td>{client.email.clone()}</td>
-                                </tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                }.into_any(),
-                Err(error) => load_error(error),
-            })}
-        </Suspense>
+        {when_loaded(clients, client_list, load_error)}
     }
     .into_any()
 }
 
-const CLIENT_FIELDS: &[&str] = &["id", "name", "email", "phone", "company"];
+fn client_list(clients: Vec<Client>) -> AnyView {
+    if clients.is_empty() {
+        return view! {
+            <EmptyState testid="clients-empty" title="No clients found" text="Create one, or search for something else." />
+        }
+        .into_any();
+    }
+    view! {
+        <Table class="table panel" testid="client-list" columns=&["Id", "Name", "Company", "Email"]>
+            {clients.into_iter().map(|client| view! {
+                <tr>
+                    <td><code>{client.id.clone()}</code></td>
+                    <td><A href=format!("/staff/clients/{}", client.id)>{client.name.clone()}</A></td>
+                    <td>{client.company.clone()}</td>
+                    <td>{client.email.clone()}</td>
+                </tr>
+            }).collect_view()}
+        </Table>
+    }
+    .into_any()
+}
+
+const NEW_CLIENT: &[Line] = {
+    const F: Fields = ClientFields::FIELDS;
+    &[
+        Line::One(
+            Input::new("id", "Client id")
+                .hint("Optional: your system's id (letters, digits, - and _). An existing id opens that client."),
+        ),
+        Line::One(Input::of(F, "name").required()),
+        Line::Row(&[Input::of(F, "email").typed("email"), Input::of(F, "phone").typed("tel")]),
+        Line::One(Input::of(F, "company")),
+    ]
+};
+const EDIT_CLIENT: &[Line] = {
+    const F: Fields = ClientFields::FIELDS;
+    &[
+        Line::Row(&[Input::of(F, "name").required(), Input::of(F, "company")]),
+        Line::Row(&[Input::of(F, "email").typed("email"), Input::of(F, "phone").typed("tel")]),
+    ]
+};
+const NEW_REQUEST: &[Line] = {
+    const F: Fields = RequestFields::FIELDS;
+    &[
+        Line::Row(&[Input::of(F, "vehicle_make"), Input::of(F, "vehicle_model")]),
+        Line::Row(&[Input::of(F, "registration"), Input::of(F, "vin")]),
+        Line::One(Input::of(F, "claim_reference")),
+        Line::One(Input::of(F, "notes").multiline()),
+    ]
+};
+const _: () = assert!(
+    shows_all(NEW_CLIENT, ClientFields::FIELDS)
+        && shows_all(EDIT_CLIENT, ClientFields::FIELDS)
+        && shows_all(NEW_REQUEST, RequestFields::FIELDS)
+);
 
 #[component]
 pub fn NewClientPage() -> AnyView {
     let action = ServerAction::<CreateClient>::new();
     let error = action_error(action);
-    let state = EditorState::new(empty_values(CLIENT_FIELDS), 0);
+    let state = EditorState::new(Values::new(), 0);
     view! {
-        <Title text="New client" />
-        <section class="page-head">
-            <h1>"New client"</h1>
+        <PageHead title="New client">
             <A href="/staff/clients" attr:class="button ghost">"Clients"</A>
-        </section>
+        </PageHead>
         <section class="panel narrow-form">
             <ActionForm action=action attr:class="form" attr:novalidate=true>
-                <BoundField state form="client" field="id" label="Client id" error
-                    hint="Optional: your system's id (letters, digits, - and _). An existing id opens that client." />
-                <BoundField state form="client" field="name" label="Name" required=true error />
-                <div class="field-row">
-                    <BoundField state form="client" field="email" label="Email" input_type="email" error />
-                    <BoundField state form="client" field="phone" label="Phone" input_type="tel" error />
-                </div>
-                <BoundField state form="client" field="company" label="Company" error />
-                <FormError error fields=CLIENT_FIELDS />
+                <FormFields state form="client" fields=ClientFields::FIELDS layout=NEW_CLIENT error />
                 <SubmitButton pending=action.pending() label="Create client" busy_label="Creating…" />
             </ActionForm>
         </section>
@@ -95,27 +117,14 @@ pub fn NewClientPage() -> AnyView {
     .into_any()
 }
 
-/// The request form's fields, from the one definition in `model`.
-static REQUEST_FIELDS: std::sync::LazyLock<Vec<&str>> = std::sync::LazyLock::new(|| {
-    <model::requests::RequestFields as model::Form>::FIELDS.iter().map(|(field, _)| *field).collect()
-});
-
 #[component]
 pub fn ClientPage() -> AnyView {
-    let params = use_params_map();
     let query = use_query_map();
-    let id = move || params.read().get("id").unwrap_or_default();
+    let id = use_param("id");
     let detail = Resource::new_blocking(id, get_client);
     let existed = move || query.read().get("existing").is_some();
-    view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || detail.get().map(|result| match result {
-                Ok(detail) => view! { <ClientDetailView detail existed=existed() /> }.into_any(),
-                Err(error) => load_error(error),
-            })}
-        </Suspense>
-    }
-    .into_any()
+    when_loaded(detail, move |detail| view! { <ClientDetailView detail existed=existed() /> }.into_any(), load_error)
+        .into_any()
 }
 
 #[component]
@@ -123,7 +132,7 @@ fn ClientDetailView(detail: ClientDetail, existed: bool) -> AnyView {
     let ClientDetail { client, requests } = detail;
     let action = ServerAction::<CreateRequest>::new();
     let error = action_error(action);
-    let state = EditorState::new(empty_values(&REQUEST_FIELDS), 0);
+    let state = EditorState::new(Values::new(), 0);
     let idempotency_key = mint_idempotency_key();
     let audit_id = client.id.clone();
     view! {
@@ -144,19 +153,16 @@ fn ClientDetailView(detail: ClientDetail, existed: bool) -> AnyView {
                 view! { <p class="muted" data-testid="requests-empty">"No requests yet."</p> }.into_any()
             } else {
                 view! {
-                    <table class="table" data-testid="request-list">
-                        <thead><tr><th scope="col">"Number"</th><th scope="col">"Vehicle"</th><th scope="col">"Registration"</th><th scope="col">"Opened"</th></tr></thead>
-                        <tbody>
-                            {requests.into_iter().map(|r| view! {
-                                <tr>
-                                    <td><A href=format!("/staff/requests/{}", r.id)>{r.number.clone()}</A></td>
-                                    <td>{r.vehicle.clone()}</td>
-                                    <td>{r.registration.clone()}</td>
-                                    <td>{r.created.clone()}</td>
-                                </tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table>
+                    <Table testid="request-list" columns=&["Number", "Vehicle", "Registration", "Opened"]>
+                        {requests.into_iter().map(|r| view! {
+                            <tr>
+                                <td><A href=format!("/staff/requests/{}", r.id)>{r.number.clone()}</A></td>
+                                <td>{r.vehicle.clone()}</td>
+                                <td>{r.registration.clone()}</td>
+                                <td>{r.created.clone()}</td>
+                            </tr>
+                        }).collect_view()}
+                    </Table>
                 }.into_any()
             }}
         </section>
@@ -165,17 +171,7 @@ fn ClientDetailView(detail: ClientDetail, existed: bool) -> AnyView {
             <ActionForm action=action attr:class="form" attr:novalidate=true>
                 <input type="hidden" name="client_id" value=client.id.clone() />
                 <input type="hidden" name="idempotency_key" value=idempotency_key />
-                <div class="field-row">
-                    <BoundField state form="request" field="vehicle_make" label="Make" error />
-                    <BoundField state form="request" field="vehicle_model" label="Model" error />
-                </div>
-                <div class="field-row">
-                    <BoundField state form="request" field="registration" label="Registration" error />
-                    <BoundField state form="request" field="vin" label="VIN" error />
-                </div>
-                <BoundField state form="request" field="claim_reference" label="Claim reference" error />
-                <BoundField state form="request" field="notes" label="Notes" multiline=true error />
-                <FormError error fields=REQUEST_FIELDS.as_slice() />
+                <FormFields state form="request" fields=RequestFields::FIELDS layout=NEW_REQUEST error />
                 <SubmitButton pending=action.pending() label="Open request" busy_label="Opening…" />
             </ActionForm>
         </section>
@@ -187,39 +183,16 @@ fn ClientDetailView(detail: ClientDetail, existed: bool) -> AnyView {
 /// The client's details, edited against the version they were loaded with.
 #[component]
 fn ClientEditor(client: Client) -> AnyView {
-    let SectionView { values, version } = client_section(&client);
-    let state = EditorState::new(values, version);
     let save = ServerAction::<UpdateClient>::new();
-    let error = follow_saves(save, state, CLIENT_EDIT_FIELDS);
-    let feed = live_feed(format!("client:{}", client.id));
     let client_id = StoredValue::new(client.id.clone());
-    let fetch = move || async move {
-        let detail = get_client(client_id.get_value()).await.ok()?;
-        Some(client_section(&detail.client))
-    };
+    let fetch = move || async move { get_client(client_id.get_value()).await.ok().map(|d| SectionView::of(&d.client)) };
+    let live = Live::new(live_feed(format!("client:{}", client.id)), "client", Some(client.id.clone()), fetch);
     view! {
         <section class="panel" data-testid="client-details">
             <p class="muted">"Client id " <code data-testid="client-id">{client.id.clone()}</code></p>
-            <LiveEditing feed entity="client" id=client.id.clone() state saving=save.pending() fetch />
-            <MergePanel state labels=CLIENT_EDIT_FIELDS id="client" />
-            <ActionForm action=save attr:class="form" attr:novalidate=true>
-                <input type="hidden" name="id" value=client.id.clone() />
-                <input type="hidden" name="version" value=state.version.get_untracked()
-                    prop:value=move || state.version.get().to_string() />
-                <div class="field-row">
-                    <BoundField state form="client" field="name" label="Name" required=true error />
-                    <BoundField state form="client" field="company" label="Company" error />
-                </div>
-                <div class="field-row">
-                    <BoundField state form="client" field="email" label="Email" input_type="email" error />
-                    <BoundField state form="client" field="phone" label="Phone" input_type="tel" error />
-                </div>
-                <FormError error fields=&["name", "email", "phone", "company"] />
-                <div class="form-actions">
-                    <SubmitButton pending=save.pending() label="Save client" busy_label="Saving…" />
-                    <span class="muted small" data-testid="client-version">{move || format!("Version {}", state.version.get())}</span>
-                </div>
-            </ActionForm>
+            <Editor save state=SectionView::of(&client) theirs={SectionView::stored::<Client>} live form="client"
+                fields=ClientFields::FIELDS layout=EDIT_CLIENT hidden=vec![("id", client.id.clone())] id="client"
+                save_label="Save client" version_testid="client-version" />
         </section>
     }
     .into_any()

@@ -3,9 +3,9 @@
 
 use leptos::prelude::*;
 
+use crate::components::when_loaded;
 use crate::error::AppError;
-use crate::merge::Values;
-use crate::workflow::audit_history;
+use crate::workflow::{audit_history, AuditLine};
 
 mod assessment;
 mod clients;
@@ -17,13 +17,23 @@ pub use clients::{ClientPage, ClientsPage, NewClientPage};
 pub use report::ReportPage;
 pub use request::RequestPage;
 
-fn empty_values(fields: &[&str]) -> Values {
-    fields.iter().map(|field| (field.to_string(), String::new())).collect()
-}
-
 /// What a staff page shows when its data could not be loaded.
 fn load_error(error: AppError) -> AnyView {
     crate::components::load_error(error, "staff", ("/staff/clients", "Clients"))
+}
+
+fn history_lines(lines: Vec<AuditLine>) -> AnyView {
+    if lines.is_empty() {
+        return view! { <p class="muted">"Nothing recorded yet."</p> }.into_any();
+    }
+    view! {
+        <ol>
+            {lines.into_iter().map(|line| view! {
+                <li><span class="muted small">{line.when}</span>" " <strong>{line.who}</strong>" " {line.what}</li>
+            }).collect_view()}
+        </ol>
+    }
+    .into_any()
 }
 
 /// Who did what to a record, oldest first.
@@ -33,19 +43,7 @@ fn AuditTrail(entity: &'static str, id: String) -> impl IntoView {
     view! {
         <section class="panel audit-trail" data-testid="audit-trail">
             <h2>"History"</h2>
-            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || history.get().map(|result| match result {
-                    Ok(lines) if lines.is_empty() => view! { <p class="muted">"Nothing recorded yet."</p> }.into_any(),
-                    Ok(lines) => view! {
-                        <ol>
-                            {lines.into_iter().map(|line| view! {
-                                <li><span class="muted small">{line.when}</span>" " <strong>{line.who}</strong>" " {line.what}</li>
-                            }).collect_view()}
-                        </ol>
-                    }.into_any(),
-                    Err(error) => view! { <p class="alert error">{error.to_string()}</p> }.into_any(),
-                })}
-            </Suspense>
+            {when_loaded(history, history_lines, |error| view! { <p class="alert error">{error.to_string()}</p> }.into_any())}
         </section>
     }
 }

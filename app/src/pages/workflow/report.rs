@@ -2,81 +2,70 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
-use model::Form as _;
+use model::{Form as _, Versioned as _};
 
-use crate::merge::SectionView;
-use crate::workflow::{
-    get_report, tyre_label, DAMAGE_FIELDS, ESTIMATE_FIELDS, IDENTIFICATION_FIELDS, PRE_INCIDENT_FIELDS, TYRE_FIELDS,
-    VEHICLE_VALUE_FIELDS,
-};
+use crate::components::{use_param, when_loaded};
+use crate::editor::Fields;
+use crate::merge::Values;
+use crate::workflow::{get_report, tyre_label, AssessmentView, EstimateFields, ReportView, Section, TyreFields};
 
 use super::load_error;
 
 #[component]
 pub fn ReportPage() -> AnyView {
-    let params = use_params_map();
-    let id = move || params.read().get("id").unwrap_or_default();
+    let id = use_param("id");
     let report = Resource::new_blocking(id, get_report);
-    view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || report.get().map(|result| match result {
-                Ok(report) => view! {
-                    <Title text=report.number.clone() />
-                    <article class="report panel" data-testid="report">
-                        <header class="report-head">
-                            <h1 class="doc-number" data-testid="report-number">{report.number.clone()}</h1>
-                            <p class="muted">{format!("Assessment {} · generated {}", report.assessment.number, report.created)}</p>
-                        </header>
-                        <ReportSection title="Identification" fields=IDENTIFICATION_FIELDS
-                            section=report.assessment.identification.clone() />
-                        <h2>"Tyres"</h2>
-                        <table class="table">
-                            <thead><tr><th scope="col">"Position"</th>
-                                {TYRE_FIELDS.iter().map(|(_, label)| view! { <th scope="col">{*label}</th> }).collect_view()}
-                            </tr></thead>
-                            <tbody>
-                                {report.assessment.tyres.iter().map(|tyre| view! {
-                                    <tr>
-                                        <th scope="row">{tyre_label(&tyre.position)}</th>
-                                        {TYRE_FIELDS.iter().map(|(field, _)| view! {
-                                            <td>{tyre.values.get(*field).cloned().unwrap_or_default()}</td>
-                                        }).collect_view()}
-                                    </tr>
+    let ready = |report: ReportView| {
+        view! {
+            <Title text=report.number.clone() />
+            <article class="report panel" data-testid="report">
+                <header class="report-head">
+                    <h1 class="doc-number" data-testid="report-number">{report.number.clone()}</h1>
+                    <p class="muted">{format!("Assessment {} · generated {}", report.assessment.number, report.created)}</p>
+                </header>
+                {report_section(&report.assessment, Section::Identification)}
+                <h2>"Tyres"</h2>
+                <table class="table">
+                    <thead><tr><th scope="col">"Position"</th>
+                        {TyreFields::FIELDS.iter().map(|(_, label)| view! { <th scope="col">{*label}</th> }).collect_view()}
+                    </tr></thead>
+                    <tbody>
+                        {report.assessment.tyres.iter().map(|tyre| view! {
+                            <tr>
+                                <th scope="row">{tyre_label(&tyre.position)}</th>
+                                {TyreFields::FIELDS.iter().map(|(field, _)| view! {
+                                    <td>{tyre.section.values.get(*field).cloned().unwrap_or_default()}</td>
                                 }).collect_view()}
-                            </tbody>
-                        </table>
-                        <ReportSection title="Damage" fields=DAMAGE_FIELDS section=report.assessment.damage.clone() />
-                        <ReportSection title="Vehicle values" fields=VEHICLE_VALUE_FIELDS section=report.assessment.vehicle_values.clone() />
-                        <ReportSection title="Pre-incident estimate" fields=PRE_INCIDENT_FIELDS
-                            section=report.assessment.pre_incident_estimate.clone() />
-                        <h2>"Estimate"</h2>
-                        <dl class="facts">
-                            {ESTIMATE_FIELDS.iter().map(|(field, label)| view! {
-                                <dt>{*label}</dt><dd>{report.assessment.estimate.fields().values().get(*field).cloned().unwrap_or_default()}</dd>
-                            }).collect_view()}
-                        </dl>
-                        <p class="report-total">"Estimate total: " <strong>{report.assessment.estimate.total.clone()}</strong></p>
-                    </article>
-                }.into_any(),
-                Err(error) => load_error(error),
-            })}
-        </Suspense>
-    }
-    .into_any()
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+                {report_section(&report.assessment, Section::Damage)}
+                {report_section(&report.assessment, Section::VehicleValues)}
+                {report_section(&report.assessment, Section::PreIncidentEstimate)}
+                <h2>"Estimate"</h2>
+                {facts(EstimateFields::FIELDS, &report.assessment.estimate.values())}
+                <p class="report-total">"Estimate total: " <strong>{report.assessment.estimate.total.clone()}</strong></p>
+            </article>
+        }
+        .into_any()
+    };
+    when_loaded(report, ready, load_error).into_any()
 }
 
-#[component]
-fn ReportSection(
-    title: &'static str,
-    fields: &'static [(&'static str, &'static str)],
-    section: SectionView,
-) -> impl IntoView {
+fn report_section(assessment: &AssessmentView, section: Section) -> impl IntoView {
     view! {
-        <h2>{title}</h2>
+        <h2>{section.title()}</h2>
+        {facts(section.fields(), &section.of(assessment).values)}
+    }
+}
+
+/// Every field of a table with its value.
+fn facts(fields: Fields, values: &Values) -> impl IntoView {
+    view! {
         <dl class="facts">
             {fields.iter().map(|(field, label)| view! {
-                <dt>{*label}</dt><dd>{section.values.get(*field).cloned().unwrap_or_default()}</dd>
+                <dt>{*label}</dt><dd>{values.get(*field).cloned().unwrap_or_default()}</dd>
             }).collect_view()}
         </dl>
     }

@@ -4,9 +4,8 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
 
-use crate::components::{action_error, mint_idempotency_key, FormError, SubmitButton};
+use crate::components::{action_error, mint_idempotency_key, use_param, when_loaded, FormError, SubmitButton, Table};
 use crate::error::AppError;
 use crate::workflow::{
     get_request, AppointmentRow, CreateAppointment, CreateInspection, RequestDetail, RescheduleAppointment,
@@ -17,24 +16,20 @@ use super::{load_error, AuditTrail};
 
 #[component]
 pub fn RequestPage() -> AnyView {
-    let params = use_params_map();
     let inspect = ServerAction::<CreateInspection>::new();
     let book = ServerAction::<CreateAppointment>::new();
     let reschedule = ServerAction::<RescheduleAppointment>::new();
-    let id = move || params.read().get("id").unwrap_or_default();
+    let id = use_param("id");
     // A stale reschedule refetches too, so the row shows the booking as it is now.
     let detail = Resource::new_blocking(
         move || (id(), inspect.version().get(), book.version().get(), reschedule.version().get()),
         |(id, _, _, _)| get_request(id),
     );
-    view! {
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || detail.get().map(|result| match result {
-                Ok(detail) => view! { <RequestDetailView detail inspect book reschedule /> }.into_any(),
-                Err(error) => load_error(error),
-            })}
-        </Suspense>
-    }
+    when_loaded(
+        detail,
+        move |detail| view! { <RequestDetailView detail inspect book reschedule /> }.into_any(),
+        load_error,
+    )
     .into_any()
 }
 
@@ -132,15 +127,9 @@ fn AppointmentTable(
         return view! { <p class="muted" data-testid="appointments-empty">"None booked yet."</p> }.into_any();
     }
     view! {
-        <table class="table" data-testid="appointment-list">
-            <thead><tr>
-                <th scope="col">"Number"</th><th scope="col">"When"</th><th scope="col">"Location"</th>
-                <th scope="col">"Assessor"</th><th scope="col">"Assessment"</th>
-            </tr></thead>
-            <tbody>
-                {rows.into_iter().map(|row| view! { <AppointmentLine row assessors=assessors.clone() reschedule /> }).collect_view()}
-            </tbody>
-        </table>
+        <Table testid="appointment-list" columns=&["Number", "When", "Location", "Assessor", "Assessment"]>
+            {rows.into_iter().map(|row| view! { <AppointmentLine row assessors=assessors.clone() reschedule /> }).collect_view()}
+        </Table>
     }
     .into_any()
 }

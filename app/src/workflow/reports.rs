@@ -1,0 +1,43 @@
+//! Reports (RPT): numbered once per completed assessment.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+use super::AssessmentView;
+
+#[cfg(feature = "ssr")]
+use super::ssr;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportView {
+    pub number: String,
+    pub created: String,
+    pub assessment: AssessmentView,
+}
+
+/// Numbers the report once and opens it.
+#[server(prefix = "/sfn", endpoint = "generate_report")]
+pub async fn generate_report(assessment_id: String) -> Result<String, AppError> {
+    let (state, user) = ssr::staff().await?;
+    let assessment_id = ssr::uuid(&assessment_id)?;
+    let (report, _) =
+        server::assessments::report_for(&state.pool, user.id.into(), &state.time_zone, assessment_id).await?;
+    crate::ssr::redirect(&format!("/staff/assessments/{assessment_id}/report"));
+    Ok(report.number)
+}
+
+#[server(prefix = "/sfn", endpoint = "get_report")]
+pub async fn get_report(assessment_id: String) -> Result<ReportView, AppError> {
+    let (state, _) = ssr::staff().await?;
+    let mut conn = state.pool.acquire().await.map_err(server::Error::from)?;
+    let id = ssr::uuid(&assessment_id)?;
+    let report = server::assessments::find_report(&mut conn, id).await?.ok_or(AppError::NotFound)?;
+    drop(conn);
+    Ok(ReportView {
+        number: report.number,
+        created: ssr::when(report.created_at),
+        assessment: super::assessments::assessment_view(&state, id).await?,
+    })
+}
