@@ -374,7 +374,7 @@ mod cli {
             notices: notices.clone(),
             trusted_proxies: args.trusted_proxies.clone(),
             sign_ups_per_address: args.sign_ups_per_address,
-            body_timeout: server::http::BODY_TIMEOUT,
+            body_timeout: server::web::http::BODY_TIMEOUT,
         };
         let app = startup::app(pool.clone(), leptos_options, settings).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let listener = tokio::net::TcpListener::bind(args.listen)

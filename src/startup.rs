@@ -53,7 +53,7 @@ pub async fn app(pool: PgPool, leptos_options: LeptosOptions, settings: Settings
         .route("/healthz", get(http::healthz))
         .route("/readyz", get(http::readyz))
         .route("/c/{slug}/card.vcf", get(server::cards::vcard_download))
-        .merge(server::api::router())
+        .merge(server::web::api::router())
         .merge(bench_routes())
         .leptos_routes_with_context(&state, routes, move || provide_context(context_state.clone()), {
             let options = leptos_options.clone();
@@ -63,8 +63,8 @@ pub async fn app(pool: PgPool, leptos_options: LeptosOptions, settings: Settings
         // Layers run outside-in from the last one added.
         .layer(middleware::from_fn(http::mark_reached_route))
         .layer(middleware::from_fn_with_state(
-            server::form_errors::SecureCookies(settings.secure_cookies),
-            server::form_errors::bind_to_visitor,
+            server::web::form_errors::SecureCookies(settings.secure_cookies),
+            server::web::form_errors::bind_to_visitor,
         ))
         .layer(middleware::from_fn(server::metrics::record_requests))
         .layer(middleware::from_fn(auth::redirect_anonymous_to_login))
@@ -100,7 +100,7 @@ pub async fn app(pool: PgPool, leptos_options: LeptosOptions, settings: Settings
         // A panic anywhere answers 500 instead of dropping the connection
         // with no answer at all (inside `protect`, so it gets the headers).
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
-        .layer(middleware::from_fn(server::headers::protect)))
+        .layer(middleware::from_fn(server::web::headers::protect)))
 }
 
 /// Every request body is read here, within [`http::MAX_BODY_BYTES`] and

@@ -68,7 +68,7 @@ pub fn send_page_policy() {
     let nonce = leptos::nonce::use_nonce();
     let response = leptos::prelude::use_context::<leptos_axum::ResponseOptions>();
     if let (Some(nonce), Some(response)) = (nonce, response) {
-        match axum::http::HeaderValue::from_str(&server::headers::page_policy(&nonce)) {
+        match axum::http::HeaderValue::from_str(&server::web::headers::page_policy(&nonce)) {
             Ok(policy) => response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, policy),
             Err(error) => tracing::error!(%error, "the page policy is not a valid header"),
         }

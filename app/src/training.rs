@@ -346,7 +346,7 @@ pub async fn revoke_api_key(id: String) -> Result<(), AppError> {
 /// Every REST endpoint, from the same OpenAPI document `/api/openapi.json` serves.
 #[server(prefix = "/sfn", endpoint = "api_endpoints")]
 pub async fn api_endpoints() -> Result<Vec<Endpoint>, AppError> {
-    let document = server::api::openapi();
+    let document = server::web::api::openapi();
     let mut endpoints = Vec::new();
     for (path, item) in &document.paths.paths {
         let operations = [

@@ -9,5 +9,6 @@ pub mod clients;
 mod form;
 pub mod profiles;
 pub mod requests;
+pub mod time;
 
 pub use form::{Form, Values, Versioned};

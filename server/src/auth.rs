@@ -24,7 +24,7 @@ use crate::api_keys;
 use crate::audit::Actor;
 use crate::devices::{self, Origin};
 use crate::error::{Error, Result};
-use crate::http::ClientAddress;
+use crate::web::http::ClientAddress;
 use crate::throttle;
 
 pub type AuthSession = axum_login::AuthSession<Backend>;

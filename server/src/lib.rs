@@ -1,11 +1,12 @@
 //! Lockstep's server side: everything that never reaches the browser.
 //!
-//! One module per domain concept. Domain operations take a
-//! `&mut PgConnection` (or a pool when they manage their own transaction),
-//! so callers can compose several in one transaction.
+//! The top-level modules are the domain, one per concept. Domain operations
+//! take a `&mut PgConnection` (or a pool when they manage their own
+//! transaction), so callers can compose several in one transaction. The
+//! HTTP adapter around them (the REST API, middleware, security headers,
+//! no-JS form errors) is in [`web`].
 
 pub mod accounts;
-pub mod api;
 pub mod api_keys;
 pub mod appointments;
 pub mod assessment_sections;
@@ -23,9 +24,6 @@ pub mod devices;
 pub mod documents;
 pub mod error;
 pub mod fields;
-pub mod form_errors;
-pub mod headers;
-pub mod http;
 pub mod idempotency;
 pub mod invariants;
 pub mod metrics;
@@ -40,6 +38,7 @@ pub mod slugs;
 pub mod state;
 pub mod throttle;
 pub mod versioned;
+pub mod web;
 
 pub use error::{Error, Result};
 pub use state::AppState;

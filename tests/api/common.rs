@@ -53,7 +53,7 @@ pub async fn spawn_with(pool: PgPool, configure: impl FnOnce(&mut lockstep::star
         notices: Default::default(),
         trusted_proxies: Vec::new(),
         sign_ups_per_address: 100_000,
-        body_timeout: server::http::BODY_TIMEOUT,
+        body_timeout: server::web::http::BODY_TIMEOUT,
     };
     configure(&mut settings);
     let app = lockstep::startup::app(pool.clone(), options, settings).await.expect("build the app");

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::error::{Error, ErrorBody, Result};
-use crate::http::JsonBody;
+use crate::web::http::JsonBody;
 use crate::state::AppState;
 
 pub mod auth;

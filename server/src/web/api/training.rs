@@ -17,7 +17,7 @@ use crate::audit::Actor;
 use crate::auth::{Counselor, Staff};
 use crate::counselors;
 use crate::error::{Error, ErrorBody, Result};
-use crate::http::JsonBody;
+use crate::web::http::JsonBody;
 use crate::scenarios::{self, NewScenario, Scenario};
 use crate::state::AppState;
 

@@ -103,7 +103,7 @@ pub async fn session_outage_is_unavailable(request: Request, next: Next) -> Resp
         [
             (header::RETRY_AFTER, "5"),
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CONTENT_SECURITY_POLICY, crate::headers::STATIC_PAGE_POLICY),
+            (header::CONTENT_SECURITY_POLICY, crate::web::headers::STATIC_PAGE_POLICY),
         ],
         UNAVAILABLE_PAGE,
     )

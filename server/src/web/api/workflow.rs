@@ -20,7 +20,7 @@ use crate::assessments::{self, Assessment, AssessmentDetail, Estimate, EstimateF
 use crate::audit::Actor;
 use crate::auth::StaffOrKey;
 use crate::error::{Error, ErrorBody, Result};
-use crate::http::JsonBody;
+use crate::web::http::JsonBody;
 use crate::requests::{self, Inspection, NewRequest, Request};
 use crate::state::AppState;
 

@@ -12,7 +12,7 @@ use crate::accounts::{Role, User};
 use crate::auth::{self, AuthSession, Credentials};
 use crate::devices::Origin;
 use crate::error::{ErrorBody, Result};
-use crate::http::JsonBody;
+use crate::web::http::JsonBody;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {

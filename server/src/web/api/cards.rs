@@ -17,7 +17,7 @@ use uuid::Uuid;
 use crate::auth::SignedIn;
 use crate::cards::{self, Card, CardChanges, CardFields};
 use crate::error::{Error, ErrorBody, Result};
-use crate::http::JsonBody;
+use crate::web::http::JsonBody;
 use crate::state::AppState;
 
 use super::{etag, with_expected_version, IdempotencyHeader, Versioned, VersionedWrite, VersionedWriteErrors};
