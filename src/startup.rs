@@ -12,7 +12,8 @@ use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
 
 use app::{shell, App};
-use server::{auth, http, AppState};
+use server::web::http;
+use server::{auth, AppState};
 
 pub struct Settings {
     /// Mark cookies `Secure`: set when Lockstep is served over https.

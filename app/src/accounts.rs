@@ -1,42 +1,16 @@
 //! Server functions for accounts: sign up, log in, log out, who am I.
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 
-/// The signed-in person, as pages see them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SessionUser {
-    pub id: String,
-    pub email: String,
-    pub display_name: String,
-    /// `member`, `staff`, `counselor` or `admin`.
-    pub role: String,
-}
-
-impl SessionUser {
-    pub fn is_staff(&self) -> bool {
-        self.role == "staff" || self.role == "admin"
-    }
-}
-
-#[cfg(feature = "ssr")]
-impl From<&server::accounts::User> for SessionUser {
-    fn from(user: &server::accounts::User) -> Self {
-        SessionUser {
-            id: user.id.to_string(),
-            email: user.email.clone(),
-            display_name: user.display_name.clone(),
-            role: user.role.as_str().to_owned(),
-        }
-    }
-}
+/// The signed-in person, as pages (and the REST API) see them.
+pub use model::accounts::{Role, RoleCount, UserView};
 
 #[server(prefix = "/sfn", endpoint = "current_user")]
-pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
+pub async fn current_user() -> Result<Option<UserView>, AppError> {
     let session = crate::ssr::auth_session().await?;
-    Ok(session.user.as_ref().map(SessionUser::from))
+    Ok(session.user.as_ref().map(UserView::from))
 }
 
 /// Creates a member account and signs it in. Repeating the same form
@@ -47,7 +21,7 @@ pub async fn sign_up(
     email: String,
     password: String,
     idempotency_key: String,
-) -> Result<SessionUser, AppError> {
+) -> Result<UserView, AppError> {
     use server::accounts::{self, NewAccount};
     let state = crate::ssr::state()?;
     let account = NewAccount::parse(&email, &display_name, &password)?;
@@ -57,11 +31,11 @@ pub async fn sign_up(
     let mut session = crate::ssr::auth_session().await?;
     server::auth::log_in(&state.pool, &mut session, &user, &origin).await?;
     crate::ssr::redirect("/account");
-    Ok(SessionUser::from(&user))
+    Ok(UserView::from(&user))
 }
 
 #[server(prefix = "/sfn", endpoint = "log_in")]
-pub async fn log_in(email: String, password: String, next: String) -> Result<SessionUser, AppError> {
+pub async fn log_in(email: String, password: String, next: String) -> Result<UserView, AppError> {
     use server::auth::{self, Credentials};
     let state = crate::ssr::state()?;
     let origin = crate::ssr::origin().await;
@@ -70,7 +44,7 @@ pub async fn log_in(email: String, password: String, next: String) -> Result<Ses
     let mut session = crate::ssr::auth_session().await?;
     auth::log_in(&state.pool, &mut session, &user, &origin).await?;
     crate::ssr::redirect(&auth::safe_next(Some(&next)));
-    Ok(SessionUser::from(&user))
+    Ok(UserView::from(&user))
 }
 
 #[server(prefix = "/sfn", endpoint = "log_out")]
@@ -82,17 +56,10 @@ pub async fn log_out() -> Result<(), AppError> {
     Ok(())
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RoleCount {
-    pub role: String,
-    pub count: i64,
-}
-
 /// Staff only: how many accounts there are of each role.
 #[server(prefix = "/sfn", endpoint = "staff_overview")]
 pub async fn staff_overview() -> Result<Vec<RoleCount>, AppError> {
     let (state, _) = crate::ssr::staff().await?;
     let mut conn = state.pool.acquire().await.map_err(server::Error::from)?;
-    let counts = server::accounts::count_by_role(&mut conn).await?;
-    Ok(counts.into_iter().map(|(role, count)| RoleCount { role: role.as_str().to_owned(), count }).collect())
+    Ok(server::accounts::count_by_role(&mut conn).await?)
 }

@@ -14,7 +14,7 @@ pub mod live;
 pub mod merge;
 pub mod metrics;
 pub mod pages;
-pub mod profile;
+pub mod profiles;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 pub mod training;
@@ -25,7 +25,7 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::{path, SsrMode};
 
-use accounts::{current_user, LogOut, SessionUser};
+use accounts::{current_user, LogOut, UserView};
 use components::{SubmitButton, ToastRegion, Toasts};
 use error::AppError;
 
@@ -55,7 +55,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// signing in or out so the header follows.
 #[derive(Clone, Copy)]
 pub struct Session {
-    pub user: Resource<Result<Option<SessionUser>, AppError>>,
+    pub user: Resource<Result<Option<UserView>, AppError>>,
     refresh: RwSignal<u32>,
 }
 
@@ -65,7 +65,7 @@ impl Session {
     }
 
     /// The signed-in user, once known.
-    pub fn current(&self) -> Option<SessionUser> {
+    pub fn current(&self) -> Option<UserView> {
         self.user.get().and_then(|result| result.ok()).flatten()
     }
 }
@@ -160,7 +160,7 @@ fn Header() -> impl IntoView {
 }
 
 #[component]
-fn SignedInNav(user: SessionUser) -> impl IntoView {
+fn SignedInNav(user: UserView) -> impl IntoView {
     let session = use_session();
     let log_out = ServerAction::<LogOut>::new();
     Effect::new(move |_| {
@@ -170,7 +170,7 @@ fn SignedInNav(user: SessionUser) -> impl IntoView {
         }
     });
     let is_staff = user.is_staff();
-    let is_counselor = user.role == "counselor";
+    let is_counselor = user.role == accounts::Role::Counselor;
     view! {
         <ul class="nav-links">
             <li><A href="/cards">"Cards"</A></li>
@@ -183,7 +183,7 @@ fn SignedInNav(user: SessionUser) -> impl IntoView {
                     {user.display_name.chars().next().unwrap_or('?').to_uppercase().to_string()}
                 </span>
                 <span class="nav-user-name">{user.display_name.clone()}</span>
-                <span class="role-badge">{user.role.clone()}</span>
+                <span class="role-badge">{user.role.as_str()}</span>
             </li>
             <li>
                 <leptos::form::ActionForm action=log_out attr:class="inline-form">

@@ -13,37 +13,21 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use leptos::prelude::{component, IntoView, Signal};
-use serde::Deserialize;
 
 use crate::merge::{EditorState, SectionView};
 
-/// One committed change: which record, its new version, who made it.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct Notice {
-    pub entity: String,
-    pub id: String,
-    pub action: String,
-    pub version: Option<i32>,
-    pub by: String,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum LiveEvent {
-    Change(Notice),
-    /// Notices may have been missed: refetch.
-    Resync,
-}
+pub use model::notices::{Event, Notice};
 
 /// Calls `on_event` for every notice about `topics` (comma-separated
 /// `entity:id`) for as long as the calling component lives.
 #[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
-pub fn use_change_notices(topics: String, on_event: impl Fn(LiveEvent) + 'static) {
+pub fn use_change_notices(topics: String, on_event: impl Fn(Event) + 'static) {
     #[cfg(feature = "hydrate")]
     subscribe(&topics, on_event);
 }
 
 #[cfg(feature = "hydrate")]
-fn subscribe(topics: &str, on_event: impl Fn(LiveEvent) + 'static) {
+fn subscribe(topics: &str, on_event: impl Fn(Event) + 'static) {
     use std::rc::Rc;
 
     use leptos::prelude::{document, on_cleanup};
@@ -62,11 +46,11 @@ fn subscribe(topics: &str, on_event: impl Fn(LiveEvent) + 'static) {
         Closure::<dyn Fn(MessageEvent)>::new(move |message: MessageEvent| {
             let notice = message.data().as_string().and_then(|data| serde_json::from_str::<Notice>(&data).ok());
             if let Some(notice) = notice {
-                on_event(LiveEvent::Change(notice));
+                on_event(Event::Change(notice));
             }
         })
     };
-    let on_resync = Closure::<dyn Fn(MessageEvent)>::new(move |_: MessageEvent| on_event(LiveEvent::Resync));
+    let on_resync = Closure::<dyn Fn(MessageEvent)>::new(move |_: MessageEvent| on_event(Event::Resync));
     let _ = source.add_event_listener_with_callback("change", on_change.as_ref().unchecked_ref());
     let _ = source.add_event_listener_with_callback("resync", on_resync.as_ref().unchecked_ref());
     // Pages (and tests) can tell when the stream is open to deliver.
@@ -88,12 +72,12 @@ fn subscribe(topics: &str, on_event: impl Fn(LiveEvent) + 'static) {
 /// few connections per site, so a page with many editors shares one): the
 /// latest event, numbered so that two equal events in a row are still two.
 #[derive(Debug, Clone, Copy)]
-pub struct LiveFeed(leptos::prelude::RwSignal<Option<(u64, LiveEvent)>>);
+pub struct LiveFeed(leptos::prelude::RwSignal<Option<(u64, Event)>>);
 
 pub fn live_feed(topics: String) -> LiveFeed {
     use leptos::prelude::*;
 
-    let latest = RwSignal::new(None::<(u64, LiveEvent)>);
+    let latest = RwSignal::new(None::<(u64, Event)>);
     use_change_notices(topics, move |event| {
         latest.update(|latest| {
             let number = latest.as_ref().map_or(0, |(number, _)| number + 1);
@@ -160,6 +144,7 @@ pub fn LiveEditing(live: Live, state: EditorState, #[prop(into)] saving: Signal<
                     action: "update".into(),
                     version: Some(theirs.version),
                     by: "someone".into(),
+                    by_id: None,
                 }));
             } else {
                 state.saved(theirs.values, theirs.version);
@@ -169,13 +154,13 @@ pub fn LiveEditing(live: Live, state: EditorState, #[prop(into)] saving: Signal<
     Effect::new(move |_| {
         let Some((_, event)) = feed.0.get() else { return };
         match event {
-            LiveEvent::Change(notice) if notice.entity != entity => {}
-            LiveEvent::Change(notice) if id.as_ref().is_some_and(|id| *id != notice.id) => {}
-            LiveEvent::Change(notice) if notice.version.unwrap_or(0) <= state.version.get_untracked() => {}
+            Event::Change(notice) if notice.entity != entity => {}
+            Event::Change(notice) if id.as_ref().is_some_and(|id| *id != notice.id) => {}
+            Event::Change(notice) if notice.version.unwrap_or(0) <= state.version.get_untracked() => {}
             // Most likely our own save, answered in a moment; the banner
             // stays hidden once the version it names is ours.
-            LiveEvent::Change(notice) if saving.get_untracked() || state.has_unsaved_edits() => newer.set(Some(notice)),
-            LiveEvent::Change(_) | LiveEvent::Resync => take_newer(false),
+            Event::Change(notice) if saving.get_untracked() || state.has_unsaved_edits() => newer.set(Some(notice)),
+            Event::Change(_) | Event::Resync => take_newer(false),
         }
     });
     move || {

@@ -70,7 +70,7 @@ pub struct SectionView {
 
 impl SectionView {
     /// A stored record as its editor holds it.
-    pub fn of(record: &impl Versioned) -> Self {
+    pub fn of(record: &(impl Versioned + ?Sized)) -> Self {
         SectionView { values: record.values(), version: record.version() }
     }
 

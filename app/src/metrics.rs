@@ -22,30 +22,15 @@ pub struct Series {
     pub points: Vec<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RouteRow {
-    pub method: String,
-    pub route: String,
-    pub requests: u64,
-    pub average_ms: f64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ConflictRow {
-    pub entity: String,
-    pub writes: u64,
-    pub conflicts: u64,
-    pub rate_percent: f64,
-    pub alert: bool,
-}
+pub use model::metrics::{EntityConflicts, RouteLoad};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MetricsView {
     pub alerts: Vec<String>,
     pub figures: Vec<Figure>,
     pub series: Vec<Series>,
-    pub routes: Vec<RouteRow>,
-    pub conflicts: Vec<ConflictRow>,
+    pub routes: Vec<RouteLoad>,
+    pub conflicts: Vec<EntityConflicts>,
     /// (label, count) pairs: numbers drawn by kind, database errors by SQLSTATE.
     pub numbers_drawn: Vec<(String, u64)>,
     pub db_errors: Vec<(String, u64)>,
@@ -133,30 +118,8 @@ pub async fn instance_metrics() -> Result<MetricsView, AppError> {
         alerts: summary.alerts(),
         figures,
         series,
-        routes: summary
-            .routes
-            .iter()
-            .map(|(method, route, requests, average_ms)| RouteRow {
-                method: method.clone(),
-                route: route.clone(),
-                requests: *requests as u64,
-                average_ms: *average_ms,
-            })
-            .collect(),
-        conflicts: summary
-            .conflicts
-            .iter()
-            .map(|(entity, writes, conflicts)| {
-                let rate = conflicts / writes.max(1.0);
-                ConflictRow {
-                    entity: entity.clone(),
-                    writes: *writes as u64,
-                    conflicts: *conflicts as u64,
-                    rate_percent: rate * 100.0,
-                    alert: rate > MAX_CONFLICT_RATE,
-                }
-            })
-            .collect(),
+        routes: summary.routes.clone(),
+        conflicts: summary.conflicts.clone(),
         numbers_drawn: summary.numbers_drawn.iter().map(|(kind, n)| (kind.clone(), *n as u64)).collect(),
         db_errors: summary.db_errors.iter().map(|(code, n)| (code.clone(), *n as u64)).collect(),
     })

@@ -9,88 +9,22 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ScenarioRow {
-    pub id: String,
-    pub title: String,
-    pub description: String,
-    pub active: bool,
-    pub version: i32,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AssignmentRow {
-    pub id: String,
-    pub counselor_name: String,
-    pub scenario_id: String,
-    pub scenario_title: String,
-    pub source: String,
-    pub status: String,
-    pub due_date: String,
-    pub assigned: String,
-    pub version: i32,
-}
-
-impl AssignmentRow {
-    pub fn status_label(&self) -> &'static str {
-        match self.status.as_str() {
-            "pending" => "Pending",
-            "in_progress" => "In progress",
-            _ => "Completed",
-        }
-    }
-
-    /// The due date, or a dash when there is none.
-    pub fn due(&self) -> String {
-        if self.due_date.is_empty() {
-            "—".to_owned()
-        } else {
-            self.due_date.clone()
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CounselorOption {
-    pub id: String,
-    pub name: String,
-    pub email: String,
-}
+pub use model::accounts::{ApiKey, IssuedKey, Scope};
+pub use model::training::{Assignment, AssignmentStatus, BulkOutcome, Counselor, Scenario};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScenarioBoard {
-    pub scenario: ScenarioRow,
-    pub assignments: Vec<AssignmentRow>,
-    pub counselors: Vec<CounselorOption>,
+    pub scenario: Scenario,
+    pub assignments: Vec<Assignment>,
+    pub counselors: Vec<Counselor>,
 }
 
+/// The API keys, and the server's clock when they were listed: whether a
+/// key has expired is decided by that, not by the browser's clock.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BulkRow {
-    pub counselor_name: String,
-    pub created: bool,
-    pub reason: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ApiKeyRow {
-    pub id: String,
-    pub name: String,
-    pub prefix: String,
-    /// What the key may do, in words.
-    pub scopes: String,
-    pub created: String,
-    /// "never", or when it stops working.
-    pub expires: String,
-    pub expired: bool,
-    pub last_used: String,
-    pub revoked: bool,
-}
-
-/// A key just created: the only time its secret is shown.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NewApiKey {
-    pub name: String,
-    pub secret: String,
+pub struct ApiKeyList {
+    pub keys: Vec<ApiKey>,
+    pub as_of: chrono::DateTime<chrono::Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -133,37 +67,13 @@ pub(crate) mod ssr {
             }),
         }
     }
-
-    pub fn scenario_row(scenario: server::scenarios::Scenario) -> ScenarioRow {
-        ScenarioRow {
-            id: scenario.id.to_string(),
-            title: scenario.title,
-            description: scenario.description,
-            active: scenario.active,
-            version: scenario.version,
-        }
-    }
-
-    pub fn assignment_row(assignment: server::assignments::Assignment) -> AssignmentRow {
-        AssignmentRow {
-            id: assignment.id.to_string(),
-            counselor_name: assignment.counselor_name,
-            scenario_id: assignment.scenario_id.to_string(),
-            scenario_title: assignment.scenario_title,
-            source: assignment.source,
-            status: assignment.status,
-            due_date: assignment.due_date.map(|d| d.to_string()).unwrap_or_default(),
-            assigned: assignment.created_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-            version: assignment.version,
-        }
-    }
 }
 
 #[server(prefix = "/sfn", endpoint = "list_scenarios")]
-pub async fn list_scenarios() -> Result<Vec<ScenarioRow>, AppError> {
+pub async fn list_scenarios() -> Result<Vec<Scenario>, AppError> {
     let (state, _) = ssr::user_with(server::accounts::Role::is_staff).await?;
     let mut conn = state.pool.acquire().await.map_err(server::Error::from)?;
-    Ok(server::scenarios::list(&mut conn).await?.into_iter().map(ssr::scenario_row).collect())
+    Ok(server::scenarios::list(&mut conn).await?)
 }
 
 /// Creates a scenario and opens its board; the form's key makes a resend
@@ -180,11 +90,9 @@ pub async fn create_scenario(title: String, description: String, idempotency_key
 
 /// Activates (`active` = "true") or deactivates a scenario at `version`.
 #[server(prefix = "/sfn", endpoint = "set_scenario_active")]
-pub async fn set_scenario_active(id: String, version: i32, active: String) -> Result<ScenarioRow, AppError> {
+pub async fn set_scenario_active(id: String, version: i32, active: String) -> Result<Scenario, AppError> {
     let (state, user) = ssr::user_with(server::accounts::Role::is_staff).await?;
-    let scenario =
-        server::scenarios::set_active(&state.pool, user.id, ssr::uuid(&id)?, version, active == "true").await?;
-    Ok(ssr::scenario_row(scenario))
+    Ok(server::scenarios::set_active(&state.pool, user.id, ssr::uuid(&id)?, version, active == "true").await?)
 }
 
 #[server(prefix = "/sfn", endpoint = "get_scenario_board")]
@@ -195,14 +103,7 @@ pub async fn get_scenario_board(id: String) -> Result<ScenarioBoard, AppError> {
     let scenario = server::scenarios::find(&mut conn, id).await?.ok_or(AppError::NotFound)?;
     let assignments = server::assignments::list(&mut conn, Some(id), None).await?;
     let counselors = server::counselors::list(&mut conn).await?;
-    Ok(ScenarioBoard {
-        scenario: ssr::scenario_row(scenario),
-        assignments: assignments.into_iter().map(ssr::assignment_row).collect(),
-        counselors: counselors
-            .into_iter()
-            .map(|c| CounselorOption { id: c.id.to_string(), name: c.display_name, email: c.email })
-            .collect(),
-    })
+    Ok(ScenarioBoard { scenario, assignments, counselors })
 }
 
 /// Assigns the scenario to one counselor: 409 naming the active assignment
@@ -212,7 +113,7 @@ pub async fn assign_counselor(
     scenario_id: String,
     counselor_id: String,
     due_date: String,
-) -> Result<AssignmentRow, AppError> {
+) -> Result<Assignment, AppError> {
     let (state, user) = ssr::user_with(server::accounts::Role::is_staff).await?;
     let counselor = uuid::Uuid::parse_str(counselor_id.trim())
         .map_err(|_| AppError::Invalid { field: "counselor_id".into(), message: "Choose a counselor.".into() })?;
@@ -224,7 +125,7 @@ pub async fn assign_counselor(
         ssr::due_date(&due_date)?,
     )
     .await?;
-    Ok(ssr::assignment_row(assignment))
+    Ok(assignment)
 }
 
 /// Assigns the scenario to every ticked counselor (`counselors[c_<id>]`: the
@@ -235,7 +136,7 @@ pub async fn bulk_assign(
     scenario_id: String,
     #[server(default)] counselors: BTreeMap<String, String>,
     due_date: String,
-) -> Result<Vec<BulkRow>, AppError> {
+) -> Result<Vec<BulkOutcome>, AppError> {
     let (state, user) = ssr::user_with(server::accounts::Role::is_staff).await?;
     let ids: Vec<uuid::Uuid> = counselors
         .keys()
@@ -250,26 +151,19 @@ pub async fn bulk_assign(
         ssr::due_date(&due_date)?,
     )
     .await?;
-    Ok(outcomes
-        .into_iter()
-        .map(|o| BulkRow {
-            counselor_name: if o.counselor_name.is_empty() { o.counselor_id.to_string() } else { o.counselor_name },
-            created: o.created,
-            reason: o.reason.unwrap_or_default(),
-        })
-        .collect())
+    Ok(outcomes)
 }
 
 #[server(prefix = "/sfn", endpoint = "my_assignments")]
-pub async fn my_assignments() -> Result<Vec<AssignmentRow>, AppError> {
+pub async fn my_assignments() -> Result<Vec<Assignment>, AppError> {
     let (state, user) = ssr::user_with(|role| role == server::accounts::Role::Counselor).await?;
     let mut conn = state.pool.acquire().await.map_err(server::Error::from)?;
-    Ok(server::assignments::list(&mut conn, None, Some(user.id)).await?.into_iter().map(ssr::assignment_row).collect())
+    Ok(server::assignments::list(&mut conn, None, Some(user.id)).await?)
 }
 
 /// The counselor moves their assignment on: `step` is `start` or `complete`.
 #[server(prefix = "/sfn", endpoint = "advance_assignment")]
-pub async fn advance_assignment(id: String, version: i32, step: String) -> Result<AssignmentRow, AppError> {
+pub async fn advance_assignment(id: String, version: i32, step: String) -> Result<Assignment, AppError> {
     let (state, user) = ssr::user_with(|role| role == server::accounts::Role::Counselor).await?;
     let id = ssr::uuid(&id)?;
     let step = match step.as_str() {
@@ -277,30 +171,15 @@ pub async fn advance_assignment(id: String, version: i32, step: String) -> Resul
         "complete" => server::assignments::Step::Complete,
         _ => return Err(AppError::NotFound),
     };
-    let assignment = server::assignments::advance(&state.pool, user.id, id, version, step).await?;
-    Ok(ssr::assignment_row(assignment))
+    Ok(server::assignments::advance(&state.pool, user.id, id, version, step).await?)
 }
 
 #[server(prefix = "/sfn", endpoint = "list_api_keys")]
-pub async fn list_api_keys() -> Result<Vec<ApiKeyRow>, AppError> {
+pub async fn list_api_keys() -> Result<ApiKeyList, AppError> {
     let (state, _) = ssr::user_with(ssr::is_admin).await?;
     let mut conn = state.pool.acquire().await.map_err(server::Error::from)?;
-    let stamp = |at: chrono::DateTime<chrono::Utc>| at.format("%Y-%m-%d %H:%M UTC").to_string();
-    Ok(server::api_keys::list(&mut conn)
-        .await?
-        .into_iter()
-        .map(|key| ApiKeyRow {
-            id: key.id.to_string(),
-            scopes: key.scopes.iter().map(|scope| scope.label()).collect::<Vec<_>>().join(", "),
-            expires: key.expires_at.map(stamp).unwrap_or_else(|| "never".to_owned()),
-            expired: key.is_expired(),
-            name: key.name,
-            prefix: format!("lsk_{}_…", key.prefix),
-            created: stamp(key.created_at),
-            last_used: key.last_used_at.map(stamp).unwrap_or_else(|| "never".to_owned()),
-            revoked: key.revoked_at.is_some(),
-        })
-        .collect())
+    let keys = server::api_keys::list(&mut conn).await?;
+    Ok(ApiKeyList { keys, as_of: chrono::Utc::now() })
 }
 
 /// Creates a key with the ticked scopes (checkboxes: present when ticked)
@@ -311,8 +190,7 @@ pub async fn create_api_key(
     workflow: Option<String>,
     assignments: Option<String>,
     expires_in_days: Option<String>,
-) -> Result<NewApiKey, AppError> {
-    use server::api_keys::Scope;
+) -> Result<IssuedKey, AppError> {
     let (state, user) = ssr::user_with(ssr::is_admin).await?;
     let scopes: Vec<Scope> = [(Scope::Workflow, workflow), (Scope::Assignments, assignments)]
         .into_iter()
@@ -331,8 +209,7 @@ pub async fn create_api_key(
         },
     };
     let mut conn = state.pool.acquire().await.map_err(server::Error::from)?;
-    let issued = server::api_keys::create(&mut conn, &name, &scopes, expires_at, Some(user.id)).await?;
-    Ok(NewApiKey { name: issued.key.name, secret: issued.secret })
+    Ok(server::api_keys::create(&mut conn, &name, &scopes, expires_at, Some(user.id)).await?)
 }
 
 #[server(prefix = "/sfn", endpoint = "revoke_api_key")]

@@ -1,5 +1,5 @@
 //! Requests (REQ): a client's vehicle to be assessed, numbered by the
-//! database.
+//! database, and the one inspection (INS) a request may have.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -44,4 +44,20 @@ pub struct NewRequest {
     pub client_id: String,
     #[serde(flatten)]
     pub fields: RequestFields,
+}
+
+impl Request {
+    /// Make and model, as one line.
+    pub fn vehicle(&self) -> String {
+        format!("{} {}", self.vehicle_make, self.vehicle_model).trim().to_owned()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Inspection {
+    pub id: Uuid,
+    pub number: String,
+    pub request_id: Uuid,
+    pub created_at: DateTime<Utc>,
 }

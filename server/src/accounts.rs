@@ -15,44 +15,7 @@ use crate::error::{Error, Result, ResultExt};
 use crate::idempotency::{self, Claim, IdempotencyKey, StoredResponse};
 use crate::retry;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, utoipa::ToSchema)]
-#[sqlx(type_name = "user_role", rename_all = "lowercase")]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Member,
-    Staff,
-    Counselor,
-    Admin,
-}
-
-impl Role {
-    /// Staff pages are open to staff and admins.
-    pub fn is_staff(self) -> bool {
-        matches!(self, Role::Staff | Role::Admin)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Member => "member",
-            Role::Staff => "staff",
-            Role::Counselor => "counselor",
-            Role::Admin => "admin",
-        }
-    }
-}
-
-impl std::str::FromStr for Role {
-    type Err = String;
-    fn from_str(value: &str) -> Result<Self, String> {
-        match value {
-            "member" => Ok(Role::Member),
-            "staff" => Ok(Role::Staff),
-            "counselor" => Ok(Role::Counselor),
-            "admin" => Ok(Role::Admin),
-            other => Err(format!("unknown role {other:?}; expected member, staff, counselor or admin")),
-        }
-    }
-}
+pub use model::accounts::{Role, RoleCount, UserView};
 
 #[derive(Clone, Serialize, Deserialize)]
 pub struct User {
@@ -63,6 +26,12 @@ pub struct User {
     #[serde(skip)]
     pub password_hash: String,
     pub created_at: DateTime<Utc>,
+}
+
+impl From<&User> for UserView {
+    fn from(user: &User) -> Self {
+        UserView { id: user.id, email: user.email.clone(), display_name: user.display_name.clone(), role: user.role }
+    }
 }
 
 impl std::fmt::Debug for User {
@@ -372,12 +341,12 @@ pub async fn change_password(pool: &PgPool, user: &User, current: &str, new: &st
     .await
 }
 
-pub async fn count_by_role(conn: &mut PgConnection) -> Result<Vec<(Role, i64)>> {
+pub async fn count_by_role(conn: &mut PgConnection) -> Result<Vec<RoleCount>> {
     let rows =
         sqlx::query!(r#"SELECT role AS "role!: Role", count(*) AS "count!" FROM users GROUP BY role ORDER BY role"#)
             .fetch_all(conn)
             .await?;
-    Ok(rows.into_iter().map(|row| (row.role, row.count)).collect())
+    Ok(rows.into_iter().map(|row| RoleCount { role: row.role, count: row.count }).collect())
 }
 
 #[cfg(test)]

@@ -10,11 +10,9 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use chrono::{DateTime, Utc};
 use rand::RngCore;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
 use subtle::ConstantTimeEq;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
@@ -24,69 +22,7 @@ use crate::state::AppState;
 /// The header external systems send their key in.
 pub const HEADER: &str = "x-api-key";
 
-/// What a key may do, chosen when it is created and checked per route
-/// (403 outside its scopes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Scope {
-    /// Clients and the numbered workflow (requests to reports).
-    Workflow,
-    /// Training assignments through `/api/external/assignments`.
-    Assignments,
-}
-
-impl Scope {
-    pub const ALL: [Scope; 2] = [Scope::Workflow, Scope::Assignments];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scope::Workflow => "workflow",
-            Scope::Assignments => "assignments",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Scope::Workflow => "Clients and workflow",
-            Scope::Assignments => "Training assignments",
-        }
-    }
-}
-
-impl std::str::FromStr for Scope {
-    type Err = String;
-    fn from_str(value: &str) -> Result<Self, String> {
-        Scope::ALL
-            .into_iter()
-            .find(|scope| scope.as_str() == value)
-            .ok_or_else(|| format!("unknown scope {value:?}; expected workflow or assignments"))
-    }
-}
-
-/// An API key as listed to admins: never the key itself.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct ApiKey {
-    pub id: Uuid,
-    pub name: String,
-    /// The key's public part, `lsk_<prefix>_…`, to tell keys apart.
-    pub prefix: String,
-    pub scopes: Vec<Scope>,
-    pub created_at: DateTime<Utc>,
-    /// After this the key is refused, as if revoked.
-    pub expires_at: Option<DateTime<Utc>>,
-    pub last_used_at: Option<DateTime<Utc>>,
-    pub revoked_at: Option<DateTime<Utc>>,
-}
-
-impl ApiKey {
-    pub fn allows(&self, scope: Scope) -> bool {
-        self.scopes.contains(&scope)
-    }
-
-    pub fn is_expired(&self) -> bool {
-        self.expires_at.is_some_and(|at| at <= Utc::now())
-    }
-}
+pub use model::accounts::{ApiKey, IssuedKey, Scope};
 
 fn scopes_from_db(stored: Vec<String>) -> Vec<Scope> {
     stored.iter().filter_map(|scope| scope.parse().ok()).collect()
@@ -106,13 +42,6 @@ macro_rules! key_row {
             revoked_at: $row.revoked_at,
         }
     };
-}
-
-/// A new key: the only time the full key is known.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct IssuedKey {
-    pub key: ApiKey,
-    pub secret: String,
 }
 
 fn digest(key: &str) -> [u8; 32] {

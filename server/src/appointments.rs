@@ -2,9 +2,7 @@
 //! Rescheduling is version checked.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::audit::{self, Action, Actor};
@@ -15,26 +13,7 @@ use crate::numbers::{self, BusinessTimeZone, Kind};
 use crate::retry;
 use crate::versioned::{self, Target, Tx};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Appointment {
-    pub id: Uuid,
-    pub number: String,
-    pub inspection_id: Uuid,
-    pub scheduled_at: DateTime<Utc>,
-    pub location: String,
-    pub assessor_id: Option<Uuid>,
-    pub status: String,
-    pub version: i32,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Schedule {
-    pub scheduled_at: DateTime<Utc>,
-    #[serde(default)]
-    pub location: String,
-    #[serde(default)]
-    pub assessor_id: Option<Uuid>,
-}
+pub use model::appointments::{Appointment, AppointmentWithAssessment, DayEntry, Schedule};
 
 fn assessor_error(error: sqlx::Error) -> Error {
     match violated_constraint(&error) {
@@ -131,10 +110,7 @@ pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Appointmen
 
 /// An inspection's appointments, soonest first, each with the assessment
 /// started from it (id, number), if any.
-pub async fn for_inspection(
-    conn: &mut PgConnection,
-    inspection_id: Uuid,
-) -> Result<Vec<(Appointment, Option<(Uuid, String)>)>> {
+pub async fn for_inspection(conn: &mut PgConnection, inspection_id: Uuid) -> Result<Vec<AppointmentWithAssessment>> {
     let rows = sqlx::query!(
         r#"SELECT a.id, a.number, a.inspection_id, a.scheduled_at AS "scheduled_at: DateTime<Utc>", a.location,
                   a.assessor_id, a.status, a.version, s.id AS "assessment_id?", s.number AS "assessment_number?"
@@ -158,19 +134,9 @@ pub async fn for_inspection(
                 status: row.status,
                 version: row.version,
             };
-            (appointment, assessment)
+            AppointmentWithAssessment { appointment, assessment }
         })
         .collect())
-}
-
-/// An appointment on the day's list, with the request it belongs to.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DayEntry {
-    pub id: Uuid,
-    pub number: String,
-    pub scheduled_at: DateTime<Utc>,
-    pub location: String,
-    pub request_id: Uuid,
 }
 
 /// Appointments on today's date in the business time zone, by time.

@@ -1,7 +1,8 @@
-//! The free-form sections of an assessment: identification, damage, vehicle
-//! values and the pre-incident estimate. One row each, created with the
-//! assessment (`start_assessment`), each saved on its own version. Tyres and
-//! the estimate live in `assessments`.
+//! The sections of an assessment: its five tyre rows, the free-form
+//! sections (identification, damage, vehicle values, pre-incident estimate)
+//! and the repair estimate. Every row is created with the assessment
+//! (`start_assessment`) and saved on its own version; the assessment's own
+//! lifecycle and its report are in `assessments`.
 
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -12,9 +13,144 @@ use crate::fields;
 use crate::versioned::{self, Target, Tx};
 
 pub use model::assessments::{
-    Damage, DamageFields, Identification, IdentificationFields, PreIncidentEstimate, PreIncidentEstimateFields,
-    VehicleValues, VehicleValuesFields,
+    Damage, DamageFields, Estimate, EstimateFields, Identification, IdentificationFields, PreIncidentEstimate,
+    PreIncidentEstimateFields, Tyre, TyreFields, TyrePosition, VehicleValues, VehicleValuesFields,
 };
+
+/// A tyre row as the database returns it, its position as text (the
+/// table's check allows only the model's names).
+struct StoredTyre {
+    position: String,
+    make: String,
+    size: String,
+    tread_depth_mm: String,
+    condition: String,
+    version: i32,
+}
+
+impl StoredTyre {
+    fn into_tyre(self) -> Result<Tyre> {
+        Ok(Tyre {
+            position: self.position.parse().map_err(Error::internal)?,
+            make: self.make,
+            size: self.size,
+            tread_depth_mm: self.tread_depth_mm,
+            condition: self.condition,
+            version: self.version,
+        })
+    }
+}
+
+/// The assessment's tyres, in the order of [`TyrePosition::ALL`].
+pub async fn tyres(conn: &mut PgConnection, assessment_id: Uuid) -> Result<Vec<Tyre>> {
+    sqlx::query_as!(
+        StoredTyre,
+        r#"SELECT position, make, size, tread_depth_mm, condition, version
+           FROM assessment_tyres WHERE assessment_id = $1
+           ORDER BY array_position(ARRAY['front_left', 'front_right', 'rear_left', 'rear_right', 'spare'], position)"#,
+        assessment_id
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(StoredTyre::into_tyre)
+    .collect()
+}
+
+/// Saves one tyre row if it is still at `expected_version`.
+pub async fn save_tyre(
+    pool: &PgPool,
+    actor: Actor,
+    assessment_id: Uuid,
+    position: &str,
+    expected_version: i32,
+    input: &TyreFields,
+) -> Result<Tyre> {
+    let position = TyrePosition::named(position).ok_or(Error::NotFound)?;
+    let tread = &fields::text("tread_depth_mm", &input.tread_depth_mm, 10)?;
+    if !tread.is_empty() && !tread.parse::<f64>().is_ok_and(|mm| (0.0..=30.0).contains(&mm)) {
+        return Err(Error::invalid("tread_depth_mm", "Enter the tread depth in millimetres, like 4.5."));
+    }
+    let make = &fields::text("make", &input.make, 100)?;
+    let size = &fields::text("size", &input.size, 40)?;
+    let condition = &fields::text("condition", &input.condition, 200)?;
+    let key = format!("{assessment_id}/{position}");
+    let target = Target { operation: "assessment_section.save_tyre", actor, entity: "assessment_tyre", key: &key };
+    let update = move |mut tx: Tx| async move {
+        let saved = sqlx::query_as!(
+            StoredTyre,
+            r#"UPDATE assessment_tyres SET make = $4, size = $5, tread_depth_mm = $6, condition = $7, version = version + 1
+               WHERE assessment_id = $1 AND position = $2 AND version = $3
+               RETURNING position, make, size, tread_depth_mm, condition, version"#,
+            assessment_id,
+            position.as_str(),
+            expected_version,
+            make,
+            size,
+            tread,
+            condition,
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        Ok((tx, saved.map(StoredTyre::into_tyre).transpose()?))
+    };
+    let current = move |mut tx: Tx| async move {
+        Ok(tyres(&mut tx, assessment_id).await?.into_iter().find(|tyre| tyre.position == position))
+    };
+    versioned::save(pool, target, expected_version, update, current).await
+}
+
+pub async fn estimate(conn: &mut PgConnection, assessment_id: Uuid) -> Result<Option<Estimate>> {
+    Ok(sqlx::query_as!(
+        Estimate,
+        r#"SELECT labour::text AS "labour!", parts::text AS "parts!", paint::text AS "paint!",
+                  other::text AS "other!", total::text AS "total!", version
+           FROM assessment_estimates WHERE assessment_id = $1"#,
+        assessment_id
+    )
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Saves the estimate if it is still at `expected_version`; the database
+/// computes the total.
+pub async fn save_estimate(
+    pool: &PgPool,
+    actor: Actor,
+    assessment_id: Uuid,
+    expected_version: i32,
+    input: &EstimateFields,
+) -> Result<Estimate> {
+    let labour = &fields::amount("labour", &input.labour)?;
+    let parts = &fields::amount("parts", &input.parts)?;
+    let paint = &fields::amount("paint", &input.paint)?;
+    let other = &fields::amount("other", &input.other)?;
+    let key = format!("{assessment_id}/estimate");
+    let target =
+        Target { operation: "assessment_section.save_estimate", actor, entity: "assessment_estimate", key: &key };
+    let update = move |mut tx: Tx| async move {
+        let saved = sqlx::query_as!(
+            Estimate,
+            r#"UPDATE assessment_estimates
+               SET labour = $3::text::numeric, parts = $4::text::numeric, paint = $5::text::numeric,
+                   other = $6::text::numeric, version = version + 1
+               WHERE assessment_id = $1 AND version = $2
+               RETURNING labour::text AS "labour!", parts::text AS "parts!", paint::text AS "paint!",
+                         other::text AS "other!", total::text AS "total!", version"#,
+            assessment_id,
+            expected_version,
+            labour,
+            parts,
+            paint,
+            other,
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        Ok((tx, saved))
+    };
+    let current = move |mut tx: Tx| async move { estimate(&mut tx, assessment_id).await };
+    versioned::save(pool, target, expected_version, update, current).await
+}
 
 pub async fn identification(conn: &mut PgConnection, assessment_id: Uuid) -> Result<Option<Identification>> {
     Ok(sqlx::query_as!(
@@ -217,4 +353,4 @@ pub async fn save_pre_incident_estimate(
     .await
 }
 
-versioned::has_version!(Identification, Damage, VehicleValues, PreIncidentEstimate);
+versioned::has_version!(Tyre, Estimate, Identification, Damage, VehicleValues, PreIncidentEstimate);

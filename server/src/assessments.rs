@@ -1,4 +1,7 @@
-//! Assessments (ASM) and their reports (RPT).
+//! Assessments (ASM) and their reports (RPT): starting an assessment,
+//! marking the tabs of its editor, completing it, and numbering its report.
+//! Its sections (tyres, free-form sections, estimate) are saved in
+//! `assessment_sections`.
 //!
 //! Starting an assessment is get-or-create in one database function
 //! (`start_assessment`), which also creates every section row, so there is
@@ -6,51 +9,49 @@
 //! pre-incident estimate and estimate. Each section row has its own version.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::assessment_sections::{self as sections, Damage, Identification, PreIncidentEstimate, VehicleValues};
+use crate::assessment_sections as sections;
 use crate::audit::{self, Action, Actor};
 use crate::error::{Error, Result};
-use crate::fields;
 use crate::numbers::{self, BusinessTimeZone, Kind};
 use crate::retry;
 use crate::versioned::{self, Target, Tx};
 
-pub const TYRE_POSITIONS: &[&str] = &["front_left", "front_right", "rear_left", "rear_right", "spare"];
+pub use model::assessments::{Assessment, AssessmentDetail, AssessmentStatus, Report, Tab};
 
-/// The editor's tabs, in order.
-pub const TABS: &[&str] =
-    &["identification", "tyres", "damage", "vehicle_values", "pre_incident_estimate", "estimate", "summary"];
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Assessment {
-    pub id: Uuid,
-    pub number: String,
-    pub appointment_id: Uuid,
-    pub status: String,
-    pub current_tab: String,
-    pub tabs_completed: Vec<String>,
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
+/// An assessment as the database returns it: its status and tabs as text
+/// (the table's checks allow only the model's names).
+struct StoredAssessment {
+    id: Uuid,
+    number: String,
+    appointment_id: Uuid,
+    status: String,
+    current_tab: String,
+    tabs_completed: Vec<String>,
+    version: i32,
+    created_at: DateTime<Utc>,
 }
 
-/// An assessment with the sections the workflow needs to show it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct AssessmentDetail {
-    #[serde(flatten)]
-    pub assessment: Assessment,
-    pub identification: Identification,
-    pub tyres: Vec<Tyre>,
-    pub damage: Damage,
-    pub vehicle_values: VehicleValues,
-    pub pre_incident_estimate: PreIncidentEstimate,
-    pub estimate: Estimate,
+impl StoredAssessment {
+    fn into_assessment(self) -> Result<Assessment> {
+        Ok(Assessment {
+            id: self.id,
+            number: self.number,
+            appointment_id: self.appointment_id,
+            status: self.status.parse().map_err(Error::internal)?,
+            current_tab: self.current_tab.parse().map_err(Error::internal)?,
+            tabs_completed: self
+                .tabs_completed
+                .iter()
+                .map(|tab| tab.parse().map_err(Error::internal))
+                .collect::<Result<_>>()?,
+            version: self.version,
+            created_at: self.created_at,
+        })
+    }
 }
-
-pub use model::assessments::{Estimate, EstimateFields, Tyre, TyreFields};
 
 /// The appointment's assessment, created (with all its sections) on the
 /// first call; `true` when this call created it.
@@ -85,7 +86,7 @@ pub async fn start(
 
 pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<AssessmentDetail>> {
     let Some(assessment) = sqlx::query_as!(
-        Assessment,
+        StoredAssessment,
         r#"SELECT id, number, appointment_id, status, current_tab, tabs_completed, version,
                   created_at AS "created_at: DateTime<Utc>"
            FROM assessments WHERE id = $1"#,
@@ -96,7 +97,8 @@ pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Assessment
     else {
         return Ok(None);
     };
-    let tyres = tyres(&mut *conn, id).await?;
+    let assessment = assessment.into_assessment()?;
+    let tyres = sections::tyres(&mut *conn, id).await?;
     // start_assessment creates every section with the assessment, so a
     // missing one is a broken invariant, not a user's mistake.
     let missing = || Error::internal(format!("assessment {id} lacks a section"));
@@ -107,73 +109,8 @@ pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Assessment
         damage: sections::damage(&mut *conn, id).await?.ok_or_else(missing)?,
         vehicle_values: sections::vehicle_values(&mut *conn, id).await?.ok_or_else(missing)?,
         pre_incident_estimate: sections::pre_incident_estimate(&mut *conn, id).await?.ok_or_else(missing)?,
-        estimate: estimate(&mut *conn, id).await?.ok_or_else(missing)?,
+        estimate: sections::estimate(&mut *conn, id).await?.ok_or_else(missing)?,
     }))
-}
-
-pub async fn tyres(conn: &mut PgConnection, assessment_id: Uuid) -> Result<Vec<Tyre>> {
-    Ok(sqlx::query_as!(
-        Tyre,
-        r#"SELECT position, make, size, tread_depth_mm, condition, version
-           FROM assessment_tyres WHERE assessment_id = $1
-           ORDER BY array_position(ARRAY['front_left', 'front_right', 'rear_left', 'rear_right', 'spare'], position)"#,
-        assessment_id
-    )
-    .fetch_all(conn)
-    .await?)
-}
-
-/// Saves one tyre row if it is still at `expected_version`.
-pub async fn save_tyre(
-    pool: &PgPool,
-    actor: Actor,
-    assessment_id: Uuid,
-    position: &str,
-    expected_version: i32,
-    input: &TyreFields,
-) -> Result<Tyre> {
-    if !TYRE_POSITIONS.contains(&position) {
-        return Err(Error::NotFound);
-    }
-    let tread = &fields::text("tread_depth_mm", &input.tread_depth_mm, 10)?;
-    if !tread.is_empty() && !tread.parse::<f64>().is_ok_and(|mm| (0.0..=30.0).contains(&mm)) {
-        return Err(Error::invalid("tread_depth_mm", "Enter the tread depth in millimetres, like 4.5."));
-    }
-    let make = &fields::text("make", &input.make, 100)?;
-    let size = &fields::text("size", &input.size, 40)?;
-    let condition = &fields::text("condition", &input.condition, 200)?;
-    let key = format!("{assessment_id}/{position}");
-    let target = Target { operation: "assessment_section.save_tyre", actor, entity: "assessment_tyre", key: &key };
-    let update = move |mut tx: Tx| async move {
-        let saved = sqlx::query_as!(
-            Tyre,
-            r#"UPDATE assessment_tyres SET make = $4, size = $5, tread_depth_mm = $6, condition = $7, version = version + 1
-               WHERE assessment_id = $1 AND position = $2 AND version = $3
-               RETURNING position, make, size, tread_depth_mm, condition, version"#,
-            assessment_id,
-            position,
-            expected_version,
-            make,
-            size,
-            tread,
-            condition,
-        )
-        .fetch_optional(&mut *tx)
-        .await?;
-        Ok((tx, saved))
-    };
-    let current = move |mut tx: Tx| async move {
-        Ok(tyres(&mut tx, assessment_id).await?.into_iter().find(|tyre| tyre.position == position))
-    };
-    versioned::save(pool, target, expected_version, update, current).await
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Report {
-    pub id: Uuid,
-    pub number: String,
-    pub assessment_id: Uuid,
-    pub created_at: DateTime<Utc>,
 }
 
 /// The assessment's report, numbered on the first call; later calls return
@@ -193,7 +130,7 @@ pub async fn report_for(
         if let Some(report) = find_report(&mut tx, assessment_id).await? {
             return Ok((report, false));
         }
-        if status != "completed" {
+        if status != AssessmentStatus::Completed.as_str() {
             return Err(Error::invalid("status", "Complete the assessment before generating its report."));
         }
         let number = numbers::next(&mut tx, Kind::Report, Utc::now(), zone).await?;
@@ -220,12 +157,12 @@ pub async fn report_for(
 /// two people marking different tabs both count; the assessment's version
 /// is left alone.
 pub async fn mark_tab(pool: &PgPool, actor: Actor, id: Uuid, tab: &str, done: bool) -> Result<Assessment> {
-    let position = TABS.iter().position(|t| *t == tab).ok_or_else(|| Error::invalid("tab", "There is no such tab."))?;
-    let current_tab = if done { TABS.get(position + 1).unwrap_or(&tab) } else { &tab };
+    let tab = Tab::named(tab).ok_or_else(|| Error::invalid("tab", "There is no such tab."))?;
+    let current_tab = if done { tab.next().unwrap_or(tab) } else { tab };
     retry::transaction("assessment.mark_tab", move || async move {
         let mut tx = retry::begin(pool).await?;
         let updated = sqlx::query_as!(
-            Assessment,
+            StoredAssessment,
             r#"UPDATE assessments
                SET tabs_completed = CASE WHEN NOT $3 THEN array_remove(tabs_completed, $2)
                                          WHEN $2 = ANY (tabs_completed) THEN tabs_completed
@@ -235,9 +172,9 @@ pub async fn mark_tab(pool: &PgPool, actor: Actor, id: Uuid, tab: &str, done: bo
                RETURNING id, number, appointment_id, status, current_tab, tabs_completed, version,
                          created_at AS "created_at: DateTime<Utc>""#,
             id,
-            tab,
+            tab.as_str(),
             done,
-            current_tab,
+            current_tab.as_str(),
         )
         .fetch_optional(&mut *tx)
         .await?;
@@ -247,6 +184,7 @@ pub async fn mark_tab(pool: &PgPool, actor: Actor, id: Uuid, tab: &str, done: bo
                 None => Err(Error::NotFound),
             };
         };
+        let assessment = assessment.into_assessment()?;
         audit::record(&mut tx, actor, "assessment", &id.to_string(), Action::Update, None, None).await?;
         retry::commit(tx).await?;
         Ok(assessment)
@@ -284,66 +222,15 @@ pub async fn find_report(conn: &mut PgConnection, assessment_id: Uuid) -> Result
 
 /// Assessments still in progress, oldest first (at most 50).
 pub async fn open(conn: &mut PgConnection) -> Result<Vec<Assessment>> {
-    Ok(sqlx::query_as!(
-        Assessment,
+    sqlx::query_as!(
+        StoredAssessment,
         r#"SELECT id, number, appointment_id, status, current_tab, tabs_completed, version,
                   created_at AS "created_at: DateTime<Utc>"
            FROM assessments WHERE status = 'in_progress' ORDER BY created_at LIMIT 50"#
     )
     .fetch_all(conn)
-    .await?)
+    .await?
+    .into_iter()
+    .map(StoredAssessment::into_assessment)
+    .collect()
 }
-
-pub async fn estimate(conn: &mut PgConnection, assessment_id: Uuid) -> Result<Option<Estimate>> {
-    Ok(sqlx::query_as!(
-        Estimate,
-        r#"SELECT labour::text AS "labour!", parts::text AS "parts!", paint::text AS "paint!",
-                  other::text AS "other!", total::text AS "total!", version
-           FROM assessment_estimates WHERE assessment_id = $1"#,
-        assessment_id
-    )
-    .fetch_optional(conn)
-    .await?)
-}
-
-/// Saves the estimate if it is still at `expected_version`; the database
-/// computes the total.
-pub async fn save_estimate(
-    pool: &PgPool,
-    actor: Actor,
-    assessment_id: Uuid,
-    expected_version: i32,
-    input: &EstimateFields,
-) -> Result<Estimate> {
-    let labour = &fields::amount("labour", &input.labour)?;
-    let parts = &fields::amount("parts", &input.parts)?;
-    let paint = &fields::amount("paint", &input.paint)?;
-    let other = &fields::amount("other", &input.other)?;
-    let key = format!("{assessment_id}/estimate");
-    let target =
-        Target { operation: "assessment_section.save_estimate", actor, entity: "assessment_estimate", key: &key };
-    let update = move |mut tx: Tx| async move {
-        let saved = sqlx::query_as!(
-            Estimate,
-            r#"UPDATE assessment_estimates
-               SET labour = $3::text::numeric, parts = $4::text::numeric, paint = $5::text::numeric,
-                   other = $6::text::numeric, version = version + 1
-               WHERE assessment_id = $1 AND version = $2
-               RETURNING labour::text AS "labour!", parts::text AS "parts!", paint::text AS "paint!",
-                         other::text AS "other!", total::text AS "total!", version"#,
-            assessment_id,
-            expected_version,
-            labour,
-            parts,
-            paint,
-            other,
-        )
-        .fetch_optional(&mut *tx)
-        .await?;
-        Ok((tx, saved))
-    };
-    let current = move |mut tx: Tx| async move { estimate(&mut tx, assessment_id).await };
-    versioned::save(pool, target, expected_version, update, current).await
-}
-
-versioned::has_version!(Tyre, Estimate);

@@ -7,9 +7,7 @@
 //! friendly; the race it cannot close ends at the index, as a 409.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::audit::{self, Action, Actor};
@@ -18,32 +16,7 @@ use crate::error::{Error, Result};
 use crate::retry;
 use crate::scenarios;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Assignment {
-    pub id: Uuid,
-    pub counselor_id: Uuid,
-    pub counselor_name: String,
-    /// The counselor's id in the external system, when they have one.
-    pub counselor_external_id: Option<String>,
-    pub scenario_id: Uuid,
-    pub scenario_title: String,
-    /// `staff`, `external` or `bulk`.
-    pub source: String,
-    /// `pending` → `in_progress` → `completed`.
-    pub status: String,
-    pub due_date: Option<NaiveDate>,
-    pub started_at: Option<DateTime<Utc>>,
-    pub completed_at: Option<DateTime<Utc>>,
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl Assignment {
-    pub fn is_active(&self) -> bool {
-        self.status != "completed"
-    }
-}
+pub use model::training::{Assignment, AssignmentStatus, BulkOutcome};
 
 pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Assignment>> {
     Ok(sqlx::query_as!(
@@ -112,7 +85,7 @@ fn already_assigned(existing: &Assignment) -> Error {
         "{} already has an active assignment for \u{201c}{}\u{201d} ({}{due}).",
         existing.counselor_name,
         existing.scenario_title,
-        existing.status.replace('_', " "),
+        existing.status.words(),
     );
     match serde_json::to_value(existing) {
         Ok(existing) => Error::Duplicate { message, existing },
@@ -175,19 +148,6 @@ pub async fn create(
         Err(Error::InProgress)
     })
     .await
-}
-
-/// What a bulk assignment did for one counselor.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct BulkOutcome {
-    pub counselor_id: Uuid,
-    /// The counselor's name (empty when the id is not a counselor).
-    pub counselor_name: String,
-    pub created: bool,
-    /// Why nothing was created, when it was not.
-    pub reason: Option<String>,
-    /// The new assignment, or the active one that was already there.
-    pub assignment_id: Option<Uuid>,
 }
 
 /// Assigns the scenario to many counselors in one statement. Every
@@ -293,10 +253,10 @@ pub enum Step {
 
 impl Step {
     /// The status an assignment must have for this step, and the one it gets.
-    fn statuses(self) -> (&'static str, &'static str) {
+    fn statuses(self) -> (AssignmentStatus, AssignmentStatus) {
         match self {
-            Step::Start => ("pending", "in_progress"),
-            Step::Complete => ("in_progress", "completed"),
+            Step::Start => (AssignmentStatus::Pending, AssignmentStatus::InProgress),
+            Step::Complete => (AssignmentStatus::InProgress, AssignmentStatus::Completed),
         }
     }
 }
@@ -311,6 +271,7 @@ pub async fn advance(
     step: Step,
 ) -> Result<Assignment> {
     let (from, to) = step.statuses();
+    let (from, to) = (from.as_str(), to.as_str());
     retry::versioned("assignment.advance", move || async move {
         let mut tx = retry::begin(pool).await?;
         let updated = sqlx::query_scalar!(
@@ -333,7 +294,11 @@ pub async fn advance(
             return match current {
                 Some(current) if current.version == expected_version => Err(Error::invalid(
                     "status",
-                    format!("This assignment is {}; it cannot become {}.", current.status, to.replace('_', " ")),
+                    format!(
+                        "This assignment is {}; it cannot become {}.",
+                        current.status.as_str(),
+                        to.replace('_', " ")
+                    ),
                 )),
                 other => Err(Error::stale(other)),
             };

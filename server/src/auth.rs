@@ -24,8 +24,8 @@ use crate::api_keys;
 use crate::audit::Actor;
 use crate::devices::{self, Origin};
 use crate::error::{Error, Result};
-use crate::web::http::ClientAddress;
 use crate::throttle;
+use crate::web::http::ClientAddress;
 
 pub type AuthSession = axum_login::AuthSession<Backend>;
 pub type AuthLayer = axum_login::AuthManagerLayer<Backend, PostgresStore>;

@@ -1,20 +1,12 @@
 //! Counselors: users with the counselor role. External systems know each
 //! by its `external_id`.
 
-use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::Result;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Counselor {
-    pub id: Uuid,
-    pub display_name: String,
-    pub email: String,
-    pub external_id: Option<String>,
-}
+pub use model::training::Counselor;
 
 /// Every counselor, by name.
 pub async fn list(conn: &mut PgConnection) -> Result<Vec<Counselor>> {

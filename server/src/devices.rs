@@ -8,11 +8,12 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
+
+pub use model::accounts::Device;
 
 /// Where a sign-in came from.
 #[derive(Debug, Clone, Default)]
@@ -21,20 +22,11 @@ pub struct Origin {
     pub ip: Option<IpAddr>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Device {
-    pub id: Uuid,
-    pub user_agent: String,
-    pub ip: Option<String>,
-    pub first_seen: DateTime<Utc>,
-    pub last_seen: DateTime<Utc>,
-}
-
-impl Device {
-    /// "Chrome 120 on Linux", from the User-Agent.
-    pub fn description(&self) -> String {
-        describe_user_agent(&self.user_agent)
-    }
+/// "Chrome 120 on Linux", from the device's User-Agent. Here rather than
+/// on [`Device`] in `model`: the parser (woothee, with its regexes) must
+/// stay out of the browser's WASM.
+pub fn description(device: &Device) -> String {
+    describe_user_agent(&device.user_agent)
 }
 
 pub fn describe_user_agent(user_agent: &str) -> String {

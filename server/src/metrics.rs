@@ -86,10 +86,9 @@ pub struct Summary {
     pub requests: f64,
     pub server_errors: f64,
     pub average_latency_ms: f64,
-    /// (method, route, requests, average ms), busiest first.
-    pub routes: Vec<(String, String, f64, f64)>,
-    /// (entity, version-checked writes, version conflicts).
-    pub conflicts: Vec<(String, f64, f64)>,
+    /// The busiest routes first.
+    pub routes: Vec<RouteLoad>,
+    pub conflicts: Vec<EntityConflicts>,
     pub transactions: f64,
     pub attempts: f64,
     pub retries: f64,
@@ -109,15 +108,17 @@ pub struct Summary {
 }
 
 /// The thresholds operators of the original system watched.
-pub const MAX_CONFLICT_RATE: f64 = 0.05;
-pub const MIN_RETRY_SUCCESS_RATE: f64 = 0.95;
-pub const MAX_AVERAGE_ATTEMPTS: f64 = 1.5;
+pub use model::metrics::{EntityConflicts, RouteLoad, MAX_AVERAGE_ATTEMPTS, MAX_CONFLICT_RATE, MIN_RETRY_SUCCESS_RATE};
 
 impl Summary {
     pub fn conflict_rate(&self) -> Option<f64> {
-        let (writes, conflicts) =
-            self.conflicts.iter().fold((0.0, 0.0), |(w, c), (_, writes, conflicts)| (w + writes, c + conflicts));
-        (writes > 0.0).then(|| conflicts / writes)
+        let writes: u64 = self.conflicts.iter().map(|entity| entity.writes).sum();
+        (writes > 0).then(|| self.total_conflicts() / writes as f64)
+    }
+
+    /// Version conflicts over all record types.
+    pub fn total_conflicts(&self) -> f64 {
+        self.conflicts.iter().map(|entity| entity.conflicts as f64).sum()
     }
 
     /// Of the transactions that needed a retry, the share that then succeeded.
@@ -179,11 +180,16 @@ pub fn summary(pool: &PgPool) -> Summary {
     }
     let requests: f64 = routes.values().map(|(count, _)| count).sum();
     let seconds: f64 = routes.values().map(|(_, sum)| sum).sum();
-    let mut routes: Vec<(String, String, f64, f64)> = routes
+    let mut routes: Vec<RouteLoad> = routes
         .into_iter()
-        .map(|((method, route), (count, sum))| (method, route, count, 1000.0 * sum / count.max(1.0)))
+        .map(|((method, route), (count, sum))| RouteLoad {
+            method,
+            route,
+            requests: count as u64,
+            average_ms: 1000.0 * sum / count.max(1.0),
+        })
         .collect();
-    routes.sort_by(|a, b| b.2.total_cmp(&a.2));
+    routes.sort_by(|a, b| b.requests.cmp(&a.requests));
     routes.truncate(12);
 
     let conflicts_by_entity: BTreeMap<String, f64> =
@@ -192,7 +198,7 @@ pub fn summary(pool: &PgPool) -> Summary {
         .into_iter()
         .map(|(entity, writes)| {
             let conflicts = conflicts_by_entity.get(&entity).copied().unwrap_or(0.0);
-            (entity, writes, conflicts)
+            EntityConflicts { entity, writes: writes as u64, conflicts: conflicts as u64 }
         })
         .collect();
     let pool_waits = total("lockstep_db_pool_wait_seconds_count");
@@ -288,7 +294,7 @@ pub fn spawn_sampler(pool: PgPool) -> tokio::task::JoinHandle<()> {
             let point = Sample10s {
                 at: chrono::Utc::now(),
                 requests: summary.requests,
-                conflicts: summary.conflicts.iter().map(|(_, _, conflicts)| conflicts).sum(),
+                conflicts: summary.total_conflicts(),
                 retries: summary.retries,
                 server_errors: summary.server_errors,
             };
@@ -323,7 +329,7 @@ mod tests {
     #[test]
     fn thresholds_raise_alerts() {
         let calm = Summary {
-            conflicts: vec![("card".into(), 100.0, 5.0)],
+            conflicts: vec![EntityConflicts { entity: "card".into(), writes: 100, conflicts: 5 }],
             transactions: 100.0,
             attempts: 150.0,
             retry_successes: 95.0,
@@ -333,7 +339,7 @@ mod tests {
         assert!(calm.alerts().is_empty(), "{:?}", calm.alerts());
         // One step past each threshold.
         let stormy = Summary {
-            conflicts: vec![("card".into(), 100.0, 6.0)],
+            conflicts: vec![EntityConflicts { entity: "card".into(), writes: 100, conflicts: 6 }],
             attempts: 151.0,
             retry_successes: 94.0,
             retry_give_ups: 6.0,

@@ -17,7 +17,6 @@ use std::time::Duration;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use backon::{ExponentialBuilder, Retryable};
 use futures_util::stream::{self, Stream, StreamExt};
-use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 use tokio::sync::{broadcast, watch};
@@ -25,28 +24,7 @@ use uuid::Uuid;
 
 pub const CHANNEL: &str = "lockstep_changes";
 
-/// One committed change, as the trigger announces it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Notice {
-    /// `business_card`, `personal_info`, `client`, `assessment_section`, …
-    pub entity: String,
-    /// The record's id (`<assessment id>/<section>` for assessment parts).
-    pub id: String,
-    /// `create`, `update` or `delete`.
-    pub action: String,
-    /// The version the change produced, when the record is versioned.
-    pub version: Option<i32>,
-    /// Who made it: a person's name or "API key <name>".
-    pub by: String,
-    pub by_id: Option<Uuid>,
-}
-
-#[derive(Debug, Clone)]
-pub enum Event {
-    Change(Notice),
-    /// Notices may have been missed: refetch.
-    Resync,
-}
+pub use model::notices::{Event, Notice};
 
 /// This instance's fan-out of notices.
 #[derive(Clone)]
@@ -254,7 +232,7 @@ pub async fn stream(
             };
             match received {
                 Ok(Event::Change(notice)) => {
-                    if notice.ends_session(state.viewer.device) {
+                    if ends_session(&notice, state.viewer.device) {
                         return None;
                     }
                     if !state.topics.iter().any(|topic| topic.matches(&notice)) {
@@ -285,11 +263,9 @@ pub async fn stream(
     Ok(Sse::new(first.chain(changes)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)).text("keep-alive")))
 }
 
-impl Notice {
-    /// Whether this notice says the session signed in on `device` ended.
-    fn ends_session(&self, device: Uuid) -> bool {
-        self.entity == "device" && self.action == "delete" && self.id == device.to_string()
-    }
+/// Whether this notice says the session signed in on `device` ended.
+fn ends_session(notice: &Notice, device: Uuid) -> bool {
+    notice.entity == "device" && notice.action == "delete" && notice.id == device.to_string()
 }
 
 fn resync_event() -> SseEvent {

@@ -3,9 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use model::Form as _;
-use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::audit::{self, Action, Actor};
@@ -15,7 +13,7 @@ use crate::idempotency::{self, IdempotencyKey};
 use crate::numbers::{self, BusinessTimeZone, Kind};
 use crate::retry;
 
-pub use model::requests::{NewRequest, Request, RequestFields};
+pub use model::requests::{Inspection, NewRequest, Request, RequestFields};
 
 /// Every field checked and normalised (registration and VIN upper-case);
 /// the first bad one is the error.
@@ -111,14 +109,6 @@ pub async fn for_client(conn: &mut PgConnection, client_id: &str) -> Result<Vec<
     )
     .fetch_all(conn)
     .await?)
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Inspection {
-    pub id: Uuid,
-    pub number: String,
-    pub request_id: Uuid,
-    pub created_at: DateTime<Utc>,
 }
 
 /// The request's inspection, created on the first call. Later and

@@ -2,9 +2,7 @@
 //! (case-insensitively); a deactivated scenario takes no new assignments.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::audit::{self, Action};
@@ -14,23 +12,7 @@ use crate::idempotency::{self, IdempotencyKey};
 use crate::retry;
 use crate::versioned::{self, Target, Tx};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Scenario {
-    pub id: Uuid,
-    pub title: String,
-    pub description: String,
-    pub active: bool,
-    pub version: i32,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(default)]
-pub struct NewScenario {
-    pub title: String,
-    pub description: String,
-}
+pub use model::training::{NewScenario, Scenario};
 
 /// Creates a scenario. With an idempotency key, a resent form returns the
 /// scenario the first submission created.

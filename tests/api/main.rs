@@ -12,7 +12,7 @@ mod accounts;
 mod cards;
 mod clients;
 mod notices;
-mod profile;
+mod profiles;
 mod resilience;
 mod security;
 mod training;

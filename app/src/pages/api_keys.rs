@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::components::{action_error, when_loaded, FormError, PageHead, SubmitButton, Table};
-use crate::training::{api_endpoints, list_api_keys, ApiKeyRow, CreateApiKey, Endpoint, RevokeApiKey};
+use crate::training::{api_endpoints, list_api_keys, ApiKeyList, CreateApiKey, Endpoint, RevokeApiKey};
 
 use super::training::load_error;
 
@@ -46,7 +46,7 @@ pub fn ApiKeysPage() -> AnyView {
             </ActionForm>
             {move || create.value().get().and_then(Result::ok).map(|issued| view! {
                 <div class="alert success" role="status" data-testid="new-api-key">
-                    <p>{format!("The key for \u{201c}{}\u{201d}. Copy it now; it will not be shown again:", issued.name)}</p>
+                    <p>{format!("The key for \u{201c}{}\u{201d}. Copy it now; it will not be shown again:", issued.key.name)}</p>
                     <p><code class="secret">{issued.secret}</code></p>
                 </div>
             })}
@@ -57,27 +57,33 @@ pub fn ApiKeysPage() -> AnyView {
     .into_any()
 }
 
-fn key_table(keys: Vec<ApiKeyRow>, revoke: ServerAction<RevokeApiKey>) -> AnyView {
+/// A moment to the minute, or "never".
+fn moment_or_never(at: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    at.map(model::time::minute).unwrap_or_else(|| "never".to_owned())
+}
+
+fn key_table(list: ApiKeyList, revoke: ServerAction<RevokeApiKey>) -> AnyView {
+    let ApiKeyList { keys, as_of } = list;
     if keys.is_empty() {
         return view! { <p class="muted">"No keys yet."</p> }.into_any();
     }
     view! {
         <Table class="table panel" testid="api-keys" columns=&["Name", "Key", "May do", "Created", "Expires", "Last used", ""]>
             {keys.into_iter().map(|key| view! {
-                <tr class:revoked=key.revoked>
+                <tr class:revoked=key.is_revoked()>
                     <td>{key.name.clone()}</td>
-                    <td><code>{key.prefix.clone()}</code></td>
-                    <td class="small">{key.scopes.clone()}</td>
-                    <td class="muted small">{key.created.clone()}</td>
-                    <td class="muted small" class:expired=key.expired>{key.expires.clone()}</td>
-                    <td class="muted small">{key.last_used.clone()}</td>
+                    <td><code>{key.public_part()}</code></td>
+                    <td class="small">{key.scope_labels()}</td>
+                    <td class="muted small">{model::time::minute(key.created_at)}</td>
+                    <td class="muted small" class:expired=key.is_expired_at(as_of)>{moment_or_never(key.expires_at)}</td>
+                    <td class="muted small">{moment_or_never(key.last_used_at)}</td>
                     <td>
-                        {if key.revoked {
+                        {if key.is_revoked() {
                             view! { <span class="status status-revoked">"Revoked"</span> }.into_any()
                         } else {
                             view! {
                                 <ActionForm action=revoke attr:class="inline-form">
-                                    <input type="hidden" name="id" value=key.id.clone() />
+                                    <input type="hidden" name="id" value=key.id.to_string() />
                                     <SubmitButton pending=revoke.pending() label="Revoke" busy_label="Revoking…" class="button small danger" />
                                 </ActionForm>
                             }.into_any()

@@ -22,7 +22,7 @@ use crate::editor::{shows_all, with_preview, Editor, Fields, FormFields, Input, 
 use crate::error::AppError;
 use crate::live::{live_feed, use_change_notices, Live};
 use crate::merge::{EditorState, SectionView, Values};
-use crate::profile::get_profile;
+use crate::profiles::get_profile;
 
 #[component]
 pub fn CardsPage() -> AnyView {

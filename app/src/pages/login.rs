@@ -4,16 +4,16 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
-use crate::accounts::{LogIn, SessionUser};
+use crate::accounts::{LogIn, UserView};
 use crate::components::{action_error, use_toasts, Field, FormError, SubmitButton};
 use crate::error::AppError;
 use crate::use_session;
 
 /// Once `action` has signed someone in, the header follows and a toast
 /// greets them.
-pub(super) fn welcome_after<A>(action: ServerAction<A>, greeting: fn(&SessionUser) -> String)
+pub(super) fn welcome_after<A>(action: ServerAction<A>, greeting: fn(&UserView) -> String)
 where
-    A: leptos::server_fn::ServerFn<Output = SessionUser, Error = AppError> + Clone + Send + Sync + 'static,
+    A: leptos::server_fn::ServerFn<Output = UserView, Error = AppError> + Clone + Send + Sync + 'static,
 {
     let session = use_session();
     Effect::new(move |_| {

@@ -41,11 +41,11 @@ pub fn MetricsPage() -> impl IntoView {
                             <h2>"Version conflicts by record type"</h2>
                             <Table testid="conflicts-by-entity" columns=&["Record"] numbers=&["Updates", "Conflicts", "Rate"]>
                                 {view.conflicts.into_iter().map(|row| view! {
-                                    <tr class:over=row.alert>
+                                    <tr class:over=row.over_threshold()>
                                         <td>{row.entity.replace('_', " ")}</td>
                                         <td class="num">{row.writes}</td>
                                         <td class="num">{row.conflicts}</td>
-                                        <td class="num">{format!("{:.1} %", row.rate_percent)}</td>
+                                        <td class="num">{format!("{:.1} %", row.rate() * 100.0)}</td>
                                     </tr>
                                 }).collect_view()}
                             </Table>

@@ -5,12 +5,16 @@ use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
+use model::appointments::DayEntry;
+use model::assessments::Assessment;
+use model::requests::Request;
+use model::time::minute;
 
 use crate::accounts::staff_overview;
 use crate::components::{action_error, loading, SubmitButton};
 use crate::error::AppError;
 use crate::live::use_change_notices;
-use crate::workflow::{staff_worklists, FindDocument, WorkItem};
+use crate::workflow::{staff_worklists, FindDocument};
 
 #[component]
 pub fn StaffPage() -> impl IntoView {
@@ -48,14 +52,14 @@ pub fn StaffPage() -> impl IntoView {
                         </p>
                     </section>
                     <div class="worklists">
-                        <Worklist title="Open requests" testid="open-requests" items=lists.open_requests empty="No open requests." />
-                        <Worklist title="Today's appointments" testid="todays-appointments" items=lists.todays_appointments empty="Nothing booked for today." />
-                        <Worklist title="Open assessments" testid="open-assessments" items=lists.open_assessments empty="No assessment in progress." />
+                        <Worklist title="Open requests" testid="open-requests" items=work_items(lists.open_requests) empty="No open requests." />
+                        <Worklist title="Today's appointments" testid="todays-appointments" items=work_items(lists.todays_appointments) empty="Nothing booked for today." />
+                        <Worklist title="Open assessments" testid="open-assessments" items=work_items(lists.open_assessments) empty="No assessment in progress." />
                         <section class="panel worklist">
                             <h2>"Accounts by role"</h2>
                             <ul>
                                 {move || accounts.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|c| view! {
-                                    <li><span>{format!("{}: {}", c.role, c.count)}</span></li>
+                                    <li><span>{format!("{}: {}", c.role.as_str(), c.count)}</span></li>
                                 }).collect_view()}
                             </ul>
                         </section>
@@ -72,6 +76,47 @@ pub fn StaffPage() -> impl IntoView {
                 }.into_any(),
             })}
         </Suspense>
+    }
+}
+
+/// One line of a worklist: where it opens, its number, and a detail.
+struct WorkItem {
+    href: String,
+    number: String,
+    detail: String,
+}
+
+fn work_items<T: Into<WorkItem>>(records: Vec<T>) -> Vec<WorkItem> {
+    records.into_iter().map(Into::into).collect()
+}
+
+impl From<Request> for WorkItem {
+    fn from(r: Request) -> Self {
+        WorkItem {
+            href: format!("/staff/requests/{}", r.id),
+            detail: format!("{} {} {}", r.vehicle_make, r.vehicle_model, r.registration).trim().to_owned(),
+            number: r.number,
+        }
+    }
+}
+
+impl From<DayEntry> for WorkItem {
+    fn from(a: DayEntry) -> Self {
+        WorkItem {
+            href: format!("/staff/requests/{}", a.request_id),
+            detail: format!("{} · {}", minute(a.scheduled_at), a.location),
+            number: a.number,
+        }
+    }
+}
+
+impl From<Assessment> for WorkItem {
+    fn from(a: Assessment) -> Self {
+        WorkItem {
+            href: format!("/staff/assessments/{}", a.id),
+            detail: format!("started {}", minute(a.created_at)),
+            number: a.number,
+        }
     }
 }
 

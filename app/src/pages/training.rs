@@ -13,8 +13,8 @@ use crate::components::{
 use crate::error::AppError;
 use crate::live::use_change_notices;
 use crate::training::{
-    get_scenario_board, list_scenarios, my_assignments, AdvanceAssignment, AssignCounselor, AssignmentRow, BulkAssign,
-    CreateScenario, ScenarioBoard, ScenarioRow, SetScenarioActive,
+    get_scenario_board, list_scenarios, my_assignments, AdvanceAssignment, AssignCounselor, Assignment,
+    AssignmentStatus, BulkAssign, CreateScenario, Scenario, ScenarioBoard, SetScenarioActive,
 };
 
 /// What a page shows when its data could not be loaded.
@@ -57,19 +57,22 @@ pub fn ScenariosPage() -> AnyView {
     .into_any()
 }
 
-fn scenario_list(scenarios: Vec<ScenarioRow>) -> AnyView {
+fn scenario_list(scenarios: Vec<Scenario>) -> AnyView {
     if scenarios.is_empty() {
         return view! { <EmptyState testid="scenarios-empty" title="No scenarios yet" text="Create the first one below." /> }
             .into_any();
     }
     view! {
         <Table class="table panel" testid="scenario-list" columns=&["Scenario", "Status", "Description"]>
-            {scenarios.into_iter().map(|s| view! {
-                <tr>
-                    <td><A href=format!("/staff/scenarios/{}", s.id)>{s.title.clone()}</A></td>
-                    <td>{if s.active { "Active" } else { "Inactive" }}</td>
-                    <td class="muted">{s.description.clone()}</td>
-                </tr>
+            {scenarios.into_iter().map(|s| {
+                let status = s.status_label();
+                view! {
+                    <tr>
+                        <td><A href=format!("/staff/scenarios/{}", s.id)>{s.title.clone()}</A></td>
+                        <td>{status}</td>
+                        <td class="muted">{s.description.clone()}</td>
+                    </tr>
+                }
             }).collect_view()}
         </Table>
     }
@@ -114,7 +117,7 @@ fn Board(
     let options = board
         .counselors
         .iter()
-        .map(|c| view! { <option value=c.id.clone()>{format!("{} ({})", c.name, c.email)}</option> })
+        .map(|c| view! { <option value=c.id.to_string()>{format!("{} ({})", c.display_name, c.email)}</option> })
         .collect_view();
     let checkboxes = board
         .counselors
@@ -123,18 +126,18 @@ fn Board(
             view! {
                 <label class="check">
                     <input type="checkbox" name=format!("counselors[c_{}]", c.id) value="on" />
-                    {c.name.clone()}
+                    {c.display_name.clone()}
                 </label>
             }
         })
         .collect_view();
-    let (assign_scenario, bulk_scenario) = (scenario.id.clone(), scenario.id.clone());
+    let (assign_scenario, bulk_scenario) = (scenario.id.to_string(), scenario.id.to_string());
     view! {
         <Title text=scenario.title.clone() />
         <section class="page-head">
             <h1>
                 <span data-testid="scenario-title">{scenario.title.clone()}</span>
-                <span class="badge" data-testid="scenario-status">{if active { "Active" } else { "Inactive" }}</span>
+                <span class="badge" data-testid="scenario-status">{scenario.status_label()}</span>
             </h1>
             <A href="/staff/scenarios" attr:class="button ghost">"All scenarios"</A>
         </section>
@@ -191,7 +194,7 @@ fn Board(
         }}
         <section class="panel">
             <ActionForm action=toggle attr:class="inline-form">
-                <input type="hidden" name="id" value=scenario.id.clone() />
+                <input type="hidden" name="id" value=scenario.id.to_string() />
                 <input type="hidden" name="version" value=scenario.version />
                 <input type="hidden" name="active" value=if active { "false" } else { "true" } />
                 <SubmitButton pending=toggle.pending()
@@ -205,18 +208,18 @@ fn Board(
 }
 
 #[component]
-fn AssignmentTable(rows: Vec<AssignmentRow>) -> AnyView {
+fn AssignmentTable(rows: Vec<Assignment>) -> AnyView {
     if rows.is_empty() {
         return view! { <p class="muted" data-testid="assignments-empty">"Nobody is assigned yet."</p> }.into_any();
     }
     view! {
         <Table columns=&["Counselor", "Status", "Due", "Assigned", "By"]>
             {rows.into_iter().map(|row| view! {
-                <tr data-testid="assignment-row" data-status=row.status.clone()>
+                <tr data-testid="assignment-row" data-status=row.status.as_str()>
                     <td>{row.counselor_name.clone()}</td>
-                    <td><span class=format!("status status-{}", row.status)>{row.status_label()}</span></td>
+                    <td><span class=format!("status status-{}", row.status.as_str())>{row.status.label()}</span></td>
                     <td>{row.due()}</td>
-                    <td class="muted small">{row.assigned.clone()}</td>
+                    <td class="muted small">{model::time::minute(row.created_at)}</td>
                     <td class="muted small">{row.source.clone()}</td>
                 </tr>
             }).collect_view()}
@@ -237,11 +240,11 @@ fn BulkResult(bulk: ServerAction<BulkAssign>) -> impl IntoView {
                     <ul>
                         {rows.into_iter().map(|row| view! {
                             <li data-testid="bulk-outcome" data-created=row.created.to_string()>
-                                <span>{row.counselor_name.clone()}</span>
+                                <span>{row.who()}</span>
                                 {if row.created {
                                     view! { <span class="status status-created">"created"</span> }.into_any()
                                 } else {
-                                    view! { <span class="status status-skipped">{format!("skipped: {}", row.reason)}</span> }.into_any()
+                                    view! { <span class="status status-skipped">{format!("skipped: {}", row.reason.as_deref().unwrap_or_default())}</span> }.into_any()
                                 }}
                             </li>
                         }).collect_view()}
@@ -260,11 +263,11 @@ pub fn MyAssignmentsPage() -> AnyView {
     let toasts = use_toasts();
     Effect::new(move |_| {
         if let Some(Ok(row)) = advance.value().get() {
-            let what = if row.status == "completed" { "Completed" } else { "Started" };
+            let what = if row.status == AssignmentStatus::Completed { "Completed" } else { "Started" };
             toasts.success(format!("{what} \u{201c}{}\u{201d}.", row.scenario_title));
         }
     });
-    let ready = move |rows: Vec<AssignmentRow>| {
+    let ready = move |rows: Vec<Assignment>| {
         if rows.is_empty() {
             return view! {
                 <EmptyState testid="my-assignments-empty" title="Nothing assigned"
@@ -275,20 +278,20 @@ pub fn MyAssignmentsPage() -> AnyView {
         view! {
             <Table class="table panel" testid="my-assignments" columns=&["Scenario", "Status", "Due", ""]>
                 {rows.into_iter().map(|row| {
-                    let step = match row.status.as_str() {
-                        "pending" => Some(("start", "Start", "Starting…")),
-                        "in_progress" => Some(("complete", "Complete", "Completing…")),
-                        _ => None,
+                    let step = match row.status {
+                        AssignmentStatus::Pending => Some(("start", "Start", "Starting…")),
+                        AssignmentStatus::InProgress => Some(("complete", "Complete", "Completing…")),
+                        AssignmentStatus::Completed => None,
                     };
                     view! {
-                        <tr data-testid="my-assignment" data-scenario=row.scenario_title.clone() data-status=row.status.clone()>
+                        <tr data-testid="my-assignment" data-scenario=row.scenario_title.clone() data-status=row.status.as_str()>
                             <td>{row.scenario_title.clone()}</td>
-                            <td><span class=format!("status status-{}", row.status)>{row.status_label()}</span></td>
+                            <td><span class=format!("status status-{}", row.status.as_str())>{row.status.label()}</span></td>
                             <td>{row.due()}</td>
                             <td>
                                 {step.map(|(step, label, busy_label)| view! {
                                     <ActionForm action=advance attr:class="inline-form">
-                                        <input type="hidden" name="id" value=row.id.clone() />
+                                        <input type="hidden" name="id" value=row.id.to_string() />
                                         <input type="hidden" name="version" value=row.version />
                                         <input type="hidden" name="step" value=step />
                                         <SubmitButton pending=advance.pending() label busy_label class="button small primary" />

@@ -8,24 +8,16 @@ use crate::error::AppError;
 use crate::merge::SectionView;
 
 pub use model::clients::{Client, ClientFields, NewClient};
+use model::requests::Request;
 
 #[cfg(feature = "ssr")]
 use super::ssr;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RequestRow {
-    pub id: String,
-    pub number: String,
-    pub vehicle: String,
-    pub registration: String,
-    pub status: String,
-    pub created: String,
-}
-
+/// The client page: the client and their requests, newest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClientDetail {
     pub client: Client,
-    pub requests: Vec<RequestRow>,
+    pub requests: Vec<Request>,
 }
 
 #[server(prefix = "/sfn", endpoint = "list_clients")]
@@ -52,20 +44,7 @@ pub async fn get_client(id: String) -> Result<ClientDetail, AppError> {
     let mut conn = state.pool.acquire().await.map_err(server::Error::from)?;
     let client = server::clients::find(&mut conn, &id).await?.ok_or(AppError::NotFound)?;
     let requests = server::requests::for_client(&mut conn, &id).await?;
-    Ok(ClientDetail {
-        client,
-        requests: requests
-            .into_iter()
-            .map(|r| RequestRow {
-                id: r.id.to_string(),
-                number: r.number,
-                vehicle: format!("{} {}", r.vehicle_make, r.vehicle_model).trim().to_owned(),
-                registration: r.registration,
-                status: r.status,
-                created: ssr::when(r.created_at),
-            })
-            .collect(),
-    })
+    Ok(ClientDetail { client, requests })
 }
 
 /// Saves a client's details if they are still at `version`.

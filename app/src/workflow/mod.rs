@@ -2,6 +2,11 @@
 //! requests (with their inspection and appointments), assessments (tyres,
 //! sections, estimate), reports, and the staff workspace (worklists, finding
 //! a document, a record's history). Staff only.
+//!
+//! They answer with the model's records (`model::requests::Request`,
+//! `model::assessments::AssessmentDetail`, …); a page that shows several
+//! records at once gets them together in one struct of records, and formats
+//! them itself.
 
 mod assessments;
 mod clients;
@@ -23,9 +28,5 @@ mod ssr {
 
     pub fn uuid(id: &str) -> Result<uuid::Uuid, AppError> {
         uuid::Uuid::parse_str(id).map_err(|_| AppError::NotFound)
-    }
-
-    pub fn when(at: chrono::DateTime<chrono::Utc>) -> String {
-        at.format("%Y-%m-%d %H:%M UTC").to_string()
     }
 }

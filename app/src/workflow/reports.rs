@@ -5,16 +5,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 
-use super::AssessmentView;
+use model::assessments::{AssessmentDetail, Report};
 
 #[cfg(feature = "ssr")]
 use super::ssr;
 
+/// The report page: the report and the assessment it reports.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ReportView {
-    pub number: String,
-    pub created: String,
-    pub assessment: AssessmentView,
+pub struct ReportDetail {
+    pub report: Report,
+    pub assessment: AssessmentDetail,
 }
 
 /// Numbers the report once and opens it.
@@ -29,15 +29,11 @@ pub async fn generate_report(assessment_id: String) -> Result<String, AppError> 
 }
 
 #[server(prefix = "/sfn", endpoint = "get_report")]
-pub async fn get_report(assessment_id: String) -> Result<ReportView, AppError> {
+pub async fn get_report(assessment_id: String) -> Result<ReportDetail, AppError> {
     let (state, _) = ssr::staff().await?;
     let mut conn = state.pool.acquire().await.map_err(server::Error::from)?;
     let id = ssr::uuid(&assessment_id)?;
     let report = server::assessments::find_report(&mut conn, id).await?.ok_or(AppError::NotFound)?;
-    drop(conn);
-    Ok(ReportView {
-        number: report.number,
-        created: ssr::when(report.created_at),
-        assessment: super::assessments::assessment_view(&state, id).await?,
-    })
+    let assessment = server::assessments::find(&mut conn, id).await?.ok_or(AppError::NotFound)?;
+    Ok(ReportDetail { report, assessment })
 }

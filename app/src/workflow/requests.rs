@@ -6,41 +6,32 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 
+use model::appointments::{Appointment, AppointmentWithAssessment};
 use model::clients::Client;
+use model::requests::{Inspection, Request};
 
 #[cfg(feature = "ssr")]
 use super::ssr;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AppointmentRow {
-    pub id: String,
-    pub number: String,
-    pub when: String,
-    /// `when` as a datetime-local input wants it (UTC).
-    pub when_input: String,
-    pub location: String,
-    pub assessor_id: String,
-    pub assessor: String,
-    pub version: i32,
-    /// The assessment started from it: (id, number).
-    pub assessment: Option<(String, String)>,
-}
-
+/// The request page: the request with its client, its inspection (if any),
+/// the inspection's appointments, and who can be booked as assessor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RequestDetail {
-    pub id: String,
-    pub number: String,
+    pub request: Request,
     pub client: Client,
-    pub vehicle: String,
-    pub registration: String,
-    pub vin: String,
-    pub claim_reference: String,
-    pub notes: String,
-    /// The inspection: (id, number).
-    pub inspection: Option<(String, String)>,
-    pub appointments: Vec<AppointmentRow>,
+    pub inspection: Option<Inspection>,
+    /// Soonest first.
+    pub appointments: Vec<AppointmentWithAssessment>,
     /// Who can be assigned as assessor: (id, name).
     pub assessors: Vec<(String, String)>,
+}
+
+impl RequestDetail {
+    /// The name of the appointment's assessor, if they can still be assigned.
+    pub fn assessor_of(&self, appointment: &Appointment) -> Option<&str> {
+        let id = appointment.assessor_id?.to_string();
+        self.assessors.iter().find(|(candidate, _)| *candidate == id).map(|(_, name)| name.as_str())
+    }
 }
 
 /// A schedule from form values: `YYYY-MM-DDTHH:MM` (UTC), a location, and
@@ -86,43 +77,16 @@ pub async fn get_request(id: String) -> Result<RequestDetail, AppError> {
     let request = server::requests::find(&mut conn, ssr::uuid(&id)?).await?.ok_or(AppError::NotFound)?;
     let client = server::clients::find(&mut conn, &request.client_id).await?.ok_or(AppError::NotFound)?;
     let inspection = server::requests::find_inspection(&mut conn, request.id).await?;
-    let assessors: Vec<(String, String)> = server::accounts::staff_members(&mut conn)
+    let assessors = server::accounts::staff_members(&mut conn)
         .await?
         .into_iter()
         .map(|(id, name)| (id.to_string(), name))
         .collect();
-    let mut appointments = Vec::new();
-    if let Some(inspection) = &inspection {
-        for (appointment, assessment) in server::appointments::for_inspection(&mut conn, inspection.id).await? {
-            let assessor_id = appointment.assessor_id.map(|id| id.to_string()).unwrap_or_default();
-            let assessor =
-                assessors.iter().find(|(id, _)| *id == assessor_id).map(|(_, name)| name.clone()).unwrap_or_default();
-            appointments.push(AppointmentRow {
-                id: appointment.id.to_string(),
-                number: appointment.number,
-                when: ssr::when(appointment.scheduled_at),
-                when_input: appointment.scheduled_at.format("%Y-%m-%dT%H:%M").to_string(),
-                location: appointment.location,
-                assessor_id,
-                assessor,
-                version: appointment.version,
-                assessment: assessment.map(|(id, number)| (id.to_string(), number)),
-            });
-        }
-    }
-    Ok(RequestDetail {
-        id: request.id.to_string(),
-        number: request.number,
-        client,
-        vehicle: format!("{} {}", request.vehicle_make, request.vehicle_model).trim().to_owned(),
-        registration: request.registration,
-        vin: request.vin,
-        claim_reference: request.claim_reference,
-        notes: request.notes,
-        inspection: inspection.map(|i| (i.id.to_string(), i.number)),
-        appointments,
-        assessors,
-    })
+    let appointments = match &inspection {
+        Some(inspection) => server::appointments::for_inspection(&mut conn, inspection.id).await?,
+        None => Vec::new(),
+    };
+    Ok(RequestDetail { request, client, inspection, appointments, assessors })
 }
 
 /// The request's inspection (created once; a second click returns it).

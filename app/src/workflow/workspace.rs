@@ -4,24 +4,24 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use model::appointments::DayEntry;
+use model::assessments::Assessment;
+use model::requests::Request;
+
 use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
 use super::ssr;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct WorkItem {
-    /// Where the item opens.
-    pub href: String,
-    pub number: String,
-    pub detail: String,
-}
-
+/// The staff workspace's lists, as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Worklists {
-    pub open_requests: Vec<WorkItem>,
-    pub todays_appointments: Vec<WorkItem>,
-    pub open_assessments: Vec<WorkItem>,
+    /// Newest first.
+    pub open_requests: Vec<Request>,
+    /// By time.
+    pub todays_appointments: Vec<DayEntry>,
+    /// Oldest first.
+    pub open_assessments: Vec<Assessment>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -35,33 +35,9 @@ pub struct AuditLine {
 pub async fn staff_worklists() -> Result<Worklists, AppError> {
     let (state, _) = ssr::staff().await?;
     let mut conn = state.pool.acquire().await.map_err(server::Error::from)?;
-    let open_requests = server::requests::open(&mut conn)
-        .await?
-        .into_iter()
-        .map(|r| WorkItem {
-            href: format!("/staff/requests/{}", r.id),
-            detail: format!("{} {} {}", r.vehicle_make, r.vehicle_model, r.registration).trim().to_owned(),
-            number: r.number,
-        })
-        .collect();
-    let todays_appointments = server::appointments::today(&mut conn, &state.time_zone)
-        .await?
-        .into_iter()
-        .map(|a| WorkItem {
-            href: format!("/staff/requests/{}", a.request_id),
-            detail: format!("{} · {}", ssr::when(a.scheduled_at), a.location),
-            number: a.number,
-        })
-        .collect();
-    let open_assessments = server::assessments::open(&mut conn)
-        .await?
-        .into_iter()
-        .map(|a| WorkItem {
-            href: format!("/staff/assessments/{}", a.id),
-            detail: format!("started {}", ssr::when(a.created_at)),
-            number: a.number,
-        })
-        .collect();
+    let open_requests = server::requests::open(&mut conn).await?;
+    let todays_appointments = server::appointments::today(&mut conn, &state.time_zone).await?;
+    let open_assessments = server::assessments::open(&mut conn).await?;
     Ok(Worklists { open_requests, todays_appointments, open_assessments })
 }
 
@@ -99,7 +75,7 @@ pub async fn audit_history(entity: String, id: String) -> Result<Vec<AuditLine>,
     Ok(entries
         .into_iter()
         .map(|entry| AuditLine {
-            when: ssr::when(entry.at),
+            when: model::time::minute(entry.at),
             who: entry.actor.unwrap_or_else(|| "someone no longer here".to_owned()),
             what: match (entry.action.as_str(), entry.old_version, entry.new_version) {
                 ("create", _, _) => "created it".to_owned(),

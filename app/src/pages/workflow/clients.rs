@@ -8,6 +8,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
 use model::requests::RequestFields;
+use model::time::minute;
 use model::Form as _;
 
 use crate::components::{
@@ -154,13 +155,16 @@ fn ClientDetailView(detail: ClientDetail, existed: bool) -> AnyView {
             } else {
                 view! {
                     <Table testid="request-list" columns=&["Number", "Vehicle", "Registration", "Opened"]>
-                        {requests.into_iter().map(|r| view! {
-                            <tr>
-                                <td><A href=format!("/staff/requests/{}", r.id)>{r.number.clone()}</A></td>
-                                <td>{r.vehicle.clone()}</td>
-                                <td>{r.registration.clone()}</td>
-                                <td>{r.created.clone()}</td>
-                            </tr>
+                        {requests.into_iter().map(|r| {
+                            let (vehicle, opened) = (r.vehicle(), minute(r.created_at));
+                            view! {
+                                <tr>
+                                    <td><A href=format!("/staff/requests/{}", r.id)>{r.number.clone()}</A></td>
+                                    <td>{vehicle}</td>
+                                    <td>{r.registration.clone()}</td>
+                                    <td>{opened}</td>
+                                </tr>
+                            }
                         }).collect_view()}
                     </Table>
                 }.into_any()

@@ -7,15 +7,15 @@ use crate::components::when_loaded;
 use crate::error::AppError;
 use crate::workflow::{audit_history, AuditLine};
 
-mod assessment;
+mod assessments;
 mod clients;
-mod report;
-mod request;
+mod reports;
+mod requests;
 
-pub use assessment::AssessmentPage;
+pub use assessments::AssessmentPage;
 pub use clients::{ClientPage, ClientsPage, NewClientPage};
-pub use report::ReportPage;
-pub use request::RequestPage;
+pub use reports::ReportPage;
+pub use requests::RequestPage;
 
 /// What a staff page shows when its data could not be loaded.
 fn load_error(error: AppError) -> AnyView {

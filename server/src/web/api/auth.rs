@@ -2,18 +2,17 @@
 
 use axum::http::StatusCode;
 use axum::{extract::State, Json};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use sqlx::PgPool;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
-use uuid::Uuid;
 
-use crate::accounts::{Role, User};
+use crate::accounts::UserView;
 use crate::auth::{self, AuthSession, Credentials};
 use crate::devices::Origin;
 use crate::error::{ErrorBody, Result};
-use crate::web::http::JsonBody;
 use crate::state::AppState;
+use crate::web::http::JsonBody;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(login)).routes(routes!(logout)).routes(routes!(me))
@@ -23,21 +22,6 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct LoginRequest {
     email: String,
     password: String,
-}
-
-/// The signed-in user as the API shows it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UserView {
-    id: Uuid,
-    email: String,
-    display_name: String,
-    role: Role,
-}
-
-impl From<&User> for UserView {
-    fn from(user: &User) -> Self {
-        UserView { id: user.id, email: user.email.clone(), display_name: user.display_name.clone(), role: user.role }
-    }
 }
 
 /// Signs in and sets the session cookie.

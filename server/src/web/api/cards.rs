@@ -17,8 +17,8 @@ use uuid::Uuid;
 use crate::auth::SignedIn;
 use crate::cards::{self, Card, CardChanges, CardFields};
 use crate::error::{Error, ErrorBody, Result};
-use crate::web::http::JsonBody;
 use crate::state::AppState;
+use crate::web::http::JsonBody;
 
 use super::{etag, with_expected_version, IdempotencyHeader, Versioned, VersionedWrite, VersionedWriteErrors};
 

@@ -9,8 +9,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::auth::StaffOrKey;
 use crate::clients::{self, Client, ClientFields, Created, NewClient};
 use crate::error::{Error, ErrorBody, Result};
-use crate::web::http::JsonBody;
 use crate::state::AppState;
+use crate::web::http::JsonBody;
 
 use super::{CreateErrors, Versioned, VersionedWrite, VersionedWriteErrors};
 

@@ -14,14 +14,14 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::error::{Error, ErrorBody, Result};
-use crate::web::http::JsonBody;
 use crate::state::AppState;
+use crate::web::http::JsonBody;
 
 pub mod auth;
 pub mod cards;
 pub mod clients;
 pub mod events;
-pub mod profile;
+pub mod profiles;
 pub mod training;
 pub mod workflow;
 
@@ -64,7 +64,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(auth::router())
         .merge(cards::router())
-        .merge(profile::router())
+        .merge(profiles::router())
         .merge(clients::router())
         .merge(workflow::router())
         .merge(training::router())

@@ -17,9 +17,9 @@ use crate::audit::Actor;
 use crate::auth::{Counselor, Staff};
 use crate::counselors;
 use crate::error::{Error, ErrorBody, Result};
-use crate::web::http::JsonBody;
 use crate::scenarios::{self, NewScenario, Scenario};
 use crate::state::AppState;
+use crate::web::http::JsonBody;
 
 use super::{IdempotencyHeader, NoFields, Versioned, VersionedWrite, VersionedWriteErrors};
 

@@ -13,16 +13,16 @@ use uuid::Uuid;
 
 use crate::appointments::{self, Appointment, Schedule};
 use crate::assessment_sections::{
-    self as sections, Damage, DamageFields, Identification, IdentificationFields, PreIncidentEstimate,
-    PreIncidentEstimateFields, VehicleValues, VehicleValuesFields,
+    self as sections, Damage, DamageFields, Estimate, EstimateFields, Identification, IdentificationFields,
+    PreIncidentEstimate, PreIncidentEstimateFields, Tyre, TyreFields, VehicleValues, VehicleValuesFields,
 };
-use crate::assessments::{self, Assessment, AssessmentDetail, Estimate, EstimateFields, Report, Tyre, TyreFields};
+use crate::assessments::{self, Assessment, AssessmentDetail, Report};
 use crate::audit::Actor;
 use crate::auth::StaffOrKey;
 use crate::error::{Error, ErrorBody, Result};
-use crate::web::http::JsonBody;
 use crate::requests::{self, Inspection, NewRequest, Request};
 use crate::state::AppState;
+use crate::web::http::JsonBody;
 
 use super::{
     CreateErrors, Db, IdempotencyHeader, NoFields, ReadErrors, Versioned, VersionedWrite, VersionedWriteErrors,
@@ -135,7 +135,7 @@ async fn save_tyre(
     write: VersionedWrite<TyreFields>,
 ) -> Result<Json<Tyre>> {
     let save = async |version, fields| {
-        assessments::save_tyre(&work.state.pool, work.actor, id, &position, version, &fields).await
+        sections::save_tyre(&work.state.pool, work.actor, id, &position, version, &fields).await
     };
     Ok(Json(write.run(save).await?))
 }
@@ -207,7 +207,7 @@ section_put!(
     "Saves the repair estimate (the total is computed on the server), if it is still at the version you name.",
     EstimateFields,
     Estimate,
-    assessments::save_estimate
+    sections::save_estimate
 );
 section_put!(
     save_identification,

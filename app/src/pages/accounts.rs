@@ -17,7 +17,7 @@ pub fn AccountPage() -> impl IntoView {
                         <h1>{format!("Hello, {}", user.display_name)}</h1>
                         <dl class="facts">
                             <dt>"Email"</dt><dd data-testid="account-email">{user.email.clone()}</dd>
-                            <dt>"Role"</dt><dd>{user.role.clone()}</dd>
+                            <dt>"Role"</dt><dd>{user.role.as_str()}</dd>
                         </dl>
                         <p class="muted">
                             "You can stay signed in on several devices at once; each has its own session."

@@ -14,8 +14,8 @@ use crate::error::AppError;
 use crate::live::{live_feed, Live, LiveFeed};
 use crate::merge::SectionView;
 use crate::workflow::{
-    get_assessment, tyre_label, AssessmentView, CompleteAssessment, Estimate, EstimateFields, GenerateReport, MarkTab,
-    SaveAssessmentSection, SaveEstimate, SaveTyre, Section, Tyre, TyreFields, TyreView, TABS,
+    get_assessment, stored_section, AssessmentDetail, AssessmentStatus, CompleteAssessment, Estimate, EstimateFields,
+    GenerateReport, MarkTab, SaveAssessmentSection, SaveEstimate, SaveTyre, Section, Tab, Tyre, TyreFields,
 };
 
 use super::{load_error, AuditTrail};
@@ -30,33 +30,33 @@ pub fn AssessmentPage() -> AnyView {
 }
 
 #[component]
-fn AssessmentEditor(assessment: AssessmentView, complete: ServerAction<CompleteAssessment>) -> AnyView {
+fn AssessmentEditor(assessment: AssessmentDetail, complete: ServerAction<CompleteAssessment>) -> AnyView {
     let report = ServerAction::<GenerateReport>::new();
     let mark = ServerAction::<MarkTab>::new();
     let complete_error = action_error(complete);
     let report_error = action_error(report);
     let mark_error = action_error(mark);
-    let completed = assessment.status == "completed";
-    let id = assessment.id.clone();
+    let status = assessment.assessment.status;
+    let completed = status == AssessmentStatus::Completed;
+    let id = assessment.assessment.id.to_string();
     // Every tab stays mounted and the others are only hidden, so switching
     // tabs never loses what was typed. `?tab=` makes tabs links that work
     // without JavaScript; the editor opens where work left off.
     let query = use_query_map();
-    let opened_on = assessment.current_tab.clone();
-    let active = Memo::new(move |_| {
-        query.read().get("tab").filter(|tab| TABS.iter().any(|(name, _)| name == tab)).unwrap_or(opened_on.clone())
-    });
+    let opened_on = assessment.assessment.current_tab;
+    let active = Memo::new(move |_| query.read().get("tab").and_then(|tab| Tab::named(&tab)).unwrap_or(opened_on));
     // One stream for every section of this assessment.
-    let feed = live_feed(format!("assessment_section:{id},assessment_tyre:{id}", id = assessment.id));
-    let done_tabs = RwSignal::new(assessment.tabs_completed.clone());
+    let feed = live_feed(format!("assessment_section:{id},assessment_tyre:{id}"));
+    let done_tabs = RwSignal::new(assessment.assessment.tabs_completed.clone());
     Effect::new(move |_| {
         if let Some(Ok(tabs)) = mark.value().get() {
             done_tabs.set(tabs);
         }
     });
-    let is_done = move |tab: &str| done_tabs.with(|tabs| tabs.iter().any(|t| t == tab));
-    let panel = move |tab: &'static str, content: AnyView| {
-        let assessment_id = id.clone();
+    let is_done = move |tab: Tab| done_tabs.with(|tabs| tabs.contains(&tab));
+    let panel_of = id.clone();
+    let panel = move |tab: Tab, content: AnyView| {
+        let assessment_id = panel_of.clone();
         view! {
             <div role="tabpanel" id=format!("tab-panel-{tab}") data-testid=format!("tab-panel-{tab}")
                 aria-labelledby=format!("tab-{tab}") hidden=move || active.get() != tab>
@@ -65,17 +65,16 @@ fn AssessmentEditor(assessment: AssessmentView, complete: ServerAction<CompleteA
             </div>
         }
     };
-    let tabs_nav = TABS
+    let tabs_nav = Tab::ALL
         .iter()
-        .map(|(tab, label)| {
-            let tab = *tab;
+        .map(|&tab| {
             view! {
-                <A href=format!("/staff/assessments/{}?tab={tab}", assessment.id)
+                <A href=format!("/staff/assessments/{id}?tab={tab}")
                     attr:role="tab" attr:id=format!("tab-{tab}") attr:data-testid=format!("tab-{tab}")
                     attr:aria-controls=format!("tab-panel-{tab}")
                     attr:aria-selected=move || (active.get() == tab).to_string()
                     attr:class=move || if active.get() == tab { "tab active" } else { "tab" }>
-                    {*label}
+                    {tab.label()}
                     <span class="tab-done">{move || if is_done(tab) { " \u{2713}" } else { "" }}</span>
                 </A>
             }
@@ -86,29 +85,24 @@ fn AssessmentEditor(assessment: AssessmentView, complete: ServerAction<CompleteA
             <h2>"Tyres"</h2>
             <p class="muted">"Each row saves on its own, so two people can work on different tyres at once."</p>
             <div class="tyre-list">
-                {assessment.tyres.iter().cloned().map(|tyre| view! { <TyreRow assessment_id=assessment.id.clone() tyre feed /> }).collect_view()}
+                {assessment.tyres.iter().cloned().map(|tyre| view! { <TyreRow assessment_id=id.clone() tyre feed /> }).collect_view()}
             </div>
         </section>
     }
     .into_any();
-    let (report_id, complete_id) = (assessment.id.clone(), assessment.id.clone());
-    // Each section's tab is named as the section.
+    let (report_id, complete_id) = (id.clone(), id.clone());
     let section = |section: Section| {
-        let initial = section.of(&assessment).clone();
-        panel(
-            section.name(),
-            view! { <SectionPanel feed assessment_id=assessment.id.clone() section initial /> }.into_any(),
-        )
+        let initial = SectionView::of(section.of(&assessment));
+        panel(section.tab(), view! { <SectionPanel feed assessment_id=id.clone() section initial /> }.into_any())
     };
     let summary = view! {
         <section class="panel">
             <h2>"Summary"</h2>
             <ul class="tab-checklist" data-testid="tab-checklist">
-                {TABS.iter().filter(|(tab, _)| *tab != "summary").map(|(tab, label)| {
-                    let tab = *tab;
+                {Tab::ALL.iter().filter(|&&tab| tab != Tab::Summary).map(|&tab| {
                     view! {
                         <li class:done=move || is_done(tab)>
-                            {*label} ": " {move || if is_done(tab) { "complete" } else { "open" }}
+                            {tab.label()} ": " {move || if is_done(tab) { "complete" } else { "open" }}
                         </li>
                     }
                 }).collect_view()}
@@ -125,7 +119,7 @@ fn AssessmentEditor(assessment: AssessmentView, complete: ServerAction<CompleteA
                 view! {
                     <ActionForm action=complete attr:class="inline-form">
                         <input type="hidden" name="id" value=complete_id />
-                        <input type="hidden" name="version" value=assessment.version />
+                        <input type="hidden" name="version" value=assessment.assessment.version />
                         <SubmitButton pending=complete.pending() label="Mark assessment completed" busy_label="Completing…" />
                     </ActionForm>
                     <FormError error=complete_error fields=&[] />
@@ -135,23 +129,23 @@ fn AssessmentEditor(assessment: AssessmentView, complete: ServerAction<CompleteA
     }
     .into_any();
     view! {
-        <Title text=assessment.number.clone() />
+        <Title text=assessment.assessment.number.clone() />
         <section class="page-head">
             <h1>
-                <span class="doc-number" data-testid="assessment-number">{assessment.number.clone()}</span>
-                <span class="badge" data-testid="assessment-status">{if completed { "Completed" } else { "In progress" }}</span>
+                <span class="doc-number" data-testid="assessment-number">{assessment.assessment.number.clone()}</span>
+                <span class="badge" data-testid="assessment-status">{status.label()}</span>
             </h1>
         </section>
         <nav class="tabs" role="tablist" aria-label="Assessment sections">{tabs_nav}</nav>
         <FormError error=mark_error fields=&[] />
         {section(Section::Identification)}
-        {panel("tyres", tyres)}
+        {panel(Tab::Tyres, tyres)}
         {section(Section::Damage)}
         {section(Section::VehicleValues)}
         {section(Section::PreIncidentEstimate)}
-        {panel("estimate", view! { <EstimateSection assessment_id=assessment.id.clone() estimate=assessment.estimate.clone() /> }.into_any())}
-        {panel("summary", summary)}
-        <AuditTrail entity="assessment" id=assessment.id.clone() />
+        {panel(Tab::Estimate, view! { <EstimateSection assessment_id=id.clone() estimate=assessment.estimate.clone() /> }.into_any())}
+        {panel(Tab::Summary, summary)}
+        <AuditTrail entity="assessment" id=id.clone() />
     }
     .into_any()
 }
@@ -161,14 +155,14 @@ fn AssessmentEditor(assessment: AssessmentView, complete: ServerAction<CompleteA
 /// the second click of a double click lands on the note instead of undoing
 /// the first.
 #[component]
-fn TabMark(assessment_id: String, tab: &'static str, done: Signal<bool>, mark: ServerAction<MarkTab>) -> impl IntoView {
+fn TabMark(assessment_id: String, tab: Tab, done: Signal<bool>, mark: ServerAction<MarkTab>) -> impl IntoView {
     let assessment_id = StoredValue::new(assessment_id);
     // `complete`: what the button makes the tab.
     let button = move |complete: bool, testid: String, label: &'static str| {
         view! {
             <ActionForm action=mark attr:class="inline-form">
                 <input type="hidden" name="assessment_id" value=assessment_id.get_value() />
-                <input type="hidden" name="tab" value=tab />
+                <input type="hidden" name="tab" value=tab.as_str() />
                 <input type="hidden" name="complete" value=if complete { "true" } else { "false" } />
                 <button type="submit" class="button ghost small" disabled=move || mark.pending().get()
                     data-testid=testid>{label}</button>
@@ -186,22 +180,23 @@ fn TabMark(assessment_id: String, tab: &'static str, done: Signal<bool>, mark: S
 }
 
 #[component]
-fn TyreRow(assessment_id: String, tyre: TyreView, feed: LiveFeed) -> AnyView {
+fn TyreRow(assessment_id: String, tyre: Tyre, feed: LiveFeed) -> AnyView {
     let save = ServerAction::<SaveTyre>::new();
-    let TyreView { position, section } = tyre;
-    let (of, at) = (StoredValue::new(assessment_id.clone()), StoredValue::new(position.clone()));
+    let (position, section) = (tyre.position, SectionView::of(&tyre));
+    let of = StoredValue::new(assessment_id.clone());
     let fetch = move || async move {
         let assessment = get_assessment(of.get_value()).await.ok()?;
-        assessment.tyres.into_iter().find(|tyre| tyre.position == at.get_value()).map(|tyre| tyre.section)
+        assessment.tyre(position).map(SectionView::of)
     };
     let live = Live::new(feed, "assessment_tyre", Some(format!("{assessment_id}/{position}")), fetch);
-    let label = tyre_label(&position);
+    let label = position.label();
+    let position = position.as_str();
     view! {
         <section class="tyre" data-testid=format!("tyre-{position}") aria-label=format!("{label} tyre")>
             <h3>{label}</h3>
             <Editor save state=section theirs={SectionView::stored::<Tyre>} live form="tyre" fields=TyreFields::FIELDS
-                hidden=vec![("assessment_id", assessment_id), ("position", position.clone())]
-                id=position.clone() id_prefix=format!("{position}-") form_class="form tyre-form"
+                hidden=vec![("assessment_id", assessment_id), ("position", position.to_owned())]
+                id=position id_prefix=format!("{position}-") form_class="form tyre-form"
                 save_label="Save tyre" button_class="button small primary" version_testid="tyre-version" />
         </section>
     }
@@ -247,15 +242,16 @@ const _: () = assert!(shows_all(DAMAGE, DamageFields::FIELDS));
 #[component]
 fn SectionPanel(feed: LiveFeed, assessment_id: String, section: Section, initial: SectionView) -> AnyView {
     let save = ServerAction::<SaveAssessmentSection>::new();
-    let name = section.name();
+    let name = section.as_str();
     let of = StoredValue::new(assessment_id.clone());
-    let fetch = move || async move { get_assessment(of.get_value()).await.ok().map(|a| section.of(&a).clone()) };
+    let fetch =
+        move || async move { get_assessment(of.get_value()).await.ok().map(|a| SectionView::of(section.of(&a))) };
     let live = Live::new(feed, "assessment_section", Some(format!("{assessment_id}/{name}")), fetch);
     let layout = (section == Section::Damage).then_some(DAMAGE);
     view! {
         <section class="panel" data-testid=format!("section-{name}")>
-            <h2>{section.title()}</h2>
-            <Editor save state=initial theirs=section.stored() live form="values" fields=section.fields() layout
+            <h2>{section.label()}</h2>
+            <Editor save state=initial theirs=stored_section(section) live form="values" fields=section.fields() layout
                 hidden=vec![("assessment_id", assessment_id), ("section", name.to_owned())]
                 id=name id_prefix=format!("{name}-") save_label="Save section" version_testid="section-version" />
         </section>

@@ -5,11 +5,13 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
+use model::appointments::AppointmentWithAssessment;
+use model::time::{local_input, minute};
+
 use crate::components::{action_error, mint_idempotency_key, use_param, when_loaded, FormError, SubmitButton, Table};
 use crate::error::AppError;
 use crate::workflow::{
-    get_request, AppointmentRow, CreateAppointment, CreateInspection, RequestDetail, RescheduleAppointment,
-    StartAssessment,
+    get_request, CreateAppointment, CreateInspection, RequestDetail, RescheduleAppointment, StartAssessment,
 };
 
 use super::{load_error, AuditTrail};
@@ -42,40 +44,49 @@ fn RequestDetailView(
 ) -> AnyView {
     let inspect_error = action_error(inspect);
     let reschedule_error = action_error(reschedule);
-    let assessor_options = detail.assessors.clone();
     let book_error = action_error(book);
     let idempotency_key = mint_idempotency_key();
-    let audit_id = detail.id.clone();
+    let rows = detail
+        .appointments
+        .iter()
+        .map(|row| {
+            let assessor = detail.assessor_of(&row.appointment).unwrap_or_default().to_owned();
+            (row.clone(), assessor)
+        })
+        .collect::<Vec<_>>();
+    let RequestDetail { request, client, inspection, assessors, .. } = detail;
+    let (request_id, vehicle) = (request.id.to_string(), request.vehicle());
+    let audit_id = request_id.clone();
     view! {
-        <Title text=detail.number.clone() />
+        <Title text=request.number.clone() />
         <section class="page-head">
-            <h1><span class="doc-number" data-testid="request-number">{detail.number.clone()}</span></h1>
-            <A href=format!("/staff/clients/{}", detail.client.id) attr:class="button ghost">{detail.client.name.clone()}</A>
+            <h1><span class="doc-number" data-testid="request-number">{request.number.clone()}</span></h1>
+            <A href=format!("/staff/clients/{}", client.id) attr:class="button ghost">{client.name.clone()}</A>
         </section>
         <section class="panel">
             <dl class="facts">
-                <dt>"Vehicle"</dt><dd>{detail.vehicle.clone()}</dd>
-                <dt>"Registration"</dt><dd>{detail.registration.clone()}</dd>
-                <dt>"VIN"</dt><dd>{detail.vin.clone()}</dd>
-                <dt>"Claim reference"</dt><dd>{detail.claim_reference.clone()}</dd>
-                <dt>"Notes"</dt><dd>{detail.notes.clone()}</dd>
+                <dt>"Vehicle"</dt><dd>{vehicle}</dd>
+                <dt>"Registration"</dt><dd>{request.registration.clone()}</dd>
+                <dt>"VIN"</dt><dd>{request.vin.clone()}</dd>
+                <dt>"Claim reference"</dt><dd>{request.claim_reference.clone()}</dd>
+                <dt>"Notes"</dt><dd>{request.notes.clone()}</dd>
             </dl>
         </section>
         <section class="panel">
             <h2>"Inspection"</h2>
-            {match detail.inspection.clone() {
+            {match inspection {
                 None => view! {
                     <p class="muted">"No inspection yet."</p>
                     <ActionForm action=inspect attr:class="inline-form">
-                        <input type="hidden" name="request_id" value=detail.id.clone() />
+                        <input type="hidden" name="request_id" value=request_id.clone() />
                         <SubmitButton pending=inspect.pending() label="Create inspection" busy_label="Creating…" />
                     </ActionForm>
                     <FormError error=inspect_error fields=&[] />
                 }.into_any(),
-                Some((inspection_id, number)) => view! {
-                    <p>"Inspection " <strong class="doc-number" data-testid="inspection-number">{number}</strong></p>
+                Some(inspection) => view! {
+                    <p>"Inspection " <strong class="doc-number" data-testid="inspection-number">{inspection.number}</strong></p>
                     <h3>"Appointments"</h3>
-                    <AppointmentTable rows=detail.appointments.clone() assessors=detail.assessors.clone() reschedule />
+                    <AppointmentTable rows assessors=assessors.clone() reschedule />
                     {move || reschedule_error.get().map(|error| {
                         let message = match error {
                             AppError::VersionConflict { .. } => "Someone else changed this appointment first. \
@@ -86,7 +97,7 @@ fn RequestDetailView(
                         view! { <div class="alert error" role="alert" data-testid="reschedule-error">{message}</div> }
                     })}
                     <ActionForm action=book attr:class="form appointment-form" attr:novalidate=true>
-                        <input type="hidden" name="inspection_id" value=inspection_id />
+                        <input type="hidden" name="inspection_id" value=inspection.id.to_string() />
                         <input type="hidden" name="idempotency_key" value=idempotency_key.clone() />
                         <div class="field-row">
                             <div class="field">
@@ -102,7 +113,7 @@ fn RequestDetailView(
                                 <label for="field-assessor_id">"Assessor"</label>
                                 <select id="field-assessor_id" name="assessor_id">
                                     <option value="">"Me"</option>
-                                    {assessor_options.iter().map(|(id, name)| view! { <option value=id.clone()>{name.clone()}</option> }).collect_view()}
+                                    {assessors.iter().map(|(id, name)| view! { <option value=id.clone()>{name.clone()}</option> }).collect_view()}
                                 </select>
                             </div>
                         </div>
@@ -117,9 +128,10 @@ fn RequestDetailView(
     .into_any()
 }
 
+/// An inspection's appointments, each with its assessor's name.
 #[component]
 fn AppointmentTable(
-    rows: Vec<AppointmentRow>,
+    rows: Vec<(AppointmentWithAssessment, String)>,
     assessors: Vec<(String, String)>,
     reschedule: ServerAction<RescheduleAppointment>,
 ) -> AnyView {
@@ -128,7 +140,9 @@ fn AppointmentTable(
     }
     view! {
         <Table testid="appointment-list" columns=&["Number", "When", "Location", "Assessor", "Assessment"]>
-            {rows.into_iter().map(|row| view! { <AppointmentLine row assessors=assessors.clone() reschedule /> }).collect_view()}
+            {rows.into_iter().map(|(row, assessor)| view! {
+                <AppointmentLine row assessor assessors=assessors.clone() reschedule />
+            }).collect_view()}
         </Table>
     }
     .into_any()
@@ -136,28 +150,33 @@ fn AppointmentTable(
 
 #[component]
 fn AppointmentLine(
-    row: AppointmentRow,
+    row: AppointmentWithAssessment,
+    /// The assessor's name.
+    assessor: String,
     assessors: Vec<(String, String)>,
     reschedule: ServerAction<RescheduleAppointment>,
 ) -> AnyView {
     let start = ServerAction::<StartAssessment>::new();
     let error = action_error(start);
-    let can_reschedule = row.assessment.is_none();
+    let AppointmentWithAssessment { appointment, assessment } = row;
+    let can_reschedule = assessment.is_none();
+    let assessor_id = appointment.assessor_id.map(|id| id.to_string()).unwrap_or_default();
     let options = assessors
         .into_iter()
         .map(|(id, name)| {
-            let selected = id == row.assessor_id;
+            let selected = id == assessor_id;
             view! { <option value=id selected=selected>{name}</option> }
         })
         .collect_view();
-    let (id, when, location) = (row.id.clone(), row.when_input.clone(), row.location.clone());
+    let id = appointment.id.to_string();
+    let (when, location) = (local_input(appointment.scheduled_at), appointment.location.clone());
     let reschedule_form = can_reschedule.then(move || {
         view! {
             <details class="reschedule">
                 <summary>"Reschedule"</summary>
                 <ActionForm action=reschedule attr:class="form" attr:novalidate=true>
                     <input type="hidden" name="appointment_id" value=id.clone() />
-                    <input type="hidden" name="version" value=row.version />
+                    <input type="hidden" name="version" value=appointment.version />
                     <div class="field-row">
                         <div class="field">
                             <label for=format!("when-{id}")>"Date and time (UTC)"</label>
@@ -179,18 +198,18 @@ fn AppointmentLine(
     });
     view! {
         <tr data-testid="appointment">
-            <td class="doc-number">{row.number.clone()}</td>
-            <td>{row.when.clone()}{reschedule_form}</td>
-            <td>{row.location.clone()}</td>
-            <td>{row.assessor.clone()}</td>
+            <td class="doc-number">{appointment.number.clone()}</td>
+            <td>{minute(appointment.scheduled_at)}{reschedule_form}</td>
+            <td>{appointment.location.clone()}</td>
+            <td>{assessor}</td>
             <td>
-                {match row.assessment.clone() {
+                {match assessment {
                     Some((id, number)) => view! {
                         <A href=format!("/staff/assessments/{id}") attr:data-testid="assessment-link">{format!("Open {number}")}</A>
                     }.into_any(),
                     None => view! {
                         <ActionForm action=start attr:class="inline-form">
-                            <input type="hidden" name="appointment_id" value=row.id.clone() />
+                            <input type="hidden" name="appointment_id" value=appointment.id.to_string() />
                             <SubmitButton pending=start.pending() label="Start assessment" busy_label="Starting…" class="button small primary" />
                         </ActionForm>
                         <FormError error fields=&[] />

@@ -11,9 +11,9 @@ use model::Form as _;
 use crate::components::{action_error, error_alert, use_toasts, when_loaded, Field, FormError, PageHead, SubmitButton};
 use crate::editor::{shows_all, Editor, Fields, Input, Line};
 use crate::live::{live_feed, Live};
-use crate::profile::{
-    get_profile, list_devices, ChangePassword, DeviceView, ProfileView, RevokeDevice, RevokeOtherDevices, SavePersonal,
-    SaveProfessional, SectionView,
+use crate::profiles::{
+    get_profile, list_devices, ChangePassword, ProfileView, RevokeDevice, RevokeOtherDevices, SavePersonal,
+    SaveProfessional, SectionView, SignedInDevice,
 };
 
 #[component]
@@ -145,20 +145,25 @@ fn signed_out_message(count: u64) -> String {
 }
 
 #[component]
-fn DeviceRow(device: DeviceView, revoke: ServerAction<RevokeDevice>) -> AnyView {
-    let this_device = device.this_device;
+fn DeviceRow(device: SignedInDevice, revoke: ServerAction<RevokeDevice>) -> AnyView {
+    let SignedInDevice { device, description, this_device } = device;
     view! {
         <li class="device" data-testid="device" class:current=this_device>
             <div>
-                <strong>{device.description.clone()}</strong>
+                <strong>{description}</strong>
                 {this_device.then(|| view! { <span class="badge" data-testid="this-device">"This device"</span> })}
                 <p class="muted small">
-                    {format!("{} · first seen {} · last seen {}", device.ip, device.first_seen, device.last_seen)}
+                    {format!(
+                        "{} · first seen {} · last seen {}",
+                        device.address(),
+                        model::time::minute(device.first_seen),
+                        model::time::minute(device.last_seen),
+                    )}
                 </p>
             </div>
             {(!this_device).then(|| view! {
                 <ActionForm action=revoke attr:class="inline-form">
-                    <input type="hidden" name="id" value=device.id.clone() />
+                    <input type="hidden" name="id" value=device.id.to_string() />
                     <SubmitButton pending=revoke.pending() label="Sign out" busy_label="Signing out…" class="button small danger" />
                 </ActionForm>
             })}

@@ -2,12 +2,13 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use model::time::minute;
 use model::{Form as _, Versioned as _};
 
 use crate::components::{use_param, when_loaded};
 use crate::editor::Fields;
 use crate::merge::Values;
-use crate::workflow::{get_report, tyre_label, AssessmentView, EstimateFields, ReportView, Section, TyreFields};
+use crate::workflow::{get_report, AssessmentDetail, EstimateFields, ReportDetail, Section, TyreFields};
 
 use super::load_error;
 
@@ -15,37 +16,42 @@ use super::load_error;
 pub fn ReportPage() -> AnyView {
     let id = use_param("id");
     let report = Resource::new_blocking(id, get_report);
-    let ready = |report: ReportView| {
+    let ready = |ReportDetail { report, assessment }: ReportDetail| {
         view! {
             <Title text=report.number.clone() />
             <article class="report panel" data-testid="report">
                 <header class="report-head">
                     <h1 class="doc-number" data-testid="report-number">{report.number.clone()}</h1>
-                    <p class="muted">{format!("Assessment {} · generated {}", report.assessment.number, report.created)}</p>
+                    <p class="muted">
+                        {format!("Assessment {} · generated {}", assessment.assessment.number, minute(report.created_at))}
+                    </p>
                 </header>
-                {report_section(&report.assessment, Section::Identification)}
+                {report_section(&assessment, Section::Identification)}
                 <h2>"Tyres"</h2>
                 <table class="table">
                     <thead><tr><th scope="col">"Position"</th>
                         {TyreFields::FIELDS.iter().map(|(_, label)| view! { <th scope="col">{*label}</th> }).collect_view()}
                     </tr></thead>
                     <tbody>
-                        {report.assessment.tyres.iter().map(|tyre| view! {
-                            <tr>
-                                <th scope="row">{tyre_label(&tyre.position)}</th>
-                                {TyreFields::FIELDS.iter().map(|(field, _)| view! {
-                                    <td>{tyre.section.values.get(*field).cloned().unwrap_or_default()}</td>
-                                }).collect_view()}
-                            </tr>
+                        {assessment.tyres.iter().map(|tyre| {
+                            let values = tyre.values();
+                            view! {
+                                <tr>
+                                    <th scope="row">{tyre.position.label()}</th>
+                                    {TyreFields::FIELDS.iter().map(|(field, _)| view! {
+                                        <td>{values.get(*field).cloned().unwrap_or_default()}</td>
+                                    }).collect_view()}
+                                </tr>
+                            }
                         }).collect_view()}
                     </tbody>
                 </table>
-                {report_section(&report.assessment, Section::Damage)}
-                {report_section(&report.assessment, Section::VehicleValues)}
-                {report_section(&report.assessment, Section::PreIncidentEstimate)}
+                {report_section(&assessment, Section::Damage)}
+                {report_section(&assessment, Section::VehicleValues)}
+                {report_section(&assessment, Section::PreIncidentEstimate)}
                 <h2>"Estimate"</h2>
-                {facts(EstimateFields::FIELDS, &report.assessment.estimate.values())}
-                <p class="report-total">"Estimate total: " <strong>{report.assessment.estimate.total.clone()}</strong></p>
+                {facts(EstimateFields::FIELDS, &assessment.estimate.values())}
+                <p class="report-total">"Estimate total: " <strong>{assessment.estimate.total.clone()}</strong></p>
             </article>
         }
         .into_any()
@@ -53,10 +59,10 @@ pub fn ReportPage() -> AnyView {
     when_loaded(report, ready, load_error).into_any()
 }
 
-fn report_section(assessment: &AssessmentView, section: Section) -> impl IntoView {
+fn report_section(assessment: &AssessmentDetail, section: Section) -> impl IntoView {
     view! {
-        <h2>{section.title()}</h2>
-        {facts(section.fields(), &section.of(assessment).values)}
+        <h2>{section.label()}</h2>
+        {facts(section.fields(), &section.of(assessment).values())}
     }
 }
 

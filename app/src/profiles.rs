@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::AppError;
 pub use crate::merge::SectionView;
 
+pub use model::accounts::Device;
 pub use model::profiles::{PersonalFields, ProfessionalFields};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,35 +43,32 @@ pub async fn save_professional(version: i32, professional: ProfessionalFields) -
     Ok(SectionView::of(&saved.section))
 }
 
-/// A signed-in device, as the sessions page shows it.
+/// A signed-in device with what the server knows about it: what its
+/// User-Agent reads as (parsed on the server, to keep the parser out of
+/// the WASM), and whether it is the device asking.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DeviceView {
-    pub id: String,
+pub struct SignedInDevice {
+    #[serde(flatten)]
+    pub device: Device,
+    /// "Chrome 120 on Linux".
     pub description: String,
-    pub ip: String,
-    pub first_seen: String,
-    pub last_seen: String,
     pub this_device: bool,
 }
 
 #[server(prefix = "/sfn", endpoint = "list_devices")]
-pub async fn list_devices() -> Result<Vec<DeviceView>, AppError> {
+pub async fn list_devices() -> Result<Vec<SignedInDevice>, AppError> {
     let state = crate::ssr::state()?;
     let session = crate::ssr::auth_session().await?;
     let user = server::auth::require_user(&session)?;
     let this_device = server::auth::current_device(&session).await;
     let mut conn = state.pool.acquire().await.map_err(server::Error::from)?;
     let devices = server::devices::list(&mut conn, user.id).await?;
-    let format = |at: chrono::DateTime<chrono::Utc>| at.format("%Y-%m-%d %H:%M UTC").to_string();
     Ok(devices
         .into_iter()
-        .map(|device| DeviceView {
-            id: device.id.to_string(),
-            description: device.description(),
-            ip: device.ip.clone().unwrap_or_else(|| "unknown".to_owned()),
-            first_seen: format(device.first_seen),
-            last_seen: format(device.last_seen),
+        .map(|device| SignedInDevice {
+            description: server::devices::description(&device),
             this_device: Some(device.id) == this_device,
+            device,
         })
         .collect())
 }

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The hydrate WASM of this checkout beside a baseline commit's, built the
+# same way in the same run (cargo leptos build --release --frontend-only,
+# each in a git worktree of its own), as raw / gzip -9 / brotli bytes.
+# Prints a Markdown table; BENCHMARKS.md keeps the last one.
+#
+#   bench/wasm-size.sh [BASELINE_COMMIT]   (default: 5bd0b4a, before the
+#                                          one-model redesign)
+set -euo pipefail
+source "$(dirname "$0")/../scripts/env.sh"
+
+baseline="${1:-5bd0b4a}"
+command -v brotli >/dev/null || apt_install brotli
+work="$(mktemp -d -t lockstep-wasm.XXXXXX)"
+cleanup() {
+    git -C "$ROOT" worktree remove --force "$work/baseline" 2>/dev/null || true
+    git -C "$ROOT" worktree remove --force "$work/current" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Both trees build into one target directory of their own, so the crates
+# from the registry are compiled once and the normal build is left alone.
+export CARGO_TARGET_DIR="$CARGO_TARGET_DIR/wasm-size"
+
+# size_row LABEL COMMIT: builds COMMIT's front end and prints its table row.
+size_row() {
+    local tree="$work/$1"
+    git -C "$ROOT" worktree add -q --detach "$tree" "$2"
+    (cd "$tree" && cargo leptos build --release --frontend-only >"$work/$1.log" 2>&1) ||
+        { tail -n 30 "$work/$1.log" >&2; exit 1; }
+    local wasm="$tree/target/site/pkg/lockstep.wasm"
+    local raw gzip br
+    raw=$(stat -c %s "$wasm")
+    gzip=$(gzip -9 -c "$wasm" | wc -c)
+    br=$(brotli -c -q 11 "$wasm" | wc -c)
+    printf '| %s | `%s` | %s | %s | %s |\n' "$1" "$(git -C "$ROOT" rev-parse --short "$2")" \
+        "$((raw / 1024))" "$((gzip / 1024))" "$((br / 1024))"
+}
+
+say "building the baseline ($baseline) and this checkout's WASM" >&2
+echo "| Build | Commit | Raw (KiB) | gzip -9 (KiB) | brotli -q 11 (KiB) |"
+echo "| --- | --- | --- | --- | --- |"
+size_row baseline "$baseline"
+size_row current "$(git -C "$ROOT" rev-parse HEAD)"
