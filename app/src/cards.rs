@@ -33,7 +33,7 @@ impl From<Card> for SectionView {
 
 /// The card a 409 carries as `current`, as its editor holds it.
 pub fn stored_card(current: serde_json::Value) -> Option<SectionView> {
-    serde_json::from_value::<Card>(current).ok().map(SectionView::from)
+    SectionView::read(&current, &EDITOR_FIELDS)
 }
 
 /// Default values of a new card's form.

@@ -74,11 +74,39 @@ impl SectionView {
         SectionView { values: record.values(), version: record.version() }
     }
 
-    /// The record a 409 carries as `current`, read as its model type `S`;
-    /// `None` when it is not one.
-    pub fn stored<S: Versioned + DeserializeOwned>(current: serde_json::Value) -> Option<Self> {
-        serde_json::from_value::<S>(current).ok().map(|record| SectionView::of(&record))
+    /// The record a 409 carries as `current`, as the editor of the stored
+    /// type `S` holds it; `None` when it is not one (a field or the version
+    /// missing).
+    pub fn stored<S: Versioned>(current: serde_json::Value) -> Option<Self> {
+        SectionView::read(&current, S::field_table())
     }
+
+    /// `fields` and the version out of a record sent as JSON.
+    ///
+    /// Read through the field table that also names the record's serde
+    /// fields (`text_record!` makes both from one list), not decoded as `S`:
+    /// decoding would compile a deserializer per record type into the
+    /// WASM, for values the editor holds as text anyway.
+    pub fn read(current: &serde_json::Value, fields: &[(&str, &str)]) -> Option<Self> {
+        let version = i32::try_from(current.get("version")?.as_i64()?).ok()?;
+        let values = fields
+            .iter()
+            .map(|(field, _)| {
+                let value = match current.get(*field)? {
+                    serde_json::Value::Null => String::new(),
+                    value => value.as_str()?.to_owned(),
+                };
+                Some(((*field).to_owned(), value))
+            })
+            .collect::<Option<Values>>()?;
+        Some(SectionView { values, version })
+    }
+}
+
+/// The record a 409 carries as `current`, decoded as `R` (for what is not
+/// one of its text fields, like the estimate's computed total).
+pub fn current_record<R: DeserializeOwned>(current: &serde_json::Value) -> Option<R> {
+    serde_json::from_str(&current.to_string()).ok()
 }
 
 /// The state an editor keeps to be able to merge: what it started from,

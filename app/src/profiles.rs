@@ -48,7 +48,8 @@ pub async fn save_professional(version: i32, professional: ProfessionalFields) -
 /// the WASM), and whether it is the device asking.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SignedInDevice {
-    #[serde(flatten)]
+    // Nested, not flattened: `serde(flatten)` decodes through a buffer
+    // whose code the WASM would carry for this one type.
     pub device: Device,
     /// "Chrome 120 on Linux".
     pub description: String,

@@ -8,8 +8,6 @@ use uuid::Uuid;
 crate::closed_set! {
     // What a person may do; stored as the PostgreSQL enum `user_role`. (A
     // doc comment would add a description to the API document.)
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
     #[cfg_attr(feature = "sqlx", derive(sqlx::Type), sqlx(type_name = "user_role", rename_all = "lowercase"))]
     Role {
         Member = "member": "Member",
@@ -70,8 +68,7 @@ impl Device {
 crate::closed_set! {
     /// What a key may do, chosen when it is created and checked per route
     /// (403 outside its scopes).
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+    #[derive(PartialOrd, Ord)]
     Scope {
         /// Clients and the numbered workflow (requests to reports).
         Workflow = "workflow": "Clients and workflow",

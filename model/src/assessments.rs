@@ -10,8 +10,6 @@ use crate::{Form as _, Versioned};
 
 crate::closed_set! {
     /// Where a tyre is on the vehicle; every assessment has one row of each.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
     TyrePosition {
         FrontLeft = "front_left": "Front left",
         FrontRight = "front_right": "Front right",
@@ -23,8 +21,6 @@ crate::closed_set! {
 
 crate::closed_set! {
     /// The tabs of the assessment editor, in order.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
     Tab {
         Identification = "identification": "Identification",
         Tyres = "tyres": "Tyres",
@@ -35,6 +31,8 @@ crate::closed_set! {
         Summary = "summary": "Summary",
     }
 }
+
+crate::stored_as_text!(TyrePosition, Tab, AssessmentStatus);
 
 impl Tab {
     /// The tab after this one (none after the last).
@@ -47,8 +45,6 @@ impl Tab {
 crate::closed_set! {
     /// The free-form sections of an assessment, each saved on its own
     /// version; each has the tab of its name.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
     Section {
         Identification = "identification": "Identification",
         Damage = "damage": "Damage",
@@ -91,8 +87,6 @@ impl Section {
 
 crate::closed_set! {
     /// Where an assessment is in its life: completed ones get a report.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-    #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
     AssessmentStatus {
         InProgress = "in_progress": "In progress",
         Completed = "completed": "Completed",

@@ -3,13 +3,14 @@
 //! enum, the name each value is stored and sent as, and the label pages show.
 
 /// Declares an enum from `Variant = "name": "Label"` lines, with
-/// - `#[serde(rename = "name")]` on each variant (so the enum must derive
-///   `Serialize` and `Deserialize`; it must derive `Copy` too),
+/// - the derives every closed set has (`Debug`, `Clone`, `Copy`, `PartialEq`,
+///   `Eq`, `Hash`, serde, and `utoipa::ToSchema` under `openapi`),
+/// - `#[serde(rename = "name")]` on each variant,
 /// - `ALL` (in declaration order), `as_str()` (the name), `label()` and
 ///   `named(name)`,
 /// - `FromStr` (by name) and `Display` (the name).
 ///
-/// Attributes (derives, docs) are given by the caller.
+/// Further attributes (docs, more derives) are given by the caller.
 #[macro_export]
 macro_rules! closed_set {
     (
@@ -19,6 +20,8 @@ macro_rules! closed_set {
         }
     ) => {
         $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         pub enum $set {
             $($(#[$variant_meta])* #[serde(rename = $name)] $variant,)+
         }
@@ -64,6 +67,41 @@ macro_rules! closed_set {
             }
         }
     };
+}
+
+/// Lets sqlx read closed sets stored as `text` (a column's CHECK allows only
+/// their names) straight into the enum, as `col AS "col: Set"` (and
+/// `Vec<Set>` for `text[]`). An unknown name is a decode error, never a
+/// guess. Server only (feature `sqlx`); `Role` is a PostgreSQL enum instead.
+#[macro_export]
+macro_rules! stored_as_text {
+    ($($set:ty),+ $(,)?) => {$(
+        #[cfg(feature = "sqlx")]
+        impl ::sqlx::Type<::sqlx::Postgres> for $set {
+            fn type_info() -> ::sqlx::postgres::PgTypeInfo {
+                <&str as ::sqlx::Type<::sqlx::Postgres>>::type_info()
+            }
+
+            fn compatible(ty: &::sqlx::postgres::PgTypeInfo) -> bool {
+                <&str as ::sqlx::Type<::sqlx::Postgres>>::compatible(ty)
+            }
+        }
+
+        #[cfg(feature = "sqlx")]
+        impl ::sqlx::postgres::PgHasArrayType for $set {
+            fn array_type_info() -> ::sqlx::postgres::PgTypeInfo {
+                <&str as ::sqlx::postgres::PgHasArrayType>::array_type_info()
+            }
+        }
+
+        #[cfg(feature = "sqlx")]
+        impl<'r> ::sqlx::Decode<'r, ::sqlx::Postgres> for $set {
+            fn decode(value: ::sqlx::postgres::PgValueRef<'r>) -> Result<Self, ::sqlx::error::BoxDynError> {
+                let name = <&str as ::sqlx::Decode<::sqlx::Postgres>>::decode(value)?;
+                Ok(name.parse::<$set>()?)
+            }
+        }
+    )+};
 }
 
 #[cfg(test)]

@@ -28,6 +28,12 @@ pub trait Form: Sized {
 /// saves against its version: what the editor starts from, and what it
 /// merges with after a conflict.
 pub trait Versioned {
+    /// `(field, label)` of the editable text fields: the input's
+    /// [`Form::FIELDS`].
+    fn field_table() -> &'static [(&'static str, &'static str)]
+    where
+        Self: Sized;
+
     /// The editable text fields as form values.
     fn values(&self) -> Values;
 
@@ -143,6 +149,10 @@ macro_rules! text_record {
         }
 
         impl $crate::Versioned for $stored {
+            fn field_table() -> &'static [(&'static str, &'static str)] {
+                <$fields as $crate::Form>::FIELDS
+            }
+
             fn values(&self) -> $crate::Values {
                 $crate::Form::values(&self.fields())
             }

@@ -57,6 +57,10 @@ impl PersonalInfo {
 }
 
 impl crate::Versioned for PersonalInfo {
+    fn field_table() -> &'static [(&'static str, &'static str)] {
+        <PersonalFields as crate::Form>::FIELDS
+    }
+
     fn values(&self) -> crate::Values {
         crate::Form::values(&self.fields())
     }

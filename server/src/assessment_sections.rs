@@ -17,44 +17,17 @@ pub use model::assessments::{
     PreIncidentEstimateFields, Tyre, TyreFields, TyrePosition, VehicleValues, VehicleValuesFields,
 };
 
-/// A tyre row as the database returns it, its position as text (the
-/// table's check allows only the model's names).
-struct StoredTyre {
-    position: String,
-    make: String,
-    size: String,
-    tread_depth_mm: String,
-    condition: String,
-    version: i32,
-}
-
-impl StoredTyre {
-    fn into_tyre(self) -> Result<Tyre> {
-        Ok(Tyre {
-            position: self.position.parse().map_err(Error::internal)?,
-            make: self.make,
-            size: self.size,
-            tread_depth_mm: self.tread_depth_mm,
-            condition: self.condition,
-            version: self.version,
-        })
-    }
-}
-
 /// The assessment's tyres, in the order of [`TyrePosition::ALL`].
 pub async fn tyres(conn: &mut PgConnection, assessment_id: Uuid) -> Result<Vec<Tyre>> {
-    sqlx::query_as!(
-        StoredTyre,
-        r#"SELECT position, make, size, tread_depth_mm, condition, version
+    Ok(sqlx::query_as!(
+        Tyre,
+        r#"SELECT position AS "position: TyrePosition", make, size, tread_depth_mm, condition, version
            FROM assessment_tyres WHERE assessment_id = $1
            ORDER BY array_position(ARRAY['front_left', 'front_right', 'rear_left', 'rear_right', 'spare'], position)"#,
         assessment_id
     )
     .fetch_all(conn)
-    .await?
-    .into_iter()
-    .map(StoredTyre::into_tyre)
-    .collect()
+    .await?)
 }
 
 /// Saves one tyre row if it is still at `expected_version`.
@@ -78,10 +51,10 @@ pub async fn save_tyre(
     let target = Target { operation: "assessment_section.save_tyre", actor, entity: "assessment_tyre", key: &key };
     let update = move |mut tx: Tx| async move {
         let saved = sqlx::query_as!(
-            StoredTyre,
+            Tyre,
             r#"UPDATE assessment_tyres SET make = $4, size = $5, tread_depth_mm = $6, condition = $7, version = version + 1
                WHERE assessment_id = $1 AND position = $2 AND version = $3
-               RETURNING position, make, size, tread_depth_mm, condition, version"#,
+               RETURNING position AS "position: TyrePosition", make, size, tread_depth_mm, condition, version"#,
             assessment_id,
             position.as_str(),
             expected_version,
@@ -92,7 +65,7 @@ pub async fn save_tyre(
         )
         .fetch_optional(&mut *tx)
         .await?;
-        Ok((tx, saved.map(StoredTyre::into_tyre).transpose()?))
+        Ok((tx, saved))
     };
     let current = move |mut tx: Tx| async move {
         Ok(tyres(&mut tx, assessment_id).await?.into_iter().find(|tyre| tyre.position == position))

@@ -21,38 +21,6 @@ use crate::versioned::{self, Target, Tx};
 
 pub use model::assessments::{Assessment, AssessmentDetail, AssessmentStatus, Report, Tab};
 
-/// An assessment as the database returns it: its status and tabs as text
-/// (the table's checks allow only the model's names).
-struct StoredAssessment {
-    id: Uuid,
-    number: String,
-    appointment_id: Uuid,
-    status: String,
-    current_tab: String,
-    tabs_completed: Vec<String>,
-    version: i32,
-    created_at: DateTime<Utc>,
-}
-
-impl StoredAssessment {
-    fn into_assessment(self) -> Result<Assessment> {
-        Ok(Assessment {
-            id: self.id,
-            number: self.number,
-            appointment_id: self.appointment_id,
-            status: self.status.parse().map_err(Error::internal)?,
-            current_tab: self.current_tab.parse().map_err(Error::internal)?,
-            tabs_completed: self
-                .tabs_completed
-                .iter()
-                .map(|tab| tab.parse().map_err(Error::internal))
-                .collect::<Result<_>>()?,
-            version: self.version,
-            created_at: self.created_at,
-        })
-    }
-}
-
 /// The appointment's assessment, created (with all its sections) on the
 /// first call; `true` when this call created it.
 pub async fn start(
@@ -86,8 +54,9 @@ pub async fn start(
 
 pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<AssessmentDetail>> {
     let Some(assessment) = sqlx::query_as!(
-        StoredAssessment,
-        r#"SELECT id, number, appointment_id, status, current_tab, tabs_completed, version,
+        Assessment,
+        r#"SELECT id, number, appointment_id, status AS "status: AssessmentStatus", current_tab AS "current_tab: Tab",
+                  tabs_completed AS "tabs_completed: Vec<Tab>", version,
                   created_at AS "created_at: DateTime<Utc>"
            FROM assessments WHERE id = $1"#,
         id
@@ -97,7 +66,6 @@ pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Assessment
     else {
         return Ok(None);
     };
-    let assessment = assessment.into_assessment()?;
     let tyres = sections::tyres(&mut *conn, id).await?;
     // start_assessment creates every section with the assessment, so a
     // missing one is a broken invariant, not a user's mistake.
@@ -162,14 +130,15 @@ pub async fn mark_tab(pool: &PgPool, actor: Actor, id: Uuid, tab: &str, done: bo
     retry::transaction("assessment.mark_tab", move || async move {
         let mut tx = retry::begin(pool).await?;
         let updated = sqlx::query_as!(
-            StoredAssessment,
+            Assessment,
             r#"UPDATE assessments
                SET tabs_completed = CASE WHEN NOT $3 THEN array_remove(tabs_completed, $2)
                                          WHEN $2 = ANY (tabs_completed) THEN tabs_completed
                                          ELSE array_append(tabs_completed, $2) END,
                    current_tab = $4, updated_at = now()
                WHERE id = $1 AND status = 'in_progress'
-               RETURNING id, number, appointment_id, status, current_tab, tabs_completed, version,
+               RETURNING id, number, appointment_id, status AS "status: AssessmentStatus", current_tab AS "current_tab: Tab",
+                         tabs_completed AS "tabs_completed: Vec<Tab>", version,
                          created_at AS "created_at: DateTime<Utc>""#,
             id,
             tab.as_str(),
@@ -184,8 +153,7 @@ pub async fn mark_tab(pool: &PgPool, actor: Actor, id: Uuid, tab: &str, done: bo
                 None => Err(Error::NotFound),
             };
         };
-        let assessment = assessment.into_assessment()?;
-        audit::record(&mut tx, actor, "assessment", &id.to_string(), Action::Update, None, None).await?;
+            audit::record(&mut tx, actor, "assessment", &id.to_string(), Action::Update, None, None).await?;
         retry::commit(tx).await?;
         Ok(assessment)
     })
@@ -222,15 +190,13 @@ pub async fn find_report(conn: &mut PgConnection, assessment_id: Uuid) -> Result
 
 /// Assessments still in progress, oldest first (at most 50).
 pub async fn open(conn: &mut PgConnection) -> Result<Vec<Assessment>> {
-    sqlx::query_as!(
-        StoredAssessment,
-        r#"SELECT id, number, appointment_id, status, current_tab, tabs_completed, version,
+    Ok(sqlx::query_as!(
+        Assessment,
+        r#"SELECT id, number, appointment_id, status AS "status: AssessmentStatus", current_tab AS "current_tab: Tab",
+                  tabs_completed AS "tabs_completed: Vec<Tab>", version,
                   created_at AS "created_at: DateTime<Utc>"
            FROM assessments WHERE status = 'in_progress' ORDER BY created_at LIMIT 50"#
     )
     .fetch_all(conn)
-    .await?
-    .into_iter()
-    .map(StoredAssessment::into_assessment)
-    .collect()
+    .await?)
 }

@@ -22,7 +22,7 @@ pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Assignment
     Ok(sqlx::query_as!(
         Assignment,
         r#"SELECT a.id, a.counselor_id, u.display_name AS counselor_name, u.external_id AS counselor_external_id,
-                  a.scenario_id, s.title AS scenario_title, a.source, a.status,
+                  a.scenario_id, s.title AS scenario_title, a.source, a.status AS "status: AssignmentStatus",
                   a.due_date AS "due_date: NaiveDate", a.started_at AS "started_at: DateTime<Utc>",
                   a.completed_at AS "completed_at: DateTime<Utc>", a.version,
                   a.created_at AS "created_at: DateTime<Utc>", a.updated_at AS "updated_at: DateTime<Utc>"
@@ -55,7 +55,7 @@ pub async fn list(conn: &mut PgConnection, scenario: Option<Uuid>, counselor: Op
     Ok(sqlx::query_as!(
         Assignment,
         r#"SELECT a.id, a.counselor_id, u.display_name AS counselor_name, u.external_id AS counselor_external_id,
-                  a.scenario_id, s.title AS scenario_title, a.source, a.status,
+                  a.scenario_id, s.title AS scenario_title, a.source, a.status AS "status: AssignmentStatus",
                   a.due_date AS "due_date: NaiveDate", a.started_at AS "started_at: DateTime<Utc>",
                   a.completed_at AS "completed_at: DateTime<Utc>", a.version,
                   a.created_at AS "created_at: DateTime<Utc>", a.updated_at AS "updated_at: DateTime<Utc>"

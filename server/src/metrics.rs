@@ -328,8 +328,9 @@ mod tests {
 
     #[test]
     fn thresholds_raise_alerts() {
+        let card = |conflicts| vec![EntityConflicts { entity: "card".into(), writes: 100, conflicts }];
         let calm = Summary {
-            conflicts: vec![EntityConflicts { entity: "card".into(), writes: 100, conflicts: 5 }],
+            conflicts: card(5),
             transactions: 100.0,
             attempts: 150.0,
             retry_successes: 95.0,
@@ -338,14 +339,9 @@ mod tests {
         };
         assert!(calm.alerts().is_empty(), "{:?}", calm.alerts());
         // One step past each threshold.
-        let stormy = Summary {
-            conflicts: vec![EntityConflicts { entity: "card".into(), writes: 100, conflicts: 6 }],
-            attempts: 151.0,
-            retry_successes: 94.0,
-            retry_give_ups: 6.0,
-            slug_failures: 1.0,
-            ..calm.clone()
-        };
+        let stormy =
+            Summary { conflicts: card(6), attempts: 151.0, retry_successes: 94.0, retry_give_ups: 6.0, ..calm.clone() };
+        let stormy = Summary { slug_failures: 1.0, ..stormy };
         assert_eq!(stormy.alerts().len(), 4, "{:?}", stormy.alerts());
     }
 }

@@ -3,8 +3,12 @@
 //! audit the change and commit, all in one retried transaction.
 //!
 //! Each table keeps its own compile-checked UPDATE beside its module; this
-//! is the skeleton around it, so every section, card, profile and client
-//! conflicts, audits and retries the same way.
+//! is the skeleton around it, so every section, card, profile, client,
+//! appointment and scenario save (and completing an assessment) conflicts,
+//! audits and retries the same way. Expected version 0 means "create": only
+//! the profile sections, which are inserted on their first save, use it;
+//! every other table starts at version 1, so a write at 0 finds no row and
+//! is a conflict.
 
 use std::future::Future;
 

@@ -93,7 +93,7 @@ async fn device_ids(app: &TestApp, client: &reqwest::Client) -> Vec<(String, boo
     body.as_array()
         .expect("a list")
         .iter()
-        .map(|d| (d["id"].as_str().unwrap().to_owned(), d["this_device"].as_bool().unwrap()))
+        .map(|d| (d["device"]["id"].as_str().unwrap().to_owned(), d["this_device"].as_bool().unwrap()))
         .collect()
 }
 

@@ -211,9 +211,9 @@ fn EstimateSection(assessment_id: String, estimate: Estimate) -> AnyView {
     // merged from elsewhere.
     let total = Memo::new(move |shown: Option<&String>| match save.value().get() {
         Some(Ok(saved)) => saved.total,
-        Some(Err(AppError::VersionConflict { current })) => match serde_json::from_value::<Estimate>(current) {
-            Ok(theirs) => theirs.total,
-            Err(_) => shown.cloned().unwrap_or_default(),
+        Some(Err(AppError::VersionConflict { current })) => match crate::merge::current_record::<Estimate>(&current) {
+            Some(theirs) => theirs.total,
+            None => shown.cloned().unwrap_or_default(),
         },
         _ => shown.cloned().unwrap_or_else(|| loaded.clone()),
     });
