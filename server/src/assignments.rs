@@ -207,8 +207,8 @@ pub async fn bulk_assign(
             .map(|row| row.counselor_id)
             .collect();
         let active = sqlx::query!(
-            "SELECT counselor_id, id, status FROM assignments
-             WHERE scenario_id = $1 AND counselor_id = ANY($2) AND status <> 'completed'",
+            r#"SELECT counselor_id, id, status AS "status: AssignmentStatus" FROM assignments
+             WHERE scenario_id = $1 AND counselor_id = ANY($2) AND status <> 'completed'"#,
             scenario,
             &skipped,
         )
@@ -224,7 +224,7 @@ pub async fn bulk_assign(
                     (_, Some(id), _) => (None, Some(id)),
                     (None, None, _) => (Some("not a counselor".to_owned()), None),
                     (Some(_), None, Some(existing)) => (
-                        Some(format!("already has an active assignment ({})", existing.status.replace('_', " "))),
+                        Some(format!("already has an active assignment ({})", existing.status.words())),
                         Some(existing.id),
                     ),
                     (Some(_), None, None) => (Some("was assigned by someone else at the same moment".to_owned()), None),
@@ -271,7 +271,6 @@ pub async fn advance(
     step: Step,
 ) -> Result<Assignment> {
     let (from, to) = step.statuses();
-    let (from, to) = (from.as_str(), to.as_str());
     retry::versioned("assignment.advance", move || async move {
         let mut tx = retry::begin(pool).await?;
         let updated = sqlx::query_scalar!(
@@ -284,8 +283,8 @@ pub async fn advance(
             id,
             counselor,
             expected_version,
-            from,
-            to,
+            from.as_str(),
+            to.as_str(),
         )
         .fetch_optional(&mut *tx)
         .await?;
@@ -294,11 +293,7 @@ pub async fn advance(
             return match current {
                 Some(current) if current.version == expected_version => Err(Error::invalid(
                     "status",
-                    format!(
-                        "This assignment is {}; it cannot become {}.",
-                        current.status.as_str(),
-                        to.replace('_', " ")
-                    ),
+                    format!("This assignment is {}; it cannot become {}.", current.status.as_str(), to.words()),
                 )),
                 other => Err(Error::stale(other)),
             };

@@ -118,3 +118,20 @@ async fn a_report_needs_a_completed_assessment_and_is_numbered_once(pool: PgPool
     assert!(!created);
     assert_eq!(first, again);
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_stored_name_the_model_does_not_know_is_a_decode_error_not_a_guess(pool: PgPool) {
+    use server::assessments::Tab;
+    use server::assignments::AssignmentStatus;
+
+    let known = sqlx::query_scalar::<_, AssignmentStatus>("SELECT 'in_progress'::text").fetch_one(&pool).await;
+    assert_eq!(known.ok(), Some(AssignmentStatus::InProgress));
+    let tabs = sqlx::query_scalar::<_, Vec<Tab>>("SELECT ARRAY['damage', 'summary']::text[]").fetch_one(&pool).await;
+    assert_eq!(tabs.ok(), Some(vec![Tab::Damage, Tab::Summary]));
+
+    let unknown = sqlx::query_scalar::<_, AssignmentStatus>("SELECT 'done'::text").fetch_one(&pool).await;
+    assert!(unknown.is_err(), "an unknown status must not be read as some status: {unknown:?}");
+    let unknown_tab =
+        sqlx::query_scalar::<_, Vec<Tab>>("SELECT ARRAY['damage', 'nonsense']::text[]").fetch_one(&pool).await;
+    assert!(unknown_tab.is_err(), "an unknown tab must not be read as some tab: {unknown_tab:?}");
+}
