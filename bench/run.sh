@@ -16,7 +16,7 @@ app_port="${BENCH_APP_PORT:-3300}"
 command -v wrk >/dev/null || apt_install wrk
 ensure_postgres_binaries
 say "building the release site"
-(cd "$ROOT" && cargo leptos build --release --precompress >/dev/null 2>&1)
+(cd "$ROOT" && build_site >/dev/null 2>&1)
 lockstep="$CARGO_TARGET_DIR/release/lockstep"
 # A second binary with the deliberately unsafe endpoint, in a target
 # directory of its own so it can never be mistaken for the normal build.

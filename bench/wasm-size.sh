@@ -23,23 +23,30 @@ trap cleanup EXIT
 # from the registry are compiled once and the normal build is left alone.
 export CARGO_TARGET_DIR="$CARGO_TARGET_DIR/wasm-size"
 
-# size_row LABEL COMMIT: builds COMMIT's front end and prints its table row.
+# size_row LABEL COMMIT [BUILD FLAGS]: builds COMMIT's front end and prints
+# its table row: every .wasm file it is split into, summed, and the main
+# module (what every page loads) on its own.
 size_row() {
     local tree="$work/$1"
     git -C "$ROOT" worktree add -q --detach "$tree" "$2"
-    (cd "$tree" && cargo leptos build --release --frontend-only >"$work/$1.log" 2>&1) ||
+    forget_workspace_crates
+    (cd "$tree" && cargo leptos build --release --frontend-only "${@:3}" >"$work/$1.log" 2>&1) ||
         { tail -n 30 "$work/$1.log" >&2; exit 1; }
-    local wasm="$tree/target/site/pkg/lockstep.wasm"
-    local raw gzip br
-    raw=$(stat -c %s "$wasm")
-    gzip=$(gzip -9 -c "$wasm" | wc -c)
-    br=$(brotli -c -q 11 "$wasm" | wc -c)
-    printf '| %s | `%s` | %s | %s | %s |\n' "$1" "$(git -C "$ROOT" rev-parse --short "$2")" \
-        "$((raw / 1024))" "$((gzip / 1024))" "$((br / 1024))"
+    local pkg="$tree/target/site/pkg" files=0 raw=0 gzip=0 br=0 main_br
+    for wasm in "$pkg"/*.wasm; do
+        files=$((files + 1))
+        raw=$((raw + $(stat -c %s "$wasm")))
+        gzip=$((gzip + $(gzip -9 -c "$wasm" | wc -c)))
+        br=$((br + $(brotli -c -q 11 "$wasm" | wc -c)))
+    done
+    main_br=$(brotli -c -q 11 "$pkg/lockstep.wasm" | wc -c)
+    printf '| %s | `%s` | %s | %s | %s | %s | %s |\n' "$1" "$(git -C "$ROOT" rev-parse --short "$2")" "$files" \
+        "$((raw / 1024))" "$((gzip / 1024))" "$((br / 1024))" "$((main_br / 1024))"
 }
 
 say "building the baseline ($baseline) and this checkout's WASM" >&2
-echo "| Build | Commit | Raw (KiB) | gzip -9 (KiB) | brotli -q 11 (KiB) |"
-echo "| --- | --- | --- | --- | --- |"
+echo "| Build | Commit | WASM files | Raw, all (KiB) | gzip -9, all (KiB) | brotli -q 11, all (KiB) | brotli, main module (KiB) |"
+echo "| --- | --- | --- | --- | --- | --- | --- |"
 size_row baseline "$baseline"
-size_row current "$(git -C "$ROOT" rev-parse HEAD)"
+# This checkout's front end is split into lazily loaded parts (build_site).
+size_row current "$(git -C "$ROOT" rev-parse HEAD)" --split

@@ -11,7 +11,8 @@ export default defineConfig({
   fullyParallel: true,
   workers: 2,
   retries: 0,
-  forbidOnly: !!process.env.CI,
+  // A stray test.only would silently skip every other test, here as in CI.
+  forbidOnly: true,
   reporter: [['list']],
   use: {
     baseURL,

@@ -17,6 +17,24 @@ export LEPTOS_ENV=PROD
 CARGO_LEPTOS_VERSION=0.3.10
 BINARYEN_VERSION=132.0.0
 
+# The release site: server, and the browser's WASM split into the part every
+# page needs and the lazily loaded pages (--split), each file precompressed
+# as .br and .gz beside it (--precompress).
+build_site() {
+    cargo leptos build --release --precompress --split "$@"
+}
+
+# A build of another tree (a baseline commit in a worktree) in the same
+# target directory leaves fingerprints naming that tree's files, and cargo
+# would then take this tree's own crates as fresh and link the other tree's
+# code. Forgets the workspace's crates (the registry crates stay compiled);
+# the bench scripts run it before each build of theirs.
+forget_workspace_crates() {
+    cargo clean -q --release -p lockstep -p app -p server -p model
+    cargo clean -q --target-dir "$CARGO_TARGET_DIR/front" --target wasm32-unknown-unknown --profile wasm-release \
+        -p lockstep -p app -p model
+}
+
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
 as_root() {

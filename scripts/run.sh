@@ -9,7 +9,7 @@ source "$ROOT/scripts/pg.sh"
 "$ROOT/scripts/setup.sh"
 
 say "building the release site"
-cargo leptos build --release --precompress
+build_site
 
 if [ -z "${DATABASE_URL:-}" ]; then
     port="${LOCKSTEP_PG_PORT:-5433}"

@@ -47,7 +47,7 @@ say "unit and integration tests"
 DATABASE_URL="$base_url/postgres" cargo test --workspace --features ssr --locked
 
 say "building the release site"
-cargo leptos build --release --precompress
+build_site
 
 say "three instances behind nginx (ports ${instance_ports[*]} behind $app_port)"
 pg_ensure_database "$test_port" lockstep_e2e
@@ -121,6 +121,11 @@ for encoding in br gzip; do
     [[ "$sent" == "application/wasm $encoding "* ]] ||
         { echo "error: the WASM bundle is not sent as $encoding: $sent" >&2; exit 1; }
 done
+cache_control="$(curl -fs -o /dev/null -w '%header{cache-control}' "http://127.0.0.1:${instance_ports[0]}/pkg/lockstep.wasm")"
+[ "$cache_control" = no-cache ] || { echo "error: /pkg/lockstep.wasm has Cache-Control '$cache_control'" >&2; exit 1; }
+split_parts="$(find "$ROOT/target/site/pkg" -name '*.wasm' | wc -l)"
+echo "the WASM is split into $split_parts files (lazily loaded pages and their shared parts)"
+[ "$split_parts" -gt 1 ] || { echo "error: the site was built without its lazily loaded parts" >&2; exit 1; }
 
 say "race verifier (lockstep hammer: 100 clients per scenario, through nginx, across the three instances)"
 DATABASE_URL="$base_url/lockstep_e2e" "$CARGO_TARGET_DIR/release/lockstep" \

@@ -92,16 +92,27 @@ pub async fn app(pool: PgPool, leptos_options: LeptosOptions, settings: Settings
     // Built with `cargo leptos build --release -P`: each file has a `.br`
     // and a `.gz` beside it, sent to browsers that accept them (the WASM
     // bundle is about a quarter of its size in brotli).
-    let assets = Router::new().nest_service(
-        &format!("/{}", leptos_options.site_pkg_dir),
-        ServeDir::new(pkg_dir).precompressed_br().precompressed_gzip(),
-    );
+    let assets = Router::new()
+        .nest_service(
+            &format!("/{}", leptos_options.site_pkg_dir),
+            ServeDir::new(pkg_dir).precompressed_br().precompressed_gzip(),
+        )
+        .layer(middleware::map_response(revalidate_before_reuse));
     Ok(assets
         .merge(router)
         // A panic anywhere answers 500 instead of dropping the connection
         // with no answer at all (inside `protect`, so it gets the headers).
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
         .layer(middleware::from_fn(server::web::headers::protect)))
+}
+
+/// The bundle's file names carry no content hash (the split parts are
+/// `chunk_N.wasm`), so a browser must ask before reusing a copy (answered
+/// 304 from its Last-Modified while unchanged): after a deploy, new HTML is
+/// never hydrated with the previous build's WASM.
+async fn revalidate_before_reuse(mut response: axum::response::Response) -> axum::response::Response {
+    response.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-cache"));
+    response
 }
 
 /// Every request body is read here, within [`http::MAX_BODY_BYTES`] and

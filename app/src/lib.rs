@@ -23,7 +23,7 @@ pub mod workflow;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};
-use leptos_router::{path, SsrMode};
+use leptos_router::{path, Lazy, SsrMode};
 
 use accounts::{current_user, LogOut, UserView};
 use components::{SubmitButton, ToastRegion, Toasts};
@@ -33,6 +33,9 @@ use error::AppError;
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     ssr::send_page_policy();
+    // A static page is complete as HTML and CSS: it is sent without the
+    // hydration script, so the browser downloads no WASM for it.
+    let hydrated = !is_static_page();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -41,7 +44,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
-                <HydrationScripts options />
+                {hydrated.then(|| view! { <HydrationScripts options /> })}
                 <MetaTags />
             </head>
             <body>
@@ -49,6 +52,21 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// Pages sent without the WASM bundle: the public card page is what the
+/// world opens from links and QR codes, and it has nothing to click but
+/// plain links. Within the app the router still renders it on navigation.
+pub const STATIC_PAGE_PREFIX: &str = "/c/";
+
+#[cfg(feature = "ssr")]
+fn is_static_page() -> bool {
+    use_context::<axum::http::request::Parts>().is_some_and(|parts| parts.uri.path().starts_with(STATIC_PAGE_PREFIX))
+}
+
+#[cfg(not(feature = "ssr"))]
+fn is_static_page() -> bool {
+    false
 }
 
 /// Who is signed in, shared by every page. `refresh` is bumped after
@@ -70,6 +88,14 @@ impl Session {
     }
 }
 
+/// Lets people (and end-to-end tests) know the page is interactive: called
+/// once hydration, lazily loaded parts included, has finished.
+pub fn mark_hydrated() {
+    if let Some(body) = document().body() {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
+}
+
 pub fn use_session() -> Session {
     expect_context::<Session>()
 }
@@ -83,13 +109,6 @@ pub fn App() -> impl IntoView {
     // render finished without JavaScript (streamed fallbacks need a script).
     let session = Session { user: Resource::new_blocking(move || refresh.get(), |_| current_user()), refresh };
     provide_context(session);
-
-    // Lets people (and end-to-end tests) know the page is interactive.
-    Effect::new(move |_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
 
     view! {
         <Stylesheet id="leptos" href="/pkg/lockstep.css" />
@@ -107,25 +126,25 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/signup") ssr=SsrMode::Async view=pages::SignUpPage />
                     <Route path=path!("/login") ssr=SsrMode::Async view=pages::LogInPage />
                     <Route path=path!("/account") ssr=SsrMode::Async view=pages::AccountPage />
-                    <Route path=path!("/staff") ssr=SsrMode::Async view=pages::StaffPage />
+                    <Route path=path!("/staff") ssr=SsrMode::Async view={Lazy::<pages::StaffRoute>::new()} />
                     <Route path=path!("/cards") ssr=SsrMode::Async view=pages::CardsPage />
                     <Route path=path!("/cards/new") ssr=SsrMode::Async view=pages::NewCardPage />
                     <Route path=path!("/cards/:id") ssr=SsrMode::Async view=pages::CardEditorPage />
                     <Route path=path!("/c/:slug") ssr=SsrMode::Async view=pages::PublicCardPage />
                     <Route path=path!("/profile") ssr=SsrMode::Async view=pages::ProfilePage />
                     <Route path=path!("/profile/sessions") ssr=SsrMode::Async view=pages::SessionsPage />
-                    <Route path=path!("/staff/clients") ssr=SsrMode::Async view=pages::ClientsPage />
-                    <Route path=path!("/staff/clients/new") ssr=SsrMode::Async view=pages::NewClientPage />
-                    <Route path=path!("/staff/clients/:id") ssr=SsrMode::Async view=pages::ClientPage />
-                    <Route path=path!("/staff/requests/:id") ssr=SsrMode::Async view=pages::RequestPage />
-                    <Route path=path!("/staff/assessments/:id") ssr=SsrMode::Async view=pages::AssessmentPage />
-                    <Route path=path!("/staff/assessments/:id/report") ssr=SsrMode::Async view=pages::ReportPage />
-                    <Route path=path!("/staff/scenarios") ssr=SsrMode::Async view=pages::ScenariosPage />
-                    <Route path=path!("/staff/scenarios/:id") ssr=SsrMode::Async view=pages::ScenarioBoardPage />
-                    <Route path=path!("/assignments") ssr=SsrMode::Async view=pages::MyAssignmentsPage />
-                    <Route path=path!("/admin/api-keys") ssr=SsrMode::Async view=pages::ApiKeysPage />
-                    <Route path=path!("/admin/metrics") ssr=SsrMode::Async view=pages::MetricsPage />
-                    <Route path=path!("/docs/api") ssr=SsrMode::Async view=pages::ApiDocsPage />
+                    <Route path=path!("/staff/clients") ssr=SsrMode::Async view={Lazy::<pages::ClientsRoute>::new()} />
+                    <Route path=path!("/staff/clients/new") ssr=SsrMode::Async view={Lazy::<pages::NewClientRoute>::new()} />
+                    <Route path=path!("/staff/clients/:id") ssr=SsrMode::Async view={Lazy::<pages::ClientRoute>::new()} />
+                    <Route path=path!("/staff/requests/:id") ssr=SsrMode::Async view={Lazy::<pages::RequestRoute>::new()} />
+                    <Route path=path!("/staff/assessments/:id") ssr=SsrMode::Async view={Lazy::<pages::AssessmentRoute>::new()} />
+                    <Route path=path!("/staff/assessments/:id/report") ssr=SsrMode::Async view={Lazy::<pages::ReportRoute>::new()} />
+                    <Route path=path!("/staff/scenarios") ssr=SsrMode::Async view={Lazy::<pages::ScenariosRoute>::new()} />
+                    <Route path=path!("/staff/scenarios/:id") ssr=SsrMode::Async view={Lazy::<pages::ScenarioBoardRoute>::new()} />
+                    <Route path=path!("/assignments") ssr=SsrMode::Async view={Lazy::<pages::MyAssignmentsRoute>::new()} />
+                    <Route path=path!("/admin/api-keys") ssr=SsrMode::Async view={Lazy::<pages::ApiKeysRoute>::new()} />
+                    <Route path=path!("/admin/metrics") ssr=SsrMode::Async view={Lazy::<pages::MetricsRoute>::new()} />
+                    <Route path=path!("/docs/api") ssr=SsrMode::Async view={Lazy::<pages::ApiDocsRoute>::new()} />
                 </Routes>
             </main>
             <ToastRegion />

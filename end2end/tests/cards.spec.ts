@@ -141,6 +141,26 @@ test('the public page opens by slug while logged out, with a vCard', async ({ pa
   await visitor.close();
 });
 
+test('the public page is complete without any script or WASM', async ({ page, browser }) => {
+  await signUpDirectly(page);
+  await createCard(page, uniqueName('Static'), { 'Full name': 'Dorothy Vaughan', 'Job title': 'Supervisor' });
+  const publicPath = (await page.getByTestId('public-link').getAttribute('href'))!;
+
+  const visitor = await browser.newContext();
+  const visitorPage = await visitor.newPage();
+  const code: string[] = [];
+  visitorPage.on('request', (request) => {
+    if (/\.(js|wasm)(\?|$)/.test(request.url())) code.push(request.url());
+  });
+  const response = await visitorPage.goto(publicPath, { waitUntil: 'load' });
+  expect(response?.status()).toBe(200);
+  await expect(visitorPage.getByTestId('card-preview')).toContainText('Dorothy Vaughan');
+  await expect(visitorPage.getByTestId('card-preview')).toContainText('Supervisor');
+  await expect(visitorPage.locator('script[type="module"], link[rel="modulepreload"]')).toHaveCount(0);
+  expect(code).toEqual([]);
+  await visitor.close();
+});
+
 test('deleting a card frees its page', async ({ page }) => {
   await signUpDirectly(page);
   await createCard(page, uniqueName('Gone'));

@@ -271,3 +271,38 @@ test('two tabs edit one client: different fields are merged', async ({ page, con
   await expect(mine.getByLabel('Company', { exact: true })).toHaveValue('Initech Holdings');
   await expect(mine.getByLabel('Phone', { exact: true })).toHaveValue('+1 555 0100');
 });
+
+test('a lazily loaded page is double-submit safe while its code is still on the way', async ({ page }) => {
+  await logInAsStaff(page);
+  const clientId = `lazy-${randomUUID().slice(0, 8)}`;
+  await api(page, '/api/clients', { id: clientId, name: 'Slow Link Ltd' });
+
+  // Every part of the WASM beyond the main module waits until released: the
+  // client page is on screen, server-rendered, and not yet hydrated.
+  const heldParts: string[] = [];
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  await page.route(/\/pkg\/(?!lockstep\.)[^/]+$/, async (route) => {
+    heldParts.push(route.request().url());
+    await released;
+    await route.continue();
+  });
+  const posts: string[] = [];
+  page.on('request', (request) => {
+    if (request.method() === 'POST' && request.url().includes('/sfn/create_request')) posts.push(request.url());
+  });
+  await page.goto(`/staff/clients/${clientId}`, { waitUntil: 'domcontentloaded' });
+  await expect.poll(() => heldParts.length).toBeGreaterThan(0);
+  await expect(page.locator('body')).not.toHaveAttribute('data-hydrated', 'true');
+
+  await page.getByLabel('Make', { exact: true }).fill('Saab');
+  await page.getByLabel('Model', { exact: true }).fill('900');
+  await page.getByRole('button', { name: 'Open request' }).dblclick();
+  await expect(page).toHaveURL(/\/staff\/requests\/[0-9a-f-]{36}$/);
+  release();
+  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  expect(posts.length).toBeGreaterThan(0);
+
+  await openHydrated(page, `/staff/clients/${clientId}`);
+  await expect(page.getByTestId('request-list').locator('tbody tr')).toHaveCount(1);
+});

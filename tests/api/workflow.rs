@@ -40,7 +40,7 @@ fn year() -> String {
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn two_hundred_simultaneous_requests_are_numbered_without_gaps(pool: sqlx::PgPool) {
-    let staff = Staff::new(pool).await;
+    let staff = Staff::new(pool.clone()).await;
     assert_eq!(staff.post("/api/clients", json!({ "id": "c-1", "name": "Acme" })).await.0, StatusCode::CREATED);
 
     let replies =
@@ -55,6 +55,12 @@ async fn two_hundred_simultaneous_requests_are_numbered_without_gaps(pool: sqlx:
     numbers.sort();
     let expected: Vec<String> = (1..=200).map(|n| format!("REQ-{}-{n:04}", year())).collect();
     assert_eq!(numbers, expected, "REQ-…-0001 to 0200, no duplicate, no gap");
+    // What was answered is what was committed: the same numbers, no more.
+    let committed: Vec<String> = sqlx::query_scalar("SELECT number FROM requests ORDER BY number")
+        .fetch_all(&pool)
+        .await
+        .expect("read requests");
+    assert_eq!(committed, expected, "the committed rows are the 200 answered, numbered without gaps");
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
