@@ -25,6 +25,10 @@ if (!password) {
 const NETWORK = { offline: false, latency: 150, downloadThroughput: (1.6 * 1024 * 1024) / 8, uploadThroughput: (750 * 1024) / 8 };
 const CPU_SLOWDOWN = 4;
 const RUNS = Number(process.env.FIRST_LOAD_RUNS ?? 3);
+if (!Number.isInteger(RUNS) || RUNS < 1 || RUNS % 2 === 0) {
+  console.error('FIRST_LOAD_RUNS must be an odd number of runs (the median is the middle one)');
+  process.exit(2);
+}
 
 async function post(request, url, data) {
   const response = await request.post(url, { data });

@@ -17,11 +17,20 @@ baseline="${1:-}"
 pg_port="${BENCH_PG_PORT:-55441}"
 app_port="${BENCH_APP_PORT:-3310}"
 ensure_postgres_binaries
+# Whatever answers there would be measured instead of the build.
+if curl -s -o /dev/null "http://127.0.0.1:$app_port/"; then
+    echo "error: port $app_port is in use; stop what listens there or set BENCH_APP_PORT" >&2
+    exit 1
+fi
 work="$(mktemp -d -t lockstep-first-load.XXXXXX)"
 if [ "$(id -u)" = 0 ]; then chmod 755 "$work"; fi
 server_pid=""
+# Set while the shared target directory holds the baseline's build: an
+# interrupted run must not leave it for scripts/test.sh to link.
+holds_baseline=false
 cleanup() {
     if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+    if $holds_baseline; then forget_workspace_crates || true; fi
     pg_cluster_stop "$work/pg"
     [ -z "$baseline" ] || git -C "$ROOT" worktree remove --force "$work/baseline" 2>/dev/null || true
     rm -rf "$work"
@@ -34,6 +43,7 @@ if [ -n "$baseline" ]; then
     say "building the baseline's release site ($baseline)" >&2
     git -C "$ROOT" worktree add -q --detach "$work/baseline" "$baseline"
     forget_workspace_crates
+    holds_baseline=true
     (cd "$work/baseline" && cargo leptos build --release --precompress >"$work/baseline-build.log" 2>&1) ||
         { tail -n 30 "$work/baseline-build.log" >&2; exit 1; }
     cp "$CARGO_TARGET_DIR/release/lockstep" "$work/baseline-lockstep"
@@ -41,6 +51,7 @@ fi
 say "building this checkout's release site" >&2
 [ -z "$baseline" ] || forget_workspace_crates
 (cd "$ROOT" && build_site >"$work/build.log" 2>&1) || { tail -n 30 "$work/build.log" >&2; exit 1; }
+holds_baseline=false
 cp "$CARGO_TARGET_DIR/release/lockstep" "$work/current-lockstep"
 
 pg_cluster_start "$work/pg" "$pg_port"
@@ -56,8 +67,10 @@ measure() {
         LOCKSTEP_LOG=warn LOCKSTEP_METRICS_LISTEN=off LOCKSTEP_SIGN_UPS_PER_ADDRESS=100000 \
         "$3" serve >>"$work/server-$1.log" 2>&1 &
     server_pid=$!
+    local deadline=$((SECONDS + 60))
     until curl -fs "$target/readyz" >/dev/null 2>&1; do
         kill -0 "$server_pid" 2>/dev/null || { cat "$work/server-$1.log" >&2; exit 1; }
+        [ "$SECONDS" -lt "$deadline" ] || { echo "error: the $1 build did not become ready" >&2; exit 1; }
         sleep 0.05
     done
     echo "$password" | DATABASE_URL="$base/first_load_$1" "$3" \

@@ -30,9 +30,9 @@ build_site() {
 # code. Forgets the workspace's crates (the registry crates stay compiled);
 # the bench scripts run it before each build of theirs.
 forget_workspace_crates() {
-    cargo clean -q --release -p lockstep -p app -p server -p model
-    cargo clean -q --target-dir "$CARGO_TARGET_DIR/front" --target wasm32-unknown-unknown --profile wasm-release \
-        -p lockstep -p app -p model
+    (cd "$ROOT" && cargo clean -q --release -p lockstep -p app -p server -p model &&
+        cargo clean -q --target-dir "$CARGO_TARGET_DIR/front" --target wasm32-unknown-unknown --profile wasm-release \
+            -p lockstep -p app -p model)
 }
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }

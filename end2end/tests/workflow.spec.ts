@@ -277,12 +277,14 @@ test('a lazily loaded page is double-submit safe while its code is still on the 
   const clientId = `lazy-${randomUUID().slice(0, 8)}`;
   await api(page, '/api/clients', { id: clientId, name: 'Slow Link Ltd' });
 
-  // Every part of the WASM beyond the main module waits until released: the
-  // client page is on screen, server-rendered, and not yet hydrated.
+  // Every split-out part of the WASM waits until released, the main module
+  // does not: the client page is on screen, server-rendered, its main
+  // module running, and not yet hydrated.
   const heldParts: string[] = [];
   let release!: () => void;
   const released = new Promise<void>((resolve) => (release = resolve));
-  await page.route(/\/pkg\/(?!lockstep\.)[^/]+$/, async (route) => {
+  const mainModule = page.waitForResponse((response) => response.url().endsWith('/pkg/lockstep.wasm'));
+  await page.route(/\/pkg\/(chunk_|split_)[^/]*\.wasm$/, async (route) => {
     heldParts.push(route.request().url());
     await released;
     await route.continue();
@@ -292,11 +294,33 @@ test('a lazily loaded page is double-submit safe while its code is still on the 
     if (request.method() === 'POST' && request.url().includes('/sfn/create_request')) posts.push(request.url());
   });
   await page.goto(`/staff/clients/${clientId}`, { waitUntil: 'domcontentloaded' });
+  expect((await mainModule).status()).toBe(200);
   await expect.poll(() => heldParts.length).toBeGreaterThan(0);
   await expect(page.locator('body')).not.toHaveAttribute('data-hydrated', 'true');
 
   await page.getByLabel('Make', { exact: true }).fill('Saab');
   await page.getByLabel('Model', { exact: true }).fill('900');
+  // The form as the server sent it, posted twice as a browser resends it:
+  // its idempotency key makes both answers the one request.
+  const form = page.locator('form').filter({ has: page.getByRole('button', { name: 'Open request' }) });
+  const action = await form.getAttribute('action');
+  const fields = await form.evaluate((element) =>
+    Object.fromEntries([...new FormData(element as HTMLFormElement)].map(([name, value]) => [name, String(value)])),
+  );
+  expect(fields.idempotency_key).toBeTruthy();
+  const locations: (string | undefined)[] = [];
+  for (let post = 0; post < 2; post++) {
+    const response = await page.request.post(action!, {
+      form: fields,
+      maxRedirects: 0,
+      headers: { Accept: 'text/html', Referer: page.url() },
+    });
+    expect([302, 303], await response.text()).toContain(response.status());
+    locations.push(response.headers()['location']);
+  }
+  expect(locations[1]).toBe(locations[0]);
+
+  // And a double click before the page is hydrated: a native post, twice.
   await page.getByRole('button', { name: 'Open request' }).dblclick();
   await expect(page).toHaveURL(/\/staff\/requests\/[0-9a-f-]{36}$/);
   release();
