@@ -11,7 +11,8 @@ export default defineConfig({
   fullyParallel: true,
   workers: 2,
   retries: 0,
-  // A stray test.only would silently skip every other test, here as in CI.
+  // A focused test left in by mistake would silently skip every other test,
+  // here as in CI: such a run fails instead.
   forbidOnly: true,
   reporter: [['list']],
   use: {
