@@ -131,6 +131,9 @@ say "race verifier (lockstep hammer: 100 clients per scenario, through nginx, ac
 DATABASE_URL="$base_url/lockstep_e2e" "$CARGO_TARGET_DIR/release/lockstep" \
     hammer --target "http://127.0.0.1:$app_port" --clients "${LOCKSTEP_HAMMER_CLIENTS:-100}"
 
+say "invariants (lockstep check) over everything the browser tests and the hammer wrote"
+DATABASE_URL="$base_url/lockstep_e2e" "$CARGO_TARGET_DIR/release/lockstep" check
+
 # The fault tests stop and restart this PostgreSQL, so the servers above go first.
 stop_servers
 "$ROOT/scripts/fault-tests.sh" "$pg_dir" "$test_port"

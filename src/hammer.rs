@@ -31,6 +31,8 @@ pub struct Options {
     pub clients: usize,
     /// Print one JSON document instead of the table.
     pub json: bool,
+    /// The zone the target numbers documents in (for the year check).
+    pub time_zone: server::numbers::BusinessTimeZone,
 }
 
 /// What one client was told.
@@ -71,7 +73,7 @@ pub async fn run(pool: PgPool, options: Options) -> anyhow::Result<bool> {
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
-    let hammer = Hammer { pool, target, n, fixtures, progress };
+    let hammer = Hammer { pool, target, n, fixtures, progress, time_zone: options.time_zone };
 
     let mut reports = Vec::new();
     reports.push(hammer.client_create_one_id().await?);
@@ -166,6 +168,7 @@ struct Hammer {
     n: usize,
     fixtures: Fixtures,
     progress: ProgressBar,
+    time_zone: server::numbers::BusinessTimeZone,
 }
 
 impl Hammer {
@@ -208,7 +211,9 @@ impl Hammer {
 
     async fn violations(&self, mut found: Vec<String>) -> anyhow::Result<Vec<String>> {
         let mut conn = self.pool.acquire().await?;
-        found.extend(invariants::violations(&mut conn).await.map_err(|e| anyhow::anyhow!("{e}"))?);
+        let violations =
+            invariants::violations(&mut conn, &self.time_zone).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        found.extend(violations.iter().map(ToString::to_string));
         Ok(found)
     }
 

@@ -12,6 +12,8 @@ fn main() {
 }
 
 #[cfg(feature = "ssr")]
+mod check;
+#[cfg(feature = "ssr")]
 mod hammer;
 #[cfg(feature = "ssr")]
 mod soak;
@@ -37,6 +39,11 @@ mod cli {
     struct Cli {
         #[command(flatten)]
         database: DatabaseArgs,
+
+        /// Business time zone (IANA name, e.g. Europe/Berlin): the year of
+        /// document numbers like REQ-2026-0001 is the year there.
+        #[arg(long, env = "LOCKSTEP_TIME_ZONE", default_value = "UTC", global = true)]
+        time_zone: String,
 
         /// Log filter, e.g. `info` or `lockstep=debug,tower_http=debug`.
         #[arg(long, env = "LOCKSTEP_LOG", default_value = "info", global = true)]
@@ -67,6 +74,17 @@ mod cli {
         /// Account administration.
         #[command(subcommand)]
         Admin(AdminCommand),
+        /// Check the database (`--database-url`) for broken promises: gaps,
+        /// duplicates and wrong years in document numbers, counters that
+        /// disagree with them, assessments missing sections, two active
+        /// assignments for one pair, idempotency keys naming missing
+        /// records, versions their audit rows do not record. Exits 1 naming
+        /// each violation.
+        Check {
+            /// Print JSON instead of a table.
+            #[arg(long)]
+            json: bool,
+        },
         /// Attack a running Lockstep with simultaneous clients, then check
         /// the database it uses (`--database-url`) for broken promises.
         /// Exits 1 on any violation or any 5xx.
@@ -128,11 +146,6 @@ mod cli {
         #[arg(long, env = "LOCKSTEP_SIGN_UPS_PER_ADDRESS", default_value_t = server::throttle::DEFAULT_SIGN_UPS_PER_ADDRESS,
               value_parser = clap::value_parser!(i32).range(1..=100_000))]
         sign_ups_per_address: i32,
-
-        /// Business time zone (IANA name, e.g. Europe/Berlin): the year of
-        /// document numbers like REQ-2026-0001 is the year there.
-        #[arg(long, env = "LOCKSTEP_TIME_ZONE", default_value = "UTC")]
-        time_zone: String,
     }
 
     #[derive(Clone, Copy)]
@@ -220,10 +233,21 @@ mod cli {
     async fn run(cli: Cli) -> anyhow::Result<()> {
         let command = cli.command.unwrap_or(Command::Serve(ServeArgs::parse_from_env()));
         let pool = connect(&cli.database).await?;
+        let time_zone = server::numbers::BusinessTimeZone::new(cli.time_zone.clone());
+        server::numbers::check_time_zone(&pool, &time_zone)
+            .await
+            .with_context(|| format!("unknown time zone {:?}; use an IANA name like Europe/Berlin", cli.time_zone))?;
         match command {
             Command::Serve(args) => {
                 migrate(&pool).await?;
-                serve(pool, args).await
+                serve(pool, args, time_zone).await
+            }
+            Command::Check { json } => {
+                if crate::check::run(&pool, &time_zone, json).await? {
+                    Ok(())
+                } else {
+                    bail!("the database breaks its invariants (see above)")
+                }
             }
             Command::Migrate => {
                 migrate(&pool).await?;
@@ -235,7 +259,7 @@ mod cli {
                 admin(&pool, command).await
             }
             Command::Hammer { target, clients, json } => {
-                let options = crate::hammer::Options { target, clients: clients as usize, json };
+                let options = crate::hammer::Options { target, clients: clients as usize, json, time_zone };
                 if crate::hammer::run(pool, options).await? {
                     Ok(())
                 } else {
@@ -244,7 +268,7 @@ mod cli {
             }
             Command::Soak { targets, clients, seconds } => {
                 let duration = std::time::Duration::from_secs(seconds);
-                let options = crate::soak::Options { targets, clients: clients as usize, duration };
+                let options = crate::soak::Options { targets, clients: clients as usize, duration, time_zone };
                 if crate::soak::run(pool, options).await? {
                     Ok(())
                 } else {
@@ -355,7 +379,7 @@ mod cli {
         db::migrate(pool).await.context("cannot apply database migrations")
     }
 
-    async fn serve(pool: PgPool, args: ServeArgs) -> anyhow::Result<()> {
+    async fn serve(pool: PgPool, args: ServeArgs, time_zone: server::numbers::BusinessTimeZone) -> anyhow::Result<()> {
         let leptos_options = LeptosOptions::builder()
             .output_name("lockstep")
             .site_root(args.site_root.as_str())
@@ -363,10 +387,6 @@ mod cli {
             .site_addr(args.listen)
             .env(Env::PROD)
             .build();
-        let time_zone = server::numbers::BusinessTimeZone::new(args.time_zone.clone());
-        server::numbers::check_time_zone(&pool, &time_zone)
-            .await
-            .with_context(|| format!("unknown time zone {:?}; use an IANA name like Europe/Berlin", args.time_zone))?;
         let notices = server::notices::Hub::new();
         let settings = startup::Settings {
             secure_cookies: args.secure_cookies,

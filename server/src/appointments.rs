@@ -38,11 +38,14 @@ pub async fn create(
         IdempotencyKey::optional(actor.to_string(), idempotency_key, &("create_appointment", inspection_id, schedule))?;
     let (appointment, _) = retry::transaction("appointment.create", || {
         idempotency::create_once(pool, key.as_ref(), async |conn: &mut PgConnection| {
-            let number = numbers::next(conn, Kind::Appointment, Utc::now(), zone).await?;
+            // The row is created at the instant its number was drawn for, so
+            // the year in the number is always the year it was created.
+            let created_at = Utc::now();
+            let number = numbers::next(conn, Kind::Appointment, created_at, zone).await?;
             let appointment = sqlx::query_as!(
                 Appointment,
-                r#"INSERT INTO appointments (number, inspection_id, scheduled_at, location, assessor_id)
-                   VALUES ($1, $2, $3, $4, $5)
+                r#"INSERT INTO appointments (number, inspection_id, scheduled_at, location, assessor_id, created_at)
+                   VALUES ($1, $2, $3, $4, $5, $6)
                    RETURNING id, number, inspection_id, scheduled_at AS "scheduled_at: DateTime<Utc>", location,
                              assessor_id, status, version"#,
                 number,
@@ -50,6 +53,7 @@ pub async fn create(
                 schedule.scheduled_at as _,
                 location,
                 schedule.assessor_id,
+                created_at as _,
             )
             .fetch_one(&mut *conn)
             .await

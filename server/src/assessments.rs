@@ -101,14 +101,17 @@ pub async fn report_for(
         if status != AssessmentStatus::Completed.as_str() {
             return Err(Error::invalid("status", "Complete the assessment before generating its report."));
         }
-        let number = numbers::next(&mut tx, Kind::Report, Utc::now(), zone).await?;
+        // Created at the instant its number was drawn for: the number's year is its year.
+        let created_at = Utc::now();
+        let number = numbers::next(&mut tx, Kind::Report, created_at, zone).await?;
         let report = sqlx::query_as!(
             Report,
-            r#"INSERT INTO reports (number, assessment_id, created_by) VALUES ($1, $2, $3)
+            r#"INSERT INTO reports (number, assessment_id, created_by, created_at) VALUES ($1, $2, $3, $4)
                RETURNING id, number, assessment_id, created_at AS "created_at: DateTime<Utc>""#,
             number,
             assessment_id,
-            actor.user_id()
+            actor.user_id(),
+            created_at as _,
         )
         .fetch_one(&mut *tx)
         .await?;

@@ -1,45 +1,216 @@
-//! What must hold in the database whatever the load, crashes or races:
-//! checked by `lockstep hammer` after each attack (and by fault tests).
-//! Each check returns the violations it found, in words; none is good.
+//! What must hold in the database whatever the load, crashes or races.
+//! `lockstep check` runs these against any database; `lockstep hammer` and
+//! the fault tests run them after each attack. Each check returns the
+//! violations it found, named; none is good.
 
+use std::fmt;
+
+use serde::Serialize;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::error::Result;
+use crate::numbers::BusinessTimeZone;
 
-/// Every invariant that holds across the whole database.
-pub async fn violations(conn: &mut PgConnection) -> Result<Vec<String>> {
-    let mut found = number_gaps_and_duplicates(conn).await?;
+/// Which promise a violation breaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Check {
+    /// A document number that is not `KIND-YEAR-NNNN` for its table.
+    NumberFormat,
+    /// Committed numbers of a kind and year that skip some.
+    NumberGap,
+    /// One number on two documents.
+    NumberDuplicate,
+    /// A counter that is not the highest committed number of its kind and year.
+    CounterMismatch,
+    /// A number whose year is not its document's creation year in the
+    /// business time zone.
+    NumberYear,
+    /// An assessment without all of its sections.
+    AssessmentSections,
+    /// A counselor with two active assignments for one scenario.
+    DuplicateActiveAssignment,
+    /// A stored create response naming a record that does not exist (and
+    /// was never deleted).
+    IdempotencyOrphan,
+    /// A record whose version is not the last one its audit rows record.
+    VersionAudit,
+}
+
+impl Check {
+    pub const ALL: [Check; 9] = [
+        Check::NumberFormat,
+        Check::NumberGap,
+        Check::NumberDuplicate,
+        Check::CounterMismatch,
+        Check::NumberYear,
+        Check::AssessmentSections,
+        Check::DuplicateActiveAssignment,
+        Check::IdempotencyOrphan,
+        Check::VersionAudit,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Check::NumberFormat => "number-format",
+            Check::NumberGap => "number-gap",
+            Check::NumberDuplicate => "number-duplicate",
+            Check::CounterMismatch => "counter-mismatch",
+            Check::NumberYear => "number-year",
+            Check::AssessmentSections => "assessment-sections",
+            Check::DuplicateActiveAssignment => "duplicate-active-assignment",
+            Check::IdempotencyOrphan => "idempotency-orphan",
+            Check::VersionAudit => "version-audit",
+        }
+    }
+}
+
+impl fmt::Display for Check {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One broken promise: which, about what (numbers, ids), and how.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Violation {
+    pub check: Check,
+    pub subject: String,
+    pub detail: String,
+}
+
+impl Violation {
+    fn new(check: Check, subject: impl Into<String>, detail: impl Into<String>) -> Self {
+        Violation { check, subject: subject.into(), detail: detail.into() }
+    }
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}: {}", self.check, self.subject, self.detail)
+    }
+}
+
+/// Every invariant that holds across the whole database. `zone` is the
+/// business time zone the instances number documents in.
+pub async fn violations(conn: &mut PgConnection, zone: &BusinessTimeZone) -> Result<Vec<Violation>> {
+    let mut found = malformed_numbers(conn).await?;
+    found.extend(number_gaps(conn).await?);
+    found.extend(duplicate_numbers(conn).await?);
+    found.extend(counter_mismatches(conn).await?);
+    found.extend(numbers_in_the_wrong_year(conn, zone).await?);
     found.extend(assessments_without_sections(conn).await?);
     found.extend(duplicate_active_assignments(conn).await?);
+    found.extend(idempotency_orphans(conn).await?);
+    found.extend(versions_not_audited(conn).await?);
     Ok(found)
 }
 
-/// Per kind and year, committed document numbers are exactly 1…n.
-pub async fn number_gaps_and_duplicates(conn: &mut PgConnection) -> Result<Vec<String>> {
+/// Numbers that are not what `document_number` writes for their table's kind.
+async fn malformed_numbers(conn: &mut PgConnection) -> Result<Vec<Violation>> {
     let rows = sqlx::query!(
-        r#"WITH documents AS (
-               SELECT number FROM requests UNION ALL SELECT number FROM inspections
-               UNION ALL SELECT number FROM appointments UNION ALL SELECT number FROM assessments
-               UNION ALL SELECT number FROM reports
-           ), parts AS (
-               SELECT split_part(number, '-', 1) AS kind, split_part(number, '-', 2) AS year,
-                      split_part(number, '-', 3)::bigint AS seq
-               FROM documents
-           )
-           SELECT kind AS "kind!", year AS "year!", count(*) AS "total!", count(DISTINCT seq) AS "distinct!",
-                  max(seq) AS "highest!"
-           FROM parts GROUP BY kind, year
-           HAVING count(*) <> count(DISTINCT seq) OR count(*) <> max(seq)"#
+        r#"SELECT kind AS "kind!", id AS "id!", number AS "number!"
+           FROM numbered_documents WHERE NOT well_formed ORDER BY kind, number"#
     )
     .fetch_all(conn)
     .await?;
     Ok(rows
         .into_iter()
         .map(|r| {
-            format!(
-                "{}-{}: {} documents, {} distinct numbers, highest {} (expected 1…{} without gaps)",
-                r.kind, r.year, r.total, r.distinct, r.highest, r.total
+            Violation::new(Check::NumberFormat, r.number, format!("is not a {} number (document {})", r.kind, r.id))
+        })
+        .collect())
+}
+
+/// Per kind and year, committed numbers are exactly 1…n: each run of
+/// missing numbers is one violation.
+async fn number_gaps(conn: &mut PgConnection) -> Result<Vec<Violation>> {
+    let rows = sqlx::query!(
+        r#"SELECT kind AS "kind!", year AS "year!", first_missing AS "first_missing!", last_missing AS "last_missing!"
+           FROM (
+               SELECT kind, year, lag(seq, 1, 0) OVER per_year + 1 AS first_missing, seq - 1 AS last_missing
+               FROM (SELECT DISTINCT kind, year, seq FROM numbered_documents WHERE well_formed) numbers
+               WINDOW per_year AS (PARTITION BY kind, year ORDER BY seq)
+           ) runs
+           WHERE first_missing <= last_missing
+           ORDER BY kind, year, first_missing"#
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let missing = if r.first_missing == r.last_missing {
+                format!("{:04} is missing", r.first_missing)
+            } else {
+                format!("{:04}…{:04} are missing", r.first_missing, r.last_missing)
+            };
+            Violation::new(Check::NumberGap, format!("{}-{}", r.kind, r.year), missing)
+        })
+        .collect())
+}
+
+async fn duplicate_numbers(conn: &mut PgConnection) -> Result<Vec<Violation>> {
+    let rows = sqlx::query!(
+        r#"SELECT number AS "number!", array_agg(id::text ORDER BY id) AS "ids!"
+           FROM numbered_documents WHERE well_formed
+           GROUP BY number HAVING count(*) > 1 ORDER BY number"#
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Violation::new(Check::NumberDuplicate, r.number, format!("is on documents {}", r.ids.join(", "))))
+        .collect())
+}
+
+/// Each counter equals the highest committed number of its kind and year;
+/// a counter without documents (or documents without a counter) is wrong too.
+async fn counter_mismatches(conn: &mut PgConnection) -> Result<Vec<Violation>> {
+    let rows = sqlx::query!(
+        r#"SELECT COALESCE(c.kind, d.kind) AS "kind!", COALESCE(c.year, d.year) AS "year!",
+                  c.last_value AS "counter?", d.highest AS "highest?"
+           FROM document_counters c
+           FULL JOIN (
+               SELECT kind, year, max(seq) AS highest FROM numbered_documents WHERE well_formed GROUP BY kind, year
+           ) d ON d.kind = c.kind AND d.year = c.year
+           WHERE c.last_value IS DISTINCT FROM d.highest
+           ORDER BY 1, 2"#
+    )
+    .fetch_all(conn)
+    .await?;
+    let shown = |value: Option<i32>| value.map_or_else(|| "none".to_owned(), |v| v.to_string());
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            Violation::new(
+                Check::CounterMismatch,
+                format!("{}-{}", r.kind, r.year),
+                format!("the counter is at {}, the highest committed number is {}", shown(r.counter), shown(r.highest)),
+            )
+        })
+        .collect())
+}
+
+async fn numbers_in_the_wrong_year(conn: &mut PgConnection, zone: &BusinessTimeZone) -> Result<Vec<Violation>> {
+    let rows = sqlx::query!(
+        r#"SELECT number AS "number!", id AS "id!",
+                  extract(year FROM created_at AT TIME ZONE $1)::integer AS "created_in!"
+           FROM numbered_documents
+           WHERE well_formed AND year <> extract(year FROM created_at AT TIME ZONE $1)::integer
+           ORDER BY number"#,
+        zone.as_str()
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            Violation::new(
+                Check::NumberYear,
+                r.number,
+                format!("document {} was created in {} ({})", r.id, r.created_in, zone.as_str()),
             )
         })
         .collect())
@@ -47,35 +218,134 @@ pub async fn number_gaps_and_duplicates(conn: &mut PgConnection) -> Result<Vec<S
 
 /// Every assessment has its identification, five tyres, damage, vehicle
 /// values, pre-incident estimate and estimate.
-pub async fn assessments_without_sections(conn: &mut PgConnection) -> Result<Vec<String>> {
+async fn assessments_without_sections(conn: &mut PgConnection) -> Result<Vec<Violation>> {
     let rows = sqlx::query!(
-        r#"SELECT a.number
-           FROM assessments a
-           WHERE NOT EXISTS (SELECT 1 FROM assessment_identification s WHERE s.assessment_id = a.id)
-              OR (SELECT count(*) FROM assessment_tyres t WHERE t.assessment_id = a.id) <> 5
-              OR NOT EXISTS (SELECT 1 FROM assessment_damage s WHERE s.assessment_id = a.id)
-              OR NOT EXISTS (SELECT 1 FROM assessment_vehicle_values s WHERE s.assessment_id = a.id)
-              OR NOT EXISTS (SELECT 1 FROM assessment_pre_incident_estimates s WHERE s.assessment_id = a.id)
-              OR NOT EXISTS (SELECT 1 FROM assessment_estimates s WHERE s.assessment_id = a.id)"#
-    )
-    .fetch_all(conn)
-    .await?;
-    Ok(rows.into_iter().map(|r| format!("assessment {} lacks sections", r.number)).collect())
-}
-
-/// No counselor has two active assignments for one scenario.
-pub async fn duplicate_active_assignments(conn: &mut PgConnection) -> Result<Vec<String>> {
-    let rows = sqlx::query!(
-        r#"SELECT counselor_id, scenario_id, count(*) AS "active!"
-           FROM assignments WHERE status <> 'completed'
-           GROUP BY counselor_id, scenario_id HAVING count(*) > 1"#
+        r#"SELECT number AS "number!", tyres AS "tyres!", identification AS "identification!", damage AS "damage!",
+                  vehicle_values AS "vehicle_values!", pre_incident AS "pre_incident!", estimate AS "estimate!"
+           FROM (
+               SELECT a.number,
+                      (SELECT count(*) FROM assessment_tyres s WHERE s.assessment_id = a.id) AS tyres,
+                      EXISTS (SELECT 1 FROM assessment_identification s WHERE s.assessment_id = a.id) AS identification,
+                      EXISTS (SELECT 1 FROM assessment_damage s WHERE s.assessment_id = a.id) AS damage,
+                      EXISTS (SELECT 1 FROM assessment_vehicle_values s WHERE s.assessment_id = a.id) AS vehicle_values,
+                      EXISTS (SELECT 1 FROM assessment_pre_incident_estimates s WHERE s.assessment_id = a.id)
+                          AS pre_incident,
+                      EXISTS (SELECT 1 FROM assessment_estimates s WHERE s.assessment_id = a.id) AS estimate
+               FROM assessments a
+           ) sections
+           WHERE tyres <> 5 OR NOT (identification AND damage AND vehicle_values AND pre_incident AND estimate)
+           ORDER BY number"#
     )
     .fetch_all(conn)
     .await?;
     Ok(rows
         .into_iter()
         .map(|r| {
-            format!("counselor {} has {} active assignments for scenario {}", r.counselor_id, r.active, r.scenario_id)
+            let mut missing = Vec::new();
+            if r.tyres != 5 {
+                missing.push(format!("tyres ({} of 5)", r.tyres));
+            }
+            for (present, section) in [
+                (r.identification, "identification"),
+                (r.damage, "damage"),
+                (r.vehicle_values, "vehicle values"),
+                (r.pre_incident, "pre-incident estimate"),
+                (r.estimate, "estimate"),
+            ] {
+                if !present {
+                    missing.push(section.to_owned());
+                }
+            }
+            Violation::new(Check::AssessmentSections, r.number, format!("lacks {}", missing.join(", ")))
+        })
+        .collect())
+}
+
+/// No counselor has two active assignments for one scenario.
+async fn duplicate_active_assignments(conn: &mut PgConnection) -> Result<Vec<Violation>> {
+    let rows = sqlx::query!(
+        r#"SELECT counselor_id, scenario_id, array_agg(id::text ORDER BY id) AS "ids!"
+           FROM assignments WHERE status <> 'completed'
+           GROUP BY counselor_id, scenario_id HAVING count(*) > 1
+           ORDER BY counselor_id, scenario_id"#
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            Violation::new(
+                Check::DuplicateActiveAssignment,
+                format!("counselor {} scenario {}", r.counselor_id, r.scenario_id),
+                format!("active assignments {}", r.ids.join(", ")),
+            )
+        })
+        .collect())
+}
+
+/// A key stores its create's response in the create's transaction, so the
+/// record it names exists, unless it was deleted since (which is audited).
+async fn idempotency_orphans(conn: &mut PgConnection) -> Result<Vec<Violation>> {
+    let rows = sqlx::query!(
+        r#"WITH records (id) AS (
+               SELECT id::text FROM users UNION ALL SELECT id::text FROM business_cards
+               UNION ALL SELECT id FROM clients UNION ALL SELECT id::text FROM numbered_documents
+               UNION ALL SELECT id::text FROM scenarios UNION ALL SELECT id::text FROM assignments
+               UNION ALL SELECT id::text FROM api_keys
+           )
+           SELECT k.scope, k.key, k.response->>'id' AS "id!"
+           FROM idempotency_keys k
+           WHERE k.status BETWEEN 200 AND 299 AND jsonb_typeof(k.response->'id') = 'string'
+             AND NOT EXISTS (SELECT 1 FROM records r WHERE r.id = k.response->>'id')
+             AND NOT EXISTS (SELECT 1 FROM audit_log l WHERE l.entity_id = k.response->>'id' AND l.action = 'delete')
+           ORDER BY k.scope, k.key"#
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            Violation::new(
+                Check::IdempotencyOrphan,
+                format!("key {:?} of {}", r.key, r.scope),
+                format!("names record {}, which does not exist", r.id),
+            )
+        })
+        .collect())
+}
+
+/// Every versioned write audits the version it made, in its transaction:
+/// a record's version is the highest its audit rows record.
+async fn versions_not_audited(conn: &mut PgConnection) -> Result<Vec<Violation>> {
+    let rows = sqlx::query!(
+        r#"WITH versioned (entity, key, version) AS (
+               SELECT 'business_card', id::text, version FROM business_cards
+               UNION ALL SELECT 'client', id, version FROM clients
+               UNION ALL SELECT 'personal_info', user_id::text, version FROM personal_info
+               UNION ALL SELECT 'professional_info', user_id::text, version FROM professional_info
+               UNION ALL SELECT 'appointment', id::text, version FROM appointments
+               UNION ALL SELECT 'assessment', id::text, version FROM assessments
+               UNION ALL SELECT 'scenario', id::text, version FROM scenarios
+               UNION ALL SELECT 'assignment', id::text, version FROM assignments
+           ), audited AS (
+               SELECT entity, entity_id, max(new_version) AS version FROM audit_log GROUP BY entity, entity_id
+           )
+           SELECT v.entity AS "entity!", v.key AS "key!", v.version AS "version!", a.version AS "audited?"
+           FROM versioned v LEFT JOIN audited a ON a.entity = v.entity AND a.entity_id = v.key
+           WHERE a.version IS DISTINCT FROM v.version
+           ORDER BY 1, 2"#
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let audited = r.audited.map_or_else(|| "no version".to_owned(), |v| format!("version {v}"));
+            Violation::new(
+                Check::VersionAudit,
+                format!("{} {}", r.entity, r.key),
+                format!("is at version {}, its audit rows record {audited}", r.version),
+            )
         })
         .collect())
 }

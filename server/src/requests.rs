@@ -131,14 +131,17 @@ pub async fn inspection_for(
         if let Some(existing) = find_inspection(&mut tx, request_id).await? {
             return Ok((existing, false));
         }
-        let number = numbers::next(&mut tx, Kind::Inspection, Utc::now(), zone).await?;
+        // Created at the instant its number was drawn for: the number's year is its year.
+        let created_at = Utc::now();
+        let number = numbers::next(&mut tx, Kind::Inspection, created_at, zone).await?;
         let inspection = sqlx::query_as!(
             Inspection,
-            r#"INSERT INTO inspections (number, request_id, created_by) VALUES ($1, $2, $3)
+            r#"INSERT INTO inspections (number, request_id, created_by, created_at) VALUES ($1, $2, $3, $4)
                RETURNING id, number, request_id, created_at AS "created_at: DateTime<Utc>""#,
             number,
             request_id,
-            actor.user_id()
+            actor.user_id(),
+            created_at as _,
         )
         .fetch_one(&mut *tx)
         .await?;

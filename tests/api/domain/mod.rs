@@ -3,6 +3,7 @@
 
 mod cards;
 mod idempotency;
+mod invariants;
 mod numbers;
 mod profiles;
 mod workflow;
