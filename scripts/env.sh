@@ -16,6 +16,9 @@ export LEPTOS_ENV=PROD
 
 CARGO_LEPTOS_VERSION=0.3.10
 BINARYEN_VERSION=132.0.0
+SCHEMATHESIS_VERSION=4.32.5
+# schemathesis (PyPI) lives in a virtual environment of its own.
+SCHEMATHESIS="$LOCKSTEP_TOOLS/schemathesis-$SCHEMATHESIS_VERSION/bin/st"
 
 # The release site: server, and the browser's WASM split into the part every
 # page needs and the lazily loaded pages (--split), each file precompressed

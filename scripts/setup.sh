@@ -50,6 +50,16 @@ if $with_test_tools; then
     if [ ! -x /usr/sbin/nginx ]; then
         apt_install nginx-light
     fi
+    # The API fuzzer that holds /api/openapi.json to what the API answers.
+    if [ ! -x "$SCHEMATHESIS" ]; then
+        say "installing schemathesis $SCHEMATHESIS_VERSION (PyPI, in a virtual environment)"
+        if ! command -v python3 >/dev/null || ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+            apt_install python3 python3-venv
+        fi
+        venv="$LOCKSTEP_TOOLS/schemathesis-$SCHEMATHESIS_VERSION"
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+    fi
     if [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ]; then
         say "installing end-to-end test packages"
         (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)

@@ -4,7 +4,8 @@
 
 /// Declares an enum from `Variant = "name": "Label"` lines, with
 /// - the derives every closed set has (`Debug`, `Clone`, `Copy`, `PartialEq`,
-///   `Eq`, `Hash`, serde, and `utoipa::ToSchema` under `openapi`),
+///   `Eq`, `Hash`, serde) and, under `openapi`, `utoipa::ToSchema` with the
+///   names as its enum,
 /// - `#[serde(rename = "name")]` on each variant,
 /// - `ALL` (in declaration order), `as_str()` (the name), `label()` and
 ///   `named(name)`,
@@ -21,10 +22,25 @@ macro_rules! closed_set {
     ) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
-        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         pub enum $set {
             $($(#[$variant_meta])* #[serde(rename = $name)] $variant,)+
         }
+
+        // Written out rather than derived: the derive does not see the
+        // `serde(rename)` the macro writes and would document the Rust
+        // variant names instead of the names sent.
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $set {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some([$($name),+]))
+                    .into()
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $set {}
 
         impl $set {
             /// Every value, in order.

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::audit::{self, Action, Actor};
 use crate::error::{violated_constraint, Error, Result};
-use crate::fields;
+use crate::fields::Rule;
 use crate::idempotency::{self, IdempotencyKey};
 use crate::numbers::{self, BusinessTimeZone, Kind};
 use crate::retry;
@@ -23,6 +23,9 @@ fn assessor_error(error: sqlx::Error) -> Error {
     }
 }
 
+/// Where an appointment is (the API document states the same rule).
+pub const LOCATION: Rule = Rule::Line(200);
+
 /// Books an appointment with the next APT number. With an idempotency key,
 /// a resent form returns the first appointment.
 pub async fn create(
@@ -33,7 +36,7 @@ pub async fn create(
     schedule: &Schedule,
     idempotency_key: Option<&str>,
 ) -> Result<Appointment> {
-    let location = fields::text("location", &schedule.location, 200)?;
+    let location = LOCATION.check("location", &schedule.location)?;
     let key =
         IdempotencyKey::optional(actor.to_string(), idempotency_key, &("create_appointment", inspection_id, schedule))?;
     let (appointment, _) = retry::transaction("appointment.create", || {
@@ -75,7 +78,7 @@ pub async fn reschedule(
     expected_version: i32,
     schedule: &Schedule,
 ) -> Result<Appointment> {
-    let location = &fields::text("location", &schedule.location, 200)?;
+    let location = &LOCATION.check("location", &schedule.location)?;
     let key = id.to_string();
     let target = Target { operation: "appointment.reschedule", actor, entity: "appointment", key: &key };
     let update = move |mut tx: Tx| async move {

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::audit::Actor;
 use crate::error::{Error, Result};
-use crate::fields;
+use crate::fields::Rule;
 use crate::versioned::{self, Target, Tx};
 
 pub use model::assessments::{
@@ -40,13 +40,11 @@ pub async fn save_tyre(
     input: &TyreFields,
 ) -> Result<Tyre> {
     let position = TyrePosition::named(position).ok_or(Error::NotFound)?;
-    let tread = &fields::text("tread_depth_mm", &input.tread_depth_mm, 10)?;
-    if !tread.is_empty() && !tread.parse::<f64>().is_ok_and(|mm| (0.0..=30.0).contains(&mm)) {
-        return Err(Error::invalid("tread_depth_mm", "Enter the tread depth in millimetres, like 4.5."));
-    }
-    let make = &fields::text("make", &input.make, 100)?;
-    let size = &fields::text("size", &input.size, 40)?;
-    let condition = &fields::text("condition", &input.condition, 200)?;
+    let check = |field, value: &str| tyre_rule(field).check(field, value);
+    let tread = &check("tread_depth_mm", &input.tread_depth_mm)?;
+    let make = &check("make", &input.make)?;
+    let size = &check("size", &input.size)?;
+    let condition = &check("condition", &input.condition)?;
     let key = format!("{assessment_id}/{position}");
     let target = Target { operation: "assessment_section.save_tyre", actor, entity: "assessment_tyre", key: &key };
     let update = move |mut tx: Tx| async move {
@@ -94,10 +92,11 @@ pub async fn save_estimate(
     expected_version: i32,
     input: &EstimateFields,
 ) -> Result<Estimate> {
-    let labour = &fields::amount("labour", &input.labour)?;
-    let parts = &fields::amount("parts", &input.parts)?;
-    let paint = &fields::amount("paint", &input.paint)?;
-    let other = &fields::amount("other", &input.other)?;
+    let check = |field, value: &str| estimate_rule(field).check(field, value);
+    let labour = &check("labour", &input.labour)?;
+    let parts = &check("parts", &input.parts)?;
+    let paint = &check("paint", &input.paint)?;
+    let other = &check("other", &input.other)?;
     let key = format!("{assessment_id}/estimate");
     let target =
         Target { operation: "assessment_section.save_estimate", actor, entity: "assessment_estimate", key: &key };
@@ -184,13 +183,11 @@ pub async fn save_identification(
     expected_version: i32,
     input: &IdentificationFields,
 ) -> Result<Identification> {
-    let registration = &fields::text("registration", &input.registration, 20)?;
-    let vin = &fields::text("vin", &input.vin, 17)?;
-    let odometer_km = &input.odometer_km.trim().replace([' ', ','], "");
-    if !odometer_km.bytes().all(|b| b.is_ascii_digit()) || odometer_km.len() > 7 {
-        return Err(Error::invalid("odometer_km", "Enter the odometer reading in whole kilometres."));
-    }
-    let colour = &fields::text("colour", &input.colour, 50)?;
+    let check = |field, value: &str| identification_rule(field).check(field, value);
+    let registration = &check("registration", &input.registration)?;
+    let vin = &check("vin", &input.vin)?;
+    let odometer_km = &check("odometer_km", &input.odometer_km)?;
+    let colour = &check("colour", &input.colour)?;
     let key = format!("{id}/identification");
     let target = target("assessment_section.save_identification", actor, &key);
     let update = move |mut tx: Tx| async move {
@@ -229,9 +226,10 @@ pub async fn save_damage(
     expected_version: i32,
     input: &DamageFields,
 ) -> Result<Damage> {
-    let description = &fields::multiline_text("description", &input.description, 4000)?;
-    let areas = &fields::text("areas", &input.areas, 500)?;
-    let severity = &fields::text("severity", &input.severity, 100)?;
+    let check = |field, value: &str| damage_rule(field).check(field, value);
+    let description = &check("description", &input.description)?;
+    let areas = &check("areas", &input.areas)?;
+    let severity = &check("severity", &input.severity)?;
     let key = format!("{id}/damage");
     let target = target("assessment_section.save_damage", actor, &key);
     let update = move |mut tx: Tx| async move {
@@ -262,8 +260,9 @@ pub async fn save_vehicle_values(
     expected_version: i32,
     input: &VehicleValuesFields,
 ) -> Result<VehicleValues> {
-    let market_value = &fields::amount("market_value", &input.market_value)?;
-    let salvage_value = &fields::amount("salvage_value", &input.salvage_value)?;
+    let check = |field, value: &str| vehicle_values_rule(field).check(field, value);
+    let market_value = &check("market_value", &input.market_value)?;
+    let salvage_value = &check("salvage_value", &input.salvage_value)?;
     let key = format!("{id}/vehicle_values");
     let target = target("assessment_section.save_vehicle_values", actor, &key);
     let update = move |mut tx: Tx| async move {
@@ -300,8 +299,9 @@ pub async fn save_pre_incident_estimate(
     expected_version: i32,
     input: &PreIncidentEstimateFields,
 ) -> Result<PreIncidentEstimate> {
-    let condition = &fields::text("condition", &input.condition, 500)?;
-    let value = &fields::amount("value", &input.value)?;
+    let check = |field, value: &str| pre_incident_rule(field).check(field, value);
+    let condition = &check("condition", &input.condition)?;
+    let value = &check("value", &input.value)?;
     let key = format!("{id}/pre_incident_estimate");
     let target = target("assessment_section.save_pre_incident_estimate", actor, &key);
     let update = move |mut tx: Tx| async move {
@@ -327,3 +327,46 @@ pub async fn save_pre_incident_estimate(
 }
 
 versioned::has_version!(Tyre, Estimate, Identification, Damage, VehicleValues, PreIncidentEstimate);
+
+// How each field of each section is checked (the API document states the same).
+
+pub fn tyre_rule(field: &str) -> Rule {
+    match field {
+        "tread_depth_mm" => Rule::TreadDepth,
+        "size" => Rule::Line(40),
+        "condition" => Rule::Line(200),
+        _ => Rule::Line(100),
+    }
+}
+
+pub fn identification_rule(field: &str) -> Rule {
+    match field {
+        "registration" => Rule::Line(20),
+        "vin" => Rule::Line(17),
+        "odometer_km" => Rule::Odometer,
+        _ => Rule::Line(50),
+    }
+}
+
+pub fn damage_rule(field: &str) -> Rule {
+    match field {
+        "description" => Rule::Lines(4000),
+        "areas" => Rule::Line(500),
+        _ => Rule::Line(100),
+    }
+}
+
+pub fn vehicle_values_rule(_field: &str) -> Rule {
+    Rule::Amount
+}
+
+pub fn pre_incident_rule(field: &str) -> Rule {
+    match field {
+        "condition" => Rule::Line(500),
+        _ => Rule::Amount,
+    }
+}
+
+pub fn estimate_rule(_field: &str) -> Rule {
+    Rule::Amount
+}

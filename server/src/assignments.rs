@@ -150,6 +150,9 @@ pub async fn create(
     .await
 }
 
+/// The most counselors one bulk assignment takes.
+pub const MOST_AT_ONCE: usize = 1000;
+
 /// Assigns the scenario to many counselors in one statement. Every
 /// distinct counselor id asked for appears once in the answer, created or
 /// skipped with the reason.
@@ -163,8 +166,8 @@ pub async fn bulk_assign(
     if counselor_ids.is_empty() {
         return Err(Error::invalid("counselor_ids", "Choose at least one counselor."));
     }
-    if counselor_ids.len() > 1000 {
-        return Err(Error::invalid("counselor_ids", "Assign at most 1000 counselors at once."));
+    if counselor_ids.len() > MOST_AT_ONCE {
+        return Err(Error::invalid("counselor_ids", format!("Assign at most {MOST_AT_ONCE} counselors at once.")));
     }
     retry::transaction("assignment.bulk_assign", move || async move {
         let mut tx = retry::begin(pool).await?;

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::audit::{self, Action};
 use crate::error::{Error, Result};
-use crate::fields;
+use crate::fields::Rule;
 use crate::idempotency::{self, IdempotencyKey};
 use crate::retry;
 use crate::slugs;
@@ -20,29 +20,29 @@ const ENTITY: &str = "business_card";
 
 /// Every field checked and normalised; the first bad one is the error.
 pub fn validated(fields: CardFields) -> Result<CardFields> {
-    fields.try_map(|field, value| check_field(field, &value))
+    fields.try_map(|field, value| field_rule(field).check(field, &value))
 }
 
 /// Every field given checked and normalised, the slug by [`slugs::parse`].
 fn validated_changes(changes: CardChanges) -> Result<CardChanges> {
     let slug = changes.slug.clone().map(|slug| slugs::parse(&slug)).transpose()?;
-    Ok(CardChanges { slug, ..changes.try_map(|field, value| check_field(field, &value))? })
+    Ok(CardChanges { slug, ..changes.try_map(|field, value| field_rule(field).check(field, &value))? })
 }
 
-/// Checks and normalises one field of a card.
-fn check_field(field: &str, value: &str) -> Result<String> {
+/// How each text field of a card is checked (the API document states the same).
+pub fn field_rule(field: &str) -> Rule {
     match field {
-        "name" => fields::required_text(field, value, 100, "Give the card a name."),
-        "full_name" | "job_title" | "company" => fields::text(field, value, 100),
-        "tagline" => fields::text(field, value, 140),
-        "address" => fields::multiline_text(field, value, 200),
-        "template" => fields::one_of(field, value, TEMPLATES, "one of the templates"),
-        "layout" => fields::one_of(field, value, LAYOUTS, "a layout"),
-        "accent_color" => fields::color(field, value),
-        "email" => fields::optional_email(field, value),
-        "phone" => fields::optional_phone(field, value),
-        "website" => fields::optional_url(field, value),
-        _ => fields::text(field, value, 200),
+        "name" => Rule::Required(100, "Give the card a name."),
+        "full_name" | "job_title" | "company" => Rule::Line(100),
+        "tagline" => Rule::Line(140),
+        "address" => Rule::Lines(200),
+        "template" => Rule::OneOf(TEMPLATES, "one of the templates"),
+        "layout" => Rule::OneOf(LAYOUTS, "a layout"),
+        "accent_color" => Rule::Color,
+        "email" => Rule::Email,
+        "phone" => Rule::Phone,
+        "website" => Rule::Url,
+        _ => Rule::Line(200),
     }
 }
 

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::audit::{self, Action, Actor};
 use crate::error::{violated_constraint, Error, Result};
-use crate::fields;
+use crate::fields::Rule;
 use crate::retry;
 use crate::versioned::{self, Target, Tx};
 
@@ -39,12 +39,17 @@ fn validated(input: &NewClient) -> Result<ValidClient> {
 
 /// The details checked and normalised; the first bad one is the error.
 fn validated_fields(input: &ClientFields) -> Result<ClientFields> {
-    input.clone().try_map(|field, value| match field {
-        "name" => fields::required_text(field, &value, 200, "Enter the client's name."),
-        "email" => fields::optional_email(field, &value),
-        "phone" => fields::optional_phone(field, &value),
-        _ => fields::text(field, &value, 200),
-    })
+    input.clone().try_map(|field, value| field_rule(field).check(field, &value))
+}
+
+/// How each field of a client is checked (the API document states the same).
+pub fn field_rule(field: &str) -> Rule {
+    match field {
+        "name" => Rule::Required(200, "Enter the client's name."),
+        "email" => Rule::Email,
+        "phone" => Rule::Phone,
+        _ => Rule::Line(200),
+    }
 }
 
 /// Whether a create made the client or found it.

@@ -164,6 +164,142 @@ pub fn amount(field: &str, value: &str) -> Result<String> {
     }
 }
 
+/// How one text field is checked, said once: the server checks a value
+/// with [`Rule::check`], and the API document states the same rule
+/// ([`Rule::describe`]: lengths, pattern, choices), so a client can know
+/// before sending what will be refused. scripts/test.sh holds the two
+/// together with schemathesis.
+#[derive(Debug, Clone, Copy)]
+pub enum Rule {
+    /// One line of at most this many characters ([`text`]).
+    Line(usize),
+    /// One line that must not be blank, at most `.0` characters; `.1` says
+    /// what is missing.
+    Required(usize, &'static str),
+    /// Text with line breaks, at most this many characters.
+    Lines(usize),
+    /// One line, upper-cased (a registration plate).
+    Upper(usize),
+    Email,
+    Phone,
+    Url,
+    LinkedIn,
+    Color,
+    Amount,
+    /// One of these `(name, label)` choices, by name; the text names them.
+    OneOf(&'static [(&'static str, &'static str)], &'static str),
+    /// Empty, or a vehicle identification number: 17 letters and digits.
+    Vin,
+    /// Empty, or millimetres from 0 to 30, like 4.5.
+    TreadDepth,
+    /// Empty, or whole kilometres (up to 7 digits; spaces and commas allowed).
+    Odometer,
+    /// Empty, or a date of birth `YYYY-MM-DD` from 1900 to today.
+    BirthDate,
+}
+
+/// No control characters: what [`text`] allows.
+const ONE_LINE: &str = r"^[^\u0000-\u001f\u007f-\u009f]*$";
+/// Not blank either.
+const NOT_BLANK: &str =
+    r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$";
+/// Line breaks and tabs allowed: what [`multiline_text`] allows.
+const LINES: &str = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$";
+/// A host name of dotted labels (what URLs and email domains need).
+macro_rules! host {
+    () => {
+        r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+"
+    };
+}
+const EMAIL: &str = concat!(r"^$|^[A-Za-z0-9._%+-]{1,64}@", host!(), "$");
+const PHONE: &str = r"^$|^[ +().-]*(?:[0-9][ +().-]*){5,20}$";
+const URL: &str = concat!(r"^$|^(?:https?://)?", host!(), r"(?:/[A-Za-z0-9._~%/-]*)?$");
+const LINKEDIN: &str =
+    r"^$|^(?:https?://)?(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)?linkedin\.com(?:/[A-Za-z0-9._~%/-]*)?$";
+const COLOR: &str = r"^#[0-9A-Fa-f]{6}$";
+const AMOUNT: &str = r"^$|^[0-9]{1,9}(?:\.[0-9]{0,2})?$";
+const VIN: &str = r"^$|^[A-Za-z0-9]{17}$";
+const TREAD_DEPTH: &str = r"^$|^(?:(?:[0-9]|[12][0-9])(?:\.[0-9]{1,2})?|30(?:\.0{1,2})?)$";
+const ODOMETER: &str = r"^[ ,]*(?:[0-9][ ,]*){0,7}$";
+const BIRTH_DATE: &str = r"^$|^(?:19|20)[0-9]{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])$";
+
+impl Rule {
+    /// `value` checked and normalised, or the error on `field`.
+    pub fn check(self, field: &str, value: &str) -> Result<String> {
+        match self {
+            Rule::Line(max) => text(field, value, max),
+            Rule::Required(max, missing) => required_text(field, value, max, missing),
+            Rule::Lines(max) => multiline_text(field, value, max),
+            Rule::Upper(max) => Ok(text(field, value, max)?.to_ascii_uppercase()),
+            Rule::Email => optional_email(field, value),
+            Rule::Phone => optional_phone(field, value),
+            Rule::Url => optional_url(field, value),
+            Rule::LinkedIn => optional_linkedin(field, value),
+            Rule::Color => color(field, value),
+            Rule::Amount => amount(field, value),
+            Rule::OneOf(choices, what) => one_of(field, value, choices, what),
+            Rule::Vin => {
+                let vin = text(field, value, 17)?.to_ascii_uppercase();
+                if !vin.is_empty() && (vin.len() != 17 || !vin.bytes().all(|b| b.is_ascii_alphanumeric())) {
+                    return Err(Error::invalid(field, "A VIN has 17 letters and digits."));
+                }
+                Ok(vin)
+            }
+            Rule::TreadDepth => {
+                let tread = text(field, value, 10)?;
+                if !tread.is_empty() && !tread.parse::<f64>().is_ok_and(|mm| (0.0..=30.0).contains(&mm)) {
+                    return Err(Error::invalid(field, "Enter the tread depth in millimetres, like 4.5."));
+                }
+                Ok(tread)
+            }
+            Rule::Odometer => {
+                let km = value.trim().replace([' ', ','], "");
+                if !km.bytes().all(|b| b.is_ascii_digit()) || km.len() > 7 {
+                    return Err(Error::invalid(field, "Enter the odometer reading in whole kilometres."));
+                }
+                Ok(km)
+            }
+            Rule::BirthDate => {
+                optional_birth_date(field, value, chrono::Utc::now().date_naive())?;
+                Ok(value.trim().to_owned())
+            }
+        }
+    }
+
+    /// States the rule on the field's schema in the API document.
+    pub fn describe(self, schema: &mut utoipa::openapi::schema::Object) {
+        let (max_length, min_length, pattern) = match self {
+            Rule::Line(max) | Rule::Upper(max) => (Some(max), None, Some(ONE_LINE)),
+            Rule::Required(max, _) => (Some(max), Some(1), Some(NOT_BLANK)),
+            Rule::Lines(max) => (Some(max), None, Some(LINES)),
+            Rule::Email => (Some(254), None, Some(EMAIL)),
+            Rule::Phone => (Some(40), None, Some(PHONE)),
+            Rule::Url => (Some(192), None, Some(URL)),
+            Rule::LinkedIn => (Some(192), None, Some(LINKEDIN)),
+            Rule::Color => (None, None, Some(COLOR)),
+            Rule::Amount => (Some(12), None, Some(AMOUNT)),
+            Rule::Vin => (Some(17), None, Some(VIN)),
+            Rule::TreadDepth => (Some(10), None, Some(TREAD_DEPTH)),
+            Rule::Odometer => (Some(40), None, Some(ODOMETER)),
+            Rule::BirthDate => (Some(10), None, Some(BIRTH_DATE)),
+            Rule::OneOf(choices, _) => {
+                schema.enum_values = Some(choices.iter().map(|(name, _)| (*name).into()).collect());
+                (None, None, None)
+            }
+        };
+        if let Some(choices) = &mut schema.enum_values {
+            // An optional field (a change that may leave it alone) may also be null.
+            use utoipa::openapi::schema::{SchemaType, Type};
+            if matches!(&schema.schema_type, SchemaType::Array(types) if types.contains(&Type::Null)) {
+                choices.push(serde_json::Value::Null);
+            }
+        }
+        schema.max_length = max_length;
+        schema.min_length = min_length;
+        schema.pattern = pattern.map(str::to_owned);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

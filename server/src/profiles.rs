@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::Result;
-use crate::fields;
+use crate::fields::{self, Rule};
 use crate::versioned::{self, Target, Tx};
 
 pub use model::profiles::{PersonalFields, PersonalInfo, ProfessionalFields, ProfessionalInfo};
@@ -31,23 +31,44 @@ struct ValidPersonal {
 
 fn validated_personal(input: &PersonalFields, today: NaiveDate) -> Result<ValidPersonal> {
     Ok(ValidPersonal {
-        full_name: fields::text("full_name", &input.full_name, 100)?,
-        primary_email: fields::optional_email("primary_email", &input.primary_email)?,
-        phone: fields::optional_phone("phone", &input.phone)?,
+        full_name: checked_personal("full_name", &input.full_name)?,
+        primary_email: checked_personal("primary_email", &input.primary_email)?,
+        phone: checked_personal("phone", &input.phone)?,
         date_of_birth: fields::optional_birth_date("date_of_birth", &input.date_of_birth, today)?,
-        address: fields::text("address", &input.address, 200)?,
-        city: fields::text("city", &input.city, 100)?,
-        country: fields::text("country", &input.country, 100)?,
+        address: checked_personal("address", &input.address)?,
+        city: checked_personal("city", &input.city)?,
+        country: checked_personal("country", &input.country)?,
     })
 }
 
+fn checked_personal(field: &str, value: &str) -> Result<String> {
+    personal_rule(field).check(field, value)
+}
+
+/// How each field of the personal section is checked (the API document
+/// states the same; the date of birth is read as a date besides).
+pub fn personal_rule(field: &str) -> Rule {
+    match field {
+        "primary_email" => Rule::Email,
+        "phone" => Rule::Phone,
+        "date_of_birth" => Rule::BirthDate,
+        "address" => Rule::Line(200),
+        _ => Rule::Line(100),
+    }
+}
+
 fn validated_professional(input: &ProfessionalFields) -> Result<ProfessionalFields> {
-    input.clone().try_map(|field, value| match field {
-        "website" => fields::optional_url(field, &value),
-        "linkedin" => fields::optional_linkedin(field, &value),
-        "bio" => fields::multiline_text(field, &value, 1000),
-        _ => fields::text(field, &value, 100),
-    })
+    input.clone().try_map(|field, value| professional_rule(field).check(field, &value))
+}
+
+/// How each field of the professional section is checked.
+pub fn professional_rule(field: &str) -> Rule {
+    match field {
+        "website" => Rule::Url,
+        "linkedin" => Rule::LinkedIn,
+        "bio" => Rule::Lines(1000),
+        _ => Rule::Line(100),
+    }
 }
 
 /// A saved section, and whether this save created its row.

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use crate::audit::{self, Action, Actor};
 use crate::error::{violated_constraint, Error, Result};
-use crate::fields;
+use crate::fields::Rule;
 use crate::idempotency::{self, IdempotencyKey};
 use crate::numbers::{self, BusinessTimeZone, Kind};
 use crate::retry;
@@ -18,20 +18,20 @@ pub use model::requests::{Inspection, NewRequest, Request, RequestFields};
 /// Every field checked and normalised (registration and VIN upper-case);
 /// the first bad one is the error.
 fn validated(input: &NewRequest) -> Result<NewRequest> {
-    let client_id = fields::required_text("client_id", &input.client_id, 64, "Choose the client.")?;
-    let fields = input.fields.clone().try_map(|field, value| match field {
-        "registration" => Ok(fields::text(field, &value, 20)?.to_ascii_uppercase()),
-        "vin" => {
-            let vin = fields::text(field, &value, 17)?.to_ascii_uppercase();
-            if !vin.is_empty() && (vin.len() != 17 || !vin.bytes().all(|b| b.is_ascii_alphanumeric())) {
-                return Err(Error::invalid(field, "A VIN has 17 letters and digits."));
-            }
-            Ok(vin)
-        }
-        "notes" => fields::multiline_text(field, &value, 2000),
-        _ => fields::text(field, &value, 100),
-    })?;
+    let client_id = field_rule("client_id").check("client_id", &input.client_id)?;
+    let fields = input.fields.clone().try_map(|field, value| field_rule(field).check(field, &value))?;
     Ok(NewRequest { client_id, fields })
+}
+
+/// How each field of a request is checked (the API document states the same).
+pub fn field_rule(field: &str) -> Rule {
+    match field {
+        "client_id" => Rule::Required(64, "Choose the client."),
+        "registration" => Rule::Upper(20),
+        "vin" => Rule::Vin,
+        "notes" => Rule::Lines(2000),
+        _ => Rule::Line(100),
+    }
 }
 
 /// Creates a request with the next REQ number, in one transaction. With an

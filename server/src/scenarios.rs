@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use crate::audit::{self, Action};
 use crate::error::{Error, Result, ResultExt};
-use crate::fields;
+use crate::fields::Rule;
 use crate::idempotency::{self, IdempotencyKey};
 use crate::retry;
 use crate::versioned::{self, Target, Tx};
@@ -22,8 +22,8 @@ pub async fn create(
     input: &NewScenario,
     idempotency_key: Option<&str>,
 ) -> Result<(Scenario, bool)> {
-    let title = fields::required_text("title", &input.title, 200, "Give the scenario a title.")?;
-    let description = fields::multiline_text("description", &input.description, 2000)?;
+    let title = field_rule("title").check("title", &input.title)?;
+    let description = field_rule("description").check("description", &input.description)?;
     let key = IdempotencyKey::optional(format!("scenario:{actor}"), idempotency_key, input)?;
     retry::transaction("scenario.create", || {
         idempotency::create_once(pool, key.as_ref(), async |tx| {
@@ -95,3 +95,11 @@ pub async fn set_active(pool: &PgPool, actor: Uuid, id: Uuid, expected_version: 
 }
 
 versioned::has_version!(Scenario);
+
+/// How each field of a scenario is checked (the API document states the same).
+pub fn field_rule(field: &str) -> Rule {
+    match field {
+        "title" => Rule::Required(200, "Give the scenario a title."),
+        _ => Rule::Lines(2000),
+    }
+}

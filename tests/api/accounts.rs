@@ -205,6 +205,21 @@ async fn health_and_openapi_are_served(pool: sqlx::PgPool) {
     for path in documented {
         assert!(document["paths"][path].is_object(), "{path} is documented");
     }
+    // The document states the rules the server checks with (fields::Rule)
+    // and the names values are sent as.
+    let schemas = &document["components"]["schemas"];
+    let card_name = &schemas["CardFields"]["properties"]["name"];
+    assert_eq!((card_name["minLength"].as_u64(), card_name["maxLength"].as_u64()), (Some(1), Some(100)));
+    assert_eq!(schemas["CardFields"]["required"], serde_json::json!(["name"]));
+    assert_eq!(
+        schemas["CardFields"]["properties"]["template"]["enum"],
+        serde_json::json!(["classic", "modern", "bold"])
+    );
+    assert_eq!(schemas["Role"]["enum"], serde_json::json!(["member", "staff", "counselor", "admin"]));
+    let patch = &document["paths"]["/api/cards/{id}"]["patch"]["responses"];
+    for status in ["401", "404", "412", "422", "428", "503"] {
+        assert!(patch[status].is_object(), "PATCH /api/cards/{{id}} documents {status}");
+    }
     // The readable API page is built from the same document.
     let page = client.get(app.url("/docs/api")).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);

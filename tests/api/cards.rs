@@ -142,6 +142,26 @@ async fn the_rest_api_speaks_versions_as_etags(pool: sqlx::PgPool) {
     assert_eq!(no_version.status, StatusCode::PRECONDITION_REQUIRED);
     assert_eq!(no_version.body["error"]["code"], "precondition_required");
 
+    // RFC 9110: a tag that is not one of ours matches no version (412, with
+    // the card as it is); `*` would overwrite unseen edits, so it names none.
+    let foreign_tag = ada.send_if_match(Method::PATCH, &path, "\"abc\"", json!({ "job_title": "CEO" })).await;
+    assert_eq!(foreign_tag.status, StatusCode::PRECONDITION_FAILED);
+    assert_eq!(foreign_tag.body["error"]["current"]["version"], 2);
+    let any_version = ada.send_if_match(Method::PATCH, &path, "*", json!({ "job_title": "CEO" })).await;
+    assert_eq!(any_version.status, StatusCode::PRECONDITION_REQUIRED);
+    // JSON Schema counts 1.0 as the integer 1; so does the API (a stale 1).
+    let float_version = ada.patch(&path, json!({ "version": 1.0, "job_title": "CEO" })).await;
+    assert_eq!(float_version.status, StatusCode::CONFLICT, "{}", float_version.body);
+    assert_eq!(float_version.body["error"]["current"]["version"], 2);
+    assert_eq!(ada.patch(&path, json!({ "version": 2.5 })).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Parameters that do not parse answer in the API's JSON, not axum's text.
+    let not_an_id = ada.get("/api/cards/not-a-uuid").await;
+    assert_eq!(not_an_id.status, StatusCode::NOT_FOUND);
+    assert_eq!(not_an_id.body["error"]["code"], "not_found");
+    let bad_query = ada.delete(&format!("{path}?version=many")).await;
+    assert_eq!(bad_query.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad_query.body["error"]["field"], "query");
+
     let bad_field = ada.patch(&path, json!({ "version": 2, "email": "not an email" })).await;
     assert_eq!(bad_field.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(bad_field.body["error"]["field"], "email");

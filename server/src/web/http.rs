@@ -314,6 +314,45 @@ pub async fn buffer_body(request: Request, max: usize, timeout: std::time::Durat
     Ok(Request::from_parts(parts, axum::body::Body::from(bytes)))
 }
 
+/// A REST path's parameters. One that does not parse (an id that is not a
+/// UUID, a tyre position there is none of) names no record: 404 with the
+/// API's JSON error, where axum would answer a plain-text 400.
+pub struct ApiPath<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for ApiPath<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(ApiPath(value)),
+            Err(_) => Err(Error::NotFound),
+        }
+    }
+}
+
+/// A REST query string; one that does not parse is a 422 naming `query`,
+/// in the API's JSON error (axum would answer a plain-text 400).
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for ApiQuery<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(ApiQuery(value)),
+            Err(rejection) => Err(Error::invalid("query", rejection.body_text())),
+        }
+    }
+}
+
 /// A JSON request body whose problems (not JSON, wrong shape, missing
 /// field) are answered like every other input error: 422 with the error
 /// body, instead of axum's plain-text 400 / 415 / 422.

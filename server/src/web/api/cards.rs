@@ -4,7 +4,7 @@
 //! on either in `If-Match` (stale → 412) or in the body / query as `version`
 //! (stale → 409); both carry the current card. Neither → 428.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -18,7 +18,7 @@ use crate::auth::SignedIn;
 use crate::cards::{self, Card, CardChanges, CardFields};
 use crate::error::{Error, ErrorBody, Result};
 use crate::state::AppState;
-use crate::web::http::JsonBody;
+use crate::web::http::{ApiPath, ApiQuery, JsonBody};
 
 use super::{etag, with_expected_version, IdempotencyHeader, Versioned, VersionedWrite, VersionedWriteErrors};
 
@@ -81,7 +81,11 @@ async fn create_card(
         (status = 404, description = "No such card of yours", body = ErrorBody),
     )
 )]
-async fn get_card(State(pool): State<PgPool>, SignedIn(user): SignedIn, Path(id): Path<Uuid>) -> Result<Response> {
+async fn get_card(
+    State(pool): State<PgPool>,
+    SignedIn(user): SignedIn,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Response> {
     let mut conn = pool.acquire().await?;
     let card = cards::find(&mut conn, user.id, id).await?.ok_or(Error::NotFound)?;
     Ok(card_response(StatusCode::OK, card))
@@ -101,7 +105,7 @@ async fn get_card(State(pool): State<PgPool>, SignedIn(user): SignedIn, Path(id)
 async fn update_card(
     State(pool): State<PgPool>,
     SignedIn(user): SignedIn,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
     write: VersionedWrite<CardChanges>,
 ) -> Result<Response> {
     let card = write.run(async |version, changes| cards::update(&pool, user.id, id, version, changes).await).await?;
@@ -109,8 +113,10 @@ async fn update_card(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeleteQuery {
     /// The version being deleted (or send `If-Match`).
+    #[serde(default, deserialize_with = "super::integral_version")]
     version: Option<i32>,
 }
 
@@ -126,8 +132,8 @@ pub struct DeleteQuery {
 async fn delete_card(
     State(pool): State<PgPool>,
     SignedIn(user): SignedIn,
-    Path(id): Path<Uuid>,
-    Query(query): Query<DeleteQuery>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(query): ApiQuery<DeleteQuery>,
     headers: HeaderMap,
 ) -> Result<StatusCode> {
     with_expected_version(&headers, query.version, async |version| cards::delete(&pool, user.id, id, version).await)

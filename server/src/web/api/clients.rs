@@ -1,6 +1,6 @@
 //! `/api/clients`: staff create clients with their own ids (idempotent by id).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use sqlx::PgPool;
@@ -10,7 +10,7 @@ use crate::auth::StaffOrKey;
 use crate::clients::{self, Client, ClientFields, Created, NewClient};
 use crate::error::{Error, ErrorBody, Result};
 use crate::state::AppState;
-use crate::web::http::JsonBody;
+use crate::web::http::{ApiPath, JsonBody};
 
 use super::{CreateErrors, Versioned, VersionedWrite, VersionedWriteErrors};
 
@@ -44,7 +44,11 @@ async fn create_client(
         (status = 404, description = "No such client", body = ErrorBody),
     )
 )]
-async fn get_client(State(pool): State<PgPool>, _caller: StaffOrKey, Path(id): Path<String>) -> Result<Json<Client>> {
+async fn get_client(
+    State(pool): State<PgPool>,
+    _caller: StaffOrKey,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Client>> {
     let mut conn = pool.acquire().await?;
     Ok(Json(clients::find(&mut conn, &id).await?.ok_or(Error::NotFound)?))
 }
@@ -63,7 +67,7 @@ async fn get_client(State(pool): State<PgPool>, _caller: StaffOrKey, Path(id): P
 async fn update_client(
     State(pool): State<PgPool>,
     StaffOrKey(actor): StaffOrKey,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     write: VersionedWrite<ClientFields>,
 ) -> Result<Json<Client>> {
     let client =

@@ -1,6 +1,8 @@
 //! `GET /api/events`: live change notices as Server-Sent Events.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
+
+use crate::web::http::ApiQuery;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -31,6 +33,7 @@ const STAFF_RECORDS: &[&str] = &[
 ];
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Watch {
     /// Comma-separated `entity:id` topics, e.g.
     /// `business_card:1b4e…,assessment_section:9c0d…`; `entity:*` is every
@@ -55,7 +58,7 @@ async fn events(
     State(state): State<AppState>,
     session: AuthSession,
     headers: HeaderMap,
-    Query(watch): Query<Watch>,
+    ApiQuery(watch): ApiQuery<Watch>,
 ) -> Result<Response> {
     let user = require_user(&session)?;
     // Every signed-in session has a device (sessions without one are

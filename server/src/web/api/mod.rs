@@ -20,6 +20,7 @@ use crate::web::http::JsonBody;
 pub mod auth;
 pub mod cards;
 pub mod clients;
+mod document;
 pub mod events;
 pub mod profiles;
 pub mod training;
@@ -43,13 +44,15 @@ pub mod workflow;
         (name = "training", description = "Staff: scenarios and assignments; counselors: their own assignments"),
         (name = "external", description = "External systems, authenticated with an `X-API-Key` header"),
         (name = "notices", description = "Live change notices (Server-Sent Events)")
-    )
+    ),
+    components(schemas(crate::assessments::Tab, crate::assessment_sections::TyrePosition))
 )]
 struct ApiDoc;
 
 /// Every REST route, plus `/api/openapi.json` describing them.
 pub fn router() -> Router<AppState> {
-    let (router, openapi) = documented_routes().split_for_parts();
+    let (router, mut openapi) = documented_routes().split_for_parts();
+    document::complete(&mut openapi);
     router.route("/api/openapi.json", get(move || async move { Json(openapi) }))
 }
 
@@ -57,7 +60,11 @@ pub fn router() -> Router<AppState> {
 /// every visit).
 pub fn openapi() -> &'static utoipa::openapi::OpenApi {
     static DOCUMENT: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
-    DOCUMENT.get_or_init(|| documented_routes().into_openapi())
+    DOCUMENT.get_or_init(|| {
+        let mut openapi = documented_routes().into_openapi();
+        document::complete(&mut openapi);
+        openapi
+    })
 }
 
 fn documented_routes() -> OpenApiRouter<AppState> {
@@ -75,22 +82,43 @@ fn documented_routes() -> OpenApiRouter<AppState> {
 // on either in `If-Match` (stale → 412) or in the body / query as `version`
 // (stale → 409); both carry the current record. Neither → 428.
 
+/// The version an `If-Match` that is not one of our ETags names: none, so
+/// the write finds the record at another version and answers 412 with it
+/// (RFC 9110 13.1.1: a tag that matches no current one is a false condition).
+const NO_VERSION: i32 = -1;
+
 /// The ETag of a record version.
 fn etag(version: i32) -> HeaderValue {
     HeaderValue::from_str(&format!("\"v{version}\"")).unwrap_or(HeaderValue::from_static("\"v0\""))
 }
 
-/// The version named by `If-Match: "v3"` (weak tags accepted), if sent.
+/// The version named by `If-Match: "v3"` (weak tags accepted), if sent;
+/// any other tag names [`NO_VERSION`]. `*` ("whatever is there now") would
+/// overwrite edits unseen, so it counts as no version named (428).
 fn if_match_version(headers: &HeaderMap) -> Result<Option<i32>> {
     let Some(value) = headers.get(header::IF_MATCH) else { return Ok(None) };
-    value
-        .to_str()
-        .ok()
-        .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
+    let value = value.to_str().unwrap_or_default().trim();
+    if value == "*" {
+        return Err(Error::PreconditionRequired);
+    }
+    let version = value
+        .trim_start_matches("W/")
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
         .and_then(|v| v.strip_prefix('v'))
         .and_then(|v| v.parse::<i32>().ok())
-        .map(Some)
-        .ok_or_else(|| Error::invalid("If-Match", "If-Match must be an ETag of this API, like \"v3\"."))
+        .filter(|version| *version >= 0);
+    Ok(Some(version.unwrap_or(NO_VERSION)))
+}
+
+/// Reads a version as JSON Schema counts integers: `3` or `3.0`.
+fn integral_version<'de, D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<Option<i32>, D::Error> {
+    let Some(number) = Option::<f64>::deserialize(deserializer)? else { return Ok(None) };
+    if number.fract() == 0.0 && (0.0..=f64::from(i32::MAX)).contains(&number) {
+        Ok(Some(number as i32))
+    } else {
+        Err(serde::de::Error::custom(format!("a version is a whole number from 0 to {}, not {number}", i32::MAX)))
+    }
 }
 
 /// The body of every versioned write: the record's fields beside the
@@ -99,6 +127,7 @@ fn if_match_version(headers: &HeaderMap) -> Result<Option<i32>> {
 pub struct Versioned<T> {
     /// The version the write is based on: 0 for a first save where there is
     /// one (or send `If-Match` instead).
+    #[serde(default, deserialize_with = "integral_version")]
     version: Option<i32>,
     #[serde(flatten)]
     fields: T,

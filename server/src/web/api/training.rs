@@ -2,7 +2,7 @@
 //! and complete for counselors, and `/api/external/assignments` for
 //! external systems holding an API key.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::NaiveDate;
@@ -19,7 +19,7 @@ use crate::counselors;
 use crate::error::{Error, ErrorBody, Result};
 use crate::scenarios::{self, NewScenario, Scenario};
 use crate::state::AppState;
-use crate::web::http::JsonBody;
+use crate::web::http::{ApiPath, JsonBody};
 
 use super::{IdempotencyHeader, NoFields, Versioned, VersionedWrite, VersionedWriteErrors};
 
@@ -78,6 +78,7 @@ async fn external_create_assignment(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ByUser {
     /// The counselor's id in your system.
     user_id: String,
@@ -126,7 +127,7 @@ async fn create_scenario(
 async fn scenario_assignments(
     State(state): State<AppState>,
     _caller: Staff,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Vec<Assignment>>> {
     let mut conn = state.pool.acquire().await?;
     scenarios::find(&mut conn, id).await?.ok_or(Error::NotFound)?;
@@ -202,7 +203,7 @@ async fn my_assignments(
 async fn start_assignment(
     state: State<AppState>,
     counselor: Counselor,
-    id: Path<Uuid>,
+    id: ApiPath<Uuid>,
     write: VersionedWrite<NoFields>,
 ) -> Result<Json<Assignment>> {
     advance(state, counselor, id, write, assignments::Step::Start).await
@@ -214,7 +215,7 @@ async fn start_assignment(
 async fn complete_assignment(
     state: State<AppState>,
     counselor: Counselor,
-    id: Path<Uuid>,
+    id: ApiPath<Uuid>,
     write: VersionedWrite<NoFields>,
 ) -> Result<Json<Assignment>> {
     advance(state, counselor, id, write, assignments::Step::Complete).await
@@ -224,7 +225,7 @@ async fn complete_assignment(
 async fn advance(
     State(state): State<AppState>,
     Counselor(counselor): Counselor,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
     write: VersionedWrite<NoFields>,
     step: assignments::Step,
 ) -> Result<Json<Assignment>> {

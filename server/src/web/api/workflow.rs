@@ -3,7 +3,7 @@
 //! answers 201 when it created X and 200 when X already existed, with the
 //! same body shape.
 
-use axum::extract::{FromRequestParts, Path};
+use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -14,15 +14,15 @@ use uuid::Uuid;
 use crate::appointments::{self, Appointment, Schedule};
 use crate::assessment_sections::{
     self as sections, Damage, DamageFields, Estimate, EstimateFields, Identification, IdentificationFields,
-    PreIncidentEstimate, PreIncidentEstimateFields, Tyre, TyreFields, VehicleValues, VehicleValuesFields,
+    PreIncidentEstimate, PreIncidentEstimateFields, Tyre, TyreFields, TyrePosition, VehicleValues, VehicleValuesFields,
 };
-use crate::assessments::{self, Assessment, AssessmentDetail, Report};
+use crate::assessments::{self, Assessment, AssessmentDetail, Report, Tab};
 use crate::audit::Actor;
 use crate::auth::StaffOrKey;
 use crate::error::{Error, ErrorBody, Result};
 use crate::requests::{self, Inspection, NewRequest, Request};
 use crate::state::AppState;
-use crate::web::http::JsonBody;
+use crate::web::http::{ApiPath, JsonBody};
 
 use super::{
     CreateErrors, Db, IdempotencyHeader, NoFields, ReadErrors, Versioned, VersionedWrite, VersionedWriteErrors,
@@ -85,7 +85,7 @@ async fn create_request(work: Work, key: IdempotencyHeader, JsonBody(input): Jso
 /// The request's inspection: created by the first call, returned by later ones.
 #[utoipa::path(post, path = "/api/requests/{id}/inspection", tag = "workflow", params(("id" = Uuid, Path)),
     responses((status = 201, body = Inspection), (status = 200, description = "It existed", body = Inspection), ReadErrors))]
-async fn create_inspection(work: Work, Path(id): Path<Uuid>) -> Created<Inspection> {
+async fn create_inspection(work: Work, ApiPath(id): ApiPath<Uuid>) -> Created<Inspection> {
     Ok(created_or_found(requests::inspection_for(&work.state.pool, work.actor, &work.state.time_zone, id).await?))
 }
 
@@ -95,7 +95,7 @@ async fn create_inspection(work: Work, Path(id): Path<Uuid>) -> Created<Inspecti
     responses((status = 201, body = Appointment), CreateErrors, (status = 404, description = "No such inspection", body = ErrorBody)))]
 async fn create_appointment(
     work: Work,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
     key: IdempotencyHeader,
     JsonBody(schedule): JsonBody<Schedule>,
 ) -> Created<Appointment> {
@@ -109,7 +109,7 @@ async fn create_appointment(
     request_body = Versioned<Schedule>, responses((status = 200, body = Appointment), VersionedWriteErrors))]
 async fn reschedule_appointment(
     work: Work,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
     write: VersionedWrite<Schedule>,
 ) -> Result<Json<Appointment>> {
     let save =
@@ -121,17 +121,17 @@ async fn reschedule_appointment(
 #[utoipa::path(post, path = "/api/appointments/{id}/assessment", tag = "workflow", params(("id" = Uuid, Path)),
     responses((status = 201, body = AssessmentDetail), (status = 200, description = "It existed", body = AssessmentDetail),
               ReadErrors))]
-async fn start_assessment(work: Work, Path(id): Path<Uuid>) -> Created<AssessmentDetail> {
+async fn start_assessment(work: Work, ApiPath(id): ApiPath<Uuid>) -> Created<AssessmentDetail> {
     Ok(created_or_found(assessments::start(&work.state.pool, work.actor, &work.state.time_zone, id).await?))
 }
 
 /// Saves one tyre row, if it is still at the version you name.
 #[utoipa::path(put, path = "/api/assessments/{id}/tyres/{position}", tag = "workflow",
-    params(("id" = Uuid, Path), ("position" = String, Path, description = "front_left, front_right, rear_left, rear_right or spare")),
+    params(("id" = Uuid, Path), ("position" = TyrePosition, Path)),
     request_body = Versioned<TyreFields>, responses((status = 200, body = Tyre), VersionedWriteErrors))]
 async fn save_tyre(
     work: Work,
-    Path((id, position)): Path<(Uuid, String)>,
+    ApiPath((id, position)): ApiPath<(Uuid, String)>,
     write: VersionedWrite<TyreFields>,
 ) -> Result<Json<Tyre>> {
     let save = async |version, fields| {
@@ -149,12 +149,12 @@ pub struct TabMark {
 /// Marks one tab of the assessment editor complete (or open again). Repeating
 /// it changes nothing, so it needs no version.
 #[utoipa::path(put, path = "/api/assessments/{id}/tabs/{tab}", tag = "workflow",
-    params(("id" = Uuid, Path), ("tab" = String, Path, description = "identification, tyres, damage, vehicle_values, pre_incident_estimate, estimate or summary")),
+    params(("id" = Uuid, Path), ("tab" = Tab, Path)),
     request_body = TabMark,
     responses((status = 200, body = Assessment), ReadErrors, (status = 422, body = ErrorBody)))]
 async fn mark_tab(
     work: Work,
-    Path((id, tab)): Path<(Uuid, String)>,
+    ApiPath((id, tab)): ApiPath<(Uuid, String)>,
     JsonBody(body): JsonBody<TabMark>,
 ) -> Result<Json<Assessment>> {
     Ok(Json(assessments::mark_tab(&work.state.pool, work.actor, id, &tab, body.complete).await?))
@@ -171,7 +171,7 @@ pub struct AssessmentVersion {
     request_body = Versioned<NoFields>, responses((status = 200, body = AssessmentVersion), VersionedWriteErrors))]
 async fn complete_assessment(
     work: Work,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
     write: VersionedWrite<NoFields>,
 ) -> Result<Json<AssessmentVersion>> {
     let version =
@@ -183,7 +183,7 @@ async fn complete_assessment(
 #[utoipa::path(post, path = "/api/assessments/{id}/report", tag = "workflow", params(("id" = Uuid, Path)),
     responses((status = 201, body = Report), (status = 200, description = "It existed", body = Report), ReadErrors,
               (status = 422, description = "The assessment is not completed", body = ErrorBody)))]
-async fn create_report(work: Work, Path(id): Path<Uuid>) -> Created<Report> {
+async fn create_report(work: Work, ApiPath(id): ApiPath<Uuid>) -> Created<Report> {
     Ok(created_or_found(assessments::report_for(&work.state.pool, work.actor, &work.state.time_zone, id).await?))
 }
 
@@ -194,7 +194,7 @@ macro_rules! section_put {
         #[doc = $summary]
         #[utoipa::path(put, path = $path, tag = "workflow", params(("id" = Uuid, Path)),
             request_body = Versioned<$fields>, responses((status = 200, body = $section), VersionedWriteErrors))]
-        async fn $handler(work: Work, Path(id): Path<Uuid>, write: VersionedWrite<$fields>) -> Result<Json<$section>> {
+        async fn $handler(work: Work, ApiPath(id): ApiPath<Uuid>, write: VersionedWrite<$fields>) -> Result<Json<$section>> {
             let save = async |version, fields| $save(&work.state.pool, work.actor, id, version, &fields).await;
             Ok(Json(write.run(save).await?))
         }
@@ -248,7 +248,7 @@ macro_rules! get_by_id {
     ($handler:ident, $path:literal, $record:ty, $find:path, $missing:literal) => {
         #[utoipa::path(get, path = $path, tag = "workflow", params(("id" = Uuid, Path)),
             responses((status = 200, body = $record), ReadErrors, (status = 404, description = $missing, body = ErrorBody)))]
-        async fn $handler(_caller: StaffOrKey, Db(mut conn): Db, Path(id): Path<Uuid>) -> Result<Json<$record>> {
+        async fn $handler(_caller: StaffOrKey, Db(mut conn): Db, ApiPath(id): ApiPath<Uuid>) -> Result<Json<$record>> {
             Ok(Json($find(&mut conn, id).await?.ok_or(Error::NotFound)?))
         }
     };
