@@ -82,6 +82,9 @@ pub async fn run(pool: PgPool, options: Options) -> anyhow::Result<bool> {
     reports.push(hammer.profile_first_save().await?);
     reports.push(hammer.start_assessment().await?);
     reports.push(hammer.numbered_request_create().await?);
+    reports.push(hammer.numbered_create_with_failures().await?);
+    reports.push(hammer.inspection_create_once().await?);
+    reports.push(hammer.report_create_once().await?);
     reports.push(hammer.assignment_create_one_pair().await?);
     reports.push(hammer.idempotency_key_repeated().await?);
     reports.push(hammer.mixed_workload().await?);
@@ -102,7 +105,7 @@ pub async fn run(pool: PgPool, options: Options) -> anyhow::Result<bool> {
     Ok(ok)
 }
 
-const SCENARIOS: usize = 9;
+const SCENARIOS: usize = 12;
 
 /// What the scenarios work on, made fresh for each run.
 pub(crate) struct Fixtures {
@@ -237,6 +240,15 @@ impl Hammer {
         if rows != 1 {
             found.push(format!("{rows} clients with id {id}, expected 1"));
         }
+        if let Some(winner) = calls.iter().find(|c| c.status == 201) {
+            let stored = invariants::client_name(&mut conn, &id).await.map_err(db)?;
+            if stored.as_deref() != winner.body["name"].as_str() {
+                found.push(format!(
+                    "the client is stored named {stored:?}, the winner was told {}",
+                    winner.body["name"]
+                ));
+            }
+        }
         report("client create, one id", calls, wall, self.violations(found).await?)
     }
 
@@ -250,15 +262,18 @@ impl Hammer {
             )
             .await?;
         let mut found = expect_statuses(&calls, &[201]);
-        let ids = acknowledged_ids(&calls, 201);
+        let (ids, unreadable) = created(&calls);
+        found.extend(unreadable);
+        let acknowledged = count(&calls, 201);
         let mut conn = self.pool.acquire().await?;
         let present = invariants::cards_present(&mut conn, &ids).await.map_err(db)?;
-        if present != ids.len() as i64 {
-            found.push(format!("{} cards acknowledged, {present} present", ids.len()));
+        if present != acknowledged as i64 {
+            found.push(format!("{acknowledged} cards acknowledged, {present} present"));
         }
         let (cards, slugs) = invariants::cards_named(&mut conn, self.fixtures.member_id, &name).await.map_err(db)?;
-        if cards != slugs || cards != ids.len() as i64 {
-            found.push(format!("{cards} cards named {name:?} with {slugs} distinct slugs, {} acknowledged", ids.len()));
+        if cards != slugs || cards != acknowledged as i64 {
+            found
+                .push(format!("{cards} cards named {name:?} with {slugs} distinct slugs, {acknowledged} acknowledged"));
         }
         report("card create, one name", calls, wall, self.violations(found).await?)
     }
@@ -279,9 +294,15 @@ impl Hammer {
             .await?;
         let mut found = expect_one_winner(&calls, &[200, 409], 200);
         let mut conn = self.pool.acquire().await?;
-        let version = invariants::card_version(&mut conn, id).await.map_err(db)?;
-        if version != Some(2) {
-            found.push(format!("card version is {version:?} after one winning update, expected 2"));
+        let stored = invariants::card_job_title(&mut conn, id).await.map_err(db)?;
+        if let Some(winner) = calls.iter().find(|c| c.status == 200) {
+            let told = winner.body["job_title"].as_str().unwrap_or_default();
+            if stored.as_ref().map(|(version, title)| (*version, title.as_str())) != Some((2, told)) {
+                found.push(format!("the card is stored as {stored:?}, the winner was told version 2 with {told:?}"));
+            }
+            found.extend(losers_name_the_winner(&calls, |current| {
+                current["version"] == 2 && current["job_title"] == winner.body["job_title"]
+            }));
         }
         report("card update, one version", calls, wall, self.violations(found).await?)
     }
@@ -302,6 +323,16 @@ impl Hammer {
         let (rows, version) = invariants::personal_section(&mut conn, self.fixtures.member_id).await.map_err(db)?;
         if (rows, version) != (1, Some(1)) {
             found.push(format!("{rows} personal rows at version {version:?}, expected one at version 1"));
+        }
+        if let Some(winner) = calls.iter().find(|c| c.status == 200) {
+            let stored = invariants::personal_full_name(&mut conn, self.fixtures.member_id).await.map_err(db)?;
+            if stored.as_deref() != winner.body["full_name"].as_str() {
+                found.push(format!(
+                    "the profile is stored as {stored:?}, the winner was told {}",
+                    winner.body["full_name"]
+                ));
+            }
+            found.extend(losers_name_the_winner(&calls, |current| current["full_name"] == winner.body["full_name"]));
         }
         report("profile first save", calls, wall, self.violations(found).await?)
     }
@@ -340,13 +371,113 @@ impl Hammer {
             )
             .await?;
         let mut found = expect_statuses(&calls, &[201]);
-        let ids = acknowledged_ids(&calls, 201);
+        let (ids, unreadable) = created(&calls);
+        found.extend(unreadable);
+        let acknowledged = count(&calls, 201);
         let mut conn = self.pool.acquire().await?;
         let present = invariants::requests_present(&mut conn, &ids).await.map_err(db)?;
-        if present != ids.len() as i64 {
-            found.push(format!("{} requests acknowledged, {present} present", ids.len()));
+        if present != acknowledged as i64 {
+            found.push(format!("{acknowledged} requests acknowledged, {present} present"));
         }
         report("numbered request create", calls, wall, self.violations(found).await?)
+    }
+
+    /// Every third create names a client that does not exist, so it fails
+    /// inside the database after its number was drawn (the foreign key is
+    /// checked after the INSERT computed its number), while the others
+    /// commit around it: the committed numbers must still have no gap.
+    async fn numbered_create_with_failures(&self) -> anyhow::Result<Report> {
+        let client_id = self.client().await?;
+        let missing = format!("hammer-{}-missing", self.fixtures.run);
+        let fails = |i: usize| i % 3 == 2;
+        let (calls, wall) = self
+            .burst(
+                "numbered create, a third fail",
+                |i, c| {
+                    let client = if fails(i) { &missing } else { &client_id };
+                    c.post(self.url("/api/requests")).json(&json!({ "client_id": client }))
+                },
+                Some(&self.fixtures.staff),
+            )
+            .await?;
+        let mut found = Vec::new();
+        for (i, call) in calls.iter().enumerate() {
+            let expected = if fails(i) { 422 } else { 201 };
+            if call.status != expected {
+                found.push(format!("request {i} was answered {} (expected {expected}): {}", call.status, call.body));
+            } else if fails(i) && call.body["error"]["field"] != "client_id" {
+                found.push(format!("request {i} failed for another reason: {}", call.body));
+            }
+        }
+        let (ids, unreadable) = created(&calls);
+        found.extend(unreadable);
+        let mut conn = self.pool.acquire().await?;
+        let present = invariants::requests_present(&mut conn, &ids).await.map_err(db)?;
+        if present != count(&calls, 201) as i64 {
+            found.push(format!("{} requests acknowledged, {present} present", count(&calls, 201)));
+        }
+        report("numbered create, a third fail", calls, wall, self.violations(found).await?)
+    }
+
+    /// Everyone asks for the inspection of one request at once: one is made.
+    async fn inspection_create_once(&self) -> anyhow::Result<Report> {
+        let staff = client_with_cookie(&self.fixtures.staff)?;
+        let client_id = self.client().await?;
+        let request = send(staff.post(self.url("/api/requests")).json(&json!({ "client_id": client_id }))).await?;
+        let request_id = uuid_of(&request.body, "request")?;
+        let (calls, wall) = self
+            .burst(
+                "inspection create, one request",
+                |_, c| c.post(self.url(&format!("/api/requests/{request_id}/inspection"))),
+                Some(&self.fixtures.staff),
+            )
+            .await?;
+        let mut found = expect_one_winner(&calls, &[200, 201], 201);
+        if calls.iter().any(|c| c.body["id"] != calls[0].body["id"] || c.body["number"] != calls[0].body["number"]) {
+            found.push("clients were told different inspections for one request".to_owned());
+        }
+        let mut conn = self.pool.acquire().await?;
+        let inspections = invariants::inspections_of_request(&mut conn, request_id).await.map_err(db)?;
+        if inspections != 1 {
+            found.push(format!("{inspections} inspections for one request"));
+        }
+        report("inspection create, one request", calls, wall, self.violations(found).await?)
+    }
+
+    /// Everyone asks for the report of one completed assessment at once:
+    /// one is made, and numbered once.
+    async fn report_create_once(&self) -> anyhow::Result<Report> {
+        let staff = client_with_cookie(&self.fixtures.staff)?;
+        let appointment = self.appointment().await?;
+        let started = send(staff.post(self.url(&format!("/api/appointments/{appointment}/assessment")))).await?;
+        let assessment = uuid_of(&started.body, "assessment")?;
+        let version = started.body["version"].as_i64().context("the started assessment has no version")?;
+        let completed = send(
+            staff
+                .post(self.url(&format!("/api/assessments/{assessment}/complete")))
+                .json(&json!({ "version": version })),
+        )
+        .await?;
+        if completed.status != 200 {
+            bail!("completing the report fixture's assessment failed: {} {}", completed.status, completed.body);
+        }
+        let (calls, wall) = self
+            .burst(
+                "report create, one assessment",
+                |_, c| c.post(self.url(&format!("/api/assessments/{assessment}/report"))),
+                Some(&self.fixtures.staff),
+            )
+            .await?;
+        let mut found = expect_one_winner(&calls, &[200, 201], 201);
+        if calls.iter().any(|c| c.body["id"] != calls[0].body["id"] || c.body["number"] != calls[0].body["number"]) {
+            found.push("clients were told different reports for one assessment".to_owned());
+        }
+        let mut conn = self.pool.acquire().await?;
+        let reports = invariants::reports_of_assessment(&mut conn, assessment).await.map_err(db)?;
+        if reports != 1 {
+            found.push(format!("{reports} reports for one assessment"));
+        }
+        report("report create, one assessment", calls, wall, self.violations(found).await?)
     }
 
     async fn assignment_create_one_pair(&self) -> anyhow::Result<Report> {
@@ -363,6 +494,15 @@ impl Hammer {
             )
             .await?;
         let mut found = expect_one_winner(&calls, &[201, 409], 201);
+        if let Some(winner) = calls.iter().find(|c| c.status == 201) {
+            for loser in calls.iter().filter(|c| c.status == 409) {
+                let error = &loser.body["error"];
+                if error["code"] != "duplicate" || error["existing"]["id"] != winner.body["id"] {
+                    found.push(format!("a 409 does not name the winning assignment: {}", loser.body));
+                    break;
+                }
+            }
+        }
         let mut conn = self.pool.acquire().await?;
         let active = invariants::active_assignments(&mut conn, self.fixtures.counselor_id, self.fixtures.scenario_id)
             .await
@@ -386,9 +526,13 @@ impl Hammer {
         // While the first is running, repeats are told 409 "in progress";
         // after it, they get its answer again.
         let mut found = expect_statuses(&calls, &[201, 409]);
-        let ids = acknowledged_ids(&calls, 201);
+        let (ids, unreadable) = created(&calls);
+        found.extend(unreadable);
         if ids.is_empty() || ids.iter().any(|id| *id != ids[0]) {
             found.push(format!("one key was answered with {} different cards", distinct(&ids)));
+        }
+        if let Some(other) = calls.iter().find(|c| c.status == 409 && c.body["error"]["code"] != "in_progress") {
+            found.push(format!("a repeat of the key was refused other than as in progress: {}", other.body));
         }
         let mut conn = self.pool.acquire().await?;
         let (cards, _) = invariants::cards_named(&mut conn, self.fixtures.member_id, &name).await.map_err(db)?;
@@ -515,12 +659,30 @@ pub(crate) fn uuid_of(body: &Value, what: &str) -> anyhow::Result<Uuid> {
         .with_context(|| format!("creating the {what} fixture failed: {body}"))
 }
 
-fn acknowledged_ids(calls: &[Call], status: u16) -> Vec<Uuid> {
+/// The ids of the records the 201 answers created, and a violation for
+/// each 201 whose body names none (it would otherwise escape the count).
+fn created(calls: &[Call]) -> (Vec<Uuid>, Vec<String>) {
+    let mut ids = Vec::new();
+    let mut unreadable = Vec::new();
+    for call in calls.iter().filter(|c| c.status == 201) {
+        match call.body["id"].as_str().and_then(|id| Uuid::parse_str(id).ok()) {
+            Some(id) => ids.push(id),
+            None => unreadable.push(format!("a 201 names no record: {}", call.body)),
+        }
+    }
+    (ids, unreadable)
+}
+
+fn count(calls: &[Call], status: u16) -> usize {
+    calls.iter().filter(|c| c.status == status).count()
+}
+
+/// Every 409 of a version race carries the record as the winner left it.
+fn losers_name_the_winner(calls: &[Call], is_winners: impl Fn(&Value) -> bool) -> Option<String> {
     calls
         .iter()
-        .filter(|c| c.status == status)
-        .filter_map(|c| c.body["id"].as_str().and_then(|id| Uuid::parse_str(id).ok()))
-        .collect()
+        .find(|c| c.status == 409 && !is_winners(&c.body["error"]["current"]))
+        .map(|loser| format!("a 409 does not carry the winner's record: {}", loser.body))
 }
 
 fn distinct(ids: &[Uuid]) -> usize {

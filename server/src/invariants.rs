@@ -376,6 +376,37 @@ pub async fn cards_named(conn: &mut PgConnection, owner: Uuid, name: &str) -> Re
     Ok((row.cards, row.slugs))
 }
 
+/// A card's (version, job title), if it exists.
+pub async fn card_job_title(conn: &mut PgConnection, id: Uuid) -> Result<Option<(i32, String)>> {
+    let row =
+        sqlx::query!("SELECT version, job_title FROM business_cards WHERE id = $1", id).fetch_optional(conn).await?;
+    Ok(row.map(|r| (r.version, r.job_title)))
+}
+
+/// A client's name, if it exists.
+pub async fn client_name(conn: &mut PgConnection, id: &str) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar!("SELECT name FROM clients WHERE id = $1", id).fetch_optional(conn).await?)
+}
+
+/// The full name in a user's personal section, if it has one.
+pub async fn personal_full_name(conn: &mut PgConnection, user: Uuid) -> Result<Option<String>> {
+    Ok(sqlx::query_scalar!("SELECT full_name FROM personal_info WHERE user_id = $1", user).fetch_optional(conn).await?)
+}
+
+/// How many inspections a request has.
+pub async fn inspections_of_request(conn: &mut PgConnection, request: Uuid) -> Result<i64> {
+    Ok(sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM inspections WHERE request_id = $1"#, request)
+        .fetch_one(conn)
+        .await?)
+}
+
+/// How many reports an assessment has.
+pub async fn reports_of_assessment(conn: &mut PgConnection, assessment: Uuid) -> Result<i64> {
+    Ok(sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM reports WHERE assessment_id = $1"#, assessment)
+        .fetch_one(conn)
+        .await?)
+}
+
 pub async fn card_version(conn: &mut PgConnection, id: Uuid) -> Result<Option<i32>> {
     Ok(sqlx::query_scalar!("SELECT version FROM business_cards WHERE id = $1", id).fetch_optional(conn).await?)
 }
