@@ -75,6 +75,9 @@ pub fn optional_phone(field: &str, value: &str) -> Result<String> {
     })
 }
 
+/// The longest web address accepted, as typed.
+const URL_LENGTH: usize = 200;
+
 /// A web address, or empty; `example.com` becomes `https://example.com`.
 pub fn optional_url(field: &str, value: &str) -> Result<String> {
     let value = value.trim();
@@ -87,7 +90,9 @@ pub fn optional_url(field: &str, value: &str) -> Result<String> {
         format!("https://{value}")
     };
     match url::Url::parse(&with_scheme) {
-        Ok(url) if url.host_str().is_some_and(|host| host.contains('.')) && with_scheme.len() <= 200 => Ok(with_scheme),
+        Ok(url) if url.host_str().is_some_and(|host| host.contains('.')) && value.chars().count() <= URL_LENGTH => {
+            Ok(with_scheme)
+        }
         _ => Err(Error::invalid(field, "This does not look like a web address.")),
     }
 }
@@ -274,8 +279,8 @@ impl Rule {
             Rule::Lines(max) => (Some(max), None, Some(LINES)),
             Rule::Email => (Some(254), None, Some(EMAIL)),
             Rule::Phone => (Some(40), None, Some(PHONE)),
-            Rule::Url => (Some(192), None, Some(URL)),
-            Rule::LinkedIn => (Some(192), None, Some(LINKEDIN)),
+            Rule::Url => (Some(URL_LENGTH), None, Some(URL)),
+            Rule::LinkedIn => (Some(URL_LENGTH), None, Some(LINKEDIN)),
             Rule::Color => (None, None, Some(COLOR)),
             Rule::Amount => (Some(12), None, Some(AMOUNT)),
             Rule::Vin => (Some(17), None, Some(VIN)),

@@ -189,11 +189,21 @@ fn uuid_pattern(schema: &mut Object) {
 fn shared_answers(path: &str, operation: &mut Operation) {
     let has_parameters = operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
     let has_body = operation.request_body.is_some();
+    // Staff, counselors and API keys with a scope: every tag but a person's
+    // own cards and profile, and signing in.
+    let restricted = operation
+        .tags
+        .iter()
+        .flatten()
+        .any(|tag| matches!(tag.as_str(), "clients" | "workflow" | "training" | "external"));
     let mut answer = |status: &str, description: &str| {
         operation.responses.responses.entry(status.to_owned()).or_insert_with(|| error(description));
     };
     if path != "/api/auth/login" {
         answer("401", "Not signed in (or no valid API key)");
+    }
+    if restricted {
+        answer("403", "Your role (or your API key's scopes) does not allow this");
     }
     if path.contains('{') {
         answer("404", "No such record (an id that is not one of this API's names none)");
