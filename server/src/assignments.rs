@@ -296,7 +296,7 @@ pub async fn advance(
             return match current {
                 Some(current) if current.version == expected_version => Err(Error::invalid(
                     "status",
-                    format!("This assignment is {}; it cannot become {}.", current.status.as_str(), to.words()),
+                    format!("This assignment is {}; it cannot become {}.", current.status.words(), to.words()),
                 )),
                 other => Err(Error::stale(other)),
             };
