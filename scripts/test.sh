@@ -143,7 +143,7 @@ staff_session="$(session_of staff@lockstep.test)"
 counselor_session="$(session_of casey@lockstep.test)"
 api_key="$(DATABASE_URL="$base_url/lockstep_e2e" "$CARGO_TARGET_DIR/release/lockstep" \
     admin create-api-key --name schemathesis --scope workflow,assignments 2>/dev/null)"
-[ -n "$staff_session" ] && [ -n "$counselor_session" ] && [ -n "$api_key" ] ||
+[ -n "$staff_session" ] && [ -n "$counselor_session" ] && [[ "$api_key" == lsk_* ]] ||
     { echo "error: could not sign in or make an API key for schemathesis" >&2; exit 1; }
 declare -A identities=(
     [staff]="Cookie: $staff_session" [counselor]="Cookie: $counselor_session" [api-key]="X-API-Key: $api_key")

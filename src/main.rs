@@ -227,7 +227,9 @@ mod cli {
     fn init_tracing(filter: &str) {
         let filter = tracing_subscriber::EnvFilter::try_new(filter)
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-        tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+        // Logs go to stderr: stdout is for what a command prints (an API
+        // key, a report), so `key=$(lockstep admin create-api-key …)` works.
+        tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(std::io::stderr).init();
     }
 
     async fn run(cli: Cli) -> anyhow::Result<()> {
