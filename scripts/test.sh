@@ -151,13 +151,15 @@ for who in staff counselor api-key; do
     identity="${identities[$who]}"
     echo "schemathesis as $who"
     # Straight to an instance: nginx answers methods the API does not have
-    # (TRACE) itself. A fixed seed makes a failure reproducible here; the
+    # (TRACE) itself. One worker: with two, CPython 3.11 can crash compiling
+    # patterns on two threads at once ("AST constructor recursion depth
+    # mismatch"), which is schemathesis failing, not the API. A fixed seed makes a failure reproducible here; the
     # event stream never ends by itself, and logging out would end the
     # session mid-run.
     (cd "$ROOT/end2end/schemathesis" && PYTHONPATH=. SCHEMATHESIS_HOOKS=hooks timeout 600 \
         "$SCHEMATHESIS" --config-file schemathesis.toml run "http://127.0.0.1:${instance_ports[0]}/api/openapi.json" \
         --header "$identity" --exclude-path /api/events --exclude-path /api/auth/logout \
-        --max-examples 30 --seed 1 --generation-database none --workers 2 --no-color)
+        --max-examples 30 --seed 1 --generation-database none --workers 1 --no-color)
 done
 
 say "invariants (lockstep check) over everything the browser tests, the hammer and schemathesis wrote"
