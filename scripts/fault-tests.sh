@@ -6,9 +6,13 @@
 # Runs against the release binary and a PostgreSQL cluster that test.sh has
 # started (it stops and restarts that cluster). Each test keeps
 # `lockstep soak` writing while it breaks something, and fails when soak
-# reports a 500, a lost acknowledged write or a broken invariant:
+# reports a 500, an unexpected 4xx, a lost acknowledged write, a create made
+# twice, a broken invariant, or no write acknowledged within
+# $LOCKSTEP_SOAK_RECOVERY_SECONDS after a fault ended (`fault_over` tells soak
+# when; without a fault, the run must never be silent that long):
 #   1. kill -9 the server mid-run, start it again;
-#   5. SIGTERM mid-run: the server finishes what it is doing and exits 0;
+#   5. SIGTERM mid-run: an edit accepted before the signal (held waiting on
+#      a row lock) still gets its answer and is stored, and the server exits 0;
 #   2. end the servers' database connections again and again;
 #   3. stop PostgreSQL (pages 503, /readyz fails, /healthz stays up), start
 #      it again, restart it: the server recovers by itself;
@@ -20,12 +24,14 @@ source "$ROOT/scripts/pg.sh"
 
 pg_dir="$1"
 pg_port="$2"
-bin="$CARGO_TARGET_DIR/release/lockstep"
+# LOCKSTEP_BIN: another build (a debug build with a planted fault, say).
+bin="${LOCKSTEP_BIN:-$CARGO_TARGET_DIR/release/lockstep}"
 database="lockstep_faults"
 base_url="postgres://lockstep@127.0.0.1:$pg_port/$database"
 work_dir="$(mktemp -d -t lockstep-faults.XXXXXX)"
 soak_seconds="${LOCKSTEP_SOAK_SECONDS:-12}"
 soak_clients="${LOCKSTEP_SOAK_CLIENTS:-12}"
+soak_recovery_seconds="${LOCKSTEP_SOAK_RECOVERY_SECONDS:-10}"
 declare -A server_pids=()
 soak_pid=""
 
@@ -82,7 +88,7 @@ start_soak() {
     local port
     for port in "$@"; do targets+=(--target "http://127.0.0.1:$port"); done
     DATABASE_URL="$base_url" "$bin" soak "${targets[@]}" --clients "$soak_clients" --seconds "$seconds" \
-        >"$work_dir/$name.log" 2>&1 &
+        --recovery-seconds "$soak_recovery_seconds" >"$work_dir/$name.log" 2>&1 &
     soak_pid=$!
     wait_until 60 "soak to get 100 writes acknowledged" soak_under_way "$work_dir/$name.log"
 }
@@ -92,6 +98,9 @@ soak_under_way() {
     grep -q "100 writes acknowledged" "$1"
 }
 
+# The fault is over: writes must be acknowledged again from now on.
+fault_over() { kill -USR1 "$soak_pid"; }
+
 finish_soak() {
     local name="$1" status=0
     wait "$soak_pid" || status=$?
@@ -99,6 +108,19 @@ finish_soak() {
     sed 's/^/    /' "$work_dir/$name.log"
     [ "$status" = 0 ] || fail "$name: soak reported failures (exit $status)"
 }
+
+# sign_in_new_user COOKIE_FILE: a fresh member, signed in on port 3201.
+sign_in_new_user() {
+    local cookies="$1" password="fault-password-$RANDOM$RANDOM" email="fault-$RANDOM$RANDOM@lockstep.test"
+    echo "$password" | DATABASE_URL="$base_url" "$bin" admin create-user --email "$email" \
+        --name "Fay Fault" --password-stdin >/dev/null
+    curl -fs -c "$cookies" -H 'content-type: application/json' \
+        -d "{\"email\":\"$email\",\"password\":\"$password\"}" http://127.0.0.1:3201/api/auth/login >/dev/null \
+        || fail "could not sign in as $email"
+}
+
+sql() { psql -h 127.0.0.1 -p "$pg_port" -U lockstep -d "$database" -tAXc "$1"; }
+refusing_connections() { ! curl -s -o /dev/null "http://127.0.0.1:$1/healthz"; }
 
 pg_ensure_database "$pg_port" "$database"
 DATABASE_URL="$base_url" "$bin" migrate >/dev/null
@@ -111,20 +133,53 @@ wait "${server_pids[3201]}" 2>/dev/null || true
 unset "server_pids[3201]"
 echo "    killed the server (SIGKILL) after 100 acknowledged writes; starting it again"
 start_instance 3201
+fault_over
 finish_soak kill-9
 }
 
 fault_5() {
-say "fault 5: SIGTERM in the middle of writes: in-flight requests finish, exit 0, start again"
+say "fault 5: SIGTERM in the middle of writes: requests accepted before it get answers, exit 0, start again"
+sign_in_new_user "$work_dir/probe-cookies"
+local card card_id
+card="$(curl -fs -b "$work_dir/probe-cookies" -H 'content-type: application/json' \
+    -H "Idempotency-Key: probe-$RANDOM$RANDOM" -d '{"name":"SIGTERM probe"}' http://127.0.0.1:3201/api/cards)" ||
+    fail "could not create the probe card"
+card_id="$(grep -o '"id":"[^"]*"' <<<"$card" | head -n 1 | cut -d '"' -f 4)"
 start_soak sigterm "$soak_seconds" 3201
+# A session holds the probe card's row, so the edit below is accepted and
+# still running (waiting for the row) when the signal arrives.
+coproc LOCKER { psql -h 127.0.0.1 -p "$pg_port" -U lockstep -d "$database" -qtAX 2>&1; }
+echo "BEGIN; SELECT pg_backend_pid() FROM business_cards WHERE id = '$card_id' FOR UPDATE;" >&"${LOCKER[1]}"
+local locker=""
+read -r -t 10 locker <&"${LOCKER[0]}" || true
+[[ "$locker" =~ ^[0-9]+$ ]] || fail "could not hold the probe card's row: '$locker'"
+curl -s -o "$work_dir/probe.json" -w '%{http_code}' -b "$work_dir/probe-cookies" -X PATCH \
+    -H 'content-type: application/json' -d '{"version":1,"tagline":"Sent before SIGTERM"}' \
+    "http://127.0.0.1:3201/api/cards/$card_id" >"$work_dir/probe.status" &
+local probe=$!
+waiting_for_row() { [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE $locker = ANY(pg_blocking_pids(pid))")" -gt 0 ]; }
+wait_until 10 "the probe edit to wait for the held row" waiting_for_row
 local pid="${server_pids[3201]}" started=$SECONDS status=0
 kill -TERM "$pid"
+wait_until 10 "the server to stop accepting connections after SIGTERM" refusing_connections 3201
+kill -0 "$probe" 2>/dev/null || fail "the probe edit ended while its row was still held (answer '$(cat "$work_dir/probe.status")'): accepted requests must be answered after SIGTERM"
+local locker_pid="$LOCKER_PID"
+echo "COMMIT;" >&"${LOCKER[1]}"
+eval "exec ${LOCKER[1]}>&-"
+wait "$locker_pid" || true
+wait "$probe" || true
+local answered
+answered="$(cat "$work_dir/probe.status")"
+[ "$answered" = 200 ] || fail "an edit accepted before SIGTERM was answered '$answered', not 200: $(cat "$work_dir/probe.json")"
 wait "$pid" || status=$?
 unset "server_pids[3201]"
 [ "$status" = 0 ] || fail "the server exited with $status after SIGTERM, not 0"
 [ $((SECONDS - started)) -le 15 ] || fail "the server took $((SECONDS - started)) s to stop after SIGTERM"
-echo "    SIGTERM after 100 acknowledged writes: exit 0 after $((SECONDS - started)) s; starting it again"
+[ "$(sql "SELECT version || ' ' || tagline FROM business_cards WHERE id = '$card_id'")" = "2 Sent before SIGTERM" ] ||
+    fail "the edit answered after SIGTERM is not stored"
+echo "    SIGTERM with an edit in flight: the edit was answered 200 and is stored; exit 0 after $((SECONDS - started)) s; starting again"
 start_instance 3201
+fault_over
 finish_soak sigterm
 }
 
@@ -146,13 +201,7 @@ finish_soak terminate
 
 fault_3() {
 say "fault 3: PostgreSQL stops, comes back, restarts (the server is never restarted)"
-password="fault-password-$RANDOM$RANDOM"
-echo "$password" | DATABASE_URL="$base_url" "$bin" admin create-user --email "outage-$RANDOM$RANDOM@lockstep.test" \
-    --name "Olive Outage" --password-stdin >"$work_dir/outage-user.txt"
-email="$(grep -o '[^ ]*@lockstep.test' "$work_dir/outage-user.txt" | head -n 1)"
-curl -fs -c "$work_dir/cookies" -H 'content-type: application/json' \
-    -d "{\"email\":\"$email\",\"password\":\"$password\"}" http://127.0.0.1:3201/api/auth/login >/dev/null \
-    || fail "could not sign in before the outage"
+sign_in_new_user "$work_dir/cookies"
 start_soak outage $((soak_seconds + 30)) 3201
 as_pg_owner "$PG_BIN/pg_ctl" -D "$pg_dir" -m fast -w stop >/dev/null
 echo "    PostgreSQL stopped"
@@ -171,9 +220,11 @@ grep -q "temporarily unavailable" <<<"$page" || fail "a signed-in page must say 
 echo "    checked: /healthz 200, /readyz 503, API 503 with Retry-After, pages (signed in or not) 503 'temporarily unavailable'"
 pg_cluster_resume "$pg_dir"
 wait_until 30 "the server to become ready again by itself" ready 3201
+fault_over
 echo "    PostgreSQL started; the server is ready again without a restart"
 as_pg_owner "$PG_BIN/pg_ctl" -D "$pg_dir" -m fast -w restart >/dev/null
 wait_until 30 "the server to become ready after a PostgreSQL restart" ready 3201
+fault_over
 echo "    PostgreSQL restarted (fast); the server is ready again"
 finish_soak outage
 }

@@ -113,6 +113,10 @@ mod cli {
             /// How long to keep writing, in seconds.
             #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=3600))]
             seconds: u64,
+            /// Fail when no write was acknowledged for longer than this, in
+            /// seconds (a server that never recovers from a fault).
+            #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+            recovery_seconds: u64,
         },
     }
 
@@ -268,9 +272,15 @@ mod cli {
                     bail!("the hammer found violations or server errors (see above)")
                 }
             }
-            Command::Soak { targets, clients, seconds } => {
+            Command::Soak { targets, clients, seconds, recovery_seconds } => {
                 let duration = std::time::Duration::from_secs(seconds);
-                let options = crate::soak::Options { targets, clients: clients as usize, duration, time_zone };
+                let options = crate::soak::Options {
+                    targets,
+                    clients: clients as usize,
+                    duration,
+                    time_zone,
+                    recovery_bound: std::time::Duration::from_secs(recovery_seconds),
+                };
                 if crate::soak::run(pool, options).await? {
                     Ok(())
                 } else {

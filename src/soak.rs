@@ -9,10 +9,17 @@
 //! comes back 409 continues from the version it is told about.
 //!
 //! Afterwards it checks, straight in PostgreSQL, that every write that was
-//! acknowledged with a 2xx is there, and the global invariants (numbers
-//! without gaps or duplicates, every assessment with all its sections, one
-//! active assignment per pair). A 500 is a failure; a 503 or a refused
-//! connection during an outage is expected and merely counted.
+//! acknowledged with a 2xx is there, that each create happened exactly once
+//! (the records a run made are as many as the idempotency keys stored for
+//! them, and each acknowledged create is the record its key stored), and the
+//! global invariants of `lockstep check`. It fails on a 500, on any 4xx a
+//! correct server never gives this client (401, 404, 422 key reuse: only a
+//! 409 conflict or "in progress" is expected), and when writes are not
+//! acknowledged again within the recovery bound after a fault ends (a
+//! server that answers 503 forever). The script that breaks things sends
+//! SIGUSR1 each time it has ended a fault; a run told of no fault must never
+//! go without an acknowledged write for longer than the bound. A 503 or a
+//! refused connection during an outage is expected and merely counted.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -36,18 +43,32 @@ pub struct Options {
     pub duration: Duration,
     /// The zone the instances number documents in (for the year check).
     pub time_zone: server::numbers::BusinessTimeZone,
+    /// The longest stretch without an acknowledged write that still passes.
+    pub recovery_bound: Duration,
 }
+
+/// Creates whose idempotency key is stored with the record; the other kinds
+/// (client, inspection, assessment) are made once by a natural key.
+const KEYED: [&str; 3] = ["card", "request", "appointment"];
 
 /// Everything the clients were told, shared between them.
 #[derive(Default)]
 struct Ledger {
     statuses: BTreeMap<String, usize>,
+    /// (kind, idempotency key) of every create sent, answered or not.
+    keys: Vec<(&'static str, String)>,
+    /// (key, id) of every create a 2xx answered.
+    created: Vec<(String, String)>,
+    /// When each 2xx arrived.
+    acknowledged_at: Vec<Instant>,
     cards: Vec<Uuid>,
     requests: Vec<Uuid>,
     assessments: Vec<Uuid>,
     /// (card, version) pairs a 200 confirmed.
     card_versions: Vec<(Uuid, i32)>,
     server_errors: Vec<String>,
+    /// 4xx answers a correct server never gives these clients.
+    unexpected: Vec<String>,
 }
 
 impl Ledger {
@@ -79,7 +100,9 @@ pub async fn run(pool: PgPool, options: Options) -> anyhow::Result<bool> {
     let ledger = Arc::new(Mutex::new(Ledger::default()));
     let acknowledged = Arc::new(AtomicUsize::new(0));
     let announced = Arc::new(AtomicBool::new(false));
-    let deadline = Instant::now() + options.duration;
+    let started = Instant::now();
+    let deadline = started + options.duration;
+    let faults_ended = fault_ends()?;
     let mut workers = Vec::new();
     for i in 0..options.clients {
         let worker = Worker {
@@ -113,6 +136,42 @@ pub async fn run(pool: PgPool, options: Options) -> anyhow::Result<bool> {
     for error in ledger.server_errors.iter().take(5) {
         println!("soak: 500: {error}");
     }
+    checks.push((
+        format!("no unexpected 4xx answers (only 409 conflicts are expected): {}", ledger.unexpected.len()),
+        ledger.unexpected.is_empty(),
+    ));
+    for answer in ledger.unexpected.iter().take(5) {
+        println!("soak: unexpected: {answer}");
+    }
+    let bound = options.recovery_bound;
+    let (longest, from) = longest_silence(started, deadline, &ledger.acknowledged_at);
+    let silence = format!(
+        "longest stretch without an acknowledged write: {:.1} s, from {:.1} s into the run",
+        longest.as_secs_f64(),
+        from.as_secs_f64()
+    );
+    let faults_ended = faults_ended.lock().map_err(|_| anyhow::anyhow!("fault ends poisoned"))?.clone();
+    if faults_ended.is_empty() {
+        checks.push((format!("never silent for over {} s ({silence})", bound.as_secs()), longest <= bound));
+    } else {
+        println!("soak: {silence}");
+    }
+    for ended in faults_ended {
+        let at = ended - started;
+        let next = ledger.acknowledged_at.iter().filter(|&&t| t >= ended).min();
+        let (recovered, passed) = match next {
+            Some(&t) => (format!("{:.1} s later", (t - ended).as_secs_f64()), t - ended <= bound),
+            None => ("never".to_owned(), false),
+        };
+        checks.push((
+            format!(
+                "writes acknowledged again within {} s of the fault that ended {:.1} s into the run: {recovered}",
+                bound.as_secs(),
+                at.as_secs_f64()
+            ),
+            passed,
+        ));
+    }
     let some_work = !ledger.cards.is_empty() && !ledger.requests.is_empty() && !ledger.card_versions.is_empty();
     checks.push(("writes were acknowledged during the run".to_owned(), some_work));
     let cards = invariants::cards_present(&mut conn, &ledger.cards).await.map_err(db)?;
@@ -141,6 +200,7 @@ pub async fn run(pool: PgPool, options: Options) -> anyhow::Result<bool> {
         format!("every acknowledged card edit is there (card at or past that version): {lost_edits} lost"),
         lost_edits == 0,
     ));
+    checks.extend(exactly_once(&mut conn, &fixtures, &ledger).await.map_err(db)?);
     let violations = invariants::violations(&mut conn, &options.time_zone).await.map_err(db)?;
     checks.push((format!("the invariants of `lockstep check`: {} violated", violations.len()), violations.is_empty()));
     for violation in &violations {
@@ -151,6 +211,89 @@ pub async fn run(pool: PgPool, options: Options) -> anyhow::Result<bool> {
         println!("soak: [{}] {check}", if *passed { "ok" } else { "FAILED" });
     }
     Ok(checks.iter().all(|(_, passed)| *passed))
+}
+
+/// When the test around the run ended each fault it caused: it sends
+/// SIGUSR1 then.
+fn fault_ends() -> anyhow::Result<Arc<Mutex<Vec<Instant>>>> {
+    let ends = Arc::new(Mutex::new(Vec::new()));
+    let mut signals = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1())
+        .context("cannot listen for SIGUSR1")?;
+    let noted = ends.clone();
+    tokio::spawn(async move {
+        while signals.recv().await.is_some() {
+            if let Ok(mut ends) = noted.lock() {
+                ends.push(Instant::now());
+            }
+        }
+    });
+    Ok(ends)
+}
+
+/// The longest time between `started`, the acknowledgements and `deadline`
+/// with no write acknowledged, and when it began (after `started`).
+fn longest_silence(started: Instant, deadline: Instant, acknowledged_at: &[Instant]) -> (Duration, Duration) {
+    let mut times = acknowledged_at.to_vec();
+    times.sort();
+    times.push(deadline);
+    let mut previous = started;
+    let mut longest = (Duration::ZERO, Duration::ZERO);
+    for time in times {
+        let silence = time.saturating_duration_since(previous);
+        if silence > longest.0 {
+            longest = (silence, previous - started);
+        }
+        previous = previous.max(time);
+    }
+    longest
+}
+
+/// Each create happened once however often it was sent: for the keyed kinds
+/// the records equal the keys stored and each acknowledged create is the
+/// record its key stored; for the others there are no more records than
+/// creates asked for.
+async fn exactly_once(
+    conn: &mut sqlx::PgConnection,
+    fixtures: &Fixtures,
+    ledger: &Ledger,
+) -> server::Result<Vec<(String, bool)>> {
+    let sent: Vec<String> = ledger.keys.iter().map(|(_, key)| key.clone()).collect();
+    let stored: BTreeMap<String, Option<String>> = invariants::stored_keys(conn, &sent)
+        .await?
+        .into_iter()
+        .filter(|(_, status, _)| (200..300).contains(status))
+        .map(|(key, _, id)| (key, id))
+        .collect();
+    let records = invariants::records_made_by(conn, fixtures.member_id, &format!("soak-{}-", fixtures.run)).await?;
+    let mut checks = Vec::new();
+    for (kind, made) in records {
+        let keys = ledger.keys.iter().filter(|(k, _)| *k == kind);
+        if KEYED.contains(&kind) {
+            let stored = keys.filter(|(_, key)| stored.contains_key(key)).count();
+            checks.push((
+                format!("each {kind} once: {made} records, {stored} idempotency keys stored for them"),
+                made == stored as i64,
+            ));
+        } else {
+            let asked = keys.count();
+            checks.push((format!("each {kind} once: {made} records for {asked} creates sent"), made <= asked as i64));
+        }
+    }
+    let keyed: Vec<&String> = ledger.keys.iter().filter(|(kind, _)| KEYED.contains(kind)).map(|(_, key)| key).collect();
+    let differing = ledger
+        .created
+        .iter()
+        .filter(|(key, _)| keyed.contains(&key))
+        .filter(|(key, id)| stored.get(key).and_then(Option::as_deref) != Some(id.as_str()))
+        .count();
+    checks.push((
+        format!(
+            "every acknowledged keyed create names the record its key stored: {differing} of {} differ",
+            ledger.created.len()
+        ),
+        differing == 0,
+    ));
+    Ok(checks)
 }
 
 /// A connection for the checks; the database may still be coming back
@@ -185,14 +328,16 @@ impl Worker {
         let member = client_with_cookie(&self.fixtures.member)?;
         // Each client edits a card of its own, so its edits race only with
         // its own repeats after an outage.
-        let Some(card) = self.create(&member, "/api/cards", json!({ "name": format!("Soak {i}") })).await else {
+        let Some(card) = self.create("card", &member, "/api/cards", json!({ "name": format!("Soak {i}") })).await
+        else {
             return Ok(());
         };
         let card_id = uuid_of(&card, "card")?;
         self.record(|ledger| ledger.cards.push(card_id));
         let mut version = card["version"].as_i64().unwrap_or(1) as i32;
         let client_id = format!("soak-{}-{i}", self.fixtures.run);
-        self.create(&staff, "/api/clients", json!({ "id": client_id, "name": format!("Soak client {i}") })).await;
+        self.create("client", &staff, "/api/clients", json!({ "id": client_id, "name": format!("Soak client {i}") }))
+            .await;
 
         let mut round = 0_usize;
         while Instant::now() < self.deadline {
@@ -200,7 +345,7 @@ impl Worker {
             match round % 4 {
                 0 => {
                     let body = json!({ "name": format!("Soak {i} {round}") });
-                    if let Some(card) = self.create(&member, "/api/cards", body).await {
+                    if let Some(card) = self.create("card", &member, "/api/cards", body).await {
                         let id = uuid_of(&card, "card")?;
                         self.record(|ledger| ledger.cards.push(id));
                     }
@@ -220,7 +365,8 @@ impl Worker {
                     }
                 }
                 _ => {
-                    let Some(request) = self.create(&staff, "/api/requests", json!({ "client_id": client_id })).await
+                    let Some(request) =
+                        self.create("request", &staff, "/api/requests", json!({ "client_id": client_id })).await
                     else {
                         continue;
                     };
@@ -239,20 +385,21 @@ impl Worker {
     /// Request → inspection → appointment → assessment, each step repeated
     /// until answered (each is idempotent).
     async fn assessment_for(&self, staff: &reqwest::Client, request: Uuid) -> anyhow::Result<()> {
-        let Some(inspection) = self.create(staff, &format!("/api/requests/{request}/inspection"), Value::Null).await
+        let Some(inspection) =
+            self.create("inspection", staff, &format!("/api/requests/{request}/inspection"), Value::Null).await
         else {
             return Ok(());
         };
         let inspection = uuid_of(&inspection, "inspection")?;
         let schedule = json!({ "scheduled_at": chrono::Utc::now(), "location": "Soak yard" });
         let Some(appointment) =
-            self.create(staff, &format!("/api/inspections/{inspection}/appointments"), schedule).await
+            self.create("appointment", staff, &format!("/api/inspections/{inspection}/appointments"), schedule).await
         else {
             return Ok(());
         };
         let appointment = uuid_of(&appointment, "appointment")?;
         if let Some(assessment) =
-            self.create(staff, &format!("/api/appointments/{appointment}/assessment"), Value::Null).await
+            self.create("assessment", staff, &format!("/api/appointments/{appointment}/assessment"), Value::Null).await
         {
             let id = uuid_of(&assessment, "assessment")?;
             self.record(|ledger| ledger.assessments.push(id));
@@ -260,10 +407,11 @@ impl Worker {
         Ok(())
     }
 
-    /// POSTs `body` with one idempotency key until a 2xx comes back (the
-    /// body) or the run is over (`None`).
-    async fn create(&self, client: &reqwest::Client, path: &str, body: Value) -> Option<Value> {
+    /// POSTs `body` (a create of a `kind` record) with one idempotency key
+    /// until a 2xx comes back (the body) or the run is over (`None`).
+    async fn create(&self, kind: &'static str, client: &reqwest::Client, path: &str, body: Value) -> Option<Value> {
         let key = Uuid::new_v4().to_string();
+        self.record(|ledger| ledger.keys.push((kind, key.clone())));
         // Err: no answer worth keeping yet (no answer, 503, or 409 "in
         // progress" while the first attempt still runs): ask again.
         let attempt = || async {
@@ -281,7 +429,10 @@ impl Worker {
             .with_min_delay(Duration::from_millis(20))
             .with_max_delay(Duration::from_millis(500))
             .without_max_times();
-        attempt.retry(policy).when(|_| Instant::now() < self.deadline).await.ok().flatten()
+        let answer = attempt.retry(policy).when(|_| Instant::now() < self.deadline).await.ok().flatten()?;
+        let id = answer["id"].as_str().unwrap_or_default().to_owned();
+        self.record(|ledger| ledger.created.push((key, id)));
+        Some(answer)
     }
 
     /// Sends one request and notes its outcome.
@@ -299,6 +450,13 @@ impl Worker {
                     ledger.count(status.to_string());
                     if status >= 500 && status != 503 {
                         ledger.server_errors.push(format!("{described}: {status} {body}"));
+                    }
+                    let conflict = matches!(body["error"]["code"].as_str(), Some("in_progress" | "version_conflict"));
+                    if (400..500).contains(&status) && !(status == 409 && conflict) {
+                        ledger.unexpected.push(format!("{described}: {status} {body}"));
+                    }
+                    if (200..300).contains(&status) {
+                        ledger.acknowledged_at.push(Instant::now());
                     }
                 });
                 if (200..300).contains(&status) {

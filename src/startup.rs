@@ -46,6 +46,7 @@ pub async fn app(pool: PgPool, leptos_options: LeptosOptions, settings: Settings
         time_zone: settings.time_zone.clone(),
         notices: settings.notices.clone(),
         sign_ups_per_address: settings.sign_ups_per_address,
+        secure_cookies: settings.secure_cookies,
     };
     let routes = generate_route_list(App);
     let context_state = state.clone();

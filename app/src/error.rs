@@ -16,7 +16,7 @@ pub enum AppError {
     #[error("{message}")]
     AlreadyExists { field: String, message: String },
     /// `current` is the record as it is now, as JSON, for the merge panel.
-    #[error("This record was changed by someone else.")]
+    #[error("Not saved: someone else changed this first. The form now shows what is stored; make your changes again.")]
     VersionConflict { current: serde_json::Value },
     /// `existing` is the record this one would have duplicated, as JSON.
     #[error("{message}")]

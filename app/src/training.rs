@@ -209,7 +209,40 @@ pub async fn create_api_key(
         },
     };
     let mut conn = state.pool.acquire().await.map_err(server::Error::from)?;
-    Ok(server::api_keys::create(&mut conn, &name, &scopes, expires_at, Some(user.id)).await?)
+    let issued = server::api_keys::create(&mut conn, &name, &scopes, expires_at, Some(user.id)).await?;
+    if crate::ssr::is_plain_form_post() {
+        // The redirect back to the form cannot carry the secret.
+        let offer = serde_json::to_string(&issued).ok().and_then(|issued| {
+            server::web::handover::offer(ISSUED_KEY_COOKIE, API_KEYS_PAGE, &issued, state.secure_cookies)
+        });
+        if let (Some(offer), Some(response)) = (offer, use_context::<leptos_axum::ResponseOptions>()) {
+            response.append_header(axum::http::header::SET_COOKIE, offer);
+        }
+    }
+    Ok(issued)
+}
+
+/// Where a key made without JavaScript is shown once, and the cookie it
+/// travels there in.
+pub const API_KEYS_PAGE: &str = "/admin/api-keys";
+#[cfg(feature = "ssr")]
+const ISSUED_KEY_COOKIE: &str = "lockstep_issued_key";
+
+/// The key just made by a form posted without JavaScript, once: the page
+/// shows it and the cookie that carried it is deleted.
+#[server(prefix = "/sfn", endpoint = "take_issued_api_key")]
+pub async fn take_issued_api_key() -> Result<Option<IssuedKey>, AppError> {
+    let (state, _) = ssr::user_with(ssr::is_admin).await?;
+    let Some(parts) = use_context::<axum::http::request::Parts>() else { return Ok(None) };
+    let Some((issued, deletion)) =
+        server::web::handover::take(&parts.headers, ISSUED_KEY_COOKIE, API_KEYS_PAGE, state.secure_cookies)
+    else {
+        return Ok(None);
+    };
+    if let (Some(deletion), Some(response)) = (deletion, use_context::<leptos_axum::ResponseOptions>()) {
+        response.append_header(axum::http::header::SET_COOKIE, deletion);
+    }
+    Ok(serde_json::from_str(&issued).ok())
 }
 
 #[server(prefix = "/sfn", endpoint = "revoke_api_key")]

@@ -3,6 +3,7 @@
 //! the fault tests run them after each attack. Each check returns the
 //! violations it found, named; none is good.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Serialize;
@@ -287,18 +288,27 @@ async fn duplicate_active_assignments(conn: &mut PgConnection) -> Result<Vec<Vio
 /// record it names exists, unless it was deleted since (which is audited).
 async fn idempotency_orphans(conn: &mut PgConnection) -> Result<Vec<Violation>> {
     let rows = sqlx::query!(
-        r#"WITH records (id) AS (
-               SELECT id::text FROM users UNION ALL SELECT id::text FROM business_cards
-               UNION ALL SELECT id FROM clients UNION ALL SELECT id::text FROM numbered_documents
-               UNION ALL SELECT id::text FROM scenarios UNION ALL SELECT id::text FROM assignments
-               UNION ALL SELECT id::text FROM api_keys
+        // Each stored answer is read once (MATERIALIZED) and looked up by
+        // primary key: comparing ids as text instead took minutes after a
+        // soak, one full scan per key.
+        r#"WITH stored AS MATERIALIZED (
+               SELECT scope, key, response->>'id' AS id,
+                      CASE WHEN response->>'id' ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                           THEN (response->>'id')::uuid END AS uuid
+               FROM idempotency_keys
+               WHERE status BETWEEN 200 AND 299 AND jsonb_typeof(response->'id') = 'string'
            )
-           SELECT k.scope, k.key, k.response->>'id' AS "id!"
-           FROM idempotency_keys k
-           WHERE k.status BETWEEN 200 AND 299 AND jsonb_typeof(k.response->'id') = 'string'
-             AND NOT EXISTS (SELECT 1 FROM records r WHERE r.id = k.response->>'id')
-             AND NOT EXISTS (SELECT 1 FROM audit_log l WHERE l.entity_id = k.response->>'id' AND l.action = 'delete')
-           ORDER BY k.scope, k.key"#
+           SELECT s.scope AS "scope!", s.key AS "key!", s.id AS "id!"
+           FROM stored s
+           WHERE NOT EXISTS (SELECT 1 FROM users r WHERE r.id = s.uuid)
+             AND NOT EXISTS (SELECT 1 FROM business_cards r WHERE r.id = s.uuid)
+             AND NOT EXISTS (SELECT 1 FROM clients r WHERE r.id = s.id)
+             AND NOT EXISTS (SELECT 1 FROM numbered_documents r WHERE r.id = s.uuid)
+             AND NOT EXISTS (SELECT 1 FROM scenarios r WHERE r.id = s.uuid)
+             AND NOT EXISTS (SELECT 1 FROM assignments r WHERE r.id = s.uuid)
+             AND NOT EXISTS (SELECT 1 FROM api_keys r WHERE r.id = s.uuid)
+             AND NOT EXISTS (SELECT 1 FROM audit_log l WHERE l.entity_id = s.id AND l.action = 'delete')
+           ORDER BY s.scope, s.key"#
     )
     .fetch_all(conn)
     .await?;
@@ -351,6 +361,50 @@ async fn versions_not_audited(conn: &mut PgConnection) -> Result<Vec<Violation>>
 }
 
 // Counts that scenario checks compare with what clients were told.
+
+/// What the idempotency table holds for each of `keys` (any scope): the
+/// stored status and the `id` of the stored answer.
+pub async fn stored_keys(conn: &mut PgConnection, keys: &[String]) -> Result<Vec<(String, i16, Option<String>)>> {
+    let rows =
+        sqlx::query!(r#"SELECT key, status, response->>'id' AS id FROM idempotency_keys WHERE key = ANY($1)"#, keys)
+            .fetch_all(conn)
+            .await?;
+    Ok(rows.into_iter().map(|r| (r.key, r.status, r.id)).collect())
+}
+
+/// The records one soak run made, by kind: the cards of its member, its
+/// clients (ids starting with `client_prefix`), and their requests,
+/// inspections, appointments and assessments.
+pub async fn records_made_by(
+    conn: &mut PgConnection,
+    member: Uuid,
+    client_prefix: &str,
+) -> Result<BTreeMap<&'static str, i64>> {
+    let row = sqlx::query!(
+        r#"WITH c AS (SELECT id FROM clients WHERE starts_with(id, $2)),
+                r AS (SELECT id FROM requests WHERE client_id IN (SELECT id FROM c)),
+                i AS (SELECT id FROM inspections WHERE request_id IN (SELECT id FROM r)),
+                p AS (SELECT id FROM appointments WHERE inspection_id IN (SELECT id FROM i))
+           SELECT (SELECT count(*) FROM business_cards WHERE owner_id = $1) AS "cards!",
+                  (SELECT count(*) FROM c) AS "clients!",
+                  (SELECT count(*) FROM r) AS "requests!",
+                  (SELECT count(*) FROM i) AS "inspections!",
+                  (SELECT count(*) FROM p) AS "appointments!",
+                  (SELECT count(*) FROM assessments WHERE appointment_id IN (SELECT id FROM p)) AS "assessments!""#,
+        member,
+        client_prefix
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(BTreeMap::from([
+        ("card", row.cards),
+        ("client", row.clients),
+        ("request", row.requests),
+        ("inspection", row.inspections),
+        ("appointment", row.appointments),
+        ("assessment", row.assessments),
+    ]))
+}
 
 pub async fn clients_with_id(conn: &mut PgConnection, id: &str) -> Result<i64> {
     Ok(sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM clients WHERE id = $1"#, id).fetch_one(conn).await?)

@@ -17,4 +17,6 @@ pub struct AppState {
     pub notices: Hub,
     /// Sign-ups one address may attempt in 15 minutes before waits start.
     pub sign_ups_per_address: i32,
+    /// Cookies are `Secure` (Lockstep is served over https).
+    pub secure_cookies: bool,
 }

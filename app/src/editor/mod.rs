@@ -157,7 +157,7 @@ fn version_label(version: i32) -> String {
 
 /// Keeps an editor in step with its save: a saved record becomes the new
 /// starting point; a 409 is merged. Returns the error to show beside the
-/// fields (conflicts are shown by the merge panel).
+/// fields (merged conflicts are shown by the merge panel).
 fn follow_saves(
     answer: Signal<Option<Result<SectionView, AppError>>>,
     state: EditorState,
@@ -177,6 +177,12 @@ fn follow_saves(
         _ => {}
     });
     Signal::derive(move || match answer.get() {
+        // A conflict the browser did not merge (the form was posted without
+        // JavaScript, or before it loaded): the page must say the save was
+        // refused, or the typed values would vanish without a word.
+        Some(Err(conflict @ AppError::VersionConflict { .. })) if state.merged_from_theirs.with(Option::is_none) => {
+            Some(conflict)
+        }
         Some(Err(AppError::VersionConflict { .. })) | Some(Ok(_)) | None => None,
         Some(Err(error)) => Some(error),
     })

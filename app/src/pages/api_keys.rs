@@ -6,7 +6,9 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::components::{action_error, when_loaded, FormError, PageHead, SubmitButton, Table};
-use crate::training::{api_endpoints, list_api_keys, ApiKeyList, CreateApiKey, Endpoint, RevokeApiKey};
+use crate::training::{
+    api_endpoints, list_api_keys, take_issued_api_key, ApiKeyList, CreateApiKey, Endpoint, RevokeApiKey,
+};
 
 use super::training::load_error;
 
@@ -17,6 +19,10 @@ pub fn ApiKeysPage() -> AnyView {
     let create_error = action_error(create);
     let revoke_error = action_error(revoke);
     let keys = Resource::new_blocking(move || (create.version().get(), revoke.version().get()), |_| list_api_keys());
+    // A key made by the form posted without JavaScript arrives this way.
+    let handed_over = Resource::new_blocking(|| (), |_| take_issued_api_key());
+    let issued =
+        move || create.value().get().and_then(Result::ok).or_else(|| handed_over.get().and_then(Result::ok).flatten());
     view! {
         <PageHead title="API keys"><A href="/docs/api" attr:class="button ghost">"API reference"</A></PageHead>
         <section class="panel narrow-form">
@@ -44,12 +50,14 @@ pub fn ApiKeysPage() -> AnyView {
                 <FormError error=create_error fields=&["name", "scopes", "expires_in_days"] />
                 <SubmitButton pending=create.pending() label="Create key" busy_label="Creating…" />
             </ActionForm>
-            {move || create.value().get().and_then(Result::ok).map(|issued| view! {
-                <div class="alert success" role="status" data-testid="new-api-key">
-                    <p>{format!("The key for \u{201c}{}\u{201d}. Copy it now; it will not be shown again:", issued.key.name)}</p>
-                    <p><code class="secret">{issued.secret}</code></p>
-                </div>
-            })}
+            <Suspense fallback=|| ()>
+                {move || issued().map(|issued| view! {
+                    <div class="alert success" role="status" data-testid="new-api-key">
+                        <p>{format!("The key for \u{201c}{}\u{201d}. Copy it now; it will not be shown again:", issued.key.name)}</p>
+                        <p><code class="secret">{issued.secret}</code></p>
+                    </div>
+                })}
+            </Suspense>
         </section>
         <FormError error=revoke_error fields=&[] />
         {when_loaded(keys, move |keys| key_table(keys, revoke), |error| load_error(error, "administrators"))}

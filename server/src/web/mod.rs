@@ -6,5 +6,6 @@
 
 pub mod api;
 pub mod form_errors;
+pub mod handover;
 pub mod headers;
 pub mod http;

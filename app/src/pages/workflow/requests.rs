@@ -188,7 +188,12 @@ fn AppointmentLine(
                         </div>
                         <div class="field">
                             <label for=format!("who-{id}")>"Assessor"</label>
-                            <select id=format!("who-{id}") name="assessor_id">{options}</select>
+                            <select id=format!("who-{id}") name="assessor_id">
+                                // Without an assessor (theirs was removed), saving makes it "me",
+                                // as booking does; the form says so instead of picking someone.
+                                <option value="" selected=assessor_id.is_empty()>"Me"</option>
+                                {options}
+                            </select>
                         </div>
                     </div>
                     <SubmitButton pending=reschedule.pending() label="Save new time" busy_label="Saving…" class="button small primary" />
