@@ -23,8 +23,46 @@ SCHEMATHESIS="$LOCKSTEP_TOOLS/schemathesis-$SCHEMATHESIS_VERSION/bin/st"
 # The release site: server, and the browser's WASM split into the part every
 # page needs and the lazily loaded pages (--split), each file precompressed
 # as .br and .gz beside it (--precompress).
+#
+# wasm-bindgen and wasm-opt run on every release build, minutes even when
+# nothing changed. So the server binary and the site of the last build are
+# kept in the target directory with a digest of everything they are built
+# from; when that digest is unchanged (here, or in another clone sharing
+# the target directory, as CI's), they are put back instead of rebuilt.
 build_site() {
-    cargo leptos build --release --precompress --split "$@"
+    local cache="$CARGO_TARGET_DIR/site-cache" digest
+    digest="$(site_inputs_digest "$@")"
+    if [ "$(cat "$cache/digest" 2>/dev/null)" = "$digest" ] && [ -x "$cache/lockstep" ] && [ -d "$cache/site" ]; then
+        echo "nothing the release site is built from has changed since its last build: using that build"
+        mkdir -p "$ROOT/target" "$CARGO_TARGET_DIR/release"
+        rm -rf "$ROOT/target/site"
+        cp -a "$cache/site" "$ROOT/target/site"
+        cp "$cache/lockstep" "$CARGO_TARGET_DIR/release/lockstep"
+        return 0
+    fi
+    (cd "$ROOT" && cargo leptos build --release --precompress --split "$@")
+    rm -rf "$cache"
+    mkdir -p "$cache"
+    cp -a "$ROOT/target/site" "$cache/site"
+    cp "$CARGO_TARGET_DIR/release/lockstep" "$cache/lockstep"
+    echo "$digest" >"$cache/digest"
+}
+
+# A digest of what the release site is built from: the sources, the
+# locked dependencies, the styles and public files, the migrations and
+# query metadata compiled into the server, the build's flags and tools.
+site_inputs_digest() {
+    (
+        cd "$ROOT"
+        local inputs=() input
+        for input in Cargo.toml Cargo.lock rust-toolchain.toml .cargo src app server model style public migrations .sqlx; do
+            if [ -e "$input" ]; then inputs+=("$input"); fi
+        done
+        find "${inputs[@]}" -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
+        echo "build_site $*"
+        rustc -V
+        cargo leptos --version
+    ) | sha256sum | cut -d ' ' -f 1
 }
 
 # A build of another tree (a baseline commit in a worktree) in the same

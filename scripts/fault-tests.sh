@@ -8,8 +8,9 @@
 # `lockstep soak` writing while it breaks something, and fails when soak
 # reports a 500, an unexpected 4xx, a lost acknowledged write, a create made
 # twice, a broken invariant, or no write acknowledged within
-# $LOCKSTEP_SOAK_RECOVERY_SECONDS after a fault ended (`fault_over` tells soak
-# when; without a fault, the run must never be silent that long):
+# $LOCKSTEP_SOAK_RECOVERY_SECONDS after a fault ended (`fault_begins` and
+# `fault_over` tell soak when; outside faults, the run must never be silent
+# that long):
 #   1. kill -9 the server mid-run, start it again;
 #   5. SIGTERM mid-run: an edit accepted before the signal (held waiting on
 #      a row lock) still gets its answer and is stored, and the server exits 0;
@@ -34,11 +35,13 @@ soak_clients="${LOCKSTEP_SOAK_CLIENTS:-12}"
 soak_recovery_seconds="${LOCKSTEP_SOAK_RECOVERY_SECONDS:-10}"
 declare -A server_pids=()
 soak_pid=""
+soak_faults=""
 
+locker_pid=""
 cleanup() {
     local pid
-    for pid in "${server_pids[@]}" $soak_pid; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
+    for pid in "${server_pids[@]}" $soak_pid $locker_pid; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${server_pids[@]}" $soak_pid $locker_pid; do wait "$pid" 2>/dev/null || true; done
     rm -rf "$work_dir"
 }
 trap cleanup EXIT
@@ -87,8 +90,9 @@ start_soak() {
     local targets=()
     local port
     for port in "$@"; do targets+=(--target "http://127.0.0.1:$port"); done
+    soak_faults="$work_dir/$name.faults"
     DATABASE_URL="$base_url" "$bin" soak "${targets[@]}" --clients "$soak_clients" --seconds "$seconds" \
-        --recovery-seconds "$soak_recovery_seconds" >"$work_dir/$name.log" 2>&1 &
+        --recovery-seconds "$soak_recovery_seconds" --faults-file "$soak_faults" >"$work_dir/$name.log" 2>&1 &
     soak_pid=$!
     wait_until 60 "soak to get 100 writes acknowledged" soak_under_way "$work_dir/$name.log"
 }
@@ -98,8 +102,13 @@ soak_under_way() {
     grep -q "100 writes acknowledged" "$1"
 }
 
-# The fault is over: writes must be acknowledged again from now on.
-fault_over() { kill -USR1 "$soak_pid"; }
+# A fault begins; it is over: writes must be acknowledged again from then on.
+note_fault() {
+    kill -0 "$soak_pid" 2>/dev/null || fail "soak ended before the fault was noted ($1)"
+    echo "$1 $(date +%s.%N)" >>"$soak_faults"
+}
+fault_begins() { note_fault begin; }
+fault_over() { note_fault end; }
 
 finish_soak() {
     local name="$1" status=0
@@ -120,14 +129,15 @@ sign_in_new_user() {
 }
 
 sql() { psql -h 127.0.0.1 -p "$pg_port" -U lockstep -d "$database" -tAXc "$1"; }
-refusing_connections() { ! curl -s -o /dev/null "http://127.0.0.1:$1/healthz"; }
+refusing_connections() { ! curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$1/healthz"; }
 
 pg_ensure_database "$pg_port" "$database"
 DATABASE_URL="$base_url" "$bin" migrate >/dev/null
 
 fault_1() {
 say "fault 1: kill -9 the server in the middle of writes, start it again"
-start_soak kill-9 "$soak_seconds" 3201
+start_soak kill-9 $((soak_seconds + 10)) 3201
+fault_begins
 kill -9 "${server_pids[3201]}"
 wait "${server_pids[3201]}" 2>/dev/null || true
 unset "server_pids[3201]"
@@ -145,28 +155,32 @@ card="$(curl -fs -b "$work_dir/probe-cookies" -H 'content-type: application/json
     -H "Idempotency-Key: probe-$RANDOM$RANDOM" -d '{"name":"SIGTERM probe"}' http://127.0.0.1:3201/api/cards)" ||
     fail "could not create the probe card"
 card_id="$(grep -o '"id":"[^"]*"' <<<"$card" | head -n 1 | cut -d '"' -f 4)"
-start_soak sigterm "$soak_seconds" 3201
+start_soak sigterm $((soak_seconds + 10)) 3201
 # A session holds the probe card's row, so the edit below is accepted and
 # still running (waiting for the row) when the signal arrives.
-coproc LOCKER { psql -h 127.0.0.1 -p "$pg_port" -U lockstep -d "$database" -qtAX 2>&1; }
-echo "BEGIN; SELECT pg_backend_pid() FROM business_cards WHERE id = '$card_id' FOR UPDATE;" >&"${LOCKER[1]}"
+coproc LOCKER { exec psql -h 127.0.0.1 -p "$pg_port" -U lockstep -d "$database" -qtAX 2>&1; }
+locker_pid="$LOCKER_PID"
+# Should this script die while it holds the row, the row is let go anyway.
+echo "SET idle_in_transaction_session_timeout = '60s';
+BEGIN; SELECT pg_backend_pid() FROM business_cards WHERE id = '$card_id' FOR UPDATE;" >&"${LOCKER[1]}"
 local locker=""
 read -r -t 10 locker <&"${LOCKER[0]}" || true
 [[ "$locker" =~ ^[0-9]+$ ]] || fail "could not hold the probe card's row: '$locker'"
-curl -s -o "$work_dir/probe.json" -w '%{http_code}' -b "$work_dir/probe-cookies" -X PATCH \
+curl -s --max-time 30 -o "$work_dir/probe.json" -w '%{http_code}' -b "$work_dir/probe-cookies" -X PATCH \
     -H 'content-type: application/json' -d '{"version":1,"tagline":"Sent before SIGTERM"}' \
     "http://127.0.0.1:3201/api/cards/$card_id" >"$work_dir/probe.status" &
 local probe=$!
 waiting_for_row() { [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE $locker = ANY(pg_blocking_pids(pid))")" -gt 0 ]; }
 wait_until 10 "the probe edit to wait for the held row" waiting_for_row
 local pid="${server_pids[3201]}" started=$SECONDS status=0
+fault_begins
 kill -TERM "$pid"
 wait_until 10 "the server to stop accepting connections after SIGTERM" refusing_connections 3201
 kill -0 "$probe" 2>/dev/null || fail "the probe edit ended while its row was still held (answer '$(cat "$work_dir/probe.status")'): accepted requests must be answered after SIGTERM"
-local locker_pid="$LOCKER_PID"
 echo "COMMIT;" >&"${LOCKER[1]}"
 eval "exec ${LOCKER[1]}>&-"
 wait "$locker_pid" || true
+locker_pid=""
 wait "$probe" || true
 local answered
 answered="$(cat "$work_dir/probe.status")"
@@ -203,6 +217,7 @@ fault_3() {
 say "fault 3: PostgreSQL stops, comes back, restarts (the server is never restarted)"
 sign_in_new_user "$work_dir/cookies"
 start_soak outage $((soak_seconds + 30)) 3201
+fault_begins
 as_pg_owner "$PG_BIN/pg_ctl" -D "$pg_dir" -m fast -w stop >/dev/null
 echo "    PostgreSQL stopped"
 [ "$(status_of http://127.0.0.1:3201/healthz)" = 200 ] || fail "/healthz must stay up while the database is down"
@@ -222,6 +237,7 @@ pg_cluster_resume "$pg_dir"
 wait_until 30 "the server to become ready again by itself" ready 3201
 fault_over
 echo "    PostgreSQL started; the server is ready again without a restart"
+fault_begins
 as_pg_owner "$PG_BIN/pg_ctl" -D "$pg_dir" -m fast -w restart >/dev/null
 wait_until 30 "the server to become ready after a PostgreSQL restart" ready 3201
 fault_over

@@ -117,6 +117,10 @@ mod cli {
             /// seconds (a server that never recovers from a fault).
             #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
             recovery_seconds: u64,
+            /// A file the test breaking things appends `begin <unix seconds>`
+            /// and `end <unix seconds>` lines to, one pair per fault.
+            #[arg(long)]
+            faults_file: Option<std::path::PathBuf>,
         },
     }
 
@@ -272,7 +276,7 @@ mod cli {
                     bail!("the hammer found violations or server errors (see above)")
                 }
             }
-            Command::Soak { targets, clients, seconds, recovery_seconds } => {
+            Command::Soak { targets, clients, seconds, recovery_seconds, faults_file } => {
                 let duration = std::time::Duration::from_secs(seconds);
                 let options = crate::soak::Options {
                     targets,
@@ -280,6 +284,7 @@ mod cli {
                     duration,
                     time_zone,
                     recovery_bound: std::time::Duration::from_secs(recovery_seconds),
+                    faults_file,
                 };
                 if crate::soak::run(pool, options).await? {
                     Ok(())

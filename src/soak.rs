@@ -14,14 +14,15 @@
 //! them, and each acknowledged create is the record its key stored), and the
 //! global invariants of `lockstep check`. It fails on a 500, on any 4xx a
 //! correct server never gives this client (401, 404, 422 key reuse: only a
-//! 409 conflict or "in progress" is expected), and when writes are not
-//! acknowledged again within the recovery bound after a fault ends (a
-//! server that answers 503 forever). The script that breaks things sends
-//! SIGUSR1 each time it has ended a fault; a run told of no fault must never
-//! go without an acknowledged write for longer than the bound. A 503 or a
-//! refused connection during an outage is expected and merely counted.
+//! 409 conflict or "in progress" is expected), and on silence: the script
+//! that breaks things writes to `--faults-file` when it begins a fault and
+//! when it has ended it; writes must be acknowledged again within the
+//! recovery bound after each fault ends (a server that answers 503 forever
+//! fails), and outside faults the run must never go longer than the bound
+//! without an acknowledged write. A 503 or a refused connection during an
+//! outage is expected and merely counted.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -45,6 +46,9 @@ pub struct Options {
     pub time_zone: server::numbers::BusinessTimeZone,
     /// The longest stretch without an acknowledged write that still passes.
     pub recovery_bound: Duration,
+    /// Where the test around the run notes the faults it causes: lines
+    /// `begin <unix seconds>` and `end <unix seconds>`.
+    pub faults_file: Option<std::path::PathBuf>,
 }
 
 /// Creates whose idempotency key is stored with the record; the other kinds
@@ -101,8 +105,8 @@ pub async fn run(pool: PgPool, options: Options) -> anyhow::Result<bool> {
     let acknowledged = Arc::new(AtomicUsize::new(0));
     let announced = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
+    let started_at = std::time::SystemTime::now();
     let deadline = started + options.duration;
-    let faults_ended = fault_ends()?;
     let mut workers = Vec::new();
     for i in 0..options.clients {
         let worker = Worker {
@@ -143,35 +147,11 @@ pub async fn run(pool: PgPool, options: Options) -> anyhow::Result<bool> {
     for answer in ledger.unexpected.iter().take(5) {
         println!("soak: unexpected: {answer}");
     }
-    let bound = options.recovery_bound;
-    let (longest, from) = longest_silence(started, deadline, &ledger.acknowledged_at);
-    let silence = format!(
-        "longest stretch without an acknowledged write: {:.1} s, from {:.1} s into the run",
-        longest.as_secs_f64(),
-        from.as_secs_f64()
-    );
-    let faults_ended = faults_ended.lock().map_err(|_| anyhow::anyhow!("fault ends poisoned"))?.clone();
-    if faults_ended.is_empty() {
-        checks.push((format!("never silent for over {} s ({silence})", bound.as_secs()), longest <= bound));
-    } else {
-        println!("soak: {silence}");
-    }
-    for ended in faults_ended {
-        let at = ended - started;
-        let next = ledger.acknowledged_at.iter().filter(|&&t| t >= ended).min();
-        let (recovered, passed) = match next {
-            Some(&t) => (format!("{:.1} s later", (t - ended).as_secs_f64()), t - ended <= bound),
-            None => ("never".to_owned(), false),
-        };
-        checks.push((
-            format!(
-                "writes acknowledged again within {} s of the fault that ended {:.1} s into the run: {recovered}",
-                bound.as_secs(),
-                at.as_secs_f64()
-            ),
-            passed,
-        ));
-    }
+    let faults = match &options.faults_file {
+        Some(path) => faults_noted(path, started, started_at)?,
+        None => Vec::new(),
+    };
+    checks.extend(silence_checks(options.recovery_bound, started, deadline, &faults, &ledger.acknowledged_at));
     let some_work = !ledger.cards.is_empty() && !ledger.requests.is_empty() && !ledger.card_versions.is_empty();
     checks.push(("writes were acknowledged during the run".to_owned(), some_work));
     let cards = invariants::cards_present(&mut conn, &ledger.cards).await.map_err(db)?;
@@ -213,39 +193,194 @@ pub async fn run(pool: PgPool, options: Options) -> anyhow::Result<bool> {
     Ok(checks.iter().all(|(_, passed)| *passed))
 }
 
-/// When the test around the run ended each fault it caused: it sends
-/// SIGUSR1 then.
-fn fault_ends() -> anyhow::Result<Arc<Mutex<Vec<Instant>>>> {
-    let ends = Arc::new(Mutex::new(Vec::new()));
-    let mut signals = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::user_defined1())
-        .context("cannot listen for SIGUSR1")?;
-    let noted = ends.clone();
-    tokio::spawn(async move {
-        while signals.recv().await.is_some() {
-            if let Ok(mut ends) = noted.lock() {
-                ends.push(Instant::now());
-            }
+/// A fault the test around the run caused, from when it began to when the
+/// test had ended it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Fault {
+    began: Instant,
+    ended: Option<Instant>,
+}
+
+/// The faults the test noted in `path` (none when it noted none), as
+/// instants of this run; an `end` without a `begin` before it is a fault that
+/// began and ended then.
+fn faults_noted(
+    path: &std::path::Path,
+    started: Instant,
+    started_at: std::time::SystemTime,
+) -> anyhow::Result<Vec<Fault>> {
+    let noted = match std::fs::read_to_string(path) {
+        Ok(noted) => noted,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(error) => return Err(error).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let since_epoch = started_at.duration_since(std::time::UNIX_EPOCH).context("the clock is before 1970")?;
+    let mut faults: Vec<Fault> = Vec::new();
+    for line in noted.lines().filter(|line| !line.trim().is_empty()) {
+        let (what, when) =
+            line.split_once(' ').with_context(|| format!("a fault line is `begin|end SECONDS`: {line:?}"))?;
+        let when: f64 = when.trim().parse().with_context(|| format!("not a time in seconds: {line:?}"))?;
+        let offset = when - since_epoch.as_secs_f64();
+        let at = if offset >= 0.0 {
+            started + Duration::from_secs_f64(offset)
+        } else {
+            started.checked_sub(Duration::from_secs_f64(-offset)).unwrap_or(started)
+        };
+        match (what, faults.last_mut()) {
+            ("begin", _) => faults.push(Fault { began: at, ended: None }),
+            ("end", Some(open @ Fault { ended: None, .. })) => open.ended = Some(at),
+            ("end", _) => faults.push(Fault { began: at, ended: Some(at) }),
+            _ => anyhow::bail!("a fault line begins with `begin` or `end`: {line:?}"),
         }
-    });
-    Ok(ends)
+    }
+    Ok(faults)
+}
+
+/// Writes acknowledged again within `bound` after each fault, and never a
+/// silence longer than `bound` outside the faults and their recoveries.
+fn silence_checks(
+    bound: Duration,
+    started: Instant,
+    deadline: Instant,
+    faults: &[Fault],
+    acknowledged_at: &[Instant],
+) -> Vec<(String, bool)> {
+    let secs = |at: Instant| at.saturating_duration_since(started).as_secs_f64();
+    let mut checks = Vec::new();
+    // While a fault lasts and for `bound` after it, silence is expected.
+    let mut excused = Vec::new();
+    for fault in faults {
+        let Some(ended) = fault.ended else {
+            checks.push((
+                format!("the fault that began {:.1} s into the run was reported over", secs(fault.began)),
+                false,
+            ));
+            excused.push((fault.began, deadline));
+            continue;
+        };
+        excused.push((fault.began, ended + bound));
+        let next = acknowledged_at.iter().filter(|&&at| at >= ended).min();
+        let (recovered, passed) = match next {
+            Some(&at) => (format!("{:.1} s later", (at - ended).as_secs_f64()), at - ended <= bound),
+            None if ended >= deadline => ("it ended after the run (give soak more --seconds)".to_owned(), false),
+            None => ("never".to_owned(), false),
+        };
+        checks.push((
+            format!(
+                "writes acknowledged again within {} s of the fault from {:.1} s to {:.1} s into the run: {recovered}",
+                bound.as_secs(),
+                secs(fault.began),
+                secs(ended)
+            ),
+            passed,
+        ));
+    }
+    let (longest, from) = longest_silence(started, deadline, acknowledged_at, &excused);
+    checks.push((
+        format!(
+            "outside faults, never {} s without an acknowledged write (longest: {:.1} s, from {:.1} s into the run)",
+            bound.as_secs(),
+            longest.as_secs_f64(),
+            from.as_secs_f64()
+        ),
+        longest <= bound,
+    ));
+    checks
 }
 
 /// The longest time between `started`, the acknowledgements and `deadline`
-/// with no write acknowledged, and when it began (after `started`).
-fn longest_silence(started: Instant, deadline: Instant, acknowledged_at: &[Instant]) -> (Duration, Duration) {
+/// with no write acknowledged, not counting the `excused` stretches, and
+/// when it began (after `started`).
+fn longest_silence(
+    started: Instant,
+    deadline: Instant,
+    acknowledged_at: &[Instant],
+    excused: &[(Instant, Instant)],
+) -> (Duration, Duration) {
     let mut times = acknowledged_at.to_vec();
     times.sort();
     times.push(deadline);
-    let mut previous = started;
+    let mut excused = excused.to_vec();
+    excused.sort_by_key(|(from, _)| *from);
     let mut longest = (Duration::ZERO, Duration::ZERO);
+    let mut previous = started;
     for time in times {
-        let silence = time.saturating_duration_since(previous);
+        // The parts of the gap (previous, time) outside every excused stretch.
+        let mut from = previous;
+        for &(excused_from, excused_to) in &excused {
+            if excused_to <= from || excused_from >= time {
+                continue;
+            }
+            let silence = excused_from.saturating_duration_since(from);
+            if silence > longest.0 {
+                longest = (silence, from - started);
+            }
+            from = from.max(excused_to);
+        }
+        let silence = time.saturating_duration_since(from);
         if silence > longest.0 {
-            longest = (silence, previous - started);
+            longest = (silence, from.saturating_duration_since(started));
         }
         previous = previous.max(time);
     }
     longest
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(start: Instant, secs: f64) -> Instant {
+        start + Duration::from_secs_f64(secs)
+    }
+
+    #[test]
+    fn faults_are_read_in_the_order_they_were_noted() {
+        let (started, started_at) = (Instant::now(), std::time::SystemTime::now());
+        let epoch = started_at.duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_secs_f64();
+        let path = std::env::temp_dir().join(format!("soak-faults-{}", Uuid::new_v4()));
+        // An end and the next begin noted in the same instant stay two faults.
+        let lines = [("begin", 1.0), ("end", 6.0), ("begin", 6.0), ("end", 7.5), ("end", 9.0)];
+        let noted: String = lines.iter().map(|(what, secs)| format!("{what} {:.6}\n", epoch + secs)).collect();
+        std::fs::write(&path, noted).expect("a scratch file");
+        let faults = faults_noted(&path, started, started_at).expect("read");
+        std::fs::remove_file(&path).expect("removed");
+        let seconds = |at: Option<Instant>| {
+            at.map(|at| (at.saturating_duration_since(started).as_secs_f64() * 10.0).round() / 10.0)
+        };
+        let read: Vec<_> = faults.iter().map(|f| (seconds(Some(f.began)), seconds(f.ended))).collect();
+        assert_eq!(read, [(Some(1.0), Some(6.0)), (Some(6.0), Some(7.5)), (Some(9.0), Some(9.0))]);
+        assert!(faults_noted(&std::env::temp_dir().join("no-such-soak-file"), started, started_at)
+            .expect("none")
+            .is_empty());
+    }
+
+    #[test]
+    fn a_fault_excuses_its_silence_and_its_recovery_but_nothing_else() {
+        let start = Instant::now();
+        let end = at(start, 30.0);
+        let bound = Duration::from_secs(5);
+        let acks: Vec<Instant> = [1.0, 2.0, 3.0, 14.0, 15.0, 18.0, 22.0, 26.0, 29.0].map(|s| at(start, s)).to_vec();
+        let fault = Fault { began: at(start, 3.5), ended: Some(at(start, 12.0)) };
+        let all_passed = |checks: Vec<(String, bool)>| checks.iter().all(|(_, passed)| *passed);
+        // Silent from 3 s to 14 s, during a fault that ended at 12 s: fine.
+        assert!(all_passed(silence_checks(bound, start, end, &[fault], &acks)));
+        // Without the fault, that silence fails.
+        assert!(!all_passed(silence_checks(bound, start, end, &[], &acks)));
+        // A fault that ends long before writes come back fails.
+        let early = Fault { began: at(start, 3.5), ended: Some(at(start, 6.0)) };
+        assert!(!all_passed(silence_checks(bound, start, end, &[early], &acks)));
+        // A stall before the fault began is not excused by it.
+        let late = [1.0, 14.0, 15.0, 18.0, 22.0, 26.0, 29.0].map(|s| at(start, s)).to_vec();
+        let fault = Fault { began: at(start, 9.0), ended: Some(at(start, 12.0)) };
+        assert!(!all_passed(silence_checks(bound, start, end, &[fault], &late)));
+        // A fault never reported over fails.
+        let open = Fault { began: at(start, 3.5), ended: None };
+        assert!(!all_passed(silence_checks(bound, start, end, &[open], &acks)));
+        // Nothing acknowledged after a fault: fails ("503 forever").
+        let forever = [1.0, 2.0, 3.0].map(|s| at(start, s)).to_vec();
+        assert!(!all_passed(silence_checks(bound, start, end, &[fault], &forever)));
+    }
 }
 
 /// Each create happened once however often it was sent: for the keyed kinds
@@ -258,13 +393,18 @@ async fn exactly_once(
     ledger: &Ledger,
 ) -> server::Result<Vec<(String, bool)>> {
     let sent: Vec<String> = ledger.keys.iter().map(|(_, key)| key.clone()).collect();
-    let stored: BTreeMap<String, Option<String>> = invariants::stored_keys(conn, &sent)
+    // Keys and records from one snapshot, so a late commit cannot land between.
+    let mut snapshot = sqlx::Connection::begin(conn).await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut *snapshot).await?;
+    let stored: BTreeMap<String, Option<String>> = invariants::stored_keys(&mut snapshot, &sent)
         .await?
         .into_iter()
         .filter(|(_, status, _)| (200..300).contains(status))
         .map(|(key, _, id)| (key, id))
         .collect();
-    let records = invariants::records_made_by(conn, fixtures.member_id, &format!("soak-{}-", fixtures.run)).await?;
+    let records =
+        invariants::records_made_by(&mut snapshot, fixtures.member_id, &format!("soak-{}-", fixtures.run)).await?;
+    snapshot.commit().await?;
     let mut checks = Vec::new();
     for (kind, made) in records {
         let keys = ledger.keys.iter().filter(|(k, _)| *k == kind);
@@ -279,17 +419,15 @@ async fn exactly_once(
             checks.push((format!("each {kind} once: {made} records for {asked} creates sent"), made <= asked as i64));
         }
     }
-    let keyed: Vec<&String> = ledger.keys.iter().filter(|(kind, _)| KEYED.contains(kind)).map(|(_, key)| key).collect();
-    let differing = ledger
-        .created
-        .iter()
-        .filter(|(key, _)| keyed.contains(&key))
-        .filter(|(key, id)| stored.get(key).and_then(Option::as_deref) != Some(id.as_str()))
-        .count();
+    let keyed: HashSet<&String> =
+        ledger.keys.iter().filter(|(kind, _)| KEYED.contains(kind)).map(|(_, key)| key).collect();
+    let acknowledged: Vec<&(String, String)> = ledger.created.iter().filter(|(key, _)| keyed.contains(key)).collect();
+    let differing =
+        acknowledged.iter().filter(|(key, id)| stored.get(key).and_then(Option::as_deref) != Some(id.as_str())).count();
     checks.push((
         format!(
             "every acknowledged keyed create names the record its key stored: {differing} of {} differ",
-            ledger.created.len()
+            acknowledged.len()
         ),
         differing == 0,
     ));

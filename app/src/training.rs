@@ -212,9 +212,7 @@ pub async fn create_api_key(
     let issued = server::api_keys::create(&mut conn, &name, &scopes, expires_at, Some(user.id)).await?;
     if crate::ssr::is_plain_form_post() {
         // The redirect back to the form cannot carry the secret.
-        let offer = serde_json::to_string(&issued).ok().and_then(|issued| {
-            server::web::handover::offer(ISSUED_KEY_COOKIE, API_KEYS_PAGE, &issued, state.secure_cookies)
-        });
+        let offer = issued_key_handover(&state).offer(&issued.secret);
         if let (Some(offer), Some(response)) = (offer, use_context::<leptos_axum::ResponseOptions>()) {
             response.append_header(axum::http::header::SET_COOKIE, offer);
         }
@@ -222,27 +220,38 @@ pub async fn create_api_key(
     Ok(issued)
 }
 
-/// Where a key made without JavaScript is shown once, and the cookie it
-/// travels there in.
-pub const API_KEYS_PAGE: &str = "/admin/api-keys";
+/// Where a key made without JavaScript is shown once.
 #[cfg(feature = "ssr")]
-const ISSUED_KEY_COOKIE: &str = "lockstep_issued_key";
+fn issued_key_handover(state: &server::AppState) -> server::web::handover::Handover {
+    server::web::handover::Handover {
+        name: "lockstep_issued_key",
+        path: "/admin/api-keys",
+        secure: state.secure_cookies,
+    }
+}
 
-/// The key just made by a form posted without JavaScript, once: the page
-/// shows it and the cookie that carried it is deleted.
+/// The key this admin just made with the form posted without JavaScript,
+/// once. The secret comes back in a cookie, which anyone able to plant one
+/// could fake, so only a secret that is one of this admin's keys of the last
+/// two minutes is shown, with its name as stored.
 #[server(prefix = "/sfn", endpoint = "take_issued_api_key")]
 pub async fn take_issued_api_key() -> Result<Option<IssuedKey>, AppError> {
-    let (state, _) = ssr::user_with(ssr::is_admin).await?;
+    let (state, user) = ssr::user_with(ssr::is_admin).await?;
     let Some(parts) = use_context::<axum::http::request::Parts>() else { return Ok(None) };
-    let Some((issued, deletion)) =
-        server::web::handover::take(&parts.headers, ISSUED_KEY_COOKIE, API_KEYS_PAGE, state.secure_cookies)
-    else {
-        return Ok(None);
-    };
-    if let (Some(deletion), Some(response)) = (deletion, use_context::<leptos_axum::ResponseOptions>()) {
+    let (secrets, deletion) = issued_key_handover(&state).take(&parts.headers);
+    let Some(response) = use_context::<leptos_axum::ResponseOptions>() else { return Ok(None) };
+    if let Some(deletion) = deletion {
         response.append_header(axum::http::header::SET_COOKIE, deletion);
     }
-    Ok(serde_json::from_str(&issued).ok())
+    let mut conn = state.pool.acquire().await.map_err(server::Error::from)?;
+    for secret in secrets {
+        if let Some(key) = server::api_keys::just_issued(&mut conn, &secret, user.id).await? {
+            // Not kept by any cache: the page shows a secret.
+            response.insert_header(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+            return Ok(Some(IssuedKey { key, secret }));
+        }
+    }
+    Ok(None)
 }
 
 #[server(prefix = "/sfn", endpoint = "revoke_api_key")]

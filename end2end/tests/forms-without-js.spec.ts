@@ -1109,12 +1109,22 @@ const cases: FormCase[] = [
         'the key was created (it is listed), but the page the browser landed on does not show its secret, ' +
           'so nobody can ever use it',
       ).toHaveText(/^lsk_[0-9a-f]+_[0-9a-f]{64}$/);
+      const secret = (await page.getByTestId('new-api-key').locator('code').textContent()) ?? '';
+      await expect(page.getByTestId('new-api-key')).toContainText(`The key for \u201c${data.keyName}\u201d`);
+      expect(page.url(), 'the secret never travels in a URL').not.toContain(secret);
+      data.secret = secret;
     },
     expectStored: async ({ page, data }) => {
+      // The secret shown is this key's, and it works.
+      expect((await withKey(page.request, data.secret)).status()).toBe(200);
+      const [, prefix] = data.secret.split('_');
+      // Shown once: the next visit lists the key, without its secret.
       await page.goto('/admin/api-keys');
       const row = page.getByTestId('api-keys').locator('tr', { hasText: data.keyName });
       await expect(row).toHaveCount(1);
+      await expect(row).toContainText(prefix);
       await expect(row).toContainText('Revoke');
+      await expect(page.getByTestId('new-api-key')).toHaveCount(0);
     },
   },
   {

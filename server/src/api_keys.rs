@@ -162,6 +162,34 @@ pub async fn authenticate(pool: &PgPool, presented: &str, scope: Scope) -> Resul
     Ok(ApiKey { last_used_at: Some(Utc::now()), ..key })
 }
 
+/// The key `presented` names, when it is that key (its hash matches), was
+/// made by `creator` less than two minutes ago and is not revoked: what a
+/// page may show as "just made" when a secret is handed to it (a value a
+/// browser sends could have been planted).
+pub async fn just_issued(conn: &mut PgConnection, presented: &str, creator: Uuid) -> Result<Option<ApiKey>> {
+    let Some(prefix) = presented.strip_prefix("lsk_").and_then(|rest| rest.split_once('_')).map(|(prefix, _)| prefix)
+    else {
+        return Ok(None);
+    };
+    let Some(row) = sqlx::query!(
+        r#"SELECT id, name, prefix, key_hash, scopes, created_at AS "created_at: DateTime<Utc>",
+                  expires_at AS "expires_at: DateTime<Utc>",
+                  last_used_at AS "last_used_at: DateTime<Utc>", revoked_at AS "revoked_at: DateTime<Utc>"
+           FROM api_keys
+           WHERE prefix = $1 AND created_by = $2 AND created_at > now() - interval '2 minutes'
+             AND revoked_at IS NULL"#,
+        prefix,
+        creator
+    )
+    .fetch_optional(conn)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let matches: bool = digest(presented).ct_eq(row.key_hash.as_slice()).into();
+    Ok(matches.then(|| key_row!(row)))
+}
+
 /// The key a request presents in `X-API-Key`, if any.
 pub fn presented(parts: &Parts) -> Option<&str> {
     parts.headers.get(HEADER).and_then(|value| value.to_str().ok()).map(str::trim).filter(|value| !value.is_empty())

@@ -33,6 +33,9 @@ pub use layout::{shows, shows_all, Fields, FormFields, Input, Line};
 pub struct Save {
     pending: Signal<bool>,
     answer: Signal<Option<Result<SectionView, AppError>>>,
+    /// The answer came with the page: the form was posted without
+    /// JavaScript (or before it loaded), and the page is what it led to.
+    came_with_page: Signal<bool>,
     form: Arc<dyn Fn(&'static str, Children) -> AnyView + Send + Sync>,
 }
 
@@ -47,6 +50,7 @@ where
         Save {
             pending: action.pending().into(),
             answer: Signal::derive(move || action.value().get().map(|answer| answer.map(Into::into))),
+            came_with_page: Signal::derive(move || action.version().get() == 0 && action.value().with(Option::is_some)),
             form: Arc::new(move |class, fields| {
                 view! { <ActionForm action attr:class=class attr:novalidate=true>{fields()}</ActionForm> }.into_any()
             }),
@@ -97,7 +101,7 @@ pub fn Editor(
     #[prop(optional, into)]
     preview: Option<ViewFn>,
 ) -> AnyView {
-    let error = follow_saves(save.answer, state, theirs, saved_toast);
+    let error = follow_saves(&save, state, theirs, saved_toast);
     let pending = save.pending;
     let content: Children = Box::new(move || {
         view! {
@@ -159,13 +163,17 @@ fn version_label(version: i32) -> String {
 /// starting point; a 409 is merged. Returns the error to show beside the
 /// fields (merged conflicts are shown by the merge panel).
 fn follow_saves(
-    answer: Signal<Option<Result<SectionView, AppError>>>,
+    save: &Save,
     state: EditorState,
     theirs: fn(serde_json::Value) -> Option<SectionView>,
     saved_toast: &'static str,
 ) -> Signal<Option<AppError>> {
+    let (answer, came_with_page) = (save.answer, save.came_with_page);
     let toasts = use_toasts();
     Effect::new(move |_| match answer.get() {
+        // The page already shows what is stored; the typed values did not
+        // come back with it, so there is nothing to merge.
+        _ if came_with_page.get_untracked() => {}
         Some(Ok(saved)) => {
             state.saved(saved.values, saved.version);
             toasts.success(saved_toast);
@@ -177,12 +185,14 @@ fn follow_saves(
         _ => {}
     });
     Signal::derive(move || match answer.get() {
-        // A conflict the browser did not merge (the form was posted without
-        // JavaScript, or before it loaded): the page must say the save was
-        // refused, or the typed values would vanish without a word.
-        Some(Err(conflict @ AppError::VersionConflict { .. })) if state.merged_from_theirs.with(Option::is_none) => {
-            Some(conflict)
-        }
+        // Refused without a merge: the page must say so, or the typed
+        // values would vanish without a word.
+        Some(Err(AppError::VersionConflict { .. })) if came_with_page.get() => Some(AppError::Invalid {
+            field: String::new(),
+            message: "Not saved: someone else changed this first. The form now shows what is stored; \
+                      make your changes again."
+                .to_owned(),
+        }),
         Some(Err(AppError::VersionConflict { .. })) | Some(Ok(_)) | None => None,
         Some(Err(error)) => Some(error),
     })

@@ -10,10 +10,10 @@ use model::assessments::{AssessmentDetail, Report};
 #[cfg(feature = "ssr")]
 use super::ssr;
 
-/// The report page: the report and the assessment it reports.
+/// The report page: the assessment, and its report once there is one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReportDetail {
-    pub report: Report,
+    pub report: Option<Report>,
     pub assessment: AssessmentDetail,
 }
 
@@ -33,7 +33,7 @@ pub async fn get_report(assessment_id: String) -> Result<ReportDetail, AppError>
     let (state, _) = ssr::staff().await?;
     let mut conn = state.pool.acquire().await.map_err(server::Error::from)?;
     let id = ssr::uuid(&assessment_id)?;
-    let report = server::assessments::find_report(&mut conn, id).await?.ok_or(AppError::NotFound)?;
     let assessment = server::assessments::find(&mut conn, id).await?.ok_or(AppError::NotFound)?;
+    let report = server::assessments::find_report(&mut conn, id).await?;
     Ok(ReportDetail { report, assessment })
 }

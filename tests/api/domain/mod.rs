@@ -1,6 +1,7 @@
 //! Domain operations called directly (no HTTP) on a real PostgreSQL:
 //! interleavings held open at the critical point, numbering, idempotency.
 
+mod api_keys;
 mod cards;
 mod idempotency;
 mod invariants;

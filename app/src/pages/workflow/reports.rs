@@ -8,7 +8,9 @@ use model::{Form as _, Versioned as _};
 use crate::components::{use_param, when_loaded};
 use crate::editor::Fields;
 use crate::merge::Values;
-use crate::workflow::{get_report, AssessmentDetail, EstimateFields, ReportDetail, Section, TyreFields};
+use crate::workflow::{
+    get_report, AssessmentDetail, AssessmentStatus, EstimateFields, ReportDetail, Section, Tab, TyreFields,
+};
 
 use super::load_error;
 
@@ -17,6 +19,7 @@ pub fn ReportPage() -> AnyView {
     let id = use_param("id");
     let report = Resource::new_blocking(id, get_report);
     let ready = |ReportDetail { report, assessment }: ReportDetail| {
+        let Some(report) = report else { return not_yet(&assessment) };
         view! {
             <Title text=report.number.clone() />
             <article class="report panel" data-testid="report">
@@ -57,6 +60,31 @@ pub fn ReportPage() -> AnyView {
         .into_any()
     };
     when_loaded(report, ready, load_error).into_any()
+}
+
+/// A report link opened before the report exists: what is missing, and the
+/// way back to the assessment.
+fn not_yet(detail: &AssessmentDetail) -> AnyView {
+    let assessment = &detail.assessment;
+    let open_tabs: Vec<&str> =
+        Tab::ALL.iter().filter(|tab| !assessment.tabs_completed.contains(tab)).map(|tab| tab.label()).collect();
+    let missing = if assessment.status == AssessmentStatus::Completed {
+        "The assessment is completed; its report has not been generated yet.".to_owned()
+    } else if open_tabs.is_empty() {
+        "Every tab is marked complete; the assessment itself is not completed yet.".to_owned()
+    } else {
+        format!("The assessment is not completed yet. Tabs still open: {}.", open_tabs.join(", "))
+    };
+    view! {
+        <Title text=format!("No report yet · {}", assessment.number) />
+        <section class="panel narrow" data-testid="report-not-yet">
+            <h1>"No report yet"</h1>
+            <p>{format!("Assessment {} has no report. A report is generated from a completed assessment.", assessment.number)}</p>
+            <p>{missing}</p>
+            <p><a class="button primary" href=format!("/staff/assessments/{}", assessment.id)>"Back to the assessment"</a></p>
+        </section>
+    }
+    .into_any()
 }
 
 fn report_section(assessment: &AssessmentDetail, section: Section) -> impl IntoView {

@@ -161,6 +161,10 @@ fn AppointmentLine(
     let AppointmentWithAssessment { appointment, assessment } = row;
     let can_reschedule = assessment.is_none();
     let assessor_id = appointment.assessor_id.map(|id| id.to_string()).unwrap_or_default();
+    // An assessor who is no longer on the list (no longer staff) stays the
+    // assessor unless someone else is chosen.
+    let unlisted = (!assessor_id.is_empty() && !assessors.iter().any(|(id, _)| *id == assessor_id))
+        .then(|| view! { <option value=assessor_id.clone() selected=true>"The current assessor"</option> });
     let options = assessors
         .into_iter()
         .map(|(id, name)| {
@@ -192,6 +196,7 @@ fn AppointmentLine(
                                 // Without an assessor (theirs was removed), saving makes it "me",
                                 // as booking does; the form says so instead of picking someone.
                                 <option value="" selected=assessor_id.is_empty()>"Me"</option>
+                                {unlisted}
                                 {options}
                             </select>
                         </div>
