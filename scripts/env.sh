@@ -37,7 +37,9 @@ build_site() {
         mkdir -p "$ROOT/target" "$CARGO_TARGET_DIR/release"
         rm -rf "$ROOT/target/site"
         cp -a "$cache/site" "$ROOT/target/site"
-        cp "$cache/lockstep" "$CARGO_TARGET_DIR/release/lockstep"
+        # A rename, not a copy over it: the old binary may be serving.
+        cp "$cache/lockstep" "$CARGO_TARGET_DIR/release/lockstep.reused"
+        mv -f "$CARGO_TARGET_DIR/release/lockstep.reused" "$CARGO_TARGET_DIR/release/lockstep"
         return 0
     fi
     (cd "$ROOT" && cargo leptos build --release --precompress --split "$@")
