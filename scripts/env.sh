@@ -42,28 +42,35 @@ build_site() {
         mv -f "$CARGO_TARGET_DIR/release/lockstep.reused" "$CARGO_TARGET_DIR/release/lockstep"
         return 0
     fi
-    (cd "$ROOT" && cargo leptos build --release --precompress --split "$@")
+    # `|| return` throughout: a caller on the left of `||` turns `set -e` off.
+    (cd "$ROOT" && cargo leptos build --release --precompress --split "$@") || return
     rm -rf "$cache"
-    mkdir -p "$cache"
-    cp -a "$ROOT/target/site" "$cache/site"
-    cp "$CARGO_TARGET_DIR/release/lockstep" "$cache/lockstep"
+    # Kept only when nothing changed while it was built.
+    [ "$(site_inputs_digest "$@")" = "$digest" ] || return 0
+    mkdir -p "$cache" || return
+    cp -a "$ROOT/target/site" "$cache/site" || return
+    cp "$CARGO_TARGET_DIR/release/lockstep" "$cache/lockstep" || return
     echo "$digest" >"$cache/digest"
 }
 
 # A digest of what the release site is built from: the sources, the
 # locked dependencies, the styles and public files, the migrations and
-# query metadata compiled into the server, the build's flags and tools.
+# query metadata compiled into the server, this file (tool versions), the
+# build's flags, environment and tools.
 site_inputs_digest() {
     (
         cd "$ROOT"
         local inputs=() input
-        for input in Cargo.toml Cargo.lock rust-toolchain.toml .cargo src app server model style public migrations .sqlx; do
+        for input in Cargo.toml Cargo.lock rust-toolchain.toml .cargo src app server model style public migrations .sqlx \
+            scripts/env.sh; do
             if [ -e "$input" ]; then inputs+=("$input"); fi
         done
         find "${inputs[@]}" -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
         echo "build_site $*"
+        env | grep -E '^(RUSTFLAGS|CARGO_[A-Z_]*|LEPTOS_[A-Z_]*)=' | LC_ALL=C sort
         rustc -V
         cargo leptos --version
+        wasm-opt --version 2>/dev/null || echo "no wasm-opt"
     ) | sha256sum | cut -d ' ' -f 1
 }
 

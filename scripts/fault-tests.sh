@@ -185,6 +185,8 @@ wait "$probe" || true
 local answered
 answered="$(cat "$work_dir/probe.status")"
 [ "$answered" = 200 ] || fail "an edit accepted before SIGTERM was answered '$answered', not 200: $(cat "$work_dir/probe.json")"
+exited() { ! kill -0 "$pid" 2>/dev/null; }
+wait_until 15 "the server to exit after SIGTERM" exited
 wait "$pid" || status=$?
 unset "server_pids[3201]"
 [ "$status" = 0 ] || fail "the server exited with $status after SIGTERM, not 0"

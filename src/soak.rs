@@ -220,6 +220,7 @@ fn faults_noted(
         let (what, when) =
             line.split_once(' ').with_context(|| format!("a fault line is `begin|end SECONDS`: {line:?}"))?;
         let when: f64 = when.trim().parse().with_context(|| format!("not a time in seconds: {line:?}"))?;
+        anyhow::ensure!(when.is_finite(), "not a time in seconds: {line:?}");
         let offset = when - since_epoch.as_secs_f64();
         let at = if offset >= 0.0 {
             started + Duration::from_secs_f64(offset)
@@ -262,7 +263,9 @@ fn silence_checks(
         let next = acknowledged_at.iter().filter(|&&at| at >= ended).min();
         let (recovered, passed) = match next {
             Some(&at) => (format!("{:.1} s later", (at - ended).as_secs_f64()), at - ended <= bound),
-            None if ended >= deadline => ("it ended after the run (give soak more --seconds)".to_owned(), false),
+            None if ended + bound > deadline => {
+                ("it ended too close to the end of the run to tell (give soak more --seconds)".to_owned(), false)
+            }
             None => ("never".to_owned(), false),
         };
         checks.push((
