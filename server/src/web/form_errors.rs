@@ -63,18 +63,6 @@ fn error_params(query: &str) -> Result<Option<(String, String)>, ()> {
     }
 }
 
-fn cookie_value(request: &Request, name: &str) -> Option<String> {
-    request
-        .headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value.to_owned())
-}
-
 /// Binds error redirects to the browser that caused them, and drops error
 /// parameters that no cookie vouches for.
 pub async fn bind_to_visitor(State(secure): State<SecureCookies>, request: Request, next: Next) -> Response {
@@ -83,7 +71,8 @@ pub async fn bind_to_visitor(State(secure): State<SecureCookies>, request: Reque
         let vouched = match error_params(query) {
             Ok(None) => true,
             Ok(Some((path, error))) => {
-                cookie_value(&request, cookie_name).is_some_and(|cookie| cookie == digest(&path, &error))
+                super::http::cookies_named(request.headers(), cookie_name).next()
+                    == Some(digest(&path, &error).as_str())
             }
             Err(()) => false,
         };

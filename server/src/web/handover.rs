@@ -11,7 +11,7 @@
 //! subdomain or a plain-http page planted, so a page must treat what it
 //! takes as a claim and check it (the API key page looks the key up).
 
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{HeaderMap, HeaderValue};
 
 /// How long an unread value waits for its page.
 const LIFETIME_SECS: u32 = 120;
@@ -44,14 +44,8 @@ impl Handover {
     /// may come first), and the `Set-Cookie` that deletes ours.
     pub fn take(self, headers: &HeaderMap) -> (Vec<String>, Option<HeaderValue>) {
         let name = self.cookie_name();
-        let values: Vec<String> = headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .filter(|(key, _)| *key == name)
-            .filter_map(|(_, encoded)| {
+        let values: Vec<String> = super::http::cookies_named(headers, &name)
+            .filter_map(|encoded| {
                 url::form_urlencoded::parse(format!("v={encoded}").as_bytes()).next().map(|(_, v)| v.into_owned())
             })
             .collect();
@@ -72,6 +66,7 @@ impl Handover {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::header;
 
     const PAGE: Handover = Handover { name: "handed", path: "/admin/api-keys", secure: false };
 

@@ -42,6 +42,19 @@ fn is_safe(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
+/// The values of every cookie called `name` the request carries, in the
+/// order sent (a browser may send several: a planted one can come first).
+pub fn cookies_named<'a>(headers: &'a HeaderMap, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .filter(move |(key, _)| *key == name)
+        .map(|(_, value)| value)
+}
+
 /// Whether the headers a browser adds say the request comes from our own
 /// pages. Absent headers (non-browser clients) count as same-origin.
 pub fn is_same_origin(headers: &HeaderMap) -> bool {
