@@ -154,6 +154,21 @@ mod cli {
         #[arg(long, env = "LOCKSTEP_SIGN_UPS_PER_ADDRESS", default_value_t = server::throttle::DEFAULT_SIGN_UPS_PER_ADDRESS,
               value_parser = clap::value_parser!(i32).range(1..=100_000))]
         sign_ups_per_address: i32,
+
+        /// The address people reach Lockstep at, e.g. https://cards.example.com:
+        /// what QR codes and handed-out links point to. Default: the address
+        /// the browser used.
+        #[arg(long, env = "LOCKSTEP_PUBLIC_URL", value_parser = parse_public_url)]
+        public_url: Option<String>,
+    }
+
+    fn parse_public_url(value: &str) -> Result<String, String> {
+        let url =
+            url::Url::parse(value).map_err(|error| format!("{error}; expected e.g. https://cards.example.com"))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() || url.path() != "/" {
+            return Err("expected an http(s) address with no path, e.g. https://cards.example.com".to_owned());
+        }
+        Ok(url.as_str().trim_end_matches('/').to_owned())
     }
 
     #[derive(Clone, Copy)]
@@ -412,12 +427,25 @@ mod cli {
             trusted_proxies: args.trusted_proxies.clone(),
             sign_ups_per_address: args.sign_ups_per_address,
             body_timeout: server::web::http::BODY_TIMEOUT,
+            public_url: args.public_url.clone(),
         };
         let app = startup::app(pool.clone(), leptos_options, settings).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         tracing::info!("Lockstep is listening on http://{}", args.listen);
+        // First run: the only way in is a link only this terminal sees.
+        match server::setup::issue_token(&pool).await {
+            Ok(Some(token)) => println!(
+                "\n  No administrator yet. Create one in the browser (this link works until then):\n    \
+                 http://{}/setup?token={token}\n",
+                args.listen
+            ),
+            Ok(None) => {}
+            Err(error) => {
+                tracing::warn!(%error, "could not issue a setup link; create an admin with `lockstep admin create-user`")
+            }
+        }
         if let MetricsListen::On(address) = args.metrics_listen {
             let metrics = tokio::net::TcpListener::bind(address).await.with_context(|| {
                 format!("cannot listen for metrics on {address} (--metrics-listen; `off` to serve none)")

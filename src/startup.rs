@@ -28,6 +28,8 @@ pub struct Settings {
     pub sign_ups_per_address: i32,
     /// How long a request body may take to arrive ([`http::BODY_TIMEOUT`]).
     pub body_timeout: std::time::Duration,
+    /// The address people reach Lockstep at, for QR codes and handed-out links.
+    pub public_url: Option<String>,
 }
 
 /// The whole application. Also starts the background reapers (expired
@@ -47,6 +49,7 @@ pub async fn app(pool: PgPool, leptos_options: LeptosOptions, settings: Settings
         notices: settings.notices.clone(),
         sign_ups_per_address: settings.sign_ups_per_address,
         secure_cookies: settings.secure_cookies,
+        public_url: settings.public_url.clone(),
     };
     let routes = generate_route_list(App);
     let context_state = state.clone();

@@ -14,6 +14,7 @@ pub mod live;
 pub mod merge;
 pub mod metrics;
 pub mod pages;
+pub mod people;
 pub mod profiles;
 #[cfg(feature = "ssr")]
 pub mod ssr;
@@ -124,6 +125,8 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=pages::NotFound>
                     <Route path=path!("/") ssr=SsrMode::Async view=pages::HomePage />
                     <Route path=path!("/signup") ssr=SsrMode::Async view=pages::SignUpPage />
+                    <Route path=path!("/setup") ssr=SsrMode::Async view=pages::SetupPage />
+                    <Route path=path!("/reset-password") ssr=SsrMode::Async view=pages::ResetPasswordPage />
                     <Route path=path!("/login") ssr=SsrMode::Async view=pages::LogInPage />
                     <Route path=path!("/account") ssr=SsrMode::Async view=pages::AccountPage />
                     <Route path=path!("/staff") ssr=SsrMode::Async view={Lazy::<pages::StaffRoute>::new()} />
@@ -143,6 +146,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/staff/scenarios/:id") ssr=SsrMode::Async view={Lazy::<pages::ScenarioBoardRoute>::new()} />
                     <Route path=path!("/assignments") ssr=SsrMode::Async view={Lazy::<pages::MyAssignmentsRoute>::new()} />
                     <Route path=path!("/admin/api-keys") ssr=SsrMode::Async view={Lazy::<pages::ApiKeysRoute>::new()} />
+                    <Route path=path!("/admin/users") ssr=SsrMode::Async view={Lazy::<pages::PeopleRoute>::new()} />
                     <Route path=path!("/admin/metrics") ssr=SsrMode::Async view={Lazy::<pages::MetricsRoute>::new()} />
                     <Route path=path!("/docs/api") ssr=SsrMode::Async view={Lazy::<pages::ApiDocsRoute>::new()} />
                 </Routes>

@@ -9,7 +9,9 @@ mod home;
 mod login;
 mod metrics;
 mod not_found;
+mod people;
 mod profiles;
+mod setup;
 mod signup;
 mod staff;
 mod training;
@@ -22,7 +24,9 @@ pub use home::HomePage;
 pub use login::LogInPage;
 pub use metrics::MetricsPage;
 pub use not_found::NotFound;
+pub use people::PeoplePage;
 pub use profiles::{ProfilePage, SessionsPage};
+pub use setup::{ResetPasswordPage, SetupPage};
 pub use signup::SignUpPage;
 pub use staff::StaffPage;
 pub use training::{MyAssignmentsPage, ScenarioBoardPage, ScenariosPage};
@@ -63,6 +67,7 @@ lazy_pages! {
     ScenarioBoardRoute => ScenarioBoardPage,
     MyAssignmentsRoute => MyAssignmentsPage,
     ApiKeysRoute => ApiKeysPage,
+    PeopleRoute => PeoplePage,
     MetricsRoute => MetricsPage,
     ApiDocsRoute => ApiDocsPage,
 }

@@ -40,6 +40,14 @@ pub fn is_plain_form_post() -> bool {
     })
 }
 
+/// Where this site is reached, for absolute links (see `AppState::site_origin`).
+pub fn site_origin(state: &AppState) -> String {
+    match leptos::prelude::use_context::<axum::http::request::Parts>() {
+        Some(parts) => state.site_origin(&parts.headers),
+        None => state.site_origin(&axum::http::HeaderMap::new()),
+    }
+}
+
 /// The signed-in user, or 401.
 pub async fn signed_in_user() -> Result<server::accounts::User, AppError> {
     let session = auth_session().await?;

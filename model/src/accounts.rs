@@ -128,3 +128,62 @@ pub struct IssuedKey {
     pub key: ApiKey,
     pub secret: String,
 }
+
+/// Where the first-run setup page stands for a visitor holding some token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SetupState {
+    /// No administrator yet, and the token is one an instance printed.
+    Open,
+    /// No administrator yet, but the token is missing or wrong.
+    WrongToken,
+    /// An administrator exists: there is nothing to set up.
+    Done,
+}
+
+/// An account as administrators manage it on `/admin/users`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Person {
+    pub id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub version: i32,
+    pub disabled_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    /// When any of its sessions was last seen; None when signed in nowhere.
+    pub last_seen: Option<DateTime<Utc>>,
+    /// How many devices it is signed in on.
+    pub sessions: i64,
+}
+
+impl Person {
+    pub fn is_disabled(&self) -> bool {
+        self.disabled_at.is_some()
+    }
+}
+
+/// A one-time link an administrator hands to someone to set a new password.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResetLink {
+    pub user_id: Uuid,
+    pub email: String,
+    /// The token, to put in `/reset-password?token=…`.
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    /// The whole address to hand over (the path alone until the site's
+    /// address is known).
+    pub url: String,
+}
+
+impl ResetLink {
+    pub fn new(user_id: Uuid, email: String, token: String, expires_at: DateTime<Utc>) -> Self {
+        let url = format!("/reset-password?token={token}");
+        ResetLink { user_id, email, token, expires_at, url }
+    }
+
+    /// The link as it is reached at `origin` (e.g. https://cards.example.com).
+    pub fn at(mut self, origin: &str) -> Self {
+        self.url = format!("{origin}/reset-password?token={}", self.token);
+        self
+    }
+}

@@ -26,6 +26,9 @@ pub struct User {
     #[serde(skip)]
     pub password_hash: String,
     pub created_at: DateTime<Utc>,
+    /// Set while an administrator has disabled the account: it cannot sign in.
+    #[serde(default)]
+    pub disabled_at: Option<DateTime<Utc>>,
 }
 
 impl From<&User> for UserView {
@@ -184,6 +187,12 @@ pub struct HashedAccount {
     password_hash: String,
 }
 
+impl HashedAccount {
+    pub fn password_hash(&self) -> &str {
+        &self.password_hash
+    }
+}
+
 impl NewAccount {
     pub async fn hash(&self) -> Result<HashedAccount> {
         Ok(HashedAccount {
@@ -202,7 +211,8 @@ pub async fn create(conn: &mut PgConnection, account: &HashedAccount, role: Role
         User,
         r#"INSERT INTO users (email, display_name, password_hash, role)
            VALUES ($1, $2, $3, $4)
-           RETURNING id, email, display_name, role AS "role: Role", password_hash, created_at AS "created_at: DateTime<Utc>""#,
+           RETURNING id, email, display_name, role AS "role: Role", password_hash, created_at AS "created_at: DateTime<Utc>",
+                     disabled_at AS "disabled_at: DateTime<Utc>""#,
         account.email.as_str(),
         account.display_name.as_str(),
         account.password_hash,
@@ -273,7 +283,8 @@ async fn replayed_sign_up(pool: &PgPool, stored: &StoredResponse, password: &Pas
 pub async fn find_by_id(conn: &mut PgConnection, id: Uuid) -> Result<Option<User>> {
     Ok(sqlx::query_as!(
         User,
-        r#"SELECT id, email, display_name, role AS "role: Role", password_hash, created_at AS "created_at: DateTime<Utc>"
+        r#"SELECT id, email, display_name, role AS "role: Role", password_hash, created_at AS "created_at: DateTime<Utc>",
+                  disabled_at AS "disabled_at: DateTime<Utc>"
            FROM users WHERE id = $1"#,
         id
     )
@@ -284,7 +295,8 @@ pub async fn find_by_id(conn: &mut PgConnection, id: Uuid) -> Result<Option<User
 pub async fn find_by_email(conn: &mut PgConnection, email: &str) -> Result<Option<User>> {
     Ok(sqlx::query_as!(
         User,
-        r#"SELECT id, email, display_name, role AS "role: Role", password_hash, created_at AS "created_at: DateTime<Utc>"
+        r#"SELECT id, email, display_name, role AS "role: Role", password_hash, created_at AS "created_at: DateTime<Utc>",
+                  disabled_at AS "disabled_at: DateTime<Utc>"
            FROM users WHERE lower(email) = lower($1)"#,
         email.trim()
     )

@@ -3,20 +3,18 @@
 //! A key looks like `lsk_<prefix>_<secret>`. Only its SHA-256 is stored; the
 //! prefix finds the row, and the presented key's hash is compared with the
 //! stored one in constant time, so response times say nothing about how
-//! much of a guess was right. A fast hash is enough here: the secret is 256
-//! random bits, not a password a person chose.
+//! much of a guess was right (see [`crate::secrets`]).
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use chrono::{DateTime, Utc};
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, PgPool};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
 use crate::fields;
+use crate::secrets::{digest, random_hex};
 use crate::state::AppState;
 
 /// The header external systems send their key in.
@@ -42,16 +40,6 @@ macro_rules! key_row {
             revoked_at: $row.revoked_at,
         }
     };
-}
-
-fn digest(key: &str) -> [u8; 32] {
-    Sha256::digest(key.as_bytes()).into()
-}
-
-fn random_hex(bytes: usize) -> String {
-    let mut buffer = vec![0u8; bytes];
-    rand::rng().fill_bytes(&mut buffer);
-    buffer.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Creates a key named `name` with `scopes` (at least one), valid until

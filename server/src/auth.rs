@@ -84,8 +84,10 @@ impl axum_login::AuthnBackend for Backend {
     }
 
     async fn get_user(&self, id: &Uuid) -> Result<Option<User>> {
+        // A disabled account's sessions were ended with it; one that is
+        // still in flight is treated as signed out.
         let mut conn = self.pool.acquire().await?;
-        accounts::find_by_id(&mut conn, *id).await
+        Ok(accounts::find_by_id(&mut conn, *id).await?.filter(|user| user.disabled_at.is_none()))
     }
 }
 
@@ -119,6 +121,10 @@ pub async fn check_credentials(pool: &PgPool, credentials: &Credentials) -> Resu
     match user {
         Some(user) if matches => {
             claim.succeeded(pool).await?;
+            // Said only to someone who knows the password.
+            if user.disabled_at.is_some() {
+                return Err(Error::invalid("email", "This account is disabled. Ask an administrator to enable it."));
+            }
             Ok(user)
         }
         _ => Err(Error::WrongCredentials),

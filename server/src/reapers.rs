@@ -14,6 +14,7 @@ pub fn spawn(pool: PgPool, period: Duration) -> tokio::task::JoinHandle<()> {
             ticker.tick().await;
             report("expired idempotency keys", crate::idempotency::reap_expired(&pool).await);
             report("quiet throttle counts", crate::throttle::forget_quiet(&pool).await);
+            report("expired password reset links", crate::people::forget_expired_reset_links(&pool).await);
         }
     })
 }

@@ -19,4 +19,28 @@ pub struct AppState {
     pub sign_ups_per_address: i32,
     /// Cookies are `Secure` (Lockstep is served over https).
     pub secure_cookies: bool,
+    /// The address people reach Lockstep at (`--public-url`), for QR codes
+    /// and links handed out; None: the address the browser used.
+    pub public_url: Option<String>,
+}
+
+impl AppState {
+    /// Where this site is, as the start of an absolute link: the configured
+    /// public address, else the request's Host (kept only if it looks like
+    /// a host name, so a forged header cannot inject markup or paths).
+    pub fn site_origin(&self, headers: &axum::http::HeaderMap) -> String {
+        if let Some(url) = &self.public_url {
+            return url.trim_end_matches('/').to_owned();
+        }
+        let host = headers
+            .get(axum::http::header::HOST)
+            .and_then(|host| host.to_str().ok())
+            .filter(|host| {
+                !host.is_empty()
+                    && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+            })
+            .unwrap_or("localhost");
+        let scheme = if self.secure_cookies { "https" } else { "http" };
+        format!("{scheme}://{host}")
+    }
 }

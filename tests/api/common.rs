@@ -54,6 +54,7 @@ pub async fn spawn_with(pool: PgPool, configure: impl FnOnce(&mut lockstep::star
         trusted_proxies: Vec::new(),
         sign_ups_per_address: 100_000,
         body_timeout: server::web::http::BODY_TIMEOUT,
+        public_url: None,
     };
     configure(&mut settings);
     let app = lockstep::startup::app(pool.clone(), options, settings).await.expect("build the app");

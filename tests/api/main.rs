@@ -12,6 +12,7 @@ mod accounts;
 mod cards;
 mod clients;
 mod notices;
+mod people;
 mod profiles;
 mod resilience;
 mod security;

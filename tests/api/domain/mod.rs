@@ -7,6 +7,7 @@ mod idempotency;
 mod invariants;
 mod numbers;
 mod profiles;
+mod setup;
 mod workflow;
 
 use std::future::Future;
