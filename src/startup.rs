@@ -58,6 +58,7 @@ pub async fn app(pool: PgPool, leptos_options: LeptosOptions, settings: Settings
         .route("/healthz", get(http::healthz))
         .route("/readyz", get(http::readyz))
         .route("/c/{slug}/card.vcf", get(server::cards::vcard_download))
+        .route("/c/{slug}/qr.svg", get(server::cards::qr_code))
         .merge(server::web::api::router())
         .merge(bench_routes())
         .leptos_routes_with_context(&state, routes, move || provide_context(context_state.clone()), {

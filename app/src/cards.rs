@@ -72,6 +72,14 @@ pub async fn get_card(id: String) -> Result<Card, AppError> {
 }
 
 /// Anyone, signed in or not: the card behind a public address.
+/// Where this site is reached (`--public-url`, else the browser's address),
+/// for the full address of a card.
+#[server(prefix = "/sfn", endpoint = "site_address")]
+pub async fn site_address() -> Result<String, AppError> {
+    let state = crate::ssr::state()?;
+    Ok(crate::ssr::site_origin(&state))
+}
+
 #[server(prefix = "/sfn", endpoint = "public_card")]
 pub async fn public_card(slug: String) -> Result<Card, AppError> {
     let state = crate::ssr::state()?;

@@ -45,6 +45,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <script src="/share.js" defer=true></script>
                 {hydrated.then(|| view! { <HydrationScripts options /> })}
                 <MetaTags />
             </head>

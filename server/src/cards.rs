@@ -315,9 +315,50 @@ pub async fn vcard_download(
         .into_response())
 }
 
+/// `address` as a QR code: one SVG path, one unit per module, with the
+/// quiet zone scanners need. Scaled by whoever shows it (it is vector).
+pub fn qr_svg(address: &str) -> Result<String> {
+    let code =
+        qrcode::QrCode::with_error_correction_level(address.as_bytes(), qrcode::EcLevel::M).map_err(Error::internal)?;
+    Ok(code.render::<qrcode::render::svg::Color>().module_dimensions(1, 1).quiet_zone(true).build())
+}
+
+/// `GET /c/{slug}/qr.svg`: the card's public address as a QR code, to show
+/// beside the card and to download for print.
+pub async fn qr_code(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
+    axum::extract::Path(slug): axum::extract::Path<String>,
+    headers: axum::http::HeaderMap,
+) -> Result<axum::response::Response> {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let mut conn = state.pool.acquire().await?;
+    let card = find_by_slug(&mut conn, &slug).await?.ok_or(Error::NotFound)?;
+    let address = format!("{}/c/{}", state.site_origin(&headers), card.slug);
+    let disposition = format!("inline; filename=\"{}-qr.svg\"", card.slug);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/svg+xml".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+            // Follows the card's slug and the site's address: always ask.
+            (header::CACHE_CONTROL, "no-cache".to_owned()),
+        ],
+        qr_svg(&address)?,
+    )
+        .into_response())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_qr_code_is_one_small_svg_path() {
+        let svg = qr_svg("https://cards.example.com/c/ada-lovelace").expect("encodes");
+        assert!(svg.contains("<svg") && svg.ends_with("</svg>"), "{svg}");
+        assert_eq!(svg.matches("<path").count(), 1);
+        assert!(svg.len() < 8 * 1024, "{} bytes", svg.len());
+    }
 
     fn card() -> Card {
         let now = Utc::now();

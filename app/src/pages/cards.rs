@@ -11,8 +11,8 @@ use model::profiles::{PersonalFields, ProfessionalFields};
 use model::Form as _;
 
 use crate::cards::{
-    editor_values, get_card, list_cards, new_card_values, public_card, stored_card, Card, CardFields, CreateCard,
-    DeleteCard, UpdateCard, EDITOR_FIELDS, LAYOUTS, TEMPLATES,
+    editor_values, get_card, list_cards, new_card_values, public_card, site_address, stored_card, Card, CardFields,
+    CreateCard, DeleteCard, UpdateCard, EDITOR_FIELDS, LAYOUTS, TEMPLATES,
 };
 use crate::components::{
     action_error, error_alert, mint_idempotency_key, use_param, use_toasts, when_loaded, EmptyState, FormError,
@@ -241,6 +241,10 @@ fn CardEditor(card: Card) -> AnyView {
         <Editor save state theirs=stored_card live form="card" fields=EDITOR_FIELDS.as_slice() layout=EDIT_CARD
             hidden=vec![("id", id.clone())] form_class="form editor-form" save_label="Save" version_testid="version"
             preview=move || view! { <CardPreview values=state.values.into() /> } />
+        <section class="panel">
+            <h2>"Share"</h2>
+            <ShareCard slug=Signal::derive(move || stored("slug")) />
+        </section>
         <section class="panel danger-zone">
             <h2>"Delete this card"</h2>
             <p class="muted">"Its public page stops working and its address becomes free."</p>
@@ -262,12 +266,12 @@ pub fn PublicCardPage() -> AnyView {
     let card = Resource::new_blocking(slug, public_card);
     let ready = |card: Card| {
         let title = card.display_name().to_owned();
-        let vcard = format!("/c/{}/card.vcf", card.slug);
+        let slug = Signal::stored(card.slug.clone());
         view! {
             <Title text=title />
             <section class="public-card">
                 <CardPreview values=Signal::stored(editor_values(&card)) />
-                <a href=vcard class="button primary" rel="external" download="">"Add to contacts (vCard)"</a>
+                <ShareCard slug />
             </section>
         }
         .into_any()
@@ -290,6 +294,32 @@ pub fn PublicCardPage() -> AnyView {
     }
     };
     when_loaded(card, ready, failed).into_any()
+}
+
+/// How a card is shared: its QR code (downloadable, for print), its full
+/// address with a copy button, and the contact file. The copy button is
+/// worked by `/share.js`, since the public page loads no WASM; without
+/// JavaScript it is hidden and the address stays selectable.
+#[component]
+fn ShareCard(slug: Signal<String>) -> impl IntoView {
+    let origin = Resource::new_blocking(|| (), |_| site_address());
+    let address = move || format!("{}/c/{}", origin.get().and_then(Result::ok).unwrap_or_default(), slug.get());
+    let qr = move || format!("/c/{}/qr.svg", slug.get());
+    view! {
+        <section class="share" data-testid="share" aria-label="Share this card">
+            <img class="qr-code" src=qr alt="QR code of the card's address" width="168" height="168" data-testid="qr-code" />
+            <div class="share-actions">
+                <Suspense fallback=|| ()>
+                    <p class="share-address"><a href=address rel="external" data-testid="card-address">{address}</a></p>
+                    <button type="button" class="button small js-only" data-copy=address data-testid="copy-link">"Copy link"</button>
+                </Suspense>
+                <a href=qr class="button small ghost" rel="external" download=move || format!("{}-qr.svg", slug.get())>"Download QR code"</a>
+                <a href=move || format!("/c/{}/card.vcf", slug.get()) class="button small ghost" rel="external" download="">
+                    "Add to contacts (vCard)"
+                </a>
+            </div>
+        </section>
+    }
 }
 
 /// The card itself, in its template: the live preview and the public page.

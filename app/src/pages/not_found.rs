@@ -26,7 +26,7 @@ pub fn NotFound() -> impl IntoView {
 /// The page closest to a mistyped or outdated address: the section of the
 /// application its path starts with.
 fn nearest_page(path: &str) -> (&'static str, &'static str) {
-    const SECTIONS: [(&str, &str, &str); 9] = [
+    const SECTIONS: [(&str, &str, &str); 10] = [
         ("/staff/clients", "/staff/clients", "Clients"),
         ("/staff/scenarios", "/staff/scenarios", "Training scenarios"),
         ("/staff", "/staff", "Staff home"),
@@ -34,7 +34,8 @@ fn nearest_page(path: &str) -> (&'static str, &'static str) {
         ("/profile", "/profile", "Your profile"),
         ("/account", "/account", "Your account"),
         ("/assignments", "/assignments", "Your assignments"),
-        ("/admin", "/admin/api-keys", "API keys"),
+        ("/admin/api-keys", "/admin/api-keys", "API keys"),
+        ("/admin", "/admin/users", "People"),
         ("/docs", "/docs/api", "API reference"),
     ];
     SECTIONS
@@ -52,7 +53,8 @@ mod tests {
         assert_eq!(nearest_page("/staff/clients/no-such-client/edit"), ("/staff/clients", "Clients"));
         assert_eq!(nearest_page("/staff/requests"), ("/staff", "Staff home"));
         assert_eq!(nearest_page("/cards/x/y"), ("/cards", "Your business cards"));
-        assert_eq!(nearest_page("/admin/users"), ("/admin/api-keys", "API keys"));
+        assert_eq!(nearest_page("/admin/api-keys/x"), ("/admin/api-keys", "API keys"));
+        assert_eq!(nearest_page("/admin/nothing"), ("/admin/users", "People"));
         // A prefix of a word is not its section.
         assert_eq!(nearest_page("/cardsx"), ("/", "Go to the start page"));
         assert_eq!(nearest_page("/nowhere"), ("/", "Go to the start page"));

@@ -35,6 +35,7 @@ pub fn StaffPage() -> impl IntoView {
                         <div class="actions">
                             <A href="/staff/clients" attr:class="button primary">"Clients and requests"</A>
                             <A href="/staff/scenarios" attr:class="button">"Training scenarios"</A>
+                            <A href="/admin/users" attr:class="button ghost">"People"</A>
                             <A href="/admin/api-keys" attr:class="button ghost">"API keys"</A>
                             <A href="/admin/metrics" attr:class="button ghost">"Metrics"</A>
                         </div>
