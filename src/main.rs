@@ -74,6 +74,10 @@ mod cli {
         /// Account administration.
         #[command(subcommand)]
         Admin(AdminCommand),
+        /// Seed demo data (accounts at demo.example, clients at every stage
+        /// of the workflow, cards, training) into an empty database. Running
+        /// it again adds nothing.
+        Demo,
         /// Check the database (`--database-url`) for broken promises: gaps,
         /// duplicates and wrong years in document numbers, counters that
         /// disagree with them, assessments missing sections, two active
@@ -282,6 +286,24 @@ mod cli {
             Command::Admin(command) => {
                 migrate(&pool).await?;
                 admin(&pool, command).await
+            }
+            Command::Demo => {
+                migrate(&pool).await?;
+                let seeded = server::demo::seed(&pool, &time_zone).await.map_err(|error| anyhow::anyhow!("{error}"))?;
+                if seeded.is_empty() {
+                    println!("the demo data is there already; nothing added");
+                } else {
+                    let server::demo::Seeded { accounts, clients, documents, cards, scenarios, assignments } = seeded;
+                    println!(
+                        "demo data added: {accounts} accounts, {clients} clients, {documents} numbered documents, \
+                         {cards} cards, {scenarios} scenarios, {assignments} assignments"
+                    );
+                }
+                println!("sign in with any of these (password {:?}):", server::demo::PASSWORD);
+                for (email, name, role, _) in server::demo::ACCOUNTS {
+                    println!("  {email:<26} {:<10} {name}", role.as_str());
+                }
+                Ok(())
             }
             Command::Hammer { target, clients, json } => {
                 let options = crate::hammer::Options { target, clients: clients as usize, json, time_zone };

@@ -20,6 +20,7 @@ pub mod cards;
 pub mod clients;
 pub mod counselors;
 pub mod db;
+pub mod demo;
 pub mod devices;
 pub mod documents;
 pub mod error;

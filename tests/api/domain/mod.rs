@@ -3,6 +3,7 @@
 
 mod api_keys;
 mod cards;
+mod demo;
 mod idempotency;
 mod invariants;
 mod numbers;
