@@ -1154,7 +1154,92 @@ const cases: FormCase[] = [
       expect((await withKey(page.request, data.secret)).status()).toBe(401);
     },
   },
+
+  // ── People (administrators) and reset links
+  {
+    name: 'person disable',
+    who: 'admin',
+    source: 'app/src/pages/people.rs:116',
+    setup: memberToManage,
+    open: (data) => `/admin/users?q=${encodeURIComponent(data.memberEmail)}`,
+    fill: async ({ page, data }) => personRow(page, data).getByLabel('May sign in').uncheck(),
+    submit: (page, data) => personRow(page, data).getByRole('button', { name: 'Save' }),
+    expectPage: async ({ page, data }) => {
+      await expect(page).toHaveURL(/\/admin\/users/);
+      await expect(personRow(page, data).getByTestId('disabled')).toBeVisible();
+    },
+    expectStored: async ({ page, data, others }) => {
+      const [person] = await serverFunction(page.request, 'list_people', { search: data.memberEmail });
+      expect(person.disabled_at).not.toBeNull();
+      expect(person.version).toBe(2);
+      expect((await others.member.request.get('/api/auth/me')).status(), 'signed out everywhere').toBe(401);
+    },
+  },
+  {
+    name: 'person reset link',
+    who: 'admin',
+    source: 'app/src/pages/people.rs:137',
+    setup: memberToManage,
+    open: (data) => `/admin/users?q=${encodeURIComponent(data.memberEmail)}`,
+    submit: (page, data) => personRow(page, data).getByRole('button', { name: 'Reset link' }),
+    expectPage: async ({ page, data }) => {
+      await expect(page).toHaveURL(/\/admin\/users/);
+      const link = page.getByTestId('reset-link').locator('code');
+      await expect(link, 'the link is made, so the page must show it once').toHaveText(/\/reset-password\?token=[0-9a-f]{64}$/);
+      data.link = (await link.textContent()) ?? '';
+      expect(page.url(), 'the token never travels in a URL').not.toContain(data.link.split('=')[1]);
+    },
+    expectStored: async ({ page, data, newContext }) => {
+      const opened = await (await (await newContext()).newPage()).goto(data.link);
+      expect(opened?.status()).toBe(200);
+      expect(await opened!.text()).toContain(data.memberEmail);
+      await page.goto('/admin/users');
+      await expect(page.getByTestId('reset-link'), 'shown once').toHaveCount(0);
+    },
+  },
+  {
+    name: 'reset password with a link',
+    who: 'visitor',
+    source: 'app/src/pages/setup.rs:117',
+    setup: async (run) => {
+      await memberToManage(run);
+      const admin = await (await run.newContext()).newPage();
+      await logInAs(admin, 'admin');
+      run.data.token = (await serverFunction(admin.request, 'issue_reset_link', { id: run.data.memberId })).token;
+      run.data.newPassword = `new ${randomUUID()}`;
+    },
+    open: (data) => `/reset-password?token=${data.token}`,
+    fill: async ({ page, data }) => fillFields(page, { 'New password': data.newPassword }),
+    submit: button('Set the password'),
+    expectPage: async ({ page, data }) => {
+      await expect(page).toHaveURL(landedOn('/account'));
+      await expect(page.getByTestId('account-email')).toHaveText(data.memberEmail);
+    },
+    expectStored: async ({ page, data }) => {
+      const login = await page.request.post('/api/auth/login', { data: { email: data.memberEmail, password: data.newPassword } });
+      expect(login.status()).toBe(200);
+      expect((await page.request.get(`/reset-password?token=${data.token}`)).status(), 'used up').toBe(404);
+    },
+  },
 ];
+
+/** A member an administrator will manage, signed in on a device of their own (`others.member`). */
+async function memberToManage(run: Run): Promise<void> {
+  const member = await (await run.newContext()).newPage();
+  run.data.memberEmail = uniqueEmail('managed');
+  const made = await serverFunction(member.request, 'sign_up', {
+    display_name: 'Morgan Managed',
+    email: run.data.memberEmail,
+    password: PASSWORD,
+    idempotency_key: randomUUID(),
+  });
+  run.data.memberId = made.id;
+  run.others.member = member;
+}
+
+function personRow(page: Page, data: Data): Locator {
+  return page.locator(`[data-testid="person"][data-email="${data.memberEmail}"]`);
+}
 
 /** The `__err` a plain form post's redirect carries, decoded, if any. */
 function errorInUrl(url: string): string | undefined {

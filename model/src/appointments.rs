@@ -43,4 +43,6 @@ pub struct DayEntry {
 pub struct AppointmentWithAssessment {
     pub appointment: Appointment,
     pub assessment: Option<(Uuid, String)>,
+    /// When, in the business time zone.
+    pub when: crate::time::BusinessTime,
 }

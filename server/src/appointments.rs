@@ -117,7 +117,11 @@ pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Appointmen
 
 /// An inspection's appointments, soonest first, each with the assessment
 /// started from it (id, number), if any.
-pub async fn for_inspection(conn: &mut PgConnection, inspection_id: Uuid) -> Result<Vec<AppointmentWithAssessment>> {
+pub async fn for_inspection(
+    conn: &mut PgConnection,
+    inspection_id: Uuid,
+    zone: &BusinessTimeZone,
+) -> Result<Vec<AppointmentWithAssessment>> {
     let rows = sqlx::query!(
         r#"SELECT a.id, a.number, a.inspection_id, a.scheduled_at AS "scheduled_at: DateTime<Utc>", a.location,
                   a.assessor_id, a.status, a.version, s.id AS "assessment_id?", s.number AS "assessment_number?"
@@ -141,7 +145,7 @@ pub async fn for_inspection(conn: &mut PgConnection, inspection_id: Uuid) -> Res
                 status: row.status,
                 version: row.version,
             };
-            AppointmentWithAssessment { appointment, assessment }
+            AppointmentWithAssessment { when: zone.local(appointment.scheduled_at), appointment, assessment }
         })
         .collect())
 }

@@ -194,7 +194,7 @@ async fn workflow(pool: &PgPool, zone: &BusinessTimeZone, staff: Actor, seeded: 
             continue;
         }
         let mut conn = pool.acquire().await?;
-        let existing = appointments::for_inspection(&mut conn, inspection.id).await?;
+        let existing = appointments::for_inspection(&mut conn, inspection.id, zone).await?;
         drop(conn);
         let appointment_id = match existing.into_iter().next() {
             Some(existing) => existing.appointment.id,

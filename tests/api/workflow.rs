@@ -277,3 +277,55 @@ async fn an_api_key_drives_the_workflow_and_the_history_names_it(pool: sqlx::PgP
     assert_eq!(stale.status, StatusCode::CONFLICT);
     assert_eq!(stale.body["error"]["current"]["colour"], "Red");
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn appointment_times_are_entered_and_shown_in_the_business_time_zone(pool: sqlx::PgPool) {
+    let app = common::spawn_with(pool, |settings| {
+        settings.time_zone = server::numbers::BusinessTimeZone::new("Europe/Berlin")
+    })
+    .await;
+    let staff = common::signed_in_staff(&app).await;
+    assert_eq!(
+        staff.post("/api/clients", json!({ "id": "tz-1", "name": "Zeit GmbH" })).await.status,
+        StatusCode::CREATED
+    );
+    let request = staff.post("/api/requests", json!({ "client_id": "tz-1", "vehicle_make": "Opel" })).await.body;
+    let request_id = request["id"].as_str().expect("an id").to_owned();
+    let inspection = staff.post(&format!("/api/requests/{request_id}/inspection"), json!({})).await.body;
+    let inspection_id = inspection["id"].as_str().expect("an id").to_owned();
+
+    // Typed as Berlin wall-clock time, stored as the moment it names.
+    let book = |at: &'static str| {
+        let (app, http, inspection_id) = (app.clone(), staff.http.clone(), inspection_id.clone());
+        async move {
+            let key = uuid::Uuid::new_v4().to_string();
+            let form = [
+                ("inspection_id", inspection_id.as_str()),
+                ("scheduled_at", at),
+                ("location", "Hof"),
+                ("idempotency_key", key.as_str()),
+            ];
+            app.server_fn(&http, "create_appointment", &form).await
+        }
+    };
+    let (status, number) = book("2027-01-15T10:30").await;
+    assert_eq!(status, StatusCode::OK, "{number}");
+    let stored: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("SELECT scheduled_at FROM appointments WHERE number = $1")
+            .bind(number.as_str().expect("a number"))
+            .fetch_one(&app.pool)
+            .await
+            .expect("the appointment");
+    assert_eq!(stored.to_rfc3339(), "2027-01-15T09:30:00+00:00");
+
+    // A time the clocks skip is a field error, not a guess.
+    let (status, refused) = book("2027-03-28T02:30").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(refused["Invalid"]["field"], "scheduled_at");
+
+    let page = staff.http.get(app.url(&format!("/staff/requests/{request_id}"))).send().await.expect("the page");
+    let html = page.text().await.expect("html");
+    assert!(html.contains("Date and time (Europe/Berlin)"), "the form says which zone");
+    assert!(html.contains("2027-01-15 10:30 CET"), "the time is shown in it");
+    assert!(html.contains(r#"value="2027-01-15T10:30""#), "and offered for rescheduling in it");
+}

@@ -104,7 +104,7 @@ fn people_table(
                 view! {
                     <tr class:revoked=disabled data-testid="person" data-email=email>
                         <td>{person.display_name.clone()}
-                            {person.is_disabled().then(|| view! { " " <span class="status status-revoked">"Disabled"</span> })}
+                            {person.is_disabled().then(|| view! { " " <span class="status status-revoked" data-testid="disabled">"Disabled"</span> })}
                         </td>
                         <td>{person.email.clone()}</td>
                         <td class="muted small">{last_seen}</td>

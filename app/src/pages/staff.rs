@@ -101,11 +101,11 @@ impl From<Request> for WorkItem {
     }
 }
 
-impl From<DayEntry> for WorkItem {
-    fn from(a: DayEntry) -> Self {
+impl From<(DayEntry, model::time::BusinessTime)> for WorkItem {
+    fn from((a, when): (DayEntry, model::time::BusinessTime)) -> Self {
         WorkItem {
             href: format!("/staff/requests/{}", a.request_id),
-            detail: format!("{} · {}", minute(a.scheduled_at), a.location),
+            detail: format!("{} · {}", when.shown, a.location),
             number: a.number,
         }
     }

@@ -24,6 +24,8 @@ pub struct RequestDetail {
     pub appointments: Vec<AppointmentWithAssessment>,
     /// Who can be assigned as assessor: (id, name).
     pub assessors: Vec<(String, String)>,
+    /// The business time zone appointment times are shown and entered in.
+    pub time_zone: String,
 }
 
 impl RequestDetail {
@@ -34,17 +36,17 @@ impl RequestDetail {
     }
 }
 
-/// A schedule from form values: `YYYY-MM-DDTHH:MM` (UTC), a location, and
-/// an assessor's id (empty: `fallback`).
+/// A schedule from form values: `YYYY-MM-DDTHH:MM` in the business time
+/// zone, a location, and an assessor's id (empty: `fallback`).
 #[cfg(feature = "ssr")]
 fn schedule(
+    zone: &server::numbers::BusinessTimeZone,
     at: &str,
     location: String,
     assessor_id: &str,
     fallback: uuid::Uuid,
 ) -> Result<server::appointments::Schedule, AppError> {
-    let at = chrono::NaiveDateTime::parse_from_str(at, "%Y-%m-%dT%H:%M")
-        .map_err(|_| AppError::Invalid { field: "scheduled_at".into(), message: "Choose a date and time.".into() })?;
+    let at = zone.parse_local("scheduled_at", at)?;
     let assessor = match assessor_id.trim() {
         "" => fallback,
         id => uuid::Uuid::parse_str(id).map_err(|_| AppError::Invalid {
@@ -52,7 +54,7 @@ fn schedule(
             message: "Choose an assessor from the list.".into(),
         })?,
     };
-    Ok(server::appointments::Schedule { scheduled_at: at.and_utc(), location, assessor_id: Some(assessor) })
+    Ok(server::appointments::Schedule { scheduled_at: at, location, assessor_id: Some(assessor) })
 }
 
 /// Opens a request for the client; the form's key makes a resend harmless.
@@ -83,10 +85,11 @@ pub async fn get_request(id: String) -> Result<RequestDetail, AppError> {
         .map(|(id, name)| (id.to_string(), name))
         .collect();
     let appointments = match &inspection {
-        Some(inspection) => server::appointments::for_inspection(&mut conn, inspection.id).await?,
+        Some(inspection) => server::appointments::for_inspection(&mut conn, inspection.id, &state.time_zone).await?,
         None => Vec::new(),
     };
-    Ok(RequestDetail { request, client, inspection, appointments, assessors })
+    let time_zone = state.time_zone.as_str().to_owned();
+    Ok(RequestDetail { request, client, inspection, appointments, assessors, time_zone })
 }
 
 /// The request's inspection (created once; a second click returns it).
@@ -99,7 +102,8 @@ pub async fn create_inspection(request_id: String) -> Result<String, AppError> {
     Ok(inspection.number)
 }
 
-/// Books an appointment; `scheduled_at` is `YYYY-MM-DDTHH:MM` in UTC. Without
+/// Books an appointment; `scheduled_at` is `YYYY-MM-DDTHH:MM` in the
+/// business time zone. Without
 /// an assessor, the person booking is the assessor.
 #[server(prefix = "/sfn", endpoint = "create_appointment")]
 pub async fn create_appointment(
@@ -110,7 +114,7 @@ pub async fn create_appointment(
     idempotency_key: String,
 ) -> Result<String, AppError> {
     let (state, user) = ssr::staff().await?;
-    let schedule = schedule(&scheduled_at, location, &assessor_id, user.id)?;
+    let schedule = schedule(&state.time_zone, &scheduled_at, location, &assessor_id, user.id)?;
     let appointment = server::appointments::create(
         &state.pool,
         user.id.into(),
@@ -133,7 +137,7 @@ pub async fn reschedule_appointment(
     assessor_id: String,
 ) -> Result<String, AppError> {
     let (state, user) = ssr::staff().await?;
-    let schedule = schedule(&scheduled_at, location, &assessor_id, user.id)?;
+    let schedule = schedule(&state.time_zone, &scheduled_at, location, &assessor_id, user.id)?;
     let appointment =
         server::appointments::reschedule(&state.pool, user.id.into(), ssr::uuid(&appointment_id)?, version, &schedule)
             .await?;

@@ -19,7 +19,8 @@ pub struct Worklists {
     /// Newest first.
     pub open_requests: Vec<Request>,
     /// By time.
-    pub todays_appointments: Vec<DayEntry>,
+    /// By time, each with its time in the business time zone.
+    pub todays_appointments: Vec<(DayEntry, model::time::BusinessTime)>,
     /// Oldest first.
     pub open_assessments: Vec<Assessment>,
 }
@@ -36,7 +37,14 @@ pub async fn staff_worklists() -> Result<Worklists, AppError> {
     let (state, _) = ssr::staff().await?;
     let mut conn = state.pool.acquire().await.map_err(server::Error::from)?;
     let open_requests = server::requests::open(&mut conn).await?;
-    let todays_appointments = server::appointments::today(&mut conn, &state.time_zone).await?;
+    let todays_appointments = server::appointments::today(&mut conn, &state.time_zone)
+        .await?
+        .into_iter()
+        .map(|entry| {
+            let when = state.time_zone.local(entry.scheduled_at);
+            (entry, when)
+        })
+        .collect();
     let open_assessments = server::assessments::open(&mut conn).await?;
     Ok(Worklists { open_requests, todays_appointments, open_assessments })
 }

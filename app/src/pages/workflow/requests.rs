@@ -6,7 +6,6 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use model::appointments::AppointmentWithAssessment;
-use model::time::{local_input, minute};
 
 use crate::components::{action_error, mint_idempotency_key, use_param, when_loaded, FormError, SubmitButton, Table};
 use crate::error::AppError;
@@ -54,7 +53,9 @@ fn RequestDetailView(
             (row.clone(), assessor)
         })
         .collect::<Vec<_>>();
-    let RequestDetail { request, client, inspection, assessors, .. } = detail;
+    let RequestDetail { request, client, inspection, assessors, time_zone, .. } = detail;
+    // Times are shown and entered in the business time zone; the form says which.
+    let when_label = format!("Date and time ({time_zone})");
     let (request_id, vehicle) = (request.id.to_string(), request.vehicle());
     let audit_id = request_id.clone();
     view! {
@@ -86,7 +87,7 @@ fn RequestDetailView(
                 Some(inspection) => view! {
                     <p>"Inspection " <strong class="doc-number" data-testid="inspection-number">{inspection.number}</strong></p>
                     <h3>"Appointments"</h3>
-                    <AppointmentTable rows assessors=assessors.clone() reschedule />
+                    <AppointmentTable rows assessors=assessors.clone() reschedule when_label=when_label.clone() />
                     {move || reschedule_error.get().map(|error| {
                         let message = match error {
                             AppError::VersionConflict { .. } => "Someone else changed this appointment first. \
@@ -101,7 +102,7 @@ fn RequestDetailView(
                         <input type="hidden" name="idempotency_key" value=idempotency_key.clone() />
                         <div class="field-row">
                             <div class="field">
-                                <label for="field-scheduled_at">"Date and time (UTC)"</label>
+                                <label for="field-scheduled_at">{when_label.clone()}</label>
                                 <input id="field-scheduled_at" name="scheduled_at" type="datetime-local" required=true />
                                 <p class="field-error" role="alert">{move || book_error.get().and_then(|e| e.message_for("scheduled_at"))}</p>
                             </div>
@@ -134,6 +135,7 @@ fn AppointmentTable(
     rows: Vec<(AppointmentWithAssessment, String)>,
     assessors: Vec<(String, String)>,
     reschedule: ServerAction<RescheduleAppointment>,
+    when_label: String,
 ) -> AnyView {
     if rows.is_empty() {
         return view! { <p class="muted" data-testid="appointments-empty">"None booked yet."</p> }.into_any();
@@ -141,7 +143,7 @@ fn AppointmentTable(
     view! {
         <Table testid="appointment-list" columns=&["Number", "When", "Location", "Assessor", "Assessment"]>
             {rows.into_iter().map(|(row, assessor)| view! {
-                <AppointmentLine row assessor assessors=assessors.clone() reschedule />
+                <AppointmentLine row assessor assessors=assessors.clone() reschedule when_label=when_label.clone() />
             }).collect_view()}
         </Table>
     }
@@ -155,10 +157,12 @@ fn AppointmentLine(
     assessor: String,
     assessors: Vec<(String, String)>,
     reschedule: ServerAction<RescheduleAppointment>,
+    /// "Date and time (<zone>)".
+    when_label: String,
 ) -> AnyView {
     let start = ServerAction::<StartAssessment>::new();
     let error = action_error(start);
-    let AppointmentWithAssessment { appointment, assessment } = row;
+    let AppointmentWithAssessment { appointment, assessment, when } = row;
     let can_reschedule = assessment.is_none();
     let assessor_id = appointment.assessor_id.map(|id| id.to_string()).unwrap_or_default();
     // An assessor who is no longer on the list (no longer staff) stays the
@@ -173,7 +177,7 @@ fn AppointmentLine(
         })
         .collect_view();
     let id = appointment.id.to_string();
-    let (when, location) = (local_input(appointment.scheduled_at), appointment.location.clone());
+    let (when_input, location) = (when.input.clone(), appointment.location.clone());
     let reschedule_form = can_reschedule.then(move || {
         view! {
             <details class="reschedule">
@@ -183,8 +187,8 @@ fn AppointmentLine(
                     <input type="hidden" name="version" value=appointment.version />
                     <div class="field-row">
                         <div class="field">
-                            <label for=format!("when-{id}")>"Date and time (UTC)"</label>
-                            <input id=format!("when-{id}") name="scheduled_at" type="datetime-local" required=true value=when />
+                            <label for=format!("when-{id}")>{when_label}</label>
+                            <input id=format!("when-{id}") name="scheduled_at" type="datetime-local" required=true value=when_input />
                         </div>
                         <div class="field">
                             <label for=format!("where-{id}")>"Location"</label>
@@ -209,7 +213,7 @@ fn AppointmentLine(
     view! {
         <tr data-testid="appointment">
             <td class="doc-number">{appointment.number.clone()}</td>
-            <td>{minute(appointment.scheduled_at)}{reschedule_form}</td>
+            <td>{when.shown.clone()}{reschedule_form}</td>
             <td>{appointment.location.clone()}</td>
             <td>{assessor}</td>
             <td>
