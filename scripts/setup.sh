@@ -60,7 +60,8 @@ if $with_test_tools; then
         python3 -m venv "$venv"
         "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
     fi
-    if [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ]; then
+    # Any package of package.json missing (one added since the last install).
+    if [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ] || [ ! -d "$ROOT/end2end/node_modules/jsqr" ]; then
         say "installing end-to-end test packages"
         (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent)
     fi

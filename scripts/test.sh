@@ -93,10 +93,66 @@ create_user staff@lockstep.test "Sam Staff" staff
 create_user admin@lockstep.test "Ada Admin" admin
 create_user casey@lockstep.test "Casey Cole" counselor e2e-casey
 create_user robin@lockstep.test "Robin Reyes" counselor e2e-robin
+
+# A newcomer's first run (no administrator yet: the instance prints a setup
+# link) and the demo data, each on a database of its own (first-run.spec.ts).
+first_run_port=$((app_port + 4))
+demo_port=$((app_port + 5))
+say "first-run and demo instances (ports $first_run_port, $demo_port)"
+pg_ensure_database "$test_port" lockstep_first_run
+pg_ensure_database "$test_port" lockstep_demo
+DATABASE_URL="$base_url/lockstep_demo" "$CARGO_TARGET_DIR/release/lockstep" demo
+for instance in "$first_run_port lockstep_first_run" "$demo_port lockstep_demo"; do
+    read -r port database <<<"$instance"
+    DATABASE_URL="$base_url/$database" LOCKSTEP_LISTEN="127.0.0.1:$port" LEPTOS_SITE_ROOT="$ROOT/target/site" \
+        LOCKSTEP_LOG=warn LOCKSTEP_METRICS_LISTEN=off LOCKSTEP_SIGN_UPS_PER_ADDRESS=100000 \
+        "$CARGO_TARGET_DIR/release/lockstep" serve >"$work_dir/server-$port.log" 2>&1 &
+    server_pids+=($!)
+done
+for port in "$first_run_port" "$demo_port"; do
+    for _ in $(seq 1 150); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
+    curl -fs "http://127.0.0.1:$port/readyz" >/dev/null || { tail -n 20 "$work_dir/server-$port.log" >&2; exit 1; }
+done
+# Printed before the instance serves, so it is in the log once it is ready.
+setup_link="$(grep -o 'http://[^ ]*/setup?token=[0-9a-f]*' "$work_dir/server-$first_run_port.log" | head -n 1)"
+if [ -z "$setup_link" ]; then
+    echo "error: the first-run instance printed no setup link" >&2
+    cat "$work_dir/server-$first_run_port.log" >&2
+    exit 1
+fi
+if grep -q 'setup?token=' "$work_dir/server-$demo_port.log"; then
+    echo "error: the demo instance printed a setup link although the demo has an administrator" >&2
+    exit 1
+fi
+second_demo="$(DATABASE_URL="$base_url/lockstep_demo" "$CARGO_TARGET_DIR/release/lockstep" demo)"
+if ! grep -q 'nothing added' <<<"$second_demo"; then
+    echo "error: a second lockstep demo added data: $second_demo" >&2
+    exit 1
+fi
+
+say "the account CLI (set-role, disable-user, enable-user, list-users) on the demo data"
+account_cli() { DATABASE_URL="$base_url/lockstep_demo" "$CARGO_TARGET_DIR/release/lockstep" admin "$@"; }
+expect_output() { # pattern command…
+    local pattern="$1" output
+    shift
+    output="$("$@")"
+    if ! grep -Eq "$pattern" <<<"$output"; then
+        echo "error: \`$*\` printed, without /$pattern/:" >&2
+        echo "$output" >&2
+        exit 1
+    fi
+}
+expect_output 'is now staff' account_cli set-role --email member@demo.example --role staff
+expect_output 'disabled and signed out' account_cli disable-user --email member@demo.example
+expect_output '^member@demo\.example +staff +disabled' account_cli list-users --search member@demo
+expect_output 'may sign in again' account_cli enable-user --email member@demo.example
+expect_output 'is now member' account_cli set-role --email member@demo.example --role member
+expect_output '^member@demo\.example +member +enabled' account_cli list-users --search member@demo
 say "end-to-end tests (Playwright, Chromium), through nginx"
 (cd "$ROOT/end2end" && LOCKSTEP_URL="http://127.0.0.1:$app_port" LOCKSTEP_E2E_PASSWORD="$e2e_password" \
     LOCKSTEP_URL_INSTANCE_A="http://127.0.0.1:$pinned_a_port" LOCKSTEP_URL_INSTANCE_C="http://127.0.0.1:$pinned_c_port" \
-    npx playwright test)
+    LOCKSTEP_URL_FIRST_RUN="http://127.0.0.1:$first_run_port" LOCKSTEP_SETUP_LINK="$setup_link" \
+    LOCKSTEP_URL_DEMO="http://127.0.0.1:$demo_port" npx playwright test)
 
 say "metrics: scraped on the operators' address, absent from the public one"
 for port in "${instance_ports[@]}"; do

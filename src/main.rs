@@ -223,6 +223,30 @@ mod cli {
             #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3650))]
             expires_in_days: Option<u32>,
         },
+        /// List accounts (email, role, whether they may sign in, last seen),
+        /// enabled ones first; `--search` matches name or email.
+        ListUsers {
+            #[arg(long, default_value = "")]
+            search: String,
+        },
+        /// Change an account's role; its next request already has the new one.
+        SetRole {
+            #[arg(long)]
+            email: String,
+            #[arg(long)]
+            role: Role,
+        },
+        /// Disable an account: it is signed out everywhere at once and cannot
+        /// sign in until enabled again.
+        DisableUser {
+            #[arg(long)]
+            email: String,
+        },
+        /// Let a disabled account sign in again.
+        EnableUser {
+            #[arg(long)]
+            email: String,
+        },
         /// List API keys (never the keys themselves).
         ListApiKeys,
         /// Revoke an API key by its id or its prefix.
@@ -332,6 +356,27 @@ mod cli {
         }
     }
 
+    async fn person_by_email(pool: &PgPool, email: &str) -> anyhow::Result<server::people::Person> {
+        let mut conn = pool.acquire().await?;
+        let missing = || anyhow::anyhow!("no account has the email {email:?}");
+        let user =
+            accounts::find_by_email(&mut conn, email).await.map_err(|e| anyhow::anyhow!("{e}"))?.ok_or_else(missing)?;
+        server::people::find(&mut conn, user.id).await.map_err(|e| anyhow::anyhow!("{e}"))?.ok_or_else(missing)
+    }
+
+    async fn set_enabled(pool: &PgPool, email: &str, enabled: bool) -> anyhow::Result<()> {
+        let person = person_by_email(pool, email).await?;
+        let access = server::people::Access { role: person.role, enabled };
+        let changed =
+            server::people::set_access_as_operator(pool, email, access).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        if enabled {
+            println!("{} may sign in again", changed.email);
+        } else {
+            println!("{} is disabled and signed out everywhere", changed.email);
+        }
+        Ok(())
+    }
+
     async fn admin(pool: &PgPool, command: AdminCommand) -> anyhow::Result<()> {
         let domain_error = |error: server::Error| anyhow::anyhow!("{error}");
         match command {
@@ -367,6 +412,33 @@ mod cli {
                 println!("{}", issued.secret);
                 Ok(())
             }
+            AdminCommand::ListUsers { search } => {
+                let mut conn = pool.acquire().await?;
+                for person in server::people::list(&mut conn, &search).await.map_err(domain_error)? {
+                    let access = if person.is_disabled() { "disabled" } else { "enabled" };
+                    let seen = person
+                        .last_seen
+                        .map(|at| format!("last seen {}", at.format("%Y-%m-%d %H:%M")))
+                        .unwrap_or_else(|| "not signed in".to_owned());
+                    println!(
+                        "{:<32} {:<10} {access:<9} {seen:<28} {}",
+                        person.email,
+                        person.role.as_str(),
+                        person.display_name
+                    );
+                }
+                Ok(())
+            }
+            AdminCommand::SetRole { email, role } => {
+                let person = person_by_email(pool, &email).await?;
+                let access = server::people::Access { role, enabled: !person.is_disabled() };
+                let changed =
+                    server::people::set_access_as_operator(pool, &email, access).await.map_err(domain_error)?;
+                println!("{} is now {}", changed.email, changed.role.as_str());
+                Ok(())
+            }
+            AdminCommand::DisableUser { email } => set_enabled(pool, &email, false).await,
+            AdminCommand::EnableUser { email } => set_enabled(pool, &email, true).await,
             AdminCommand::ListApiKeys => {
                 let mut conn = pool.acquire().await?;
                 for key in server::api_keys::list(&mut conn).await.map_err(domain_error)? {

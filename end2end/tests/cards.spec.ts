@@ -1,5 +1,6 @@
 import { test, expect, type BrowserContext, type Page } from '@playwright/test';
 import { randomUUID } from 'node:crypto';
+import jsQR from 'jsqr';
 import { createCard, type Fields, holdFirstRequest, openHydrated, saveWhileOtherTabHasEdits, signUpDirectly } from './helpers';
 
 function uniqueName(prefix: string): string {
@@ -218,6 +219,18 @@ test('a card is shared by QR code, copied link and vCard, from its page and its 
   expect(svg.status()).toBe(200);
   expect(svg.headers()['content-type']).toBe('image/svg+xml');
   expect((await svg.body()).length).toBeLessThan(8 * 1024);
+  // What a phone's camera would read: the code as the browser draws it.
+  const size = 336;
+  const pixels = await qr.evaluate((img: HTMLImageElement, size: number) => {
+    const canvas = document.createElement('canvas');
+    canvas.width = canvas.height = size;
+    const context = canvas.getContext('2d')!;
+    context.fillStyle = '#fff';
+    context.fillRect(0, 0, size, size);
+    context.drawImage(img, 0, 0, size, size);
+    return Array.from(context.getImageData(0, 0, size, size).data);
+  }, size);
+  expect(jsQR(Uint8ClampedArray.from(pixels), size, size)?.data, 'the QR code decodes to the card address').toBe(address);
 
   const download = visitorPage.waitForEvent('download');
   await visitorPage.getByRole('link', { name: 'Download QR code' }).click();

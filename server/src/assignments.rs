@@ -112,7 +112,7 @@ pub async fn create(
     drop(conn);
 
     let source = match actor {
-        Actor::User(_) => "staff",
+        Actor::User(_) | Actor::Operator => "staff",
         Actor::ApiKey(_) => "external",
     };
     retry::transaction("assignment.create", move || async move {

@@ -23,11 +23,14 @@ impl Action {
     }
 }
 
-/// Who made a change: a person, or an external system with an API key.
+/// Who made a change: a person, an external system with an API key, or
+/// the operator at the command line (`lockstep admin …`; the audit row
+/// names nobody).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Actor {
     User(Uuid),
     ApiKey(Uuid),
+    Operator,
 }
 
 impl Actor {
@@ -35,13 +38,13 @@ impl Actor {
     pub fn user_id(self) -> Option<Uuid> {
         match self {
             Actor::User(id) => Some(id),
-            Actor::ApiKey(_) => None,
+            Actor::ApiKey(_) | Actor::Operator => None,
         }
     }
 
     pub fn api_key_id(self) -> Option<Uuid> {
         match self {
-            Actor::User(_) => None,
+            Actor::User(_) | Actor::Operator => None,
             Actor::ApiKey(id) => Some(id),
         }
     }
@@ -53,6 +56,7 @@ impl std::fmt::Display for Actor {
         match self {
             Actor::User(id) => write!(f, "{id}"),
             Actor::ApiKey(id) => write!(f, "key:{id}"),
+            Actor::Operator => write!(f, "operator"),
         }
     }
 }

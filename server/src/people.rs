@@ -12,7 +12,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::accounts::{self, Password, Role, User};
-use crate::audit::{self, Action};
+use crate::audit::{self, Action, Actor};
 use crate::error::{Error, Result};
 use crate::versioned::{self, Target, Tx};
 use crate::{devices, retry, secrets};
@@ -81,8 +81,28 @@ pub async fn set_access(
     if admin.id == person {
         return Err(Error::invalid("role", "You cannot change your own account here; ask another administrator."));
     }
+    change_access(pool, Actor::User(admin.id), person, expected_version, access).await
+}
+
+/// [`set_access`] for the operator at the command line, on the account as
+/// it is now (the operator is trusted; the change is still audited).
+pub async fn set_access_as_operator(pool: &PgPool, email: &str, access: Access) -> Result<Person> {
+    let mut conn = pool.acquire().await?;
+    let user = accounts::find_by_email(&mut conn, email).await?.ok_or(Error::NotFound)?;
+    let current = find(&mut conn, user.id).await?.ok_or(Error::NotFound)?;
+    drop(conn);
+    change_access(pool, Actor::Operator, current.id, current.version, access).await
+}
+
+async fn change_access(
+    pool: &PgPool,
+    actor: Actor,
+    person: Uuid,
+    expected_version: i32,
+    access: Access,
+) -> Result<Person> {
     let key = person.to_string();
-    let target = Target { operation: "user.set_access", actor: admin.id.into(), entity: "user", key: &key };
+    let target = Target { operation: "user.set_access", actor, entity: "user", key: &key };
     let update = move |mut tx: Tx| async move {
         // Lock the enabled administrators (in id order, so concurrent
         // changes queue instead of deadlocking) and re-check the actor
@@ -92,8 +112,10 @@ pub async fn set_access(
         )
         .fetch_all(&mut *tx)
         .await?;
-        if !admins.contains(&admin.id) {
-            return Err(Error::Forbidden);
+        if let Actor::User(admin) = actor {
+            if !admins.contains(&admin) {
+                return Err(Error::Forbidden);
+            }
         }
         let updated = sqlx::query_scalar!(
             r#"UPDATE users SET role = $3,
