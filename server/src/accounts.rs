@@ -320,37 +320,39 @@ pub async fn change_password(pool: &PgPool, user: &User, current: &str, new: &st
         return Err(Error::invalid("current_password", "This is not your current password."));
     }
     claim.succeeded(pool).await?;
-    let new = Password::parse(new).map_err(|error| match error {
-        Error::Invalid { message, .. } => Error::invalid("new_password", message),
-        other => other,
-    })?;
-    let hash = hash_password(&new).await?;
+    let hash = hash_password(&parse_new_password(new)?).await?;
     let hash = &hash;
     retry::transaction("account.change_password", move || async move {
         let mut tx = retry::begin(pool).await?;
-        let version = sqlx::query_scalar!(
-            "UPDATE users SET password_hash = $2, version = version + 1, updated_at = now() WHERE id = $1 RETURNING version",
-            user.id,
-            hash
-        )
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(Error::NotFound)?;
-        audit::record(
-            &mut tx,
-            user.id,
-            "user",
-            &user.id.to_string(),
-            audit::Action::Update,
-            Some(version - 1),
-            Some(version),
-        )
-        .await?;
-        let signed_out = crate::devices::revoke_all(&mut tx, user.id).await?;
+        let signed_out = store_password(&mut tx, user.id, hash).await?;
         retry::commit(tx).await?;
         Ok((User { password_hash: hash.clone(), ..user.clone() }, signed_out))
     })
     .await
+}
+
+/// A password typed into a form's `new_password` field.
+pub fn parse_new_password(raw: &str) -> Result<Password> {
+    Password::parse(raw).map_err(|error| match error {
+        Error::Invalid { message, .. } => Error::invalid("new_password", message),
+        other => other,
+    })
+}
+
+/// Stores `user`'s new password hash with its audit row and signs out every
+/// device of the account, in the caller's transaction: no session of the
+/// old password outlives the commit. Returns how many devices were signed out.
+pub async fn store_password(tx: &mut PgConnection, user: Uuid, hash: &str) -> Result<u64> {
+    let version = sqlx::query_scalar!(
+        "UPDATE users SET password_hash = $2, version = version + 1, updated_at = now() WHERE id = $1 RETURNING version",
+        user,
+        hash
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(Error::NotFound)?;
+    audit::record(tx, user, "user", &user.to_string(), audit::Action::Update, Some(version - 1), Some(version)).await?;
+    crate::devices::revoke_all(tx, user).await
 }
 
 pub async fn count_by_role(conn: &mut PgConnection) -> Result<Vec<RoleCount>> {

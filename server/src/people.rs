@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::accounts::{self, Password, Role, User};
+use crate::accounts::{self, Role, User};
 use crate::audit::{self, Action, Actor};
 use crate::error::{Error, Result};
 use crate::versioned::{self, Target, Tx};
@@ -211,42 +211,24 @@ pub async fn reset_password(pool: &PgPool, token: &str, new_password: &str) -> R
             return Err(Error::NotFound);
         }
     }
-    let password = Password::parse(new_password).map_err(|error| match error {
-        Error::Invalid { message, .. } => Error::invalid("new_password", message),
-        other => other,
-    })?;
-    let hash = accounts::hash_password(&password).await?;
+    let hash = accounts::hash_password(&accounts::parse_new_password(new_password)?).await?;
     let digest = secrets::digest(token.trim());
     let (hash, digest) = (&hash, &digest);
     let id = retry::transaction("account.reset_password", move || async move {
         let mut tx = retry::begin(pool).await?;
         // Deleting the link is what uses it: of two submissions, one wins.
-        let row = sqlx::query!(
-            r#"WITH used AS (
-                   DELETE FROM password_resets WHERE token_hash = $1 AND expires_at > now() RETURNING user_id
-               )
-               UPDATE users SET password_hash = $2, version = version + 1, updated_at = now()
-               FROM used WHERE users.id = used.user_id AND users.disabled_at IS NULL
-               RETURNING users.id, users.version"#,
-            &digest[..],
-            hash
+        let id = sqlx::query_scalar!(
+            "DELETE FROM password_resets r USING users u
+             WHERE r.token_hash = $1 AND r.expires_at > now() AND u.id = r.user_id AND u.disabled_at IS NULL
+             RETURNING r.user_id",
+            &digest[..]
         )
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(Error::NotFound)?;
-        audit::record(
-            &mut tx,
-            row.id,
-            "user",
-            &row.id.to_string(),
-            Action::Update,
-            Some(row.version - 1),
-            Some(row.version),
-        )
-        .await?;
-        devices::revoke_all(&mut tx, row.id).await?;
+        accounts::store_password(&mut tx, id, hash).await?;
         retry::commit(tx).await?;
-        Ok(row.id)
+        Ok(id)
     })
     .await?;
     let mut conn = pool.acquire().await?;
