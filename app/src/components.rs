@@ -313,3 +313,28 @@ pub fn ToastRegion() -> impl IntoView {
         </div>
     }
 }
+
+/// The `q` of this page's address: what its list is searched for.
+pub fn search_query() -> impl Fn() -> String + Copy + Send + Sync + 'static {
+    let query = leptos_router::hooks::use_query_map();
+    move || query.read().get("q").unwrap_or_default()
+}
+
+/// The search box of a list page: a plain GET form to `action` that puts
+/// the words in `q`, so a search is a link and works without JavaScript.
+#[component]
+pub fn SearchBox(
+    action: &'static str,
+    id: &'static str,
+    label: &'static str,
+    placeholder: &'static str,
+) -> impl IntoView {
+    let search = search_query();
+    view! {
+        <form method="get" action=action class="search-form" role="search">
+            <label for=id class="visually-hidden">{label}</label>
+            <input id=id type="search" name="q" placeholder=placeholder value=search />
+            <button type="submit" class="button">"Search"</button>
+        </form>
+    }
+}

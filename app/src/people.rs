@@ -60,13 +60,7 @@ pub async fn issue_reset_link(id: String) -> Result<ResetLink, AppError> {
     let (state, admin) = crate::training::ssr::user_with(crate::training::ssr::is_admin).await?;
     let id = crate::training::ssr::uuid(&id)?;
     let link = server::people::issue_reset_link(&state.pool, &admin, id).await?.at(&crate::ssr::site_origin(&state));
-    if crate::ssr::is_plain_form_post() {
-        // The redirect back to the page cannot carry the token.
-        let offer = reset_link_handover(&state).offer(&link.token);
-        if let (Some(offer), Some(response)) = (offer, use_context::<leptos_axum::ResponseOptions>()) {
-            response.append_header(axum::http::header::SET_COOKIE, offer);
-        }
-    }
+    crate::ssr::hand_over(reset_link_handover(&state), &link.token);
     Ok(link)
 }
 
@@ -80,17 +74,12 @@ fn reset_link_handover(state: &server::AppState) -> server::web::handover::Hando
 #[server(prefix = "/sfn", endpoint = "take_issued_reset_link")]
 pub async fn take_issued_reset_link() -> Result<Option<ResetLink>, AppError> {
     let (state, admin) = crate::training::ssr::user_with(crate::training::ssr::is_admin).await?;
-    let Some(parts) = use_context::<axum::http::request::Parts>() else { return Ok(None) };
-    let (tokens, deletion) = reset_link_handover(&state).take(&parts.headers);
-    let Some(response) = use_context::<leptos_axum::ResponseOptions>() else { return Ok(None) };
-    if let Some(deletion) = deletion {
-        response.append_header(axum::http::header::SET_COOKIE, deletion);
-    }
+    let tokens = crate::ssr::take_handed_over(reset_link_handover(&state));
     let mut conn = state.pool.acquire().await.map_err(server::Error::from)?;
     for token in tokens {
         if let Some(link) = server::people::just_issued_reset_link(&mut conn, &token, admin.id).await? {
-            response.insert_header(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
-            return Ok(Some(link.at(&state.site_origin(&parts.headers))));
+            crate::ssr::never_store();
+            return Ok(Some(link.at(&crate::ssr::site_origin(&state))));
         }
     }
     Ok(None)

@@ -40,6 +40,40 @@ pub fn is_plain_form_post() -> bool {
     })
 }
 
+/// After a form posted without JavaScript, hands `value` (a secret shown
+/// once) to the page the browser is sent back to: the redirect can carry
+/// only errors (see `server::web::handover`). With JavaScript the server
+/// function's answer carries it, so nothing is handed over.
+pub fn hand_over(handover: server::web::handover::Handover, value: &str) {
+    if !is_plain_form_post() {
+        return;
+    }
+    let offer = handover.offer(value);
+    if let (Some(offer), Some(response)) = (offer, leptos::prelude::use_context::<leptos_axum::ResponseOptions>()) {
+        response.append_header(axum::http::header::SET_COOKIE, offer);
+    }
+}
+
+/// The values handed to this page under `handover`, which the response
+/// deletes. Claims only: anyone able to plant a cookie could have sent
+/// them, so the caller checks each against the database.
+pub fn take_handed_over(handover: server::web::handover::Handover) -> Vec<String> {
+    let Some(parts) = leptos::prelude::use_context::<axum::http::request::Parts>() else { return Vec::new() };
+    let (values, deletion) = handover.take(&parts.headers);
+    if let (Some(deletion), Some(response)) = (deletion, leptos::prelude::use_context::<leptos_axum::ResponseOptions>())
+    {
+        response.append_header(axum::http::header::SET_COOKIE, deletion);
+    }
+    values
+}
+
+/// Keeps this response out of every cache: the page shows a secret.
+pub fn never_store() {
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        response.insert_header(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    }
+}
+
 /// Where this site is reached, for absolute links (see `AppState::site_origin`).
 pub fn site_origin(state: &AppState) -> String {
     match leptos::prelude::use_context::<axum::http::request::Parts>() {

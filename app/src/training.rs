@@ -210,13 +210,7 @@ pub async fn create_api_key(
     };
     let mut conn = state.pool.acquire().await.map_err(server::Error::from)?;
     let issued = server::api_keys::create(&mut conn, &name, &scopes, expires_at, Some(user.id)).await?;
-    if crate::ssr::is_plain_form_post() {
-        // The redirect back to the form cannot carry the secret.
-        let offer = issued_key_handover(&state).offer(&issued.secret);
-        if let (Some(offer), Some(response)) = (offer, use_context::<leptos_axum::ResponseOptions>()) {
-            response.append_header(axum::http::header::SET_COOKIE, offer);
-        }
-    }
+    crate::ssr::hand_over(issued_key_handover(&state), &issued.secret);
     Ok(issued)
 }
 
@@ -237,17 +231,11 @@ fn issued_key_handover(state: &server::AppState) -> server::web::handover::Hando
 #[server(prefix = "/sfn", endpoint = "take_issued_api_key")]
 pub async fn take_issued_api_key() -> Result<Option<IssuedKey>, AppError> {
     let (state, user) = ssr::user_with(ssr::is_admin).await?;
-    let Some(parts) = use_context::<axum::http::request::Parts>() else { return Ok(None) };
-    let (secrets, deletion) = issued_key_handover(&state).take(&parts.headers);
-    let Some(response) = use_context::<leptos_axum::ResponseOptions>() else { return Ok(None) };
-    if let Some(deletion) = deletion {
-        response.append_header(axum::http::header::SET_COOKIE, deletion);
-    }
+    let secrets = crate::ssr::take_handed_over(issued_key_handover(&state));
     let mut conn = state.pool.acquire().await.map_err(server::Error::from)?;
     for secret in secrets {
         if let Some(key) = server::api_keys::just_issued(&mut conn, &secret, user.id).await? {
-            // Not kept by any cache: the page shows a secret.
-            response.insert_header(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+            crate::ssr::never_store();
             return Ok(Some(IssuedKey { key, secret }));
         }
     }

@@ -48,24 +48,51 @@ enum Stage {
     Reported,
 }
 
-const CLIENTS: &[(&str, &str, &str, Stage, (&str, &str, &str))] = &[
-    (
-        "DEMO-001",
-        "Harbor Logistics (demo)",
-        "fleet@harbor.demo.example",
-        Stage::Requested,
-        ("Volvo", "FH16", "DEMO-101"),
-    ),
-    ("DEMO-002", "Maple Taxis (demo)", "office@maple.demo.example", Stage::Inspected, ("Toyota", "Prius", "DEMO-202")),
-    ("DEMO-003", "Jordan Lee (demo)", "jordan.lee@demo.example", Stage::Scheduled, ("Ford", "Focus", "DEMO-303")),
-    (
-        "DEMO-004",
-        "Northwind Rentals (demo)",
-        "claims@northwind.demo.example",
-        Stage::Assessing,
-        ("Skoda", "Octavia", "DEMO-404"),
-    ),
-    ("DEMO-005", "Priya Shah (demo)", "priya.shah@demo.example", Stage::Reported, ("Tesla", "Model 3", "DEMO-505")),
+/// A demo client and its vehicle, and how far its case has come.
+struct DemoClient {
+    id: &'static str,
+    name: &'static str,
+    email: &'static str,
+    stage: Stage,
+    vehicle: (&'static str, &'static str, &'static str),
+}
+
+const CLIENTS: &[DemoClient] = &[
+    DemoClient {
+        id: "DEMO-001",
+        name: "Harbor Logistics (demo)",
+        email: "fleet@harbor.demo.example",
+        stage: Stage::Requested,
+        vehicle: ("Volvo", "FH16", "DEMO-101"),
+    },
+    DemoClient {
+        id: "DEMO-002",
+        name: "Maple Taxis (demo)",
+        email: "office@maple.demo.example",
+        stage: Stage::Inspected,
+        vehicle: ("Toyota", "Prius", "DEMO-202"),
+    },
+    DemoClient {
+        id: "DEMO-003",
+        name: "Jordan Lee (demo)",
+        email: "jordan.lee@demo.example",
+        stage: Stage::Scheduled,
+        vehicle: ("Ford", "Focus", "DEMO-303"),
+    },
+    DemoClient {
+        id: "DEMO-004",
+        name: "Northwind Rentals (demo)",
+        email: "claims@northwind.demo.example",
+        stage: Stage::Assessing,
+        vehicle: ("Skoda", "Octavia", "DEMO-404"),
+    },
+    DemoClient {
+        id: "DEMO-005",
+        name: "Priya Shah (demo)",
+        email: "priya.shah@demo.example",
+        stage: Stage::Reported,
+        vehicle: ("Tesla", "Model 3", "DEMO-505"),
+    },
 ];
 
 const SCENARIOS: &[(&str, &str)] = &[
@@ -151,7 +178,9 @@ async fn account(
 
 /// One client per stage, from a fresh request to a finished report.
 async fn workflow(pool: &PgPool, zone: &BusinessTimeZone, staff: Actor, seeded: &mut Seeded) -> Result<()> {
-    for (index, (id, name, email, stage, (make, model, registration))) in CLIENTS.iter().enumerate() {
+    for (index, DemoClient { id, name, email, stage, vehicle: (make, model, registration) }) in
+        CLIENTS.iter().enumerate()
+    {
         let client = NewClient {
             id: Some((*id).to_owned()),
             fields: ClientFields {

@@ -4,9 +4,10 @@
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_query_map;
 
-use crate::components::{action_error, when_loaded, EmptyState, FormError, PageHead, SubmitButton, Table};
+use crate::components::{
+    action_error, search_query, when_loaded, EmptyState, FormError, PageHead, SearchBox, SubmitButton, Table,
+};
 use crate::error::AppError;
 use crate::people::{list_people, take_issued_reset_link, IssueResetLink, Person, ResetLink, Role, SetAccess};
 
@@ -14,8 +15,7 @@ use super::training::load_error;
 
 #[component]
 pub fn PeoplePage() -> AnyView {
-    let query = use_query_map();
-    let search = move || query.read().get("q").unwrap_or_default();
+    let search = search_query();
     let set_access = ServerAction::<SetAccess>::new();
     let reset = ServerAction::<IssueResetLink>::new();
     let access_error = action_error(set_access);
@@ -32,11 +32,7 @@ pub fn PeoplePage() -> AnyView {
         <PageHead title="People">
             <A href="/admin/api-keys" attr:class="button ghost">"API keys"</A>
         </PageHead>
-        <form method="get" action="/admin/users" class="search-form" role="search">
-            <label for="people-search" class="visually-hidden">"Search people"</label>
-            <input id="people-search" type="search" name="q" placeholder="Search by name or email" value=search />
-            <button type="submit" class="button">"Search"</button>
-        </form>
+        <SearchBox action="/admin/users" id="people-search" label="Search people" placeholder="Search by name or email" />
         <Suspense fallback=|| ()>
             {move || issued().map(|link| view! { <IssuedLink link /> })}
         </Suspense>

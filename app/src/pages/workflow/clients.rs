@@ -12,7 +12,8 @@ use model::time::minute;
 use model::Form as _;
 
 use crate::components::{
-    action_error, mint_idempotency_key, use_param, when_loaded, EmptyState, PageHead, SubmitButton, Table,
+    action_error, mint_idempotency_key, search_query, use_param, when_loaded, EmptyState, PageHead, SearchBox,
+    SubmitButton, Table,
 };
 use crate::editor::{shows_all, Editor, Fields, FormFields, Input, Line};
 use crate::live::{live_feed, Live};
@@ -25,19 +26,14 @@ use super::{load_error, AuditTrail};
 
 #[component]
 pub fn ClientsPage() -> AnyView {
-    let query = use_query_map();
-    let search = move || query.read().get("q").unwrap_or_default();
+    let search = search_query();
     let clients = Resource::new_blocking(search, list_clients);
     view! {
         <PageHead title="Clients">
             <A href="/staff/clients/new" attr:class="button primary">"New client"</A>
         </PageHead>
-        <form method="get" action="/staff/clients" class="search-form" role="search">
-            <label for="client-search" class="visually-hidden">"Search clients"</label>
-            <input id="client-search" type="search" name="q" placeholder="Search by id, name, email or company"
-                value=search />
-            <button type="submit" class="button">"Search"</button>
-        </form>
+        <SearchBox action="/staff/clients" id="client-search" label="Search clients"
+            placeholder="Search by id, name, email or company" />
         {when_loaded(clients, client_list, load_error)}
     }
     .into_any()
