@@ -2,7 +2,8 @@
 
 -- While no administrator exists, each starting instance adds a setup token
 -- (only its SHA-256 is kept) and prints a link carrying it. Any of them
--- opens the setup page; all go once the administrator exists.
+-- opens the setup page for 24 hours; all go once an administrator exists
+-- (made here, or found by the next instance that starts).
 CREATE TABLE setup_tokens (
     token_hash bytea       PRIMARY KEY,
     created_at timestamptz NOT NULL DEFAULT now()
@@ -23,7 +24,8 @@ BEGIN
     IF EXISTS (SELECT 1 FROM users WHERE role = 'admin') THEN
         RAISE EXCEPTION 'an administrator exists already' USING ERRCODE = 'LS010';
     END IF;
-    IF NOT EXISTS (SELECT 1 FROM setup_tokens WHERE token_hash = p_token_hash) THEN
+    IF NOT EXISTS (SELECT 1 FROM setup_tokens
+                   WHERE token_hash = p_token_hash AND created_at > now() - interval '24 hours') THEN
         RAISE EXCEPTION 'unknown setup token' USING ERRCODE = 'LS011';
     END IF;
     INSERT INTO users (email, display_name, password_hash, role)

@@ -114,7 +114,7 @@ for port in "$first_run_port" "$demo_port"; do
     curl -fs "http://127.0.0.1:$port/readyz" >/dev/null || { tail -n 20 "$work_dir/server-$port.log" >&2; exit 1; }
 done
 # Printed before the instance serves, so it is in the log once it is ready.
-setup_link="$(grep -o 'http://[^ ]*/setup?token=[0-9a-f]*' "$work_dir/server-$first_run_port.log" | head -n 1)"
+setup_link="$(grep -o 'http://[^ ]*/setup?token=[0-9a-f]*' "$work_dir/server-$first_run_port.log" | head -n 1 || true)"
 if [ -z "$setup_link" ]; then
     echo "error: the first-run instance printed no setup link" >&2
     cat "$work_dir/server-$first_run_port.log" >&2

@@ -169,8 +169,15 @@ mod cli {
     fn parse_public_url(value: &str) -> Result<String, String> {
         let url =
             url::Url::parse(value).map_err(|error| format!("{error}; expected e.g. https://cards.example.com"))?;
-        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() || url.path() != "/" {
-            return Err("expected an http(s) address with no path, e.g. https://cards.example.com".to_owned());
+        let plain = url.path() == "/"
+            && url.query().is_none()
+            && url.fragment().is_none()
+            && url.username().is_empty()
+            && url.password().is_none();
+        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() || !plain {
+            return Err(
+                "expected an http(s) address alone (no path, query or user), e.g. https://cards.example.com".to_owned()
+            );
         }
         Ok(url.as_str().trim_end_matches('/').to_owned())
     }
@@ -324,6 +331,8 @@ mod cli {
                     );
                 }
                 println!("sign in with any of these (password {:?}):", server::demo::PASSWORD);
+                // The password is published: the demo is for trying Lockstep out.
+                eprintln!("warning: these accounts have a published password; never seed a Lockstep others can reach");
                 for (email, name, role, _) in server::demo::ACCOUNTS {
                     println!("  {email:<26} {:<10} {name}", role.as_str());
                 }
@@ -530,11 +539,13 @@ mod cli {
         tracing::info!("Lockstep is listening on http://{}", args.listen);
         // First run: the only way in is a link only this terminal sees.
         match server::setup::issue_token(&pool).await {
-            Ok(Some(token)) => println!(
-                "\n  No administrator yet. Create one in the browser (this link works until then):\n    \
-                 http://{}/setup?token={token}\n",
-                args.listen
-            ),
+            Ok(Some(token)) => {
+                let origin = args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.listen));
+                println!(
+                    "\n  No administrator yet. Create one in the browser (this link works for 24 hours):\n    \
+                     {origin}/setup?token={token}\n"
+                )
+            }
             Ok(None) => {}
             Err(error) => {
                 tracing::warn!(%error, "could not issue a setup link; create an admin with `lockstep admin create-user`")

@@ -3,9 +3,11 @@
 //!
 //! Role changes and disabling are version-checked (`users.version`) and
 //! audited like every other edit. An administrator never changes their own
-//! account here, and the last enabled administrator cannot be demoted or
-//! disabled: the enabled administrators' rows are locked first, so two
-//! administrators demoting each other at the same moment cannot both win.
+//! account here, so one enabled administrator always remains: the enabled
+//! administrators' rows are locked first and the actor must still be one,
+//! so two administrators demoting each other at the same moment cannot
+//! both win. (The operator's CLI is trusted and not held to this; without
+//! an administrator, the next instance to start prints a new setup link.)
 
 use chrono::{DateTime, Duration, Utc};
 use sqlx::{PgConnection, PgPool};
@@ -133,8 +135,10 @@ async fn change_access(
         let Some(id) = updated else { return Ok((tx, None)) };
         if !access.enabled {
             devices::revoke_all(&mut tx, id).await?;
-            sqlx::query!("DELETE FROM password_resets WHERE user_id = $1", id).execute(&mut *tx).await?;
         }
+        // Disabling ends the account's links; so does enabling it, in case
+        // one was made while the disable was committing.
+        sqlx::query!("DELETE FROM password_resets WHERE user_id = $1", id).execute(&mut *tx).await?;
         let person = find(&mut tx, id).await?;
         Ok((tx, person))
     };
@@ -143,8 +147,20 @@ async fn change_access(
 }
 
 /// A new one-time link for `person` to set a password, replacing any
-/// earlier one. Audited; the token itself is kept only as a digest.
+/// earlier one. Audited; the token itself is kept only as a digest. Never
+/// for an administrator (one admin could otherwise take over another's
+/// account): they change their own password, and 422 says so. The issuer
+/// must still be an enabled administrator when the link is stored.
 pub async fn issue_reset_link(pool: &PgPool, admin: &User, person: Uuid) -> Result<ResetLink> {
+    let mut conn = pool.acquire().await?;
+    let target = find(&mut conn, person).await?.ok_or(Error::NotFound)?;
+    drop(conn);
+    if target.role == Role::Admin {
+        return Err(Error::invalid(
+            "id",
+            "Administrators change their own password (Devices and password); no reset link is made for them.",
+        ));
+    }
     let token = secrets::random_hex(32);
     let token = &token;
     retry::transaction("password_reset.create", move || async move {
@@ -152,7 +168,8 @@ pub async fn issue_reset_link(pool: &PgPool, admin: &User, person: Uuid) -> Resu
         let row = sqlx::query!(
             r#"INSERT INTO password_resets (token_hash, user_id, created_by, expires_at)
                SELECT $1, u.id, $3, now() + make_interval(secs => $4) FROM users u
-               WHERE u.id = $2 AND u.disabled_at IS NULL
+               WHERE u.id = $2 AND u.disabled_at IS NULL AND u.role <> 'admin'
+                 AND EXISTS (SELECT 1 FROM users a WHERE a.id = $3 AND a.role = 'admin' AND a.disabled_at IS NULL)
                ON CONFLICT (user_id) DO UPDATE
                SET token_hash = EXCLUDED.token_hash, created_by = EXCLUDED.created_by,
                    created_at = now(), expires_at = EXCLUDED.expires_at

@@ -24,8 +24,14 @@ pub async fn needs_admin(pool: &PgPool) -> Result<bool> {
 }
 
 /// A new setup token while no administrator exists (to print in a link),
-/// else None. Each instance adds its own; any of them opens the page.
+/// else None. Each instance adds its own; any of them opens the page for
+/// 24 hours. Once an administrator exists (however it was made), the
+/// tokens left from before are deleted, so an old link in a log never
+/// works again, even if the last administrator is later demoted.
 pub async fn issue_token(pool: &PgPool) -> Result<Option<String>> {
+    sqlx::query!("DELETE FROM setup_tokens WHERE EXISTS (SELECT 1 FROM users WHERE role = 'admin')")
+        .execute(pool)
+        .await?;
     let token = secrets::random_hex(32);
     let issued = sqlx::query_scalar!(
         r#"INSERT INTO setup_tokens (token_hash)
@@ -41,7 +47,8 @@ pub async fn issue_token(pool: &PgPool) -> Result<Option<String>> {
 pub async fn state(pool: &PgPool, token: &str) -> Result<SetupState> {
     let row = sqlx::query!(
         r#"SELECT EXISTS (SELECT 1 FROM users WHERE role = 'admin') AS "done!",
-                  EXISTS (SELECT 1 FROM setup_tokens WHERE token_hash = $1) AS "token_known!""#,
+                  EXISTS (SELECT 1 FROM setup_tokens
+                          WHERE token_hash = $1 AND created_at > now() - interval '24 hours') AS "token_known!""#,
         &secrets::digest(token.trim())[..]
     )
     .fetch_one(pool)

@@ -37,6 +37,7 @@ impl AppState {
             .and_then(|host| host.to_str().ok())
             .filter(|host| {
                 !host.is_empty()
+                    && host.len() <= 255
                     && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
             })
             .unwrap_or("localhost");

@@ -238,3 +238,39 @@ async fn people_are_found_by_name_or_email(pool: sqlx::PgPool) {
     let all = app.server_fn_ok(&admin, "list_people", &[("search", "")]).await;
     assert_eq!(all.as_array().expect("a list").len(), 3);
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn setup_links_expire_and_go_once_an_administrator_exists_any_way(pool: sqlx::PgPool) {
+    let app = common::spawn(pool).await;
+    let old = server::setup::issue_token(&app.pool).await.expect("issue").expect("no admin yet");
+    sqlx::query("UPDATE setup_tokens SET created_at = now() - interval '25 hours'")
+        .execute(&app.pool)
+        .await
+        .expect("age");
+    assert_eq!(page(&app, &format!("/setup?token={old}")).await.0, StatusCode::FORBIDDEN, "a day-old link is dead");
+    let form =
+        [("token", old.as_str()), ("display_name", "Late"), ("email", "late@example.com"), ("password", PASSWORD)];
+    assert_eq!(app.server_fn(&app.device(), "create_first_admin", &form).await.0, StatusCode::FORBIDDEN);
+
+    // An administrator made with the CLI: the next start deletes every
+    // token, so an old link stays dead even after that admin is demoted.
+    let fresh = server::setup::issue_token(&app.pool).await.expect("issue").expect("no admin yet");
+    app.create_user("cli-admin@example.com", PASSWORD, Role::Admin).await;
+    assert_eq!(server::setup::issue_token(&app.pool).await.expect("issue"), None);
+    sqlx::query("UPDATE users SET role = 'member'").execute(&app.pool).await.expect("demote");
+    assert_eq!(page(&app, &format!("/setup?token={fresh}")).await.0, StatusCode::FORBIDDEN);
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn no_reset_link_is_made_for_an_administrator(pool: sqlx::PgPool) {
+    let app = common::spawn(pool).await;
+    let admin = signed_in_admin(&app, "a@example.com").await;
+    app.create_user("b@example.com", PASSWORD, Role::Admin).await;
+    for email in ["a@example.com", "b@example.com"] {
+        let id = user_id(&app, email).await.to_string();
+        let (status, body) = app.server_fn(&admin, "issue_reset_link", &[("id", &id)]).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{email}: {body}");
+    }
+    let links: i64 = sqlx::query_scalar("SELECT count(*) FROM password_resets").fetch_one(&app.pool).await.expect("n");
+    assert_eq!(links, 0);
+}

@@ -328,4 +328,31 @@ async fn appointment_times_are_entered_and_shown_in_the_business_time_zone(pool:
     assert!(html.contains("Date and time (Europe/Berlin)"), "the form says which zone");
     assert!(html.contains("2027-01-15 10:30 CET"), "the time is shown in it");
     assert!(html.contains(r#"value="2027-01-15T10:30""#), "and offered for rescheduling in it");
+
+    // 02:30 on 2027-10-31 happens twice in Berlin; the second is 01:30Z.
+    // A reschedule that keeps the time shown keeps that moment.
+    let booked = staff
+        .post(
+            &format!("/api/inspections/{inspection_id}/appointments"),
+            json!({ "scheduled_at": "2027-10-31T01:30:00Z", "location": "Hof" }),
+        )
+        .await
+        .body;
+    let id = booked["id"].as_str().expect("an id").to_owned();
+    let form = [
+        ("appointment_id", id.as_str()),
+        ("version", "1"),
+        ("scheduled_at", "2027-10-31T02:30"),
+        ("location", "Halle 2"),
+        ("assessor_id", ""),
+    ];
+    let (status, body) = app.server_fn(&staff.http, "reschedule_appointment", &form).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let kept: chrono::DateTime<chrono::Utc> =
+        sqlx::query_scalar("SELECT scheduled_at FROM appointments WHERE id = $1::uuid")
+            .bind(&id)
+            .fetch_one(&app.pool)
+            .await
+            .expect("the appointment");
+    assert_eq!(kept.to_rfc3339(), "2027-10-31T01:30:00+00:00", "not moved an hour earlier");
 }

@@ -90,7 +90,7 @@ fn people_table(
             {people.into_iter().map(|person| {
                 let id = person.id.to_string();
                 let is_me = me == Some(person.id);
-                let (disabled, email) = (person.is_disabled(), person.email.clone());
+                let (disabled, email, is_admin) = (person.is_disabled(), person.email.clone(), person.role == Role::Admin);
                 let reset_id = id.clone();
                 let last_seen = match person.last_seen {
                     Some(at) => format!("{} ({} signed in)", model::time::minute(at), person.sessions),
@@ -129,7 +129,7 @@ fn people_table(
                             }}
                         </td>
                         <td>
-                            {(!disabled).then(|| view! {
+                            {(!disabled && !is_admin).then(|| view! {
                                 <ActionForm action=reset attr:class="inline-form">
                                     <input type="hidden" name="id" value=reset_id />
                                     <SubmitButton pending=reset.pending() label="Reset link" busy_label="Making…" class="button small ghost" />

@@ -137,9 +137,18 @@ pub async fn reschedule_appointment(
     assessor_id: String,
 ) -> Result<String, AppError> {
     let (state, user) = ssr::staff().await?;
-    let schedule = schedule(&state.time_zone, &scheduled_at, location, &assessor_id, user.id)?;
-    let appointment =
-        server::appointments::reschedule(&state.pool, user.id.into(), ssr::uuid(&appointment_id)?, version, &schedule)
-            .await?;
+    let id = ssr::uuid(&appointment_id)?;
+    let mut schedule = schedule(&state.time_zone, &scheduled_at, location, &assessor_id, user.id)?;
+    // The form showed the stored time as wall-clock time; sent back as it
+    // was, it means the stored moment, also in the hour that happens twice
+    // when clocks fall back (read alone, that would be its first occurrence).
+    let mut conn = state.pool.acquire().await.map_err(server::Error::from)?;
+    if let Some(current) = server::appointments::find(&mut conn, id).await? {
+        if state.time_zone.local(current.scheduled_at).input == scheduled_at.trim() {
+            schedule.scheduled_at = current.scheduled_at;
+        }
+    }
+    drop(conn);
+    let appointment = server::appointments::reschedule(&state.pool, user.id.into(), id, version, &schedule).await?;
     Ok(appointment.number)
 }
