@@ -218,6 +218,15 @@ async fn a_reset_link_works_once_and_signs_out_the_old_sessions(pool: sqlx::PgPo
     assert_eq!(statuses.iter().filter(|s| **s == StatusCode::NOT_FOUND).count(), 4, "{results:?}");
 
     assert_eq!(app.me(&common::client_with_cookie(&old_session)).await, StatusCode::UNAUTHORIZED);
+    // Signed out by its devices going (which also ends live streams), not
+    // only by the session no longer matching the new password hash: the
+    // one device left is the one the reset itself signed in.
+    let devices: i64 = sqlx::query_scalar("SELECT count(*) FROM devices WHERE user_id = $1::uuid")
+        .bind(&id)
+        .fetch_one(&app.pool)
+        .await
+        .expect("count devices");
+    assert_eq!(devices, 1, "the old device is gone");
     assert_eq!(app.api_login(&reqwest::Client::new(), "member@example.com", PASSWORD).await, StatusCode::UNAUTHORIZED);
     assert_eq!(app.api_login(&reqwest::Client::new(), "member@example.com", new_password).await, StatusCode::OK);
     let shown = page(&app, &format!("/reset-password?token={token}")).await;
