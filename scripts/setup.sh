@@ -50,6 +50,10 @@ if $with_test_tools; then
     if [ ! -x /usr/sbin/nginx ]; then
         apt_install nginx-light
     fi
+    # The replicated PostgreSQL of the cluster fault tests (scripts/ha.sh).
+    if ! command -v patroni >/dev/null || ! command -v etcd >/dev/null || ! command -v haproxy >/dev/null; then
+        apt_install patroni etcd-server haproxy
+    fi
     # The API fuzzer that holds /api/openapi.json to what the API answers.
     if [ ! -x "$SCHEMATHESIS" ]; then
         say "installing schemathesis $SCHEMATHESIS_VERSION (PyPI, in a virtual environment)"

@@ -224,4 +224,6 @@ DATABASE_URL="$base_url/lockstep_e2e" "$CARGO_TARGET_DIR/release/lockstep" check
 # The fault tests stop and restart this PostgreSQL, so the servers above go first.
 stop_servers
 "$ROOT/scripts/fault-tests.sh" "$pg_dir" "$test_port"
+# The same instances on a replicated PostgreSQL that loses its primary.
+"$ROOT/scripts/ha-tests.sh"
 say "all tests passed"

@@ -14,9 +14,9 @@
 //! them, and each acknowledged create is the record its key stored), and the
 //! global invariants of `lockstep check`. It fails on a 500, on any 4xx a
 //! correct server never gives this client (401, 404, 422 key reuse: only a
-//! 409 conflict or "in progress" is expected), and on silence: the script
-//! that breaks things writes to `--faults-file` when it begins a fault and
-//! when it has ended it; writes must be acknowledged again within the
+//! 409 conflict or "in progress" is expected), on a 503 without Retry-After,
+//! and on silence: the script that breaks things writes to `--faults-file`
+//! when it begins a fault and when it has ended it; writes must be acknowledged again within the
 //! recovery bound after each fault ends (a server that answers 503 forever
 //! fails), and outside faults the run must never go longer than the bound
 //! without an acknowledged write. A 503 or a refused connection during an
@@ -71,6 +71,8 @@ struct Ledger {
     /// (card, version) pairs a 200 confirmed.
     card_versions: Vec<(Uuid, i32)>,
     server_errors: Vec<String>,
+    /// 503 answers that did not say when to try again.
+    without_retry_after: Vec<String>,
     /// 4xx answers a correct server never gives these clients.
     unexpected: Vec<String>,
 }
@@ -139,6 +141,17 @@ pub async fn run(pool: PgPool, options: Options) -> anyhow::Result<bool> {
     checks.push((format!("no 500 answers ({})", ledger.server_errors.len()), ledger.server_errors.is_empty()));
     for error in ledger.server_errors.iter().take(5) {
         println!("soak: 500: {error}");
+    }
+    let unavailable = ledger.statuses.get("503").copied().unwrap_or(0);
+    checks.push((
+        format!(
+            "every 503 says when to try again (Retry-After): {} of {unavailable} do not",
+            ledger.without_retry_after.len()
+        ),
+        ledger.without_retry_after.is_empty(),
+    ));
+    for answer in ledger.without_retry_after.iter().take(5) {
+        println!("soak: 503 without Retry-After: {answer}");
     }
     checks.push((
         format!("no unexpected 4xx answers (only 409 conflicts are expected): {}", ledger.unexpected.len()),
@@ -268,12 +281,21 @@ fn silence_checks(
             }
             None => ("never".to_owned(), false),
         };
+        // What users lived through: the longest wait for an acknowledgement
+        // from the fault's beginning until its recovery time ran out (a
+        // failover's length, when the fault is "over" as soon as it is done).
+        let window_end = (ended + bound).min(deadline);
+        let in_window: Vec<Instant> =
+            acknowledged_at.iter().copied().filter(|&at| at >= fault.began && at <= window_end).collect();
+        let (worst, _) = longest_silence(fault.began, window_end, &in_window, &[]);
         checks.push((
             format!(
-                "writes acknowledged again within {} s of the fault from {:.1} s to {:.1} s into the run: {recovered}",
+                "writes acknowledged again within {} s of the fault from {:.1} s to {:.1} s into the run: {recovered} \
+                 (longest silence around it: {:.1} s)",
                 bound.as_secs(),
                 secs(fault.began),
-                secs(ended)
+                secs(ended),
+                worst.as_secs_f64()
             ),
             passed,
         ));
@@ -366,8 +388,11 @@ mod tests {
         let acks: Vec<Instant> = [1.0, 2.0, 3.0, 14.0, 15.0, 18.0, 22.0, 26.0, 29.0].map(|s| at(start, s)).to_vec();
         let fault = Fault { began: at(start, 3.5), ended: Some(at(start, 12.0)) };
         let all_passed = |checks: Vec<(String, bool)>| checks.iter().all(|(_, passed)| *passed);
-        // Silent from 3 s to 14 s, during a fault that ended at 12 s: fine.
-        assert!(all_passed(silence_checks(bound, start, end, &[fault], &acks)));
+        // Silent from 3 s to 14 s, during a fault that ended at 12 s: fine,
+        // and the 10.5 s from its beginning to the next write are reported.
+        let checks = silence_checks(bound, start, end, &[fault], &acks);
+        assert!(checks[0].0.contains("longest silence around it: 10.5 s"), "{}", checks[0].0);
+        assert!(all_passed(checks));
         // Without the fault, that silence fails.
         assert!(!all_passed(silence_checks(bound, start, end, &[], &acks)));
         // A fault that ends long before writes come back fails.
@@ -586,11 +611,15 @@ impl Worker {
         match request.timeout(Duration::from_secs(10)).send().await {
             Ok(response) => {
                 let status = response.status().as_u16();
+                let retry_after = response.headers().contains_key(reqwest::header::RETRY_AFTER);
                 let body = response.json::<Value>().await.unwrap_or(Value::Null);
                 self.record(|ledger| {
                     ledger.count(status.to_string());
                     if status >= 500 && status != 503 {
                         ledger.server_errors.push(format!("{described}: {status} {body}"));
+                    }
+                    if status == 503 && !retry_after {
+                        ledger.without_retry_after.push(format!("{described}: {body}"));
                     }
                     let conflict = matches!(body["error"]["code"].as_str(), Some("in_progress" | "version_conflict"));
                     if (400..500).contains(&status) && !(status == 409 && conflict) {

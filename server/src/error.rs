@@ -286,8 +286,10 @@ pub fn is_connection_error(error: &sqlx::Error) -> bool {
         | sqlx::Error::Tls(_) => true,
         sqlx::Error::Database(db) => {
             // 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now,
-            // 08xxx connection exceptions.
-            db.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57P"))
+            // 08xxx connection exceptions, and 25006 read_only_sql_transaction:
+            // during a failover a connection can reach the old primary after it
+            // became a standby, and no write there has happened.
+            db.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57P") || code == "25006")
         }
         _ => false,
     }

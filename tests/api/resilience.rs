@@ -159,3 +159,34 @@ async fn a_connection_lost_while_committing_is_reported_unknown_and_not_retried(
     assert_eq!(error.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(attempts, 1);
 }
+
+/// During a failover a pooled connection can still reach the old primary
+/// after it became a read-only standby: the write is refused there
+/// (25006), nothing happened, so it is tried again like a lost connection
+/// (HAProxy closes the connections to a node that stops leading, and the
+/// pool's new ones reach the new primary).
+#[sqlx::test]
+async fn a_write_refused_by_a_standby_is_retried(pool: PgPool) {
+    probe_table(&pool).await;
+    let (result, attempts) = attempted(&pool, "probe.update", async |attempt, tx| {
+        if attempt == 0 {
+            sqlx::query("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
+        }
+        add_a_hit(tx).await
+    })
+    .await;
+    assert_committed_once(&pool, result, attempts, 2).await;
+}
+
+#[sqlx::test]
+async fn a_standby_that_keeps_refusing_writes_is_a_503_not_a_500(pool: PgPool) {
+    probe_table(&pool).await;
+    let (result, _) = attempted(&pool, "probe.update", async |_, tx| {
+        sqlx::query("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
+        add_a_hit(tx).await
+    })
+    .await;
+    let error = result.unwrap_err();
+    assert_eq!(error.status(), StatusCode::SERVICE_UNAVAILABLE, "{error:?}");
+    assert_eq!(hits(&pool, 1).await, 0);
+}
