@@ -14,7 +14,9 @@ if [ -f "$destination" ]; then
     echo "archive-wal: $destination exists with other contents; not overwriting it" >&2
     exit 1
 fi
-cp "$source" "$destination.partial"
-sync "$destination.partial"
-mv "$destination.partial" "$destination"
+# Not "$destination.partial": PostgreSQL archives segments of that name.
+partial="$(dirname "$destination")/.incoming.$(basename "$destination").$$"
+cp "$source" "$partial"
+sync "$partial"
+mv "$partial" "$destination"
 sync "$(dirname "$destination")"

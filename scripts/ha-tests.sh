@@ -12,13 +12,14 @@
 # that writes were acknowledged again within $LOCKSTEP_HA_RECOVERY_SECONDS
 # of the fault:
 #   6. kill -9 the primary's postmaster;
-#   7. the primary's machine is lost while the standby lags (the WAL
-#      sender paused for 2 s): its Patroni and PostgreSQL killed at once,
+#   7. the primary's machine is lost while its archiver is stuck and the
+#      standby lags (the WAL sender paused for 2 s): its Patroni and PostgreSQL killed at once,
 #      its data folder gone; a new empty machine then joins as the standby;
 #   8. a switchover with patronictl;
-#   9. a base backup plus the WAL archive restored into a fresh cluster, to
-#      a point between two soaks: the restored database is exactly the
-#      database at that point, the later writes absent, invariants clean.
+#   9. a base backup taken before the faults, restored with the WAL archive
+#      into a fresh cluster (scripts/restore.sh), across the failovers'
+#      timelines, to a point after them: the restored database is exactly
+#      the database at that point, later writes absent, invariants clean.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 source "$ROOT/scripts/pg.sh"
@@ -30,9 +31,10 @@ base_url="postgres://lockstep@127.0.0.1:$HA_PORT/$database"
 work_dir="$(mktemp -d -t lockstep-ha.XXXXXX)"
 soak_seconds="${LOCKSTEP_SOAK_SECONDS:-12}"
 soak_clients="${LOCKSTEP_SOAK_CLIENTS:-12}"
-# The bound covers the whole failover: a silent leader keeps its key for
-# Patroni's ttl (10 s), then the standby is promoted and HAProxy's check
-# (every 0.5 s) moves the connections.
+# The bound covers a whole failover (each fault is "over" as soon as the
+# test has done it): a silent leader keeps its key for Patroni's ttl
+# (10 s), then the standby is promoted and HAProxy's check (every 0.5 s)
+# moves the connections.
 soak_recovery_seconds="${LOCKSTEP_HA_RECOVERY_SECONDS:-25}"
 source "$ROOT/scripts/soak-lib.sh"
 restored_dir="$work_dir/restored"
@@ -67,7 +69,11 @@ fault_6() {
     fault_over
     echo "    killed PostgreSQL on $leader (pid $postmaster)"
     wait_until 60 "a leader with a synchronous standby again" ha_healthy
-    echo "    $(ha_leader) leads"
+    if leader_is "$leader"; then
+        echo "    Patroni restarted PostgreSQL on $leader in place (crash recovery; a failover after 10 s without it)"
+    else
+        echo "    $(ha_leader) took over"
+    fi
     finish_soak kill-postmaster
 }
 
@@ -78,11 +84,22 @@ fault_7() {
     survivor="$(other_node "$leader")"
     start_soak machine-lost $((soak_seconds + soak_recovery_seconds)) 3201 3202 3203
     fault_begins
+    # The primary's archiver is stuck (slow archive storage, say) while a
+    # finished segment reaches the standby: only the standby can archive
+    # it now, and the restore test below needs it.
+    local postmaster archiver switched
+    postmaster="$(head -n 1 "$HA_DIR/$leader/data/postmaster.pid")"
+    archiver="$(pgrep -P "$postmaster" -f "archiver")" || fail "no archiver on $leader"
+    kill -STOP "$archiver"
+    switched="$(sql "SELECT pg_switch_wal()")"
+    standby_has() { [ "$(sql "SELECT flush_lsn >= '$1' FROM pg_stat_replication WHERE application_name = '$survivor'")" = t ]; }
+    wait_until 10 "$survivor to have the WAL up to $switched" standby_has "$switched"
     # The standby falls behind first (the primary's WAL sender paused): a
     # write acknowledged before the standby had it would now be lost; with
     # synchronous replication none is, commits wait for the standby instead.
     local sender
-    sender="$(pgrep -f "postgres: lockstep: walsender")" || fail "no WAL sender on $leader"
+    sender="$(sql "SELECT pid FROM pg_stat_replication WHERE application_name = '$survivor'")"
+    [[ "$sender" =~ ^[0-9]+$ ]] || fail "no WAL sender to $survivor on $leader: '$sender'"
     kill -STOP "$sender"
     sleep 2 # how far the standby falls behind, not a wait for anything
     ha_kill_node "$leader"
@@ -129,17 +146,30 @@ digest() {
     done
 }
 
-fault_9() {
-    say "backup: a base backup and the WAL archive, restored to a point in time into a fresh cluster"
-    local leader started restore_point="lockstep-ha-test"
+# Before the faults, so the restore replays the archive across every
+# timeline the failovers made (and finds the segments the lost primary had
+# not archived, which its standby archived).
+base_backup() {
+    say "backup: a base backup while soak writes, through HAProxy, from the leader"
+    local leader started
     leader="$(ha_leader)"
-    # Taken while soak writes, through HAProxy, from whichever node leads.
-    start_soak before-the-point "$soak_seconds" 3201 3202 3203
+    start_soak before-the-faults "$soak_seconds" 3201 3202 3203
     started=$SECONDS
     as_pg_owner "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$HA_PORT" -U lockstep -D "$HA_DIR/backup/base" \
         --wal-method=stream --checkpoint=fast >/dev/null || fail "pg_basebackup failed"
-    echo "    base backup taken from $leader in $((SECONDS - started)) s while soak was writing"
-    finish_soak before-the-point
+    echo "    base backup taken from $leader in $((SECONDS - started)) s, timeline $(timeline)"
+    finish_soak before-the-faults
+}
+# The timeline the leader writes on now.
+timeline() {
+    local segment
+    segment="$(sql "SELECT pg_walfile_name(pg_current_wal_lsn())")"
+    echo $((16#${segment:0:8}))
+}
+
+fault_9() {
+    say "restore: the base backup and the WAL archive, to a point in time, into a fresh cluster"
+    local started restore_point="lockstep-ha-test"
     # No instance runs (their reapers write too) while the point is made and
     # the database as it is at that point is taken down.
     for port in 3201 3202 3203; do stop_instance "$port"; done
@@ -154,24 +184,14 @@ fault_9() {
     sql "SELECT pg_switch_wal()" >/dev/null
     wait_until 30 "the WAL up to the last writes ($last_segment) to be archived" test -f "$HA_DIR/archive/$last_segment"
     started=$SECONDS
-    cp -a "$HA_DIR/backup/base" "$restored_dir"
-    cat >>"$restored_dir/postgresql.auto.conf" <<EOF
-restore_command = 'cp $HA_DIR/archive/%f %p'
-recovery_target_name = '$restore_point'
-recovery_target_action = 'promote'
-EOF
-    touch "$restored_dir/recovery.signal"
-    rm -f "$restored_dir/standby.signal" "$restored_dir/postmaster.pid"
-    if [ "$(id -u)" = 0 ]; then chown -R postgres: "$restored_dir"; fi
-    # Not a member of the cluster: no archiving, no replication, its own port.
-    # Patroni's postgresql.conf names the node's own files: use the copies.
-    pg_cluster_start "$restored_dir" "$restored_port" archive_mode=off synchronous_standby_names="''" \
-        cluster_name=restored hba_file="$restored_dir/pg_hba.conf" ident_file="$restored_dir/pg_ident.conf" ||
-        fail "the restored cluster did not start"
+    "$ROOT/scripts/restore.sh" "$HA_DIR/backup/base" "$HA_DIR/archive" "$restored_dir" --name "$restore_point" ||
+        fail "restore.sh failed"
+    pg_cluster_start "$restored_dir" "$restored_port" || fail "the restored cluster did not start"
     local restored_url="postgres://lockstep@127.0.0.1:$restored_port/$database"
     promoted() { [ "$(psql "$restored_url" -tAXc "SELECT pg_is_in_recovery()")" = f ]; }
     wait_until 120 "the restored cluster to reach the point and be promoted" promoted
-    echo "    restored and promoted in $((SECONDS - started)) s"
+    echo "    restored and promoted in $((SECONDS - started)) s, from timeline $(sed -n 's/^START TIMELINE: //p' \
+        "$HA_DIR/backup/base/backup_label") to the point on timeline $(timeline)"
     digest "$restored_url" >"$work_dir/restored-digest"
     diff "$work_dir/at-the-point" "$work_dir/restored-digest" >"$work_dir/digest.diff" ||
         fail "the restored database is not the database at the restore point: $(cat "$work_dir/digest.diff")"
@@ -182,6 +202,7 @@ EOF
     echo "    every table equal to the database at the point ($(wc -l <"$work_dir/at-the-point") tables), the later writes absent, lockstep check clean"
 }
 
+base_backup
 # LOCKSTEP_HA_FAULTS="7 9" runs a subset while working on one.
 for fault in ${LOCKSTEP_HA_FAULTS:-6 7 8 9}; do "fault_$fault"; done
 for port in 3201 3202 3203; do stop_instance "$port"; done

@@ -89,6 +89,13 @@ ha_write_node_config() {
     # ttl is how long a silent leader keeps the leader key, so it bounds how
     # long a dead primary goes unnoticed; loop_wait + 2 * retry_timeout must
     # stay within it.
+    # primary_start_timeout: a leader whose PostgreSQL crashed is restarted
+    # in place (crash recovery); if that takes longer, the standby takes
+    # over. maximum_lag_on_failover: the synchronous standby is promoted
+    # however far its WAL position trails (WAL that no commit waited for,
+    # a forced segment switch); Patroni's 1 MB default could leave the
+    # cluster without a leader, and the synchronous key already says the
+    # standby has every acknowledged commit.
     cat >"$HA_DIR/$node/patroni.yml" <<EOF
 scope: lockstep
 name: $node
@@ -106,6 +113,8 @@ bootstrap:
     retry_timeout: 4
     synchronous_mode: true
     synchronous_mode_strict: false
+    primary_start_timeout: 10
+    maximum_lag_on_failover: 1073741824
     postgresql:
       use_pg_rewind: true
       use_slots: true
@@ -117,10 +126,13 @@ bootstrap:
         max_wal_senders: 10
         max_replication_slots: 10
         synchronous_commit: "on"
-        # Continuous archive for point-in-time recovery (scripts/archive-wal.sh);
-        # a segment is archived at the latest this often, even when quiet.
-        archive_mode: "on"
-        archive_command: '$ROOT/scripts/archive-wal.sh %p $HA_DIR/archive/%f'
+        # Continuous archive for point-in-time recovery (archive-wal.sh).
+        # "always": the standby archives what it receives too, so segments
+        # the lost primary had not archived yet are archived anyway (with
+        # "on" a promoted standby skips the segments it streamed). A
+        # segment switch is forced at least this often, even when quiet.
+        archive_mode: always
+        archive_command: '"$HA_DIR/archive-wal.sh" "%p" "$HA_DIR/archive/%f"'
         archive_timeout: 30
   initdb:
     - encoding: UTF8
@@ -157,14 +169,17 @@ ha_start_node() {
     ha_pids[$node]=$!
 }
 
-# Kills a node's Patroni, its postmaster and every PostgreSQL process at
-# once, as a machine that loses power would lose them.
+# Kills a node's Patroni and every PostgreSQL process of the node at once,
+# as a machine that loses power would lose them: Patroni starts the
+# postmaster in a session of its own, which its backends and archiver
+# (and their cp) share.
 ha_kill_node() {
-    local node="$1" patroni postmaster
+    local node="$1" patroni postmaster session=""
     patroni="${ha_pids[$node]}"
     postmaster="$(head -n 1 "$HA_DIR/$node/data/postmaster.pid" 2>/dev/null)" || true
-    # shellcheck disable=SC2046 # one pid per word
-    kill -KILL "$patroni" ${postmaster:+"$postmaster"} $(pgrep -P "${postmaster:-0}") 2>/dev/null || true
+    if [ -n "$postmaster" ]; then session="$(ps -o sid= -p "$postmaster" | tr -d ' ')" || true; fi
+    kill -KILL "$patroni" 2>/dev/null || true
+    if [ -n "$session" ] && [ "$session" != 0 ]; then pkill -KILL -s "$session" || true; fi
     wait "$patroni" 2>/dev/null || true
     unset "ha_pids[$node]"
 }
@@ -172,6 +187,8 @@ ha_kill_node() {
 ha_start() {
     HA_DIR="$1"
     mkdir -p "$HA_DIR/archive" "$HA_DIR/etcd"
+    # Where the postgres user can run it, whoever owns this checkout.
+    install -m 755 "$ROOT/scripts/archive-wal.sh" "$HA_DIR/archive-wal.sh"
     if [ "$(id -u)" = 0 ]; then chown -R postgres: "$HA_DIR"; chmod 755 "$HA_DIR"; fi
     etcd --name lockstep --data-dir "$HA_DIR/etcd" \
         --listen-client-urls "http://127.0.0.1:$HA_ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$HA_ETCD_PORT" \
@@ -214,17 +231,28 @@ EOF
     ha_wait_healthy 90
 }
 
+# ha_stop_processes SECONDS PID...: SIGTERM, and SIGKILL for what is left
+# after SECONDS.
+ha_stop_processes() {
+    local seconds="$1" pid deadline
+    shift
+    [ "$#" -gt 0 ] || return 0
+    kill -TERM "$@" 2>/dev/null || true
+    deadline=$((SECONDS + seconds))
+    for pid in "$@"; do
+        while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
+    done
+    kill -KILL "$@" 2>/dev/null || true
+    for pid in "$@"; do wait "$pid" 2>/dev/null || true; done
+}
+
+# Patroni stops its PostgreSQL on SIGTERM; etcd goes last, as they talk to it.
 ha_stop() {
-    local name
+    local name others=()
     for name in "${!ha_pids[@]}"; do
-        [ "$name" = etcd ] || kill -TERM "${ha_pids[$name]}" 2>/dev/null || true
+        [ "$name" = etcd ] || others+=("${ha_pids[$name]}")
     done
-    for name in "${!ha_pids[@]}"; do
-        [ "$name" = etcd ] || wait "${ha_pids[$name]}" 2>/dev/null || true
-    done
-    if [ -n "${ha_pids[etcd]:-}" ]; then
-        kill -TERM "${ha_pids[etcd]}" 2>/dev/null || true
-        wait "${ha_pids[etcd]}" 2>/dev/null || true
-    fi
+    ha_stop_processes 30 "${others[@]}"
+    if [ -n "${ha_pids[etcd]:-}" ]; then ha_stop_processes 10 "${ha_pids[etcd]}"; fi
     ha_pids=()
 }
