@@ -215,6 +215,8 @@ meets() { # median goal comparison(ge|le)
 median_of() { numbers | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 out="$ROOT/BENCHMARKS.md"
+marker="<!-- Below: the other bench scripts' results, kept as they are by bench/run.sh. -->"
+kept="$(awk -v marker="$marker" '$0 == marker { found = 1 } found' "$out" 2>/dev/null || true)"
 {
     echo "# Benchmarks"
     echo
@@ -236,6 +238,7 @@ out="$ROOT/BENCHMARKS.md"
     echo "| 5 | hydrate WASM: raw / gzip -9 (KiB); JS glue raw / gzip | | $((wasm_raw / 1024)) / $((wasm_gz / 1024)); $((js_raw / 1024)) / $((js_gz / 1024)) | | ≤ 250 KiB gzip | $( [ $((wasm_gz / 1024)) -le 250 ] && echo met || echo '**missed**') |"
     echo "| 6 | start to ready on an empty database, migrations applied (ms) | | $(printf '%s\n' "${startup[@]}" | spread) | | ≤ 1500 ms | $(meets "$(printf '%s\n' "${startup[@]}" | median_of)" 1500 le) |"
     cat "$ROOT/bench/notes.md"
+    if [ -n "$kept" ]; then printf '\n%s\n' "$kept"; fi
 } >"$out"
 cat "$out"
 say "wrote $out"

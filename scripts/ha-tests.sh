@@ -38,7 +38,7 @@ soak_clients="${LOCKSTEP_SOAK_CLIENTS:-12}"
 soak_recovery_seconds="${LOCKSTEP_HA_RECOVERY_SECONDS:-25}"
 source "$ROOT/scripts/soak-lib.sh"
 restored_dir="$work_dir/restored"
-restored_port=55449
+restored_port=55459
 extra_cleanup() {
     pg_cluster_stop "$restored_dir"
     ha_stop

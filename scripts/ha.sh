@@ -25,13 +25,13 @@
 # one machine only. Three nodes with strict mode close that window.
 
 HA_ETCD_PORT="${HA_ETCD_PORT:-2479}"
-HA_PORT="${HA_PORT:-55440}"
-# node N: PostgreSQL on 5544N, Patroni's REST API on 844N.
+HA_PORT="${HA_PORT:-55450}"
+# node N: PostgreSQL on 5545N, Patroni's REST API on 844N.
 HA_NODES=(node1 node2)
 HA_DIR=""
 declare -A ha_pids=()
 
-ha_node_pg_port() { echo "5544${1#node}"; }
+ha_node_pg_port() { echo "5545${1#node}"; }
 ha_node_api_port() { echo "844${1#node}"; }
 ha_patronictl() { as_pg_owner patronictl -c "$HA_DIR/node1/patroni.yml" "$@"; }
 

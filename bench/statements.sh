@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Statements per request, route by route, counted by PostgreSQL itself
+# (pg_stat_statements, utility statements such as BEGIN and COMMIT
+# included), on a warm instance: each route is asked once to warm it, then
+# BENCH_REQUESTS times one after the other with the counters reset before.
+# Prints a Markdown table; BENCHMARKS.md keeps the last one.
+#
+#   bench/statements.sh
+set -euo pipefail
+source "$(dirname "$0")/../scripts/env.sh"
+source "$ROOT/scripts/pg.sh"
+
+requests="${BENCH_REQUESTS:-20}"
+pg_port="${BENCH_PG_PORT:-55460}"
+app_port="${BENCH_APP_PORT:-3310}"
+ensure_postgres_binaries
+(cd "$ROOT" && build_site >/dev/null 2>&1)
+lockstep="$CARGO_TARGET_DIR/release/lockstep"
+
+work="$(mktemp -d -t lockstep-statements.XXXXXX)"
+if [ "$(id -u)" = 0 ]; then chmod 755 "$work"; fi
+server_pid=""
+cleanup() {
+    if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+    pg_cluster_stop "$work/pg"
+    rm -rf "$work"
+}
+trap cleanup EXIT
+pg_cluster_start "$work/pg" "$pg_port" shared_preload_libraries=pg_stat_statements pg_stat_statements.track=all \
+    pg_stat_statements.track_utility=on
+pg_ensure_database "$pg_port" bench
+url="postgres://lockstep@127.0.0.1:$pg_port/bench"
+target="http://127.0.0.1:$app_port"
+psql -q "$url" -c "CREATE EXTENSION pg_stat_statements"
+DATABASE_URL="$url" "$lockstep" migrate >/dev/null
+DATABASE_URL="$url" LOCKSTEP_LISTEN="127.0.0.1:$app_port" LEPTOS_SITE_ROOT="$ROOT/target/site" LOCKSTEP_LOG=warn \
+    LOCKSTEP_METRICS_LISTEN=off "$lockstep" serve >"$work/server.log" 2>&1 &
+server_pid=$!
+until curl -fs "$target/readyz" >/dev/null 2>&1; do
+    kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log"; exit 1; }
+    sleep 0.05
+done
+
+password="bench-$RANDOM$RANDOM"
+for account in member:member staff:staff; do
+    echo "$password" | DATABASE_URL="$url" "$lockstep" admin create-user \
+        --email "${account%%:*}@bench.test" --role "${account##*:}" --password-stdin >/dev/null
+done
+cookie() {
+    curl -fs -D - -o /dev/null -H 'content-type: application/json' \
+        -d "{\"email\":\"$1@bench.test\",\"password\":\"$password\"}" "$target/api/auth/login" |
+        awk 'tolower($1) == "set-cookie:" { sub(/;.*/, "", $2); print $2 }' | tr -d '\r'
+}
+member="$(cookie member)"
+staff="$(cookie staff)"
+json() { grep -o "\"$1\":\"[^\"]*\"" | head -n 1 | cut -d '"' -f 4; }
+card="$(curl -fs -H "Cookie: $member" -H 'content-type: application/json' -d '{"name":"Counted card"}' "$target/api/cards")"
+card_id="$(json id <<<"$card")"
+slug="$(json slug <<<"$card")"
+curl -fs -H "Cookie: $staff" -H 'content-type: application/json' -d '{"id":"counted","name":"Counted client"}' \
+    "$target/api/clients" >/dev/null
+card_version=1
+
+# One request of ROUTE; the card edit carries the version it last saw.
+ask() {
+    local n="$RANDOM$RANDOM"
+    case "$1" in
+    "GET /api/auth/me") curl -fs -o /dev/null -H "Cookie: $member" "$target/api/auth/me" ;;
+    "GET /api/cards") curl -fs -o /dev/null -H "Cookie: $member" "$target/api/cards" ;;
+    "POST /api/cards") curl -fs -o /dev/null -H "Cookie: $member" -H 'content-type: application/json' \
+        -H "Idempotency-Key: count-$n" -d "{\"name\":\"Card $n\"}" "$target/api/cards" ;;
+    "PATCH /api/cards/{id}")
+        curl -fs -o /dev/null -X PATCH -H "Cookie: $member" -H 'content-type: application/json' \
+            -d "{\"version\":$card_version,\"tagline\":\"Edit $n\"}" "$target/api/cards/$card_id"
+        card_version=$((card_version + 1)) ;;
+    "POST /api/clients") curl -fs -o /dev/null -H "Cookie: $staff" -H 'content-type: application/json' \
+        -d "{\"id\":\"client-$n\",\"name\":\"Client $n\"}" "$target/api/clients" ;;
+    "POST /api/requests") curl -fs -o /dev/null -H "Cookie: $staff" -H 'content-type: application/json' \
+        -H "Idempotency-Key: count-$n" -d '{"client_id":"counted"}' "$target/api/requests" ;;
+    "GET /api/clients/{id}") curl -fs -o /dev/null -H "Cookie: $staff" "$target/api/clients/counted" ;;
+    "GET /cards (page)") curl -fs -o /dev/null -H "Cookie: $member" -H 'Accept: text/html' "$target/cards" ;;
+    "GET /cards/{id} (page)") curl -fs -o /dev/null -H "Cookie: $member" -H 'Accept: text/html' "$target/cards/$card_id" ;;
+    "GET /profile (page)") curl -fs -o /dev/null -H "Cookie: $member" -H 'Accept: text/html' "$target/profile" ;;
+    "GET /staff (page)") curl -fs -o /dev/null -H "Cookie: $staff" -H 'Accept: text/html' "$target/staff" ;;
+    "GET /c/{slug} (public page)") curl -fs -o /dev/null -H 'Accept: text/html' "$target/c/$slug" ;;
+    *) echo "no such route: $1" >&2; return 1 ;;
+    esac
+}
+
+stat() { psql "$url" -tAXc "$1"; }
+# What the counting itself runs is not counted.
+counted="dbid = (SELECT oid FROM pg_database WHERE datname = 'bench')
+    AND query NOT LIKE '%pg_stat_%' AND query NOT LIKE '%pg_database%'"
+
+echo "| Route | Statements sent per request | of them BEGIN or COMMIT | Run inside the database too (triggers, foreign-key checks, functions) |"
+echo "| --- | --- | --- | --- |"
+for route in "GET /api/auth/me" "GET /api/cards" "POST /api/cards" "PATCH /api/cards/{id}" "GET /api/clients/{id}" \
+    "POST /api/clients" "POST /api/requests" "GET /cards (page)" "GET /cards/{id} (page)" "GET /profile (page)" \
+    "GET /staff (page)" "GET /c/{slug} (public page)"; do
+    ask "$route" || { echo "$route failed" >&2; exit 1; }
+    stat "SELECT pg_stat_statements_reset()" >/dev/null
+    for _ in $(seq 1 "$requests"); do ask "$route" || { echo "$route failed" >&2; exit 1; }; done
+    stat "SELECT round(coalesce(sum(calls) FILTER (WHERE toplevel), 0)::numeric / $requests, 1) || ' | ' ||
+        round(coalesce(sum(calls) FILTER (WHERE toplevel AND query IN ('BEGIN', 'COMMIT')), 0)::numeric / $requests, 1)
+        || ' | ' || round(coalesce(sum(calls) FILTER (WHERE NOT toplevel), 0)::numeric / $requests, 1)
+        FROM pg_stat_statements WHERE $counted" | awk -v route="$route" '{ print "| " route " | " $0 " |" }'
+    if [ -n "${BENCH_SHOW:-}" ]; then
+        stat "SELECT calls, toplevel, left(regexp_replace(query, '\s+', ' ', 'g'), 110) FROM pg_stat_statements
+            WHERE $counted ORDER BY toplevel DESC, calls DESC" | sed 's/^/    /' >&2
+    fi
+done
