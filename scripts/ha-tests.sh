@@ -16,6 +16,8 @@
 #      standby lags (the WAL sender paused for 2 s): its Patroni and PostgreSQL killed at once,
 #      its data folder gone; a new empty machine then joins as the standby;
 #   8. a switchover with patronictl;
+#   after 7 and 8, a card edit through one instance reaches a live stream on
+#   each (every listening connection followed the primary);
 #   9. a base backup taken before the faults, restored with the WAL archive
 #      into a fresh cluster (scripts/restore.sh), across the failovers'
 #      timelines, to a point after them: the restored database is exactly
@@ -57,6 +59,32 @@ echo "    leader and synchronous standby up in $((SECONDS - started)) s"
 pg_ensure_database "$HA_PORT" "$database"
 DATABASE_URL="$base_url" "$bin" migrate >/dev/null
 for port in 3201 3202 3203; do start_instance "$port"; done
+
+# Every instance's listening connection followed the primary: a card edit
+# made through one instance reaches a live stream open on each of them.
+notices_reach_every_instance() {
+    local cookies="$work_dir/notice-cookies" card card_id port
+    sign_in_new_user "$cookies"
+    card="$(curl -fs -b "$cookies" -H 'content-type: application/json' -H "Idempotency-Key: notice-$RANDOM$RANDOM" \
+        -d '{"name":"Notice probe"}' http://127.0.0.1:3201/api/cards)" || fail "could not create the notice probe card"
+    card_id="$(grep -o '"id":"[^"]*"' <<<"$card" | head -n 1 | cut -d '"' -f 4)"
+    local streams=()
+    for port in 3201 3202 3203; do
+        curl -sN -b "$cookies" -D "$work_dir/stream-$port.headers" -o "$work_dir/stream-$port.events" \
+            "http://127.0.0.1:$port/api/events?watch=business_card:$card_id" &
+        streams+=($!)
+    done
+    stream_open() { grep -q "^HTTP/1.1 200" "$work_dir/stream-$1.headers" 2>/dev/null; }
+    for port in 3201 3202 3203; do wait_until 10 "the live stream on $port to open" stream_open "$port"; done
+    curl -fs -o /dev/null -b "$cookies" -X PATCH -H 'content-type: application/json' \
+        -d '{"version":1,"tagline":"After the failover"}' "http://127.0.0.1:3202/api/cards/$card_id" ||
+        fail "could not edit the notice probe card"
+    notified() { grep -q '"version":2' "$work_dir/stream-$1.events"; }
+    for port in 3201 3202 3203; do wait_until 10 "the edit's notice on the stream of $port" notified "$port"; done
+    kill "${streams[@]}" 2>/dev/null || true
+    wait "${streams[@]}" 2>/dev/null || true
+    echo "    a card edit through 3202 reached the live streams on all three instances"
+}
 
 fault_6() {
     say "fault 6: kill -9 the primary's postmaster"
@@ -116,6 +144,7 @@ fault_7() {
     wait_until 120 "the replacement $leader to be the synchronous standby" ha_healthy
     echo "    a replacement $leader joined as the synchronous standby in $((SECONDS - started)) s"
     cluster
+    notices_reach_every_instance
 }
 
 fault_8() {
@@ -131,6 +160,7 @@ fault_8() {
     wait_until 60 "$candidate to lead with a synchronous standby" ha_healthy_led_by "$candidate"
     echo "    $leader handed over to $candidate"
     finish_soak switchover
+    notices_reach_every_instance
 }
 ha_healthy_led_by() { leader_is "$1" && ha_healthy; }
 
