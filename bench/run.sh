@@ -25,32 +25,11 @@ say "building the benchmark-only binary (bench-unsafe)"
     --target-dir "$CARGO_TARGET_DIR/bench-unsafe")
 unsafe_lockstep="$CARGO_TARGET_DIR/bench-unsafe/release/lockstep"
 
-work="$(mktemp -d -t lockstep-bench.XXXXXX)"
-if [ "$(id -u)" = 0 ]; then chmod 755 "$work"; fi
-server_pid=""
-cleanup() {
-    if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-    pg_cluster_stop "$work/pg"
-    rm -rf "$work"
-}
-trap cleanup EXIT
-pg_cluster_start "$work/pg" "$pg_port"
-base="postgres://lockstep@127.0.0.1:$pg_port"
-target="http://127.0.0.1:$app_port"
+source "$ROOT/bench/lib.sh"
+bench_cluster bench "$pg_port"
 
 now_ms() { date +%s%3N; }
 
-# serve DATABASE [BINARY]: starts Lockstep and waits until /readyz answers.
-serve() {
-    DATABASE_URL="$base/$1" LOCKSTEP_LISTEN="127.0.0.1:$app_port" LEPTOS_SITE_ROOT="$ROOT/target/site" \
-        LOCKSTEP_LOG=warn LOCKSTEP_METRICS_LISTEN=off "${2:-$lockstep}" serve >>"$work/server.log" 2>&1 &
-    server_pid=$!
-    until curl -fs "$target/readyz" >/dev/null 2>&1; do
-        kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log"; exit 1; }
-        sleep 0.01
-    done
-}
-stop_server() { kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""; }
 
 # min / median / max of the numbers on stdin.
 spread() { sort -g | awk '{ v[NR] = $1 } END { printf "%.2f / %.2f / %.2f", v[1], v[int((NR + 1) / 2)], v[NR] }'; }
@@ -82,11 +61,6 @@ for account in member:member staff:staff pages:member; do
     echo "$password" | DATABASE_URL="$base/bench" "$lockstep" admin create-user \
         --email "${account%%:*}@bench.test" --role "${account##*:}" --password-stdin >/dev/null
 done
-cookie() {
-    curl -fs -D - -o /dev/null -H 'content-type: application/json' \
-        -d "{\"email\":\"$1@bench.test\",\"password\":\"$password\"}" "$target/api/auth/login" \
-        | awk 'tolower($1) == "set-cookie:" { sub(/;.*/, "", $2); print $2 }' | tr -d '\r'
-}
 export BENCH_MEMBER_COOKIE; BENCH_MEMBER_COOKIE="$(cookie member)"
 export BENCH_STAFF_COOKIE; BENCH_STAFF_COOKIE="$(cookie staff)"
 pages_cookie="$(cookie pages)"

@@ -17,40 +17,20 @@ ensure_postgres_binaries
 (cd "$ROOT" && build_site >/dev/null 2>&1)
 lockstep="$CARGO_TARGET_DIR/release/lockstep"
 
-work="$(mktemp -d -t lockstep-statements.XXXXXX)"
-if [ "$(id -u)" = 0 ]; then chmod 755 "$work"; fi
-server_pid=""
-cleanup() {
-    if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
-    pg_cluster_stop "$work/pg"
-    rm -rf "$work"
-}
-trap cleanup EXIT
-pg_cluster_start "$work/pg" "$pg_port" shared_preload_libraries=pg_stat_statements pg_stat_statements.track=all \
+source "$ROOT/bench/lib.sh"
+bench_cluster statements "$pg_port" shared_preload_libraries=pg_stat_statements pg_stat_statements.track=all \
     pg_stat_statements.track_utility=on
 pg_ensure_database "$pg_port" bench
-url="postgres://lockstep@127.0.0.1:$pg_port/bench"
-target="http://127.0.0.1:$app_port"
+url="$base/bench"
 psql -q "$url" -c "CREATE EXTENSION pg_stat_statements"
 DATABASE_URL="$url" "$lockstep" migrate >/dev/null
-DATABASE_URL="$url" LOCKSTEP_LISTEN="127.0.0.1:$app_port" LEPTOS_SITE_ROOT="$ROOT/target/site" LOCKSTEP_LOG=warn \
-    LOCKSTEP_METRICS_LISTEN=off "$lockstep" serve >"$work/server.log" 2>&1 &
-server_pid=$!
-until curl -fs "$target/readyz" >/dev/null 2>&1; do
-    kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log"; exit 1; }
-    sleep 0.05
-done
+serve bench
 
 password="bench-$RANDOM$RANDOM"
 for account in member:member staff:staff; do
     echo "$password" | DATABASE_URL="$url" "$lockstep" admin create-user \
         --email "${account%%:*}@bench.test" --role "${account##*:}" --password-stdin >/dev/null
 done
-cookie() {
-    curl -fs -D - -o /dev/null -H 'content-type: application/json' \
-        -d "{\"email\":\"$1@bench.test\",\"password\":\"$password\"}" "$target/api/auth/login" |
-        awk 'tolower($1) == "set-cookie:" { sub(/;.*/, "", $2); print $2 }' | tr -d '\r'
-}
 member="$(cookie member)"
 staff="$(cookie staff)"
 json() { grep -o "\"$1\":\"[^\"]*\"" | head -n 1 | cut -d '"' -f 4; }
