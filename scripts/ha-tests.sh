@@ -225,8 +225,10 @@ fault_9() {
     digest "$restored_url" >"$work_dir/restored-digest"
     diff "$work_dir/at-the-point" "$work_dir/restored-digest" >"$work_dir/digest.diff" ||
         fail "the restored database is not the database at the restore point: $(cat "$work_dir/digest.diff")"
-    diff -q "$work_dir/at-the-point" <(digest "$base_url") >/dev/null &&
-        fail "the writes after the point changed nothing; the restore test tested nothing"
+    # The cards soak made after the point are in the cluster, not in the
+    # restored database (the instances' own writes alone would not do).
+    [ "$(grep '^business_cards ' "$work_dir/at-the-point")" != "$(digest "$base_url" | grep '^business_cards ')" ] ||
+        fail "no card was made after the point; the restore test tested nothing"
     DATABASE_URL="$restored_url" "$bin" check >"$work_dir/restored-check.log" 2>&1 ||
         fail "lockstep check on the restored database: $(cat "$work_dir/restored-check.log")"
     echo "    every table equal to the database at the point ($(wc -l <"$work_dir/at-the-point") tables), the later writes absent, lockstep check clean"

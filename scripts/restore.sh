@@ -26,6 +26,12 @@ backup="$1"
 archive="$(cd "$2" && pwd)"
 data_dir="$3"
 target="$5"
+# Written into postgresql.auto.conf between quotes: nothing that could end them.
+if [[ ! "$target" =~ ^[A-Za-z0-9\ :.+_-]+$ ]]; then
+    echo "restore: a target is letters, digits, spaces and : . + _ - only" >&2
+    exit 2
+fi
+case "$archive$data_dir" in *"'"*) echo "restore: no quotes in paths" >&2; exit 2 ;; esac
 if [ -e "$data_dir" ] && [ -n "$(ls -A "$data_dir")" ]; then
     echo "restore: $data_dir is not empty" >&2
     exit 1
