@@ -74,8 +74,8 @@ pub async fn app(pool: PgPool, leptos_options: LeptosOptions, settings: Settings
         ))
         .layer(middleware::from_fn(server::metrics::record_requests))
         .layer(middleware::from_fn(auth::redirect_anonymous_to_login))
-        .layer(middleware::from_fn_with_state(pool.clone(), auth::end_revoked_sessions))
-        .layer(auth::layer(pool, store, settings.secure_cookies))
+        .layer(middleware::from_fn_with_state(state.clone(), auth::end_revoked_sessions))
+        .layer(auth::layer(pool, store, settings.notices.sessions().clone(), settings.secure_cookies))
         .layer(middleware::from_fn(http::session_outage_is_unavailable))
         .layer(middleware::from_fn_with_state(
             http::TrustedProxies(std::sync::Arc::new(settings.trusted_proxies.clone())),

@@ -29,7 +29,7 @@ pub async fn sign_up(
     server::throttle::claim_sign_up(&state.pool, origin.ip, state.sign_ups_per_address).await?;
     let user = accounts::sign_up(&state.pool, &account, Some(&idempotency_key)).await?;
     let mut session = crate::ssr::auth_session().await?;
-    server::auth::log_in(&state.pool, &mut session, &user, &origin).await?;
+    server::auth::log_in(&state, &mut session, &user, &origin).await?;
     crate::ssr::redirect("/account");
     Ok(UserView::from(&user))
 }
@@ -42,7 +42,7 @@ pub async fn log_in(email: String, password: String, next: String) -> Result<Use
     let credentials = Credentials { email, password, address: origin.ip };
     let user = auth::check_credentials(&state.pool, &credentials).await?;
     let mut session = crate::ssr::auth_session().await?;
-    auth::log_in(&state.pool, &mut session, &user, &origin).await?;
+    auth::log_in(&state, &mut session, &user, &origin).await?;
     crate::ssr::redirect(&auth::safe_next(Some(&next)));
     Ok(UserView::from(&user))
 }
@@ -51,7 +51,7 @@ pub async fn log_in(email: String, password: String, next: String) -> Result<Use
 pub async fn log_out() -> Result<(), AppError> {
     let state = crate::ssr::state()?;
     let mut session = crate::ssr::auth_session().await?;
-    server::auth::log_out(&state.pool, &mut session).await?;
+    server::auth::log_out(&state, &mut session).await?;
     crate::ssr::redirect("/");
     Ok(())
 }

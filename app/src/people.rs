@@ -28,7 +28,7 @@ pub async fn create_first_admin(
     let user = server::setup::create_first_admin(&state.pool, &token, &account).await?;
     let origin = crate::ssr::origin().await;
     let mut session = crate::ssr::auth_session().await?;
-    server::auth::log_in(&state.pool, &mut session, &user, &origin).await?;
+    server::auth::log_in(&state, &mut session, &user, &origin).await?;
     crate::ssr::redirect("/admin/users");
     Ok(UserView::from(&user))
 }
@@ -51,7 +51,10 @@ pub async fn set_access(id: String, version: i32, role: String, enabled: Option<
         message: "Choose one of the roles listed.".to_owned(),
     })?;
     let access = server::people::Access { role, enabled: enabled.is_some() };
-    Ok(server::people::set_access(&state.pool, &admin, id, version, access).await?)
+    let person = server::people::set_access(&state.pool, &admin, id, version, access).await?;
+    // Their sessions everywhere see the new role (or end) from the next request.
+    state.notices.catch_up(&state.pool).await;
+    Ok(person)
 }
 
 /// A new one-time link for someone to set a password.
@@ -98,9 +101,10 @@ pub async fn reset_link_owner(token: String) -> Result<String, AppError> {
 pub async fn reset_password(token: String, new_password: String) -> Result<UserView, AppError> {
     let state = crate::ssr::state()?;
     let user = server::people::reset_password(&state.pool, &token, &new_password).await?;
+    state.notices.catch_up(&state.pool).await;
     let origin = crate::ssr::origin().await;
     let mut session = crate::ssr::auth_session().await?;
-    server::auth::log_in(&state.pool, &mut session, &user, &origin).await?;
+    server::auth::log_in(&state, &mut session, &user, &origin).await?;
     crate::ssr::redirect("/account");
     Ok(UserView::from(&user))
 }

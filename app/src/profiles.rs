@@ -80,6 +80,7 @@ pub async fn revoke_device(id: String) -> Result<(), AppError> {
     let (state, user) = crate::ssr::member().await?;
     let id = uuid::Uuid::parse_str(&id).map_err(|_| AppError::NotFound)?;
     server::devices::revoke(&state.pool, user.id, id).await?;
+    state.notices.catch_up(&state.pool).await;
     Ok(())
 }
 
@@ -92,6 +93,7 @@ pub async fn revoke_other_devices() -> Result<u64, AppError> {
     let keep = server::auth::current_device(&session).await.unwrap_or_default();
     let mut conn = state.pool.acquire().await.map_err(server::Error::from)?;
     let count = server::devices::revoke_others(&mut conn, user.id, keep).await?;
+    state.notices.catch_up(&state.pool).await;
     Ok(count)
 }
 
@@ -106,6 +108,6 @@ pub async fn change_password(current_password: String, new_password: String) -> 
         server::accounts::change_password(&state.pool, &user, &current_password, &new_password).await?;
     let origin = crate::ssr::origin().await;
     let signed_out =
-        server::auth::renew_after_password_change(&state.pool, &mut session, &user, &origin, signed_out).await?;
+        server::auth::renew_after_password_change(&state, &mut session, &user, &origin, signed_out).await?;
     Ok(signed_out)
 }

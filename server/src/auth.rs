@@ -5,6 +5,10 @@
 //! devices at once. axum-login ties a session to a user; because a user's
 //! `session_auth_hash` is their password hash, changing the password ends
 //! every session that was opened with the old one.
+//!
+//! A warm instance answers who is asking from memory: the session record,
+//! the user and the device check are kept in its [`SessionCache`], which
+//! the notices of every instance keep true (see there).
 
 use std::net::IpAddr;
 
@@ -24,11 +28,16 @@ use crate::api_keys;
 use crate::audit::Actor;
 use crate::devices::{self, Origin};
 use crate::error::{Error, Result};
+use crate::session_cache::SessionCache;
 use crate::throttle;
 use crate::web::http::ClientAddress;
+use crate::AppState;
+use std::sync::Arc;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, SessionStore};
 
 pub type AuthSession = axum_login::AuthSession<Backend>;
-pub type AuthLayer = axum_login::AuthManagerLayer<Backend, PostgresStore>;
+pub type AuthLayer = axum_login::AuthManagerLayer<Backend, CachedStore>;
 
 /// Sessions end after two weeks without a visit.
 const SESSION_IDLE_DAYS: i64 = 14;
@@ -62,11 +71,12 @@ impl std::fmt::Debug for Credentials {
 #[derive(Clone)]
 pub struct Backend {
     pool: PgPool,
+    cache: Arc<SessionCache>,
 }
 
 impl Backend {
-    pub fn new(pool: PgPool) -> Self {
-        Backend { pool }
+    pub fn new(pool: PgPool, cache: Arc<SessionCache>) -> Self {
+        Backend { pool, cache }
     }
 }
 
@@ -84,10 +94,85 @@ impl axum_login::AuthnBackend for Backend {
     }
 
     async fn get_user(&self, id: &Uuid) -> Result<Option<User>> {
+        if let Some(user) = self.cache.user(*id) {
+            return Ok(Some(user));
+        }
+        let ticket = self.cache.ticket();
         // A disabled account's sessions were ended with it; one that is
         // still in flight is treated as signed out.
         let mut conn = self.pool.acquire().await?;
-        Ok(accounts::find_by_id(&mut conn, *id).await?.filter(|user| user.disabled_at.is_none()))
+        let user = accounts::find_by_id(&mut conn, *id).await?.filter(|user| user.disabled_at.is_none());
+        if let Some(user) = &user {
+            self.cache.keep_user(ticket, user);
+        }
+        Ok(user)
+    }
+}
+
+/// The session store: tower-sessions' table in PostgreSQL, with the
+/// records of signed-in sessions kept in this instance's [`SessionCache`].
+/// Anonymous sessions are always read from the database.
+#[derive(Clone, Debug)]
+pub struct CachedStore {
+    store: PostgresStore,
+    cache: Arc<SessionCache>,
+}
+
+impl std::fmt::Debug for SessionCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionCache")
+    }
+}
+
+impl CachedStore {
+    pub fn new(store: PostgresStore, cache: Arc<SessionCache>) -> Self {
+        CachedStore { store, cache }
+    }
+}
+
+/// Whose session a record is, when it is signed in with a device.
+fn signed_in(record: &Record) -> Option<(Uuid, Uuid)> {
+    let device = record.data.get(DEVICE_KEY).and_then(|value| serde_json::from_value(value.clone()).ok())?;
+    let user = record
+        .data
+        .get(AUTH_DATA_KEY)
+        .and_then(|data| data.get("user_id"))
+        .and_then(|value| serde_json::from_value(value.clone()).ok())?;
+    Some((user, device))
+}
+
+/// Where axum-login keeps the signed-in user's id in the session (set on
+/// the layer, so it cannot drift from what [`signed_in`] reads).
+const AUTH_DATA_KEY: &str = "axum-login.data";
+
+#[async_trait::async_trait]
+impl SessionStore for CachedStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        self.store.create(record).await
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        self.cache.forget_session(&record.id);
+        self.store.save(record).await
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        if let Some(record) = self.cache.session(id) {
+            return Ok(Some(record));
+        }
+        let ticket = self.cache.ticket();
+        let record = self.store.load(id).await?;
+        if let Some((user, device)) = record.as_ref().and_then(signed_in) {
+            if let Some(record) = &record {
+                self.cache.keep_session(ticket, record, user, device);
+            }
+        }
+        Ok(record)
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        self.cache.forget_session(id);
+        self.store.delete(id).await
     }
 }
 
@@ -144,9 +229,11 @@ const DEVICE_KEY: &str = "device_id";
 /// session, or someone else's sign-in) is ended first: its id is deleted
 /// from the store, so an old copy of the cookie is worthless everywhere,
 /// and its device goes, which closes its live streams on every instance.
-pub async fn log_in(pool: &PgPool, session: &mut AuthSession, user: &User, origin: &Origin) -> Result<()> {
+pub async fn log_in(state: &AppState, session: &mut AuthSession, user: &User, origin: &Origin) -> Result<()> {
+    let pool = &state.pool;
     if let Some(previous) = current_device(session).await {
         devices::forget(pool, previous).await?;
+        state.notices.catch_up(pool).await;
     }
     // axum-login renews the id only when the session was not signed in yet.
     session.session.cycle_id().await.map_err(Error::internal)?;
@@ -159,12 +246,14 @@ pub async fn log_in(pool: &PgPool, session: &mut AuthSession, user: &User, origi
     Ok(())
 }
 
-/// Ends this session and forgets its device.
-pub async fn log_out(pool: &PgPool, session: &mut AuthSession) -> Result<()> {
+/// Ends this session and forgets its device; answered once every
+/// instance has heard of it ([`crate::notices::Hub::catch_up`]).
+pub async fn log_out(state: &AppState, session: &mut AuthSession) -> Result<()> {
     if let Some(device) = current_device(session).await {
-        devices::forget(pool, device).await?;
+        devices::forget(&state.pool, device).await?;
     }
     session.logout().await.map_err(session_error)?;
+    state.notices.catch_up(&state.pool).await;
     Ok(())
 }
 
@@ -178,7 +267,7 @@ pub async fn current_device(session: &AuthSession) -> Option<Uuid> {
 /// new session id and a new device. `signed_out` is what the change
 /// reported; returns how many *other* devices were signed out.
 pub async fn renew_after_password_change(
-    pool: &PgPool,
+    state: &AppState,
     session: &mut AuthSession,
     user: &User,
     origin: &Origin,
@@ -187,7 +276,8 @@ pub async fn renew_after_password_change(
     let this_device = current_device(session).await;
     // The old device row is gone already; log_in must not look for it.
     session.session.remove::<Uuid>(DEVICE_KEY).await.map_err(Error::internal)?;
-    log_in(pool, session, user, origin).await?;
+    log_in(state, session, user, origin).await?;
+    state.notices.catch_up(&state.pool).await;
     Ok(signed_out.saturating_sub(u64::from(this_device.is_some())))
 }
 
@@ -195,15 +285,24 @@ pub async fn renew_after_password_change(
 /// device), before anything else sees the request: handlers then treat it
 /// as anonymous.
 pub async fn end_revoked_sessions(
-    axum::extract::State(pool): axum::extract::State<PgPool>,
+    axum::extract::State(state): axum::extract::State<AppState>,
     mut session: AuthSession,
     ClientAddress(ip): ClientAddress,
     mut request: Request,
     next: Next,
 ) -> Response {
     if let Some(user) = session.user.clone() {
+        let cache = state.notices.sessions();
         let active = match current_device(&session).await {
-            Some(device) => devices::is_active(&pool, user.id, device, ip).await,
+            Some(device) if cache.device_confirmed(user.id, device) => Ok(true),
+            Some(device) => {
+                let ticket = cache.ticket();
+                let active = devices::is_active(&state.pool, user.id, device, ip).await;
+                if let Ok(true) = active {
+                    cache.keep_device(ticket, user.id, device);
+                }
+                active
+            }
             None => Ok(false),
         };
         match active {
@@ -331,15 +430,15 @@ pub fn session_cookie_name(secure_cookies: bool) -> &'static str {
 
 /// Session cookies: HttpOnly, SameSite=Lax, Path=/, and Secure with the
 /// `__Host-` prefix when Lockstep is served over https (`secure_cookies`).
-pub fn layer(pool: PgPool, store: PostgresStore, secure_cookies: bool) -> AuthLayer {
-    let sessions = SessionManagerLayer::new(store)
+pub fn layer(pool: PgPool, store: PostgresStore, cache: Arc<SessionCache>, secure_cookies: bool) -> AuthLayer {
+    let sessions = SessionManagerLayer::new(CachedStore::new(store, cache.clone()))
         .with_name(session_cookie_name(secure_cookies))
         .with_path("/")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(secure_cookies)
         .with_expiry(Expiry::OnInactivity(time::Duration::days(SESSION_IDLE_DAYS)));
-    axum_login::AuthManagerLayerBuilder::new(Backend::new(pool), sessions).build()
+    axum_login::AuthManagerLayerBuilder::new(Backend::new(pool, cache), sessions).with_data_key(AUTH_DATA_KEY).build()
 }
 
 /// Deletes expired sessions every hour.

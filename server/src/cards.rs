@@ -12,7 +12,7 @@ use crate::fields::Rule;
 use crate::idempotency::{self, IdempotencyKey};
 use crate::retry;
 use crate::slugs;
-use crate::versioned::{self, Target, Tx};
+use crate::versioned::{self, Conn};
 
 pub use model::cards::{Card, CardChanges, CardFields, LAYOUTS, TEMPLATES};
 
@@ -75,18 +75,15 @@ pub async fn create(pool: &PgPool, owner: Uuid, fields: CardFields, idempotency_
     let key = IdempotencyKey::optional(owner.to_string(), idempotency_key, &("create_card", &fields))?;
 
     let (card, new) = retry::transaction("card.create", || {
-        idempotency::create_once(pool, key.as_ref(), async |conn: &mut PgConnection| {
-            let card = insert(conn, owner, &fields).await?;
-            audit::record(conn, owner, ENTITY, &card.id.to_string(), Action::Create, None, Some(card.version)).await?;
-            Ok(card)
-        })
+        idempotency::create_once(pool, key.as_ref(), async |conn: &mut PgConnection| insert(conn, owner, &fields).await)
     })
     .await?;
     Ok(if new { Created::New(card) } else { Created::Replayed(card) })
 }
 
-/// Inserts a card with a slug drawn from its name, in the caller's
-/// transaction (one statement: see `create_business_card`).
+/// Inserts a card with a slug drawn from its name, and its audit row, in
+/// the caller's transaction (one statement: `create_business_card` in a
+/// data-modifying CTE).
 pub async fn insert(conn: &mut PgConnection, owner: Uuid, fields: &CardFields) -> Result<Card> {
     insert_with_attempts(conn, owner, fields, 8).await
 }
@@ -102,17 +99,23 @@ pub async fn insert_with_attempts(
     let card_json = serde_json::to_value(fields).map_err(Error::internal)?;
     let card = sqlx::query_as!(
         Card,
-        r#"SELECT id AS "id!", slug AS "slug!", version AS "version!", name AS "name!",
+        r#"WITH card AS (SELECT * FROM create_business_card($1, $2, $3, $4)),
+           audited AS (
+               INSERT INTO audit_log (actor_id, entity, entity_id, action, new_version)
+               SELECT $1, $5, id::text, 'create', version FROM card
+           )
+           SELECT id AS "id!", slug AS "slug!", version AS "version!", name AS "name!",
                   template AS "template!", full_name AS "full_name!", job_title AS "job_title!",
                   company AS "company!", email AS "email!", phone AS "phone!", website AS "website!",
                   address AS "address!", tagline AS "tagline!", accent_color AS "accent_color!",
                   layout AS "layout!", created_at AS "created_at!: DateTime<Utc>",
                   updated_at AS "updated_at!: DateTime<Utc>"
-           FROM create_business_card($1, $2, $3, $4)"#,
+           FROM card"#,
         owner,
         base_slug,
         card_json,
         attempts,
+        ENTITY,
     )
     .fetch_one(conn)
     .await
@@ -134,23 +137,32 @@ pub async fn insert_with_attempts(
 /// the card as it is now.
 pub async fn update(pool: &PgPool, owner: Uuid, id: Uuid, expected_version: i32, changes: CardChanges) -> Result<Card> {
     let changes = &validated_changes(changes)?;
-    let key = id.to_string();
-    let target = Target { operation: "card.update", actor: owner.into(), entity: ENTITY, key: &key };
-    let update = move |mut tx: Tx| async move {
-        let updated = sqlx::query_as!(
+    let update = move |mut conn: Conn| async move {
+        sqlx::query_as!(
             Card,
-            r#"UPDATE business_cards SET
-                   name = COALESCE($4, name), slug = COALESCE($5, slug), template = COALESCE($6, template),
-                   full_name = COALESCE($7, full_name), job_title = COALESCE($8, job_title),
-                   company = COALESCE($9, company), email = COALESCE($10, email), phone = COALESCE($11, phone),
-                   website = COALESCE($12, website), address = COALESCE($13, address),
-                   tagline = COALESCE($14, tagline), accent_color = COALESCE($15, accent_color),
-                   layout = COALESCE($16, layout),
-                   version = version + 1, updated_at = now()
-               WHERE id = $1 AND owner_id = $2 AND version = $3
-               RETURNING id, slug, version, name, template, full_name, job_title, company, email, phone,
-                         website, address, tagline, accent_color, layout,
-                         created_at AS "created_at: DateTime<Utc>", updated_at AS "updated_at: DateTime<Utc>""#,
+            r#"WITH updated AS (
+                   UPDATE business_cards SET
+                       name = COALESCE($4, name), slug = COALESCE($5, slug), template = COALESCE($6, template),
+                       full_name = COALESCE($7, full_name), job_title = COALESCE($8, job_title),
+                       company = COALESCE($9, company), email = COALESCE($10, email),
+                       phone = COALESCE($11, phone), website = COALESCE($12, website),
+                       address = COALESCE($13, address), tagline = COALESCE($14, tagline),
+                       accent_color = COALESCE($15, accent_color), layout = COALESCE($16, layout),
+                       version = version + 1, updated_at = now()
+                   WHERE id = $1 AND owner_id = $2 AND version = $3
+                   RETURNING *
+               ),
+               audited AS (
+                   INSERT INTO audit_log (actor_id, entity, entity_id, action, old_version, new_version)
+                   SELECT $2, $17, id::text, 'update', $3, version FROM updated
+               )
+               SELECT id AS "id!", slug AS "slug!", version AS "version!", name AS "name!",
+                      template AS "template!", full_name AS "full_name!", job_title AS "job_title!",
+                      company AS "company!", email AS "email!", phone AS "phone!", website AS "website!",
+                      address AS "address!", tagline AS "tagline!", accent_color AS "accent_color!",
+                      layout AS "layout!", created_at AS "created_at!: DateTime<Utc>",
+                      updated_at AS "updated_at!: DateTime<Utc>"
+               FROM updated"#,
             id,
             owner,
             expected_version,
@@ -167,14 +179,16 @@ pub async fn update(pool: &PgPool, owner: Uuid, id: Uuid, expected_version: i32,
             changes.tagline,
             changes.accent_color,
             changes.layout,
+            ENTITY,
         )
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut *conn)
         .await
-        .map_err(write_error)?;
-        Ok((tx, updated))
+        .map_err(write_error)
     };
-    versioned::save(pool, target, expected_version, update, move |mut tx| async move { find(&mut tx, owner, id).await })
-        .await
+    versioned::save_in_one_statement(pool, "card.update", update, move |mut conn| async move {
+        find(&mut conn, owner, id).await
+    })
+    .await
 }
 
 /// Deletes the card if it is still at `expected_version`; errors as [`update`].

@@ -295,6 +295,12 @@ pub fn is_connection_error(error: &sqlx::Error) -> bool {
     }
 }
 
+/// 25006 read_only_sql_transaction: a standby refused the write, so it
+/// certainly did not happen.
+pub fn is_refused_write(error: &sqlx::Error) -> bool {
+    error.as_database_error().and_then(|db| db.code()).is_some_and(|code| code == "25006")
+}
+
 /// 40001 serialization_failure and 40P01 deadlock_detected.
 pub fn is_contention(error: &sqlx::Error) -> bool {
     error.as_database_error().and_then(|db| db.code()).is_some_and(|code| code == "40001" || code == "40P01")

@@ -37,6 +37,7 @@ pub mod requests;
 pub mod retry;
 pub mod scenarios;
 pub mod secrets;
+pub mod session_cache;
 pub mod setup;
 pub mod slugs;
 pub mod state;

@@ -26,6 +26,8 @@ pub const CHANNEL: &str = "lockstep_changes";
 
 pub use model::notices::{Event, Notice};
 
+use crate::session_cache::{SessionCache, HEARTBEAT, HEARTBEAT_ENTITY};
+
 /// This instance's fan-out of notices.
 #[derive(Clone)]
 pub struct Hub {
@@ -33,6 +35,11 @@ pub struct Hub {
     closing: watch::Sender<bool>,
     /// Open streams per user on this instance.
     open: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<Uuid, usize>>>,
+    /// Ids of the heartbeats heard, for [`Hub::catch_up`].
+    heartbeats: broadcast::Sender<String>,
+    /// Who is asking, as this instance remembers it; kept true by what
+    /// the listener hears.
+    sessions: std::sync::Arc<SessionCache>,
 }
 
 /// The most streams one user may hold open on one instance (a few tabs on
@@ -77,7 +84,43 @@ impl Hub {
     pub fn new() -> Self {
         let (sender, _) = broadcast::channel(1024);
         let (closing, _) = watch::channel(false);
-        Hub { sender, closing, open: Default::default() }
+        let (heartbeats, _) = broadcast::channel(64);
+        Hub { sender, closing, open: Default::default(), heartbeats, sessions: Default::default() }
+    }
+
+    pub fn sessions(&self) -> &std::sync::Arc<SessionCache> {
+        &self.sessions
+    }
+
+    /// Returns once this instance's listener has heard everything
+    /// committed before the call (or after [`CATCH_UP_LIMIT`]). Called
+    /// after a write that ends sessions or changes an account, before it
+    /// is answered: the same commit signalled every instance's listener,
+    /// so by the time the answer leaves, the other instances have dropped
+    /// what they remembered too, and the next request anywhere is refused.
+    pub async fn catch_up(&self, pool: &PgPool) {
+        if !self.sessions.is_trusted() {
+            // This listener is not hearing anything to wait for.
+            return;
+        }
+        let mut heard = self.heartbeats.subscribe();
+        let id = Uuid::new_v4().to_string();
+        if let Err(error) = send_heartbeat(pool, &id).await {
+            tracing::warn!(%error, "could not send a catch-up heartbeat");
+            return;
+        }
+        let wait = async {
+            loop {
+                match heard.recv().await {
+                    Ok(heard_id) if heard_id == id => return,
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        };
+        if tokio::time::timeout(CATCH_UP_LIMIT, wait).await.is_err() {
+            tracing::warn!("the listener did not hear its own heartbeat in time");
+        }
     }
 
     fn take_seat(&self, user: Uuid) -> Option<Seat> {
@@ -100,14 +143,30 @@ impl Hub {
         let _ = self.closing.send(true);
     }
 
-    /// Listens on [`CHANNEL`] for as long as the process lives.
+    /// Listens on [`CHANNEL`] for as long as the process lives, and sends
+    /// a heartbeat every [`HEARTBEAT`] so that a listener that stopped
+    /// hearing without noticing is found out.
     pub fn spawn_listener(&self, pool: PgPool) -> tokio::task::JoinHandle<()> {
         let sender = self.sender.clone();
+        let heartbeats = self.heartbeats.clone();
+        let sessions = self.sessions.clone();
+        let heartbeat_pool = pool.clone();
+        tokio::spawn(async move {
+            let mut beat = tokio::time::interval(HEARTBEAT);
+            beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            while !heartbeat_pool.is_closed() {
+                beat.tick().await;
+                if let Err(error) = send_heartbeat(&heartbeat_pool, "beat").await {
+                    tracing::debug!(%error, "could not send a heartbeat");
+                }
+            }
+        });
         tokio::spawn(async move {
             let mut first = true;
             loop {
                 // A closed pool means the process is stopping: so do we.
                 let Some(mut listener) = connect_listener(&pool).await else { return };
+                sessions.listening();
                 if !first {
                     // Whatever was announced while we were away is lost.
                     metrics::counter!("lockstep_notice_listener_reconnects_total").increment(1);
@@ -117,9 +176,17 @@ impl Hub {
                 loop {
                     match listener.try_recv().await {
                         Ok(Some(notification)) => match serde_json::from_str::<Notice>(notification.payload()) {
+                            // Dropped from the cache before anyone hears
+                            // of it: whoever waits for a notice (a stream,
+                            // a catch-up) finds the cache already true.
                             Ok(notice) => {
-                                metrics::counter!("lockstep_notices_total").increment(1);
-                                let _ = sender.send(Event::Change(notice));
+                                sessions.heard(&notice);
+                                if notice.entity == HEARTBEAT_ENTITY {
+                                    let _ = heartbeats.send(notice.id);
+                                } else {
+                                    metrics::counter!("lockstep_notices_total").increment(1);
+                                    let _ = sender.send(Event::Change(notice));
+                                }
                             }
                             Err(error) => tracing::warn!(%error, "unreadable change notice"),
                         },
@@ -127,16 +194,37 @@ impl Hub {
                             tracing::warn!("the notice listener lost its connection; reconnecting");
                             break;
                         }
-                        Err(_) if pool.is_closed() => return,
+                        Err(_) if pool.is_closed() => {
+                            sessions.deaf();
+                            return;
+                        }
                         Err(error) => {
                             tracing::warn!(%error, "the notice listener failed; reconnecting");
                             break;
                         }
                     }
                 }
+                sessions.deaf();
             }
         })
     }
+}
+
+/// The longest [`Hub::catch_up`] waits for its heartbeat.
+const CATCH_UP_LIMIT: Duration = Duration::from_secs(1);
+
+async fn send_heartbeat(pool: &PgPool, id: &str) -> sqlx::Result<()> {
+    let notice = Notice {
+        entity: HEARTBEAT_ENTITY.to_owned(),
+        id: id.to_owned(),
+        action: "beat".to_owned(),
+        version: None,
+        by: String::new(),
+        by_id: None,
+    };
+    let payload = serde_json::to_string(&notice).unwrap_or_default();
+    sqlx::query!("SELECT pg_notify($1, $2)", CHANNEL, payload).execute(pool).await?;
+    Ok(())
 }
 
 /// A listening connection, retried with backoff (100 ms doubling to 5 s)

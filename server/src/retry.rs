@@ -112,6 +112,26 @@ pub async fn commit(tx: Transaction<'_, Postgres>) -> Result<()> {
     })
 }
 
+/// What a failed statement that ran on its own (autocommit) means: once
+/// it was sent, a lost connection leaves unknown whether it committed, as
+/// a lost COMMIT does. Only a refusal the server answered with (a standby's
+/// 25006) says for certain that nothing was written.
+pub fn outcome_unknown_if_sent(error: Error) -> Error {
+    match error {
+        Error::Unavailable(cause) if !crate::error::is_refused_write(&cause) => Error::OutcomeUnknown(cause),
+        other => other,
+    }
+}
+
+/// A connection of its own, for a statement that commits by itself,
+/// recording how long the pool made us wait.
+pub async fn acquire(pool: &PgPool) -> Result<sqlx::pool::PoolConnection<Postgres>> {
+    let asked = Instant::now();
+    let conn = pool.acquire().await?;
+    metrics::histogram!("lockstep_db_pool_wait_seconds").record(asked.elapsed().as_secs_f64());
+    Ok(conn)
+}
+
 /// Begins a transaction, recording how long the pool made us wait.
 pub async fn begin(pool: &PgPool) -> Result<Transaction<'static, Postgres>> {
     let asked = Instant::now();

@@ -56,6 +56,38 @@ pub struct Target<'a> {
 /// The transaction a versioned write runs in, handed to its statements.
 pub type Tx = Transaction<'static, Postgres>;
 
+/// A connection handed to a one-statement write ([`save_in_one_statement`]).
+pub type Conn = sqlx::pool::PoolConnection<Postgres>;
+
+/// [`save`] for a write that is a single statement: `update` changes the
+/// record *and* writes its audit row (a data-modifying CTE beside the
+/// table's UPDATE), so it runs on its own and commits by itself: one round
+/// trip instead of BEGIN, UPDATE, audit, COMMIT. When it changes no row,
+/// `current` reads the record for the 409 (none: 404). A connection lost
+/// once the statement was sent is [`Error::OutcomeUnknown`], as a lost
+/// COMMIT is in [`save`]; a connection that could not be had is retried.
+pub async fn save_in_one_statement<T, C, Update, Current>(
+    pool: &PgPool,
+    operation: &'static str,
+    update: impl Fn(Conn) -> Update,
+    current: impl Fn(Conn) -> Current,
+) -> Result<T>
+where
+    C: Serialize,
+    Update: Future<Output = Result<Option<T>>>,
+    Current: Future<Output = Result<Option<C>>>,
+{
+    let (update, current) = (&update, &current);
+    retry::versioned(operation, move || async move {
+        let conn = retry::acquire(pool).await?;
+        match update(conn).await.map_err(retry::outcome_unknown_if_sent)? {
+            Some(saved) => Ok(saved),
+            None => Err(Error::stale(current(retry::acquire(pool).await?).await?)),
+        }
+    })
+    .await
+}
+
 /// Runs `update` (an `UPDATE … WHERE version = expected RETURNING …`, or an
 /// upsert when `expected_version` is 0) under the retry policy. When it
 /// changes no row, `current` reads the record for the 409 (none: 404).

@@ -23,6 +23,8 @@ pub const PASSWORD: &str = "correct horse battery";
 pub struct TestApp {
     pub address: String,
     pub pool: PgPool,
+    /// This instance's notices and the session cache they keep true.
+    pub hub: server::notices::Hub,
 }
 
 pub async fn spawn(pool: PgPool) -> TestApp {
@@ -57,11 +59,12 @@ pub async fn spawn_with(pool: PgPool, configure: impl FnOnce(&mut lockstep::star
         public_url: None,
     };
     configure(&mut settings);
+    let hub = settings.notices.clone();
     let app = lockstep::startup::app(pool.clone(), options, settings).await.expect("build the app");
     tokio::spawn(async move {
         axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.expect("serve");
     });
-    TestApp { address: format!("http://{address}"), pool }
+    TestApp { address: format!("http://{address}"), pool, hub }
 }
 
 /// Serves the operators' metrics (what `--metrics-listen` serves) on a

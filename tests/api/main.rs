@@ -16,5 +16,6 @@ mod people;
 mod profiles;
 mod resilience;
 mod security;
+mod session_cache;
 mod training;
 mod workflow;

@@ -190,3 +190,56 @@ async fn a_standby_that_keeps_refusing_writes_is_a_503_not_a_500(pool: PgPool) {
     assert_eq!(error.status(), StatusCode::SERVICE_UNAVAILABLE, "{error:?}");
     assert_eq!(hits(&pool, 1).await, 0);
 }
+
+/// Runs the probe's hit as a one-statement versioned write
+/// (`versioned::save_in_one_statement`), after `before` on its connection
+/// on the first attempt. What it came to and how many attempts it took.
+async fn one_statement(
+    pool: &PgPool,
+    before: impl AsyncFn(&mut server::versioned::Conn) + Sync,
+) -> (Result<i32, Error>, usize) {
+    let attempts = AtomicUsize::new(0);
+    let update = |mut conn: server::versioned::Conn| {
+        let attempt = attempts.fetch_add(1, Ordering::SeqCst);
+        let before = &before;
+        async move {
+            if attempt == 0 {
+                before(&mut conn).await;
+            }
+            let hits: Option<i32> = sqlx::query_scalar("UPDATE probe SET hits = hits + 1 WHERE id = 1 RETURNING hits")
+                .fetch_optional(&mut *conn)
+                .await?;
+            Ok(hits)
+        }
+    };
+    let current = |_conn| async { Ok::<_, Error>(None::<i32>) };
+    let result = server::versioned::save_in_one_statement(pool, "probe.update", update, current).await;
+    (result, attempts.load(Ordering::SeqCst))
+}
+
+/// A statement that commits by itself may have committed when its
+/// connection goes: like a lost COMMIT, that is unknown and not retried.
+#[sqlx::test]
+async fn a_connection_lost_during_a_one_statement_write_is_reported_unknown_and_not_retried(pool: PgPool) {
+    probe_table(&pool).await;
+    let (result, attempts) = one_statement(&pool, async |conn| kill_backend_of(&pool, conn).await).await;
+    let error = result.unwrap_err();
+    assert!(matches!(error, Error::OutcomeUnknown(_)), "{error:?}");
+    assert_eq!(error.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(attempts, 1);
+}
+
+/// A standby's refusal says for certain nothing was written: retried.
+#[sqlx::test]
+async fn a_one_statement_write_refused_by_a_standby_is_retried(pool: PgPool) {
+    probe_table(&pool).await;
+    let (result, attempts) = one_statement(&pool, async |conn| {
+        sqlx::query("SET default_transaction_read_only = on").execute(&mut **conn).await.unwrap();
+        // Not given back to the pool read-only.
+        conn.close_on_drop();
+    })
+    .await;
+    assert_eq!(result.ok(), Some(1));
+    assert_eq!(attempts, 2);
+    assert_eq!(hits(&pool, 1).await, 1);
+}

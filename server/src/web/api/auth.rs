@@ -3,7 +3,6 @@
 use axum::http::StatusCode;
 use axum::{extract::State, Json};
 use serde::Deserialize;
-use sqlx::PgPool;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -32,14 +31,14 @@ pub struct LoginRequest {
               (status = 401, description = "Wrong email or password", body = ErrorBody),
               (status = 429, description = "Too many failed attempts; see Retry-After", body = ErrorBody)))]
 async fn login(
-    State(pool): State<PgPool>,
+    State(state): State<AppState>,
     origin: Origin,
     mut session: AuthSession,
     JsonBody(body): JsonBody<LoginRequest>,
 ) -> Result<Json<UserView>> {
     let credentials = Credentials { email: body.email, password: body.password, address: origin.ip };
-    let user = auth::check_credentials(&pool, &credentials).await?;
-    auth::log_in(&pool, &mut session, &user, &origin).await?;
+    let user = auth::check_credentials(&state.pool, &credentials).await?;
+    auth::log_in(&state, &mut session, &user, &origin).await?;
     Ok(Json(UserView::from(&user)))
 }
 
@@ -48,8 +47,8 @@ async fn login(
     post, path = "/api/auth/logout", tag = "auth",
     responses((status = 204, description = "Signed out"))
 )]
-async fn logout(State(pool): State<PgPool>, mut session: AuthSession) -> Result<StatusCode> {
-    auth::log_out(&pool, &mut session).await?;
+async fn logout(State(state): State<AppState>, mut session: AuthSession) -> Result<StatusCode> {
+    auth::log_out(&state, &mut session).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
