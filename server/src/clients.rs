@@ -9,7 +9,7 @@ use sqlx::{PgConnection, PgPool};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::audit::{self, Action, Actor};
+use crate::audit::Actor;
 use crate::error::{violated_constraint, Error, Result};
 use crate::fields::Rule;
 use crate::retry;
@@ -69,45 +69,50 @@ pub async fn create(pool: &PgPool, actor: Actor, input: &NewClient) -> Result<Cr
     let new = validated(input)?;
     let new = &new;
     retry::transaction("client.create", move || async move {
-        let mut tx = retry::begin(pool).await?;
+        // One statement, committed by itself: the insert and its audit row.
+        let mut conn = retry::acquire(pool).await?;
         let inserted = sqlx::query_as!(
             Client,
-            r#"INSERT INTO clients (id, name, email, phone, company, created_by)
-               VALUES ($1, $2, $3, $4, $5, $6)
-               ON CONFLICT (id) DO NOTHING
-               RETURNING id, name, email, phone, company, version,
-                         created_at AS "created_at: DateTime<Utc>", updated_at AS "updated_at: DateTime<Utc>""#,
+            r#"WITH inserted AS (
+                   INSERT INTO clients (id, name, email, phone, company, created_by)
+                   VALUES ($1, $2, $3, $4, $5, $6)
+                   ON CONFLICT (id) DO NOTHING
+                   RETURNING *
+               ),
+               audited AS (
+                   INSERT INTO audit_log (actor_id, api_key_id, entity, entity_id, action, new_version)
+                   SELECT $6, $7, 'client', id, 'create', version FROM inserted
+               )
+               SELECT id AS "id!", name AS "name!", email AS "email!", phone AS "phone!", company AS "company!",
+                      version AS "version!", created_at AS "created_at!: DateTime<Utc>",
+                      updated_at AS "updated_at!: DateTime<Utc>"
+               FROM inserted"#,
             new.id,
             new.name,
             new.email,
             new.phone,
             new.company,
             actor.user_id(),
+            actor.api_key_id(),
         )
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut *conn)
         .await;
         match inserted {
-            Ok(Some(client)) => {
-                audit::record(&mut tx, actor, "client", &client.id, Action::Create, None, Some(1)).await?;
-                retry::commit(tx).await?;
-                Ok(Created { created: true, client })
-            }
+            Ok(Some(client)) => Ok(Created { created: true, client }),
             Ok(None) => {
-                let client = find(&mut tx, &new.id).await?.ok_or(Error::NotFound)?;
+                let client = find(&mut conn, &new.id).await?.ok_or(Error::NotFound)?;
                 Ok(Created { created: false, client })
             }
             Err(error) if violated_constraint(&error) == Some("clients_email_key") => {
                 // Simultaneous creates of one id and one email can trip the email
                 // index before the id conflict is seen; if the id exists now, this
                 // was the same client all along.
-                tx.rollback().await?;
-                let mut conn = pool.acquire().await?;
                 match find(&mut conn, &new.id).await? {
                     Some(client) => Ok(Created { created: false, client }),
                     None => Err(Error::already_exists("email", "Another client already has this email address.")),
                 }
             }
-            Err(error) => Err(error.into()),
+            Err(error) => Err(retry::outcome_unknown_if_sent(error.into())),
         }
     })
     .await

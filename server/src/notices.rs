@@ -26,7 +26,7 @@ pub const CHANNEL: &str = "lockstep_changes";
 
 pub use model::notices::{Event, Notice};
 
-use crate::session_cache::{SessionCache, HEARTBEAT, HEARTBEAT_ENTITY};
+use crate::session_cache::{SessionCache, HEARTBEAT, HEARTBEAT_ENTITY, TRUST_WINDOW};
 
 /// This instance's fan-out of notices.
 #[derive(Clone)]
@@ -35,8 +35,12 @@ pub struct Hub {
     closing: watch::Sender<bool>,
     /// Open streams per user on this instance.
     open: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<Uuid, usize>>>,
-    /// Ids of the heartbeats heard, for [`Hub::catch_up`].
-    heartbeats: broadcast::Sender<String>,
+    /// This instance, as its heartbeats name it.
+    instance: Uuid,
+    /// The heartbeats heard, for [`Hub::catch_up`].
+    heartbeats: broadcast::Sender<Notice>,
+    /// The other instances, by when their last heartbeat was heard.
+    peers: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<Uuid, std::time::Instant>>>,
     /// Who is asking, as this instance remembers it; kept true by what
     /// the listener hears.
     sessions: std::sync::Arc<SessionCache>,
@@ -85,41 +89,76 @@ impl Hub {
         let (sender, _) = broadcast::channel(1024);
         let (closing, _) = watch::channel(false);
         let (heartbeats, _) = broadcast::channel(64);
-        Hub { sender, closing, open: Default::default(), heartbeats, sessions: Default::default() }
+        Hub {
+            sender,
+            closing,
+            open: Default::default(),
+            instance: Uuid::new_v4(),
+            heartbeats,
+            peers: Default::default(),
+            sessions: Default::default(),
+        }
     }
 
     pub fn sessions(&self) -> &std::sync::Arc<SessionCache> {
         &self.sessions
     }
 
-    /// Returns once this instance's listener has heard everything
-    /// committed before the call (or after [`CATCH_UP_LIMIT`]). Called
-    /// after a write that ends sessions or changes an account, before it
-    /// is answered: the same commit signalled every instance's listener,
-    /// so by the time the answer leaves, the other instances have dropped
-    /// what they remembered too, and the next request anywhere is refused.
+    /// Returns once this instance has heard from `count` other instances.
+    pub async fn until_peers(&self, count: usize) {
+        let mut heard = self.heartbeats.subscribe();
+        loop {
+            let known = self.peers.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).len();
+            if known >= count {
+                return;
+            }
+            if let Err(broadcast::error::RecvError::Closed) = heard.recv().await {
+                return;
+            }
+        }
+    }
+
+    /// Returns once every instance has heard everything committed before
+    /// the call (or after [`CATCH_UP_LIMIT`]). Called after a write that
+    /// ends sessions or changes an account, before it is answered, so the
+    /// next request is refused on whichever instance it reaches.
+    ///
+    /// It sends a catch-up heartbeat and waits until its own listener has
+    /// heard it and every other instance heard lately has acknowledged it.
+    /// Notices arrive in commit order, so an instance acknowledges only
+    /// once it has dropped what the earlier notices concern.
     pub async fn catch_up(&self, pool: &PgPool) {
         if !self.sessions.is_trusted() {
             // This listener is not hearing anything to wait for.
             return;
         }
+        let mut waiting_for: std::collections::HashSet<Uuid> = {
+            let peers = self.peers.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            peers.iter().filter(|(_, heard)| heard.elapsed() < TRUST_WINDOW).map(|(peer, _)| *peer).collect()
+        };
+        waiting_for.insert(self.instance);
         let mut heard = self.heartbeats.subscribe();
-        let id = Uuid::new_v4().to_string();
-        if let Err(error) = send_heartbeat(pool, &id).await {
+        let token = Uuid::new_v4().to_string();
+        if let Err(error) = send_heartbeat(pool, self.instance, CATCH_UP, &token).await {
             tracing::warn!(%error, "could not send a catch-up heartbeat");
             return;
         }
         let wait = async {
-            loop {
+            while !waiting_for.is_empty() {
                 match heard.recv().await {
-                    Ok(heard_id) if heard_id == id => return,
+                    Ok(beat) if beat.id == token => {
+                        if let Some(from) = beat.by_id.filter(|from| beat.action == ACK || *from == self.instance) {
+                            waiting_for.remove(&from);
+                        }
+                    }
                     Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
                     Err(broadcast::error::RecvError::Closed) => return,
                 }
             }
         };
         if tokio::time::timeout(CATCH_UP_LIMIT, wait).await.is_err() {
-            tracing::warn!("the listener did not hear its own heartbeat in time");
+            metrics::counter!("lockstep_catch_up_timeouts_total").increment(1);
+            tracing::warn!("not every instance acknowledged a catch-up in time");
         }
     }
 
@@ -151,12 +190,13 @@ impl Hub {
         let heartbeats = self.heartbeats.clone();
         let sessions = self.sessions.clone();
         let heartbeat_pool = pool.clone();
+        let (instance, peers) = (self.instance, self.peers.clone());
         tokio::spawn(async move {
             let mut beat = tokio::time::interval(HEARTBEAT);
             beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             while !heartbeat_pool.is_closed() {
                 beat.tick().await;
-                if let Err(error) = send_heartbeat(&heartbeat_pool, "beat").await {
+                if let Err(error) = send_heartbeat(&heartbeat_pool, instance, BEAT, "").await {
                     tracing::debug!(%error, "could not send a heartbeat");
                 }
             }
@@ -167,6 +207,10 @@ impl Hub {
                 // A closed pool means the process is stopping: so do we.
                 let Some(mut listener) = connect_listener(&pool).await else { return };
                 sessions.listening();
+                // Announced, so the others wait for us in their catch-ups.
+                if let Err(error) = send_heartbeat(&pool, instance, BEAT, "").await {
+                    tracing::debug!(%error, "could not announce this instance");
+                }
                 if !first {
                     // Whatever was announced while we were away is lost.
                     metrics::counter!("lockstep_notice_listener_reconnects_total").increment(1);
@@ -182,7 +226,8 @@ impl Hub {
                             Ok(notice) => {
                                 sessions.heard(&notice);
                                 if notice.entity == HEARTBEAT_ENTITY {
-                                    let _ = heartbeats.send(notice.id);
+                                    heard_heartbeat(&pool, instance, &peers, &notice);
+                                    let _ = heartbeats.send(notice);
                                 } else {
                                     metrics::counter!("lockstep_notices_total").increment(1);
                                     let _ = sender.send(Event::Change(notice));
@@ -210,17 +255,51 @@ impl Hub {
     }
 }
 
-/// The longest [`Hub::catch_up`] waits for its heartbeat.
+/// The longest [`Hub::catch_up`] waits for the instances' answers.
 const CATCH_UP_LIMIT: Duration = Duration::from_secs(1);
 
-async fn send_heartbeat(pool: &PgPool, id: &str) -> sqlx::Result<()> {
+/// A heartbeat's `action`: a periodic beat, a catch-up asking every
+/// instance to acknowledge, or an acknowledgement. `by_id` names the
+/// instance that sent it, `id` the catch-up it concerns.
+const BEAT: &str = "beat";
+const CATCH_UP: &str = "catch_up";
+const ACK: &str = "ack";
+
+/// What the listener does with a heartbeat: remembers the instance that
+/// sent it and acknowledges another instance's catch-up (sent from a task
+/// of its own, so the listener goes on hearing).
+fn heard_heartbeat(
+    pool: &PgPool,
+    instance: Uuid,
+    peers: &std::sync::Mutex<std::collections::HashMap<Uuid, std::time::Instant>>,
+    beat: &Notice,
+) {
+    let Some(from) = beat.by_id.filter(|from| *from != instance) else { return };
+    let new = peers.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(from, std::time::Instant::now());
+    // A newcomer is told about us at once rather than at our next beat.
+    let answer = match beat.action.as_str() {
+        CATCH_UP => Some((ACK, beat.id.clone())),
+        _ if new.is_none() => Some((BEAT, String::new())),
+        _ => None,
+    };
+    if let Some((action, token)) = answer {
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            if let Err(error) = send_heartbeat(&pool, instance, action, &token).await {
+                tracing::warn!(%error, "could not answer a heartbeat");
+            }
+        });
+    }
+}
+
+async fn send_heartbeat(pool: &PgPool, instance: Uuid, action: &str, id: &str) -> sqlx::Result<()> {
     let notice = Notice {
         entity: HEARTBEAT_ENTITY.to_owned(),
         id: id.to_owned(),
-        action: "beat".to_owned(),
+        action: action.to_owned(),
         version: None,
         by: String::new(),
-        by_id: None,
+        by_id: Some(instance),
     };
     let payload = serde_json::to_string(&notice).unwrap_or_default();
     sqlx::query!("SELECT pg_notify($1, $2)", CHANNEL, payload).execute(pool).await?;

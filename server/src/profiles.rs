@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::error::Result;
 use crate::fields::{self, Rule};
-use crate::versioned::{self, Target, Tx};
+use crate::versioned::{self, Conn};
 
 pub use model::profiles::{PersonalFields, PersonalInfo, ProfessionalFields, ProfessionalInfo};
 
@@ -116,17 +116,24 @@ pub async fn save_personal(
     input: &PersonalFields,
 ) -> Result<Saved<PersonalInfo>> {
     let new = &validated_personal(input, Utc::now().date_naive())?;
-    let key = user.to_string();
-    let target = Target { operation: "profile.save_personal", actor: user.into(), entity: PERSONAL, key: &key };
-    let update = move |mut tx: Tx| async move {
+    let update = move |mut conn: Conn| async move {
         let saved = if expected_version == 0 {
             sqlx::query_as!(
                 PersonalInfo,
-                r#"INSERT INTO personal_info (user_id, full_name, primary_email, phone, date_of_birth, address, city, country)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                   ON CONFLICT (user_id) DO NOTHING
-                   RETURNING full_name, primary_email, phone, date_of_birth AS "date_of_birth: NaiveDate", address, city, country, version,
-                             updated_at AS "updated_at?: DateTime<Utc>""#,
+                r#"WITH saved AS (
+                       INSERT INTO personal_info (user_id, full_name, primary_email, phone, date_of_birth, address, city, country)
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                       ON CONFLICT (user_id) DO NOTHING
+                       RETURNING *
+                   ),
+                   audited AS (
+                       INSERT INTO audit_log (actor_id, entity, entity_id, action, new_version)
+                       SELECT $1, $9, user_id::text, 'create', version FROM saved
+                   )
+                   SELECT full_name AS "full_name!", primary_email AS "primary_email!", phone AS "phone!",
+                          date_of_birth AS "date_of_birth?: NaiveDate", address AS "address!", city AS "city!",
+                          country AS "country!", version AS "version!", updated_at AS "updated_at?: DateTime<Utc>"
+                   FROM saved"#,
                 user,
                 new.full_name,
                 new.primary_email,
@@ -135,17 +142,27 @@ pub async fn save_personal(
                 new.address,
                 new.city,
                 new.country,
+                PERSONAL,
             )
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut *conn)
             .await?
         } else {
             sqlx::query_as!(
                 PersonalInfo,
-                r#"UPDATE personal_info SET full_name = $3, primary_email = $4, phone = $5, date_of_birth = $6,
-                          address = $7, city = $8, country = $9, version = version + 1, updated_at = now()
-                   WHERE user_id = $1 AND version = $2
-                   RETURNING full_name, primary_email, phone, date_of_birth AS "date_of_birth: NaiveDate", address, city, country, version,
-                             updated_at AS "updated_at?: DateTime<Utc>""#,
+                r#"WITH saved AS (
+                       UPDATE personal_info SET full_name = $3, primary_email = $4, phone = $5, date_of_birth = $6,
+                              address = $7, city = $8, country = $9, version = version + 1, updated_at = now()
+                       WHERE user_id = $1 AND version = $2
+                       RETURNING *
+                   ),
+                   audited AS (
+                       INSERT INTO audit_log (actor_id, entity, entity_id, action, old_version, new_version)
+                       SELECT $1, $10, user_id::text, 'update', $2, version FROM saved
+                   )
+                   SELECT full_name AS "full_name!", primary_email AS "primary_email!", phone AS "phone!",
+                          date_of_birth AS "date_of_birth?: NaiveDate", address AS "address!", city AS "city!",
+                          country AS "country!", version AS "version!", updated_at AS "updated_at?: DateTime<Utc>"
+                   FROM saved"#,
                 user,
                 expected_version,
                 new.full_name,
@@ -155,14 +172,15 @@ pub async fn save_personal(
                 new.address,
                 new.city,
                 new.country,
+                PERSONAL,
             )
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut *conn)
             .await?
         };
-        Ok((tx, saved))
+        Ok(saved)
     };
-    let current = move |mut tx: Tx| async move { personal(&mut tx, user).await.map(Some) };
-    let section = versioned::save(pool, target, expected_version, update, current).await?;
+    let current = move |mut conn: Conn| async move { personal(&mut conn, user).await.map(Some) };
+    let section = versioned::save_in_one_statement(pool, "profile.save_personal", update, current).await?;
     Ok(Saved { is_new: expected_version == 0, section })
 }
 
@@ -174,17 +192,24 @@ pub async fn save_professional(
     input: &ProfessionalFields,
 ) -> Result<Saved<ProfessionalInfo>> {
     let new = &validated_professional(input)?;
-    let key = user.to_string();
-    let target = Target { operation: "profile.save_professional", actor: user.into(), entity: PROFESSIONAL, key: &key };
-    let update = move |mut tx: Tx| async move {
+    let update = move |mut conn: Conn| async move {
         let saved = if expected_version == 0 {
             sqlx::query_as!(
                 ProfessionalInfo,
-                r#"INSERT INTO professional_info (user_id, company, job_title, department, website, linkedin, bio)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7)
-                   ON CONFLICT (user_id) DO NOTHING
-                   RETURNING company, job_title, department, website, linkedin, bio, version,
-                             updated_at AS "updated_at?: DateTime<Utc>""#,
+                r#"WITH saved AS (
+                       INSERT INTO professional_info (user_id, company, job_title, department, website, linkedin, bio)
+                       VALUES ($1, $2, $3, $4, $5, $6, $7)
+                       ON CONFLICT (user_id) DO NOTHING
+                       RETURNING *
+                   ),
+                   audited AS (
+                       INSERT INTO audit_log (actor_id, entity, entity_id, action, new_version)
+                       SELECT $1, $8, user_id::text, 'create', version FROM saved
+                   )
+                   SELECT company AS "company!", job_title AS "job_title!", department AS "department!",
+                          website AS "website!", linkedin AS "linkedin!", bio AS "bio!", version AS "version!",
+                          updated_at AS "updated_at?: DateTime<Utc>"
+                   FROM saved"#,
                 user,
                 new.company,
                 new.job_title,
@@ -192,17 +217,27 @@ pub async fn save_professional(
                 new.website,
                 new.linkedin,
                 new.bio,
+                PROFESSIONAL,
             )
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut *conn)
             .await?
         } else {
             sqlx::query_as!(
                 ProfessionalInfo,
-                r#"UPDATE professional_info SET company = $3, job_title = $4, department = $5, website = $6,
-                          linkedin = $7, bio = $8, version = version + 1, updated_at = now()
-                   WHERE user_id = $1 AND version = $2
-                   RETURNING company, job_title, department, website, linkedin, bio, version,
-                             updated_at AS "updated_at?: DateTime<Utc>""#,
+                r#"WITH saved AS (
+                       UPDATE professional_info SET company = $3, job_title = $4, department = $5, website = $6,
+                              linkedin = $7, bio = $8, version = version + 1, updated_at = now()
+                       WHERE user_id = $1 AND version = $2
+                       RETURNING *
+                   ),
+                   audited AS (
+                       INSERT INTO audit_log (actor_id, entity, entity_id, action, old_version, new_version)
+                       SELECT $1, $9, user_id::text, 'update', $2, version FROM saved
+                   )
+                   SELECT company AS "company!", job_title AS "job_title!", department AS "department!",
+                          website AS "website!", linkedin AS "linkedin!", bio AS "bio!", version AS "version!",
+                          updated_at AS "updated_at?: DateTime<Utc>"
+                   FROM saved"#,
                 user,
                 expected_version,
                 new.company,
@@ -211,14 +246,15 @@ pub async fn save_professional(
                 new.website,
                 new.linkedin,
                 new.bio,
+                PROFESSIONAL,
             )
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut *conn)
             .await?
         };
-        Ok((tx, saved))
+        Ok(saved)
     };
-    let current = move |mut tx: Tx| async move { professional(&mut tx, user).await.map(Some) };
-    let section = versioned::save(pool, target, expected_version, update, current).await?;
+    let current = move |mut conn: Conn| async move { professional(&mut conn, user).await.map(Some) };
+    let section = versioned::save_in_one_statement(pool, "profile.save_professional", update, current).await?;
     Ok(Saved { is_new: expected_version == 0, section })
 }
 

@@ -20,6 +20,11 @@ async fn three_instances(pool: sqlx::PgPool) -> [TestApp; 3] {
             .await
             .expect("the instance listens for notices");
     }
+    for app in &apps {
+        tokio::time::timeout(Duration::from_secs(10), app.hub.until_peers(2))
+            .await
+            .expect("each instance knows the other two");
+    }
     apps
 }
 
