@@ -34,12 +34,16 @@ now_ms() { date +%s%3N; }
 # min / median / max of the numbers on stdin.
 spread() { sort -g | awk '{ v[NR] = $1 } END { printf "%.2f / %.2f / %.2f", v[1], v[int((NR + 1) / 2)], v[NR] }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f\n", a / b }'; }
-pgbench_tps() { # database clients script
-    pgbench -n -h 127.0.0.1 -p "$pg_port" -U lockstep -c "$2" -j "$(( $2 < 2 ? $2 : 2 ))" -T "$seconds" -f "$3" "$1" 2>/dev/null \
-        | awk '/^tps = / { print $3; exit }'
+# pgbench_tps DATABASE CLIENTS SCRIPT [pgbench options]: prepared
+# statements, as the server's own (sqlx prepares every query it sends).
+pgbench_tps() {
+    local out
+    out="$(pgbench -n -M prepared -h 127.0.0.1 -p "$pg_port" -U lockstep -c "$2" -j "$(( $2 < 2 ? $2 : 2 ))" \
+        -T "$seconds" -f "$3" "${@:4}" "$1" 2>&1)" || { echo "error: pgbench $3 failed: $out" >&2; exit 1; }
+    awk '/^tps = / { print $3; exit }' <<<"$out"
 }
-wrk_rps() { # connections script-or-empty url
-    local threads=$(( $1 < 2 ? $1 : 2 ))
+wrk_rps() { # connections script-or-empty url [threads]
+    local threads=${4:-$(( $1 < 2 ? $1 : 2 ))}
     local out
     out="$(wrk -t "$threads" -c "$1" -d "${seconds}s" ${2:+-s "$2"} "$3")"
     if grep -q "Non-2xx" <<<"$out"; then echo "warning: non-2xx answers from $3: $(grep Non-2xx <<<"$out")" >&2; fi
@@ -71,6 +75,76 @@ for i in $(seq 1 20); do
         -d "{\"name\":\"Listed card $i\",\"full_name\":\"Page Bench\"}" "$target/api/cards" >/dev/null
 done
 
+# 7–10 replay what these routes send: PostgreSQL logs every statement of
+# one request on a warm instance (log_statement = 'all' for this database
+# while capturing), and bench/replay.py turns that log into a pgbench
+# script. The statements stay as the server sent them; only what must
+# differ per transaction (a new slug, a new request id, the card and the
+# version an edit names) becomes a pgbench expression.
+say "capturing the SQL of card create, card edit, numbered request create and the card list"
+member_id="$(psql -tAX "$base/bench" -c "SELECT id FROM users WHERE email = 'member@bench.test'")"
+stop_server
+psql -q "$base/bench" -c "ALTER DATABASE bench SET log_statement = 'all'"
+serve bench
+pg_log="$work/pg/server.log"
+capture_card="$(curl -fs -H "Cookie: $BENCH_MEMBER_COOKIE" -H 'content-type: application/json' \
+    -d '{"name":"Capture target"}' "$target/api/cards" | grep -o '"id":"[^"]*"' | head -n 1 | cut -d '"' -f 4)"
+capture_version=1
+ask_card_create() {
+    curl -fs -o /dev/null -H "Cookie: $BENCH_MEMBER_COOKIE" -H 'content-type: application/json' \
+        -d "{\"name\":\"Captured $RANDOM$RANDOM\"}" "$target/api/cards"
+}
+ask_card_update() {
+    curl -fs -o /dev/null -X PATCH -H "Cookie: $BENCH_MEMBER_COOKIE" -H 'content-type: application/json' \
+        -d "{\"version\":$capture_version,\"tagline\":\"Edited\"}" "$target/api/cards/$capture_card"
+    capture_version=$((capture_version + 1))
+}
+ask_request_create() {
+    curl -fs -o /dev/null -H "Cookie: $BENCH_STAFF_COOKIE" -H 'content-type: application/json' \
+        -d '{"client_id":"bench-client"}' "$target/api/requests"
+}
+ask_card_list() { curl -fs -o /dev/null -H "Cookie: $pages_cookie" "$target/api/cards"; }
+# capture NAME: the log of one request of ask_NAME, the instance warmed by
+# one just before; asked again when another connection's statement (a
+# reaper's) got into the log.
+capture() {
+    local attempt from
+    for attempt in 1 2 3 4 5; do
+        "ask_${1//-/_}"
+        from=$(stat -c %s "$pg_log")
+        "ask_${1//-/_}"
+        tail -c +$((from + 1)) "$pg_log" >"$work/capture-$1.log"
+        python3 "$ROOT/bench/replay.py" "$work/capture-$1.log" >/dev/null 2>&1 && return 0
+    done
+    python3 "$ROOT/bench/replay.py" "$work/capture-$1.log" >/dev/null
+}
+for route in card-create card-update request-create card-list; do capture "$route"; done
+stop_server
+psql -q "$base/bench" -c "ALTER DATABASE bench RESET log_statement"
+serve bench
+replay() { python3 "$ROOT/bench/replay.py" "$work/capture-$1.log" "${@:2}"; }
+{
+    echo '\set n random(1, 4000000000000000000)'
+    replay card-create --vary "create_business_card:2=('replay-card-' || :n)"
+} >"$work/replay-card-create.sql"
+# Each pgbench client edits a card of its own (made for each run), at the
+# version it wrote last.
+{
+    replay card-update --vary 'UPDATE business_cards:1=md5(:run::text || :client_id::text)::uuid' \
+        --vary 'UPDATE business_cards:3=:version'
+    echo '\set version :version + 1'
+} >"$work/replay-card-update.sql"
+{
+    echo '\set n random(1, 4000000000000000000)'
+    replay request-create --vary 'INSERT INTO audit_log:4=md5(:n::text)::uuid::text' \
+        --vary 'INSERT INTO requests:1=md5(:n::text)::uuid'
+} >"$work/replay-request-create.sql"
+replay card-list >"$work/replay-card-list.sql"
+for script in card-create card-update request-create card-list; do
+    echo "    $script sends $(grep -vc '^\\' "$work/replay-$script.sql") statements:"
+    grep -v '^\\' "$work/replay-$script.sql" | cut -c 1-150 | sed 's/^/        /'
+done
+
 cat >"$work/card.lua" <<'EOF'
 local cookie = os.getenv("BENCH_MEMBER_COOKIE")
 request = function()
@@ -86,6 +160,22 @@ request = function()
 end
 EOF
 printf 'wrk.headers["Cookie"] = "%s"\n' "$pages_cookie" >"$work/page.lua"
+# Each wrk thread (one connection) makes a card, then edits it at the
+# version the last answer named.
+cat >"$work/card-update.lua" <<'EOF'
+local headers = { ["Content-Type"] = "application/json", ["Cookie"] = os.getenv("BENCH_MEMBER_COOKIE") }
+local id, version = nil, nil
+request = function()
+  if not id then return wrk.format("POST", "/api/cards", headers, '{"name":"Edited by wrk"}') end
+  return wrk.format("PATCH", "/api/cards/" .. id, headers, '{"version":' .. version .. ',"tagline":"Edited"}')
+end
+response = function(status, _, body)
+  if status == 200 or status == 201 then
+    id = id or body:match('"id":"([^"]+)"')
+    version = tonumber(body:match('"version":(%d+)'))
+  end
+end
+EOF
 psql -q "$base/bench" -c 'CREATE TABLE bench_rows (id bigserial PRIMARY KEY, payload text NOT NULL)' \
     -c 'CREATE TABLE bench_counter (id int PRIMARY KEY, n bigint NOT NULL); INSERT INTO bench_counter VALUES (1, 0)'
 echo "INSERT INTO bench_rows (payload) VALUES ('a row');" >"$work/insert.sql"
@@ -100,6 +190,45 @@ for clients in 1 8 32; do
         rps=$(wrk_rps "$clients" "$work/card.lua" "$target/api/cards")
         insert_tps[$clients]+="$tps "; card_rps[$clients]+="$rps "
         create_ratio[$clients]+="$(ratio "$rps" "$tps") "
+    done
+done
+
+# 7–10. Each route vs pgbench replaying its SQL, same clients; 11. the
+# page vs the API answer listing the same 20 cards.
+replay_run=0
+declare -A replay_tps route_rps replay_ratio
+replay_pair() { # name clients replay-script lua url
+    local tps rps
+    if [ "$1" = card-update ]; then
+        replay_run=$((replay_run + 1))
+        psql -q "$base/bench" -c "INSERT INTO business_cards (id, owner_id, slug, name)
+            SELECT md5('$replay_run' || c)::uuid, '$member_id', 'replay-$replay_run-' || c, 'Replayed edit'
+            FROM generate_series(0, $2 - 1) c"
+        tps=$(pgbench_tps bench "$2" "$3" -D run="$replay_run" -D version=1)
+        local edits
+        edits="$(psql -tAX "$base/bench" -c "SELECT sum(version - 1) FROM business_cards
+            WHERE slug LIKE 'replay-$replay_run-%'")"
+        [ "${edits:-0}" -gt 0 ] || { echo "error: the replayed card edits changed no card" >&2; exit 1; }
+        # One connection per wrk thread: each edits its own card.
+        rps=$(wrk_rps "$2" "$4" "$5" "$2")
+    else
+        tps=$(pgbench_tps bench "$2" "$3")
+        rps=$(wrk_rps "$2" "$4" "$5")
+    fi
+    replay_tps["$1 $2"]+="$tps "; route_rps["$1 $2"]+="$rps "; replay_ratio["$1 $2"]+="$(ratio "$rps" "$tps") "
+}
+declare -A page_list_ratio list_rps cards_page_rps
+for clients in 8 32; do
+    say "routes vs pgbench replaying their SQL, $clients clients"
+    for _ in $(seq 1 "$runs"); do
+        replay_pair card-create "$clients" "$work/replay-card-create.sql" "$work/card.lua" "$target/api/cards"
+        replay_pair card-update "$clients" "$work/replay-card-update.sql" "$work/card-update.lua" "$target/api/cards"
+        replay_pair request-create "$clients" "$work/replay-request-create.sql" "$work/request.lua" "$target/api/requests"
+        replay_pair card-list "$clients" "$work/replay-card-list.sql" "$work/page.lua" "$target/api/cards"
+        list=$(wrk_rps "$clients" "$work/page.lua" "$target/api/cards")
+        page=$(wrk_rps "$clients" "$work/page.lua" "$target/cards")
+        list_rps[$clients]+="$list "; cards_page_rps[$clients]+="$page "
+        page_list_ratio[$clients]+="$(ratio "$page" "$list") "
     done
 done
 
@@ -176,6 +305,9 @@ for _ in $(seq 1 "$runs"); do
 done
 stop_server
 
+say "statements per request (bench/statements.sh)"
+"$ROOT/bench/statements.sh" >"$work/statements.md"
+
 # 5. The browser bundle.
 wasm="$ROOT/target/site/pkg/lockstep.wasm"
 js="$ROOT/target/site/pkg/lockstep.js"
@@ -211,6 +343,37 @@ kept="$(awk -v marker="$marker" '$0 == marker { found = 1 } found' "$out" 2>/dev
     echo "| 4 | \`/cards\` with 20 cards vs \`/healthz\`, 8 connections (req/s) | $(numbers <<<"$hello_rps" | spread) | $(numbers <<<"$page_rps" | spread) | $(numbers <<<"$page_ratio" | spread) | ≥ 0.3× | $(meets "$(median_of <<<"$page_ratio")" 0.3 ge) |"
     echo "| 5 | hydrate WASM: raw / gzip -9 (KiB); JS glue raw / gzip | | $((wasm_raw / 1024)) / $((wasm_gz / 1024)); $((js_raw / 1024)) / $((js_gz / 1024)) | | ≤ 250 KiB gzip | $( [ $((wasm_gz / 1024)) -le 250 ] && echo met || echo '**missed**') |"
     echo "| 6 | start to ready on an empty database, migrations applied (ms) | | $(printf '%s\n' "${startup[@]}" | spread) | | ≤ 1500 ms | $(meets "$(printf '%s\n' "${startup[@]}" | median_of)" 1500 le) |"
+    for c in 8 32; do
+        replay_row() { # number what name goal
+            local key="$3 $c" verdict="(no goal)"
+            if [ -n "$4" ]; then verdict="$(meets "$(median_of <<<"${replay_ratio[$key]}")" "$4" ge)"; fi
+            echo "| $1 | $2, $c clients (req/s) vs pgbench replaying its SQL (tps) | $(numbers <<<"${replay_tps[$key]}" | spread) | $(numbers <<<"${route_rps[$key]}" | spread) | $(numbers <<<"${replay_ratio[$key]}" | spread) | ${4:+≥ $4×} | $verdict |"
+        }
+        replay_row 7 "\`POST /api/cards\` (card create)" card-create 0.6
+        replay_row 8 "\`PATCH /api/cards/{id}\` (card edit)" card-update 0.6
+        replay_row 9 "\`POST /api/requests\` (numbered create)" request-create ""
+        replay_row 10 "\`GET /api/cards\` (20 cards)" card-list 0.6
+        echo "| 11 | \`/cards\` page vs \`GET /api/cards\` (20 cards), $c clients (req/s) | $(numbers <<<"${list_rps[$c]}" | spread) | $(numbers <<<"${cards_page_rps[$c]}" | spread) | $(numbers <<<"${page_list_ratio[$c]}" | spread) | ≥ 0.5× | $(meets "$(median_of <<<"${page_list_ratio[$c]}")" 0.5 ge) |"
+    done
+    echo
+    echo "Rows 7–10 replay, with \`pgbench -M prepared\`, the statements PostgreSQL logged for one request of each"
+    echo "route on a warm instance in this run (\`bench/replay.py\`): per request"
+    for script in card-create card-update request-create card-list; do
+        echo "$script $(grep -vc '^\\' "$work/replay-$script.sql")"
+    done | awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2 } END { print " statements." }'
+    echo "Rows 1, 3 and 4 are the older baselines, kept for history."
+    echo
+    echo "## Statements per request"
+    echo
+    echo "\`bench/statements.sh\` in this run: what PostgreSQL itself counted (pg_stat_statements, utility statements"
+    echo "included) for 20 requests of each route on a warm instance. Goal: a signed-in request sends no statement"
+    echo "for who is asking (session, user, device), only its operation's own."
+    echo
+    cat "$work/statements.md"
+    echo
+    asking="$(awk -F '|' 'NR > 2 { sum += $5 } END { printf "%.1f", sum }' "$work/statements.md")"
+    echo "Statements for who is asking, summed over every route: $asking per request (goal 0): $(meets "$asking" 0 le)."
+    echo
     cat "$ROOT/bench/notes.md"
     if [ -n "$kept" ]; then printf '\n%s\n' "$kept"; fi
 } >"$out"

@@ -72,16 +72,28 @@ stat() { psql "$url" -tAXc "$1"; }
 counted="dbid = (SELECT oid FROM pg_database WHERE datname = 'bench')
     AND query NOT LIKE '%pg_stat_%' AND query NOT LIKE '%pg_database%'"
 
-echo "| Route | Statements sent per request | of them BEGIN or COMMIT | Run inside the database too (triggers, foreign-key checks, functions) |"
-echo "| --- | --- | --- | --- |"
+# Sent per request at a1da6ae (2026-12-03), before the per-instance caches
+# of sessions, users and devices and the one-statement writes.
+declare -A before=(
+    ["GET /api/auth/me"]=3 ["GET /api/cards"]=4 ["POST /api/cards"]=10 ["PATCH /api/cards/{id}"]=7
+    ["GET /api/clients/{id}"]=4 ["POST /api/clients"]=7 ["POST /api/requests"]=10 ["GET /cards (page)"]=4
+    ["GET /cards/{id} (page)"]=4 ["GET /profile (page)"]=5 ["GET /staff (page)"]=7 ["GET /c/{slug} (public page)"]=1)
+# The statements about who is asking: the session record (tower-sessions),
+# the user (accounts::find_by_id) and the device check (devices.rs).
+asking="query ILIKE '%tower_sessions%' OR query ILIKE '%password_hash%FROM users WHERE id =%'
+    OR query ILIKE '%UPDATE devices SET last_seen%' OR query ILIKE '%FROM devices WHERE id =%'"
+
+echo "| Route | Statements sent per request: before → now | of them BEGIN or COMMIT | of them for who is asking (session, user, device) | Run inside the database too (triggers, foreign-key checks, functions) |"
+echo "| --- | --- | --- | --- | --- |"
 for route in "GET /api/auth/me" "GET /api/cards" "POST /api/cards" "PATCH /api/cards/{id}" "GET /api/clients/{id}" \
     "POST /api/clients" "POST /api/requests" "GET /cards (page)" "GET /cards/{id} (page)" "GET /profile (page)" \
     "GET /staff (page)" "GET /c/{slug} (public page)"; do
     ask "$route" || { echo "$route failed" >&2; exit 1; }
     stat "SELECT pg_stat_statements_reset()" >/dev/null
     for _ in $(seq 1 "$requests"); do ask "$route" || { echo "$route failed" >&2; exit 1; }; done
-    stat "SELECT round(coalesce(sum(calls) FILTER (WHERE toplevel), 0)::numeric / $requests, 1) || ' | ' ||
-        round(coalesce(sum(calls) FILTER (WHERE toplevel AND query IN ('BEGIN', 'COMMIT')), 0)::numeric / $requests, 1)
+    stat "SELECT '${before[$route]} → ' || round(coalesce(sum(calls) FILTER (WHERE toplevel), 0)::numeric / $requests, 1)
+        || ' | ' || round(coalesce(sum(calls) FILTER (WHERE toplevel AND query IN ('BEGIN', 'COMMIT')), 0)::numeric / $requests, 1)
+        || ' | ' || round(coalesce(sum(calls) FILTER (WHERE toplevel AND ($asking)), 0)::numeric / $requests, 1)
         || ' | ' || round(coalesce(sum(calls) FILTER (WHERE NOT toplevel), 0)::numeric / $requests, 1)
         FROM pg_stat_statements WHERE $counted" | awk -v route="$route" '{ print "| " route " | " $0 " |" }'
     if [ -n "${BENCH_SHOW:-}" ]; then

@@ -1,6 +1,6 @@
-import { expect, test, type Browser, type Page } from '@playwright/test';
+import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { randomUUID } from 'node:crypto';
-import { logInAs, openHydrated, signUpDirectly, submitLogInForm } from './helpers';
+import { logInAs, openHydrated, PASSWORD, signUpDirectly, submitLogInForm } from './helpers';
 
 // Attacks of SECURITY.md that need a real browser: what it strips from a
 // URL, whether the Content-Security-Policy lets hydration run, and a live
@@ -126,4 +126,77 @@ test('a staff stream opened before log-out receives nothing after it, across ins
   }), after);
   expect(seen).toBe(true);
   expect(await watcher.evaluate(() => window.changes)).toEqual([before]);
+});
+
+/** The session cookie of a context, to send by hand after the context itself was signed out. */
+async function sessionCookie(context: BrowserContext): Promise<string> {
+  const cookie = (await context.cookies()).find((c) => c.name === 'lockstep_session');
+  if (!cookie) throw new Error('the context holds no session cookie');
+  return `${cookie.name}=${cookie.value}`;
+}
+
+/** The status instance C answers for `path` with exactly this cookie. */
+async function onC(cookie: string, path: string): Promise<number> {
+  return (await fetch(`${INSTANCE_C}${path}`, { headers: { Cookie: cookie }, redirect: 'manual' })).status;
+}
+
+test('what ends a session on instance A refuses its very next request on instance C', async ({ browser }) => {
+  // Instance C has each session in its cache (a first request there) before
+  // instance A ends it; C's next request must not be served from that cache.
+  const laptopContext = await browser.newContext({ baseURL: INSTANCE_A });
+  const laptop = await laptopContext.newPage();
+  const email = await signUpDirectly(laptop, 'Cache Checker', 'cache');
+  const signedInDevice = async (): Promise<string> => {
+    const context = await browser.newContext({ baseURL: INSTANCE_A });
+    expect((await context.request.post('/api/auth/login', { data: { email, password } })).status()).toBe(200);
+    return sessionCookie(context);
+  };
+  let password = PASSWORD;
+
+  // A device signed out from another one.
+  const phone = await signedInDevice();
+  expect(await onC(phone, '/api/auth/me')).toBe(200);
+  const devices = await (await laptop.request.post('/sfn/list_devices', { headers: { Accept: 'application/json' } })).json();
+  const phoneDevice = devices.find((d: { this_device: boolean }) => !d.this_device);
+  const revoked = await laptop.request.post('/sfn/revoke_device', {
+    form: { id: phoneDevice.device.id }, headers: { Accept: 'application/json' },
+  });
+  expect(revoked.status(), await revoked.text()).toBe(200);
+  expect(await onC(phone, '/api/auth/me'), 'revoked device on C').toBe(401);
+
+  // A password change signs out every other device.
+  const tablet = await signedInDevice();
+  expect(await onC(tablet, '/api/auth/me')).toBe(200);
+  const newPassword = `changed ${randomUUID()}`;
+  const changed = await laptop.request.post('/sfn/change_password', {
+    form: { current_password: password, new_password: newPassword }, headers: { Accept: 'application/json' },
+  });
+  expect(changed.status(), await changed.text()).toBe(200);
+  password = newPassword;
+  expect(await onC(tablet, '/api/auth/me'), 'device of the old password on C').toBe(401);
+
+  // A role change: the next staff request on C is refused.
+  const admin = await (await browser.newContext({ baseURL: INSTANCE_A })).newPage();
+  await logInAs(admin, 'admin');
+  const person = async () => (await (await admin.request.post('/sfn/list_people', {
+    form: { search: email }, headers: { Accept: 'application/json' },
+  })).json())[0];
+  const setRole = async (role: string) => {
+    const { id, version } = await person();
+    const saved = await admin.request.post('/sfn/set_access', {
+      form: { id, version: String(version), role, enabled: 'on' }, headers: { Accept: 'application/json' },
+    });
+    expect(saved.status(), await saved.text()).toBe(200);
+  };
+  const laptopCookie = await sessionCookie(laptopContext);
+  const staffOnly = `/api/clients/no-such-client-${randomUUID().slice(0, 8)}`;
+  await setRole('staff');
+  expect(await onC(laptopCookie, staffOnly), 'a staff member on C').toBe(404);
+  await setRole('member');
+  expect(await onC(laptopCookie, staffOnly), 'no longer staff on C').toBe(403);
+
+  // Logging out.
+  expect(await onC(laptopCookie, '/api/auth/me')).toBe(200);
+  expect((await laptop.request.post('/api/auth/logout')).status()).toBe(204);
+  expect(await onC(laptopCookie, '/api/auth/me'), 'logged out, on C').toBe(401);
 });

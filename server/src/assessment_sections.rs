@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::audit::Actor;
 use crate::error::{Error, Result};
 use crate::fields::Rule;
-use crate::versioned::{self, Target, Tx};
+use crate::versioned::{self, Conn};
 
 pub use model::assessments::{
     Damage, DamageFields, Estimate, EstimateFields, Identification, IdentificationFields, PreIncidentEstimate,
@@ -45,14 +45,23 @@ pub async fn save_tyre(
     let make = &check("make", &input.make)?;
     let size = &check("size", &input.size)?;
     let condition = &check("condition", &input.condition)?;
-    let key = format!("{assessment_id}/{position}");
-    let target = Target { operation: "assessment_section.save_tyre", actor, entity: "assessment_tyre", key: &key };
-    let update = move |mut tx: Tx| async move {
-        let saved = sqlx::query_as!(
+    let key = &format!("{assessment_id}/{position}");
+    let update = move |mut conn: Conn| async move {
+        Ok(sqlx::query_as!(
             Tyre,
-            r#"UPDATE assessment_tyres SET make = $4, size = $5, tread_depth_mm = $6, condition = $7, version = version + 1
-               WHERE assessment_id = $1 AND position = $2 AND version = $3
-               RETURNING position AS "position: TyrePosition", make, size, tread_depth_mm, condition, version"#,
+            r#"WITH saved AS (
+                   UPDATE assessment_tyres SET make = $4, size = $5, tread_depth_mm = $6, condition = $7,
+                          version = version + 1
+                   WHERE assessment_id = $1 AND position = $2 AND version = $3
+                   RETURNING *
+               ),
+               audited AS (
+                   INSERT INTO audit_log (actor_id, api_key_id, entity, entity_id, action, old_version, new_version)
+                   SELECT $8, $9, $10, $11, 'update', $3, version FROM saved
+               )
+               SELECT position AS "position!: TyrePosition", make AS "make!", size AS "size!",
+                      tread_depth_mm AS "tread_depth_mm!", condition AS "condition!", version AS "version!"
+               FROM saved"#,
             assessment_id,
             position.as_str(),
             expected_version,
@@ -60,15 +69,18 @@ pub async fn save_tyre(
             size,
             tread,
             condition,
+            actor.user_id(),
+            actor.api_key_id(),
+            "assessment_tyre",
+            key,
         )
-        .fetch_optional(&mut *tx)
-        .await?;
-        Ok((tx, saved))
+        .fetch_optional(&mut *conn)
+        .await?)
     };
-    let current = move |mut tx: Tx| async move {
-        Ok(tyres(&mut tx, assessment_id).await?.into_iter().find(|tyre| tyre.position == position))
+    let current = move |mut conn: Conn| async move {
+        Ok(tyres(&mut conn, assessment_id).await?.into_iter().find(|tyre| tyre.position == position))
     };
-    versioned::save(pool, target, expected_version, update, current).await
+    versioned::save_in_one_statement(pool, "assessment_section.save_tyre", update, current).await
 }
 
 pub async fn estimate(conn: &mut PgConnection, assessment_id: Uuid) -> Result<Option<Estimate>> {
@@ -97,31 +109,40 @@ pub async fn save_estimate(
     let parts = &check("parts", &input.parts)?;
     let paint = &check("paint", &input.paint)?;
     let other = &check("other", &input.other)?;
-    let key = format!("{assessment_id}/estimate");
-    let target =
-        Target { operation: "assessment_section.save_estimate", actor, entity: "assessment_estimate", key: &key };
-    let update = move |mut tx: Tx| async move {
-        let saved = sqlx::query_as!(
+    let key = &format!("{assessment_id}/estimate");
+    let update = move |mut conn: Conn| async move {
+        Ok(sqlx::query_as!(
             Estimate,
-            r#"UPDATE assessment_estimates
-               SET labour = $3::text::numeric, parts = $4::text::numeric, paint = $5::text::numeric,
-                   other = $6::text::numeric, version = version + 1
-               WHERE assessment_id = $1 AND version = $2
-               RETURNING labour::text AS "labour!", parts::text AS "parts!", paint::text AS "paint!",
-                         other::text AS "other!", total::text AS "total!", version"#,
+            r#"WITH saved AS (
+                   UPDATE assessment_estimates
+                   SET labour = $3::text::numeric, parts = $4::text::numeric, paint = $5::text::numeric,
+                       other = $6::text::numeric, version = version + 1
+                   WHERE assessment_id = $1 AND version = $2
+                   RETURNING *
+               ),
+               audited AS (
+                   INSERT INTO audit_log (actor_id, api_key_id, entity, entity_id, action, old_version, new_version)
+                   SELECT $7, $8, $9, $10, 'update', $2, version FROM saved
+               )
+               SELECT labour::text AS "labour!", parts::text AS "parts!", paint::text AS "paint!",
+                      other::text AS "other!", total::text AS "total!", version AS "version!"
+               FROM saved"#,
             assessment_id,
             expected_version,
             labour,
             parts,
             paint,
             other,
+            actor.user_id(),
+            actor.api_key_id(),
+            "assessment_estimate",
+            key,
         )
-        .fetch_optional(&mut *tx)
-        .await?;
-        Ok((tx, saved))
+        .fetch_optional(&mut *conn)
+        .await?)
     };
-    let current = move |mut tx: Tx| async move { estimate(&mut tx, assessment_id).await };
-    versioned::save(pool, target, expected_version, update, current).await
+    let current = move |mut conn: Conn| async move { estimate(&mut conn, assessment_id).await };
+    versioned::save_in_one_statement(pool, "assessment_section.save_estimate", update, current).await
 }
 
 pub async fn identification(conn: &mut PgConnection, assessment_id: Uuid) -> Result<Option<Identification>> {
@@ -169,11 +190,9 @@ pub async fn pre_incident_estimate(
     .await?)
 }
 
-/// What a section's save is about: its metrics name and its audit row
-/// (`assessment_section`, `{assessment}/{section}`).
-fn target<'a>(operation: &'static str, actor: Actor, key: &'a str) -> Target<'a> {
-    Target { operation, actor, entity: "assessment_section", key }
-}
+/// The audit entity of the free-form sections; each row's key is
+/// `{assessment}/{section}`.
+const SECTION: &str = "assessment_section";
 
 /// Saves the identification section if it is still at `expected_version`.
 pub async fn save_identification(
@@ -188,34 +207,39 @@ pub async fn save_identification(
     let vin = &check("vin", &input.vin)?;
     let odometer_km = &check("odometer_km", &input.odometer_km)?;
     let colour = &check("colour", &input.colour)?;
-    let key = format!("{id}/identification");
-    let target = target("assessment_section.save_identification", actor, &key);
-    let update = move |mut tx: Tx| async move {
-        let saved = sqlx::query_as!(
+    let key = &format!("{id}/identification");
+    let update = move |mut conn: Conn| async move {
+        Ok(sqlx::query_as!(
             Identification,
-            "UPDATE assessment_identification
-             SET registration = $3, vin = $4, odometer_km = $5, colour = $6, version = version + 1
-             WHERE assessment_id = $1 AND version = $2
-             RETURNING registration, vin, odometer_km, colour, version",
+            r#"WITH saved AS (
+                   UPDATE assessment_identification
+                   SET registration = $3, vin = $4, odometer_km = $5, colour = $6, version = version + 1
+                   WHERE assessment_id = $1 AND version = $2
+                   RETURNING *
+               ),
+               audited AS (
+                   INSERT INTO audit_log (actor_id, api_key_id, entity, entity_id, action, old_version, new_version)
+                   SELECT $7, $8, $9, $10, 'update', $2, version FROM saved
+               )
+               SELECT registration AS "registration!", vin AS "vin!", odometer_km AS "odometer_km!",
+                      colour AS "colour!", version AS "version!"
+               FROM saved"#,
             id,
             expected_version,
             registration,
             vin,
             odometer_km,
-            colour
+            colour,
+            actor.user_id(),
+            actor.api_key_id(),
+            SECTION,
+            key,
         )
-        .fetch_optional(&mut *tx)
-        .await?;
-        Ok((tx, saved))
+        .fetch_optional(&mut *conn)
+        .await?)
     };
-    versioned::save(
-        pool,
-        target,
-        expected_version,
-        update,
-        move |mut tx| async move { identification(&mut tx, id).await },
-    )
-    .await
+    let current = move |mut conn: Conn| async move { identification(&mut conn, id).await };
+    versioned::save_in_one_statement(pool, "assessment_section.save_identification", update, current).await
 }
 
 /// Saves the damage section if it is still at `expected_version`.
@@ -230,26 +254,37 @@ pub async fn save_damage(
     let description = &check("description", &input.description)?;
     let areas = &check("areas", &input.areas)?;
     let severity = &check("severity", &input.severity)?;
-    let key = format!("{id}/damage");
-    let target = target("assessment_section.save_damage", actor, &key);
-    let update = move |mut tx: Tx| async move {
-        let saved = sqlx::query_as!(
+    let key = &format!("{id}/damage");
+    let update = move |mut conn: Conn| async move {
+        Ok(sqlx::query_as!(
             Damage,
-            "UPDATE assessment_damage SET description = $3, areas = $4, severity = $5, version = version + 1
-             WHERE assessment_id = $1 AND version = $2
-             RETURNING description, areas, severity, version",
+            r#"WITH saved AS (
+                   UPDATE assessment_damage SET description = $3, areas = $4, severity = $5, version = version + 1
+                   WHERE assessment_id = $1 AND version = $2
+                   RETURNING *
+               ),
+               audited AS (
+                   INSERT INTO audit_log (actor_id, api_key_id, entity, entity_id, action, old_version, new_version)
+                   SELECT $6, $7, $8, $9, 'update', $2, version FROM saved
+               )
+               SELECT description AS "description!", areas AS "areas!", severity AS "severity!",
+                      version AS "version!"
+               FROM saved"#,
             id,
             expected_version,
             description,
             areas,
-            severity
+            severity,
+            actor.user_id(),
+            actor.api_key_id(),
+            SECTION,
+            key,
         )
-        .fetch_optional(&mut *tx)
-        .await?;
-        Ok((tx, saved))
+        .fetch_optional(&mut *conn)
+        .await?)
     };
-    versioned::save(pool, target, expected_version, update, move |mut tx| async move { damage(&mut tx, id).await })
-        .await
+    let current = move |mut conn: Conn| async move { damage(&mut conn, id).await };
+    versioned::save_in_one_statement(pool, "assessment_section.save_damage", update, current).await
 }
 
 /// Saves the vehicle values if they are still at `expected_version`.
@@ -263,32 +298,37 @@ pub async fn save_vehicle_values(
     let check = |field, value: &str| vehicle_values_rule(field).check(field, value);
     let market_value = &check("market_value", &input.market_value)?;
     let salvage_value = &check("salvage_value", &input.salvage_value)?;
-    let key = format!("{id}/vehicle_values");
-    let target = target("assessment_section.save_vehicle_values", actor, &key);
-    let update = move |mut tx: Tx| async move {
-        let saved = sqlx::query_as!(
+    let key = &format!("{id}/vehicle_values");
+    let update = move |mut conn: Conn| async move {
+        Ok(sqlx::query_as!(
             VehicleValues,
-            r#"UPDATE assessment_vehicle_values
-               SET market_value = $3::text::numeric, salvage_value = $4::text::numeric, version = version + 1
-               WHERE assessment_id = $1 AND version = $2
-               RETURNING market_value::text AS "market_value!", salvage_value::text AS "salvage_value!", version"#,
+            r#"WITH saved AS (
+                   UPDATE assessment_vehicle_values
+                   SET market_value = $3::text::numeric, salvage_value = $4::text::numeric, version = version + 1
+                   WHERE assessment_id = $1 AND version = $2
+                   RETURNING *
+               ),
+               audited AS (
+                   INSERT INTO audit_log (actor_id, api_key_id, entity, entity_id, action, old_version, new_version)
+                   SELECT $5, $6, $7, $8, 'update', $2, version FROM saved
+               )
+               SELECT market_value::text AS "market_value!", salvage_value::text AS "salvage_value!",
+                      version AS "version!"
+               FROM saved"#,
             id,
             expected_version,
             market_value,
-            salvage_value
+            salvage_value,
+            actor.user_id(),
+            actor.api_key_id(),
+            SECTION,
+            key,
         )
-        .fetch_optional(&mut *tx)
-        .await?;
-        Ok((tx, saved))
+        .fetch_optional(&mut *conn)
+        .await?)
     };
-    versioned::save(
-        pool,
-        target,
-        expected_version,
-        update,
-        move |mut tx| async move { vehicle_values(&mut tx, id).await },
-    )
-    .await
+    let current = move |mut conn: Conn| async move { vehicle_values(&mut conn, id).await };
+    versioned::save_in_one_statement(pool, "assessment_section.save_vehicle_values", update, current).await
 }
 
 /// Saves the pre-incident estimate if it is still at `expected_version`.
@@ -302,31 +342,37 @@ pub async fn save_pre_incident_estimate(
     let check = |field, value: &str| pre_incident_rule(field).check(field, value);
     let condition = &check("condition", &input.condition)?;
     let value = &check("value", &input.value)?;
-    let key = format!("{id}/pre_incident_estimate");
-    let target = target("assessment_section.save_pre_incident_estimate", actor, &key);
-    let update = move |mut tx: Tx| async move {
-        let saved = sqlx::query_as!(
+    let key = &format!("{id}/pre_incident_estimate");
+    let update = move |mut conn: Conn| async move {
+        Ok(sqlx::query_as!(
             PreIncidentEstimate,
-            r#"UPDATE assessment_pre_incident_estimates
-               SET condition = $3, value = $4::text::numeric, version = version + 1
-               WHERE assessment_id = $1 AND version = $2
-               RETURNING condition, value::text AS "value!", version"#,
+            r#"WITH saved AS (
+                   UPDATE assessment_pre_incident_estimates
+                   SET condition = $3, value = $4::text::numeric, version = version + 1
+                   WHERE assessment_id = $1 AND version = $2
+                   RETURNING *
+               ),
+               audited AS (
+                   INSERT INTO audit_log (actor_id, api_key_id, entity, entity_id, action, old_version, new_version)
+                   SELECT $5, $6, $7, $8, 'update', $2, version FROM saved
+               )
+               SELECT condition AS "condition!", value::text AS "value!", version AS "version!"
+               FROM saved"#,
             id,
             expected_version,
             condition,
-            value
+            value,
+            actor.user_id(),
+            actor.api_key_id(),
+            SECTION,
+            key,
         )
-        .fetch_optional(&mut *tx)
-        .await?;
-        Ok((tx, saved))
+        .fetch_optional(&mut *conn)
+        .await?)
     };
-    versioned::save(pool, target, expected_version, update, move |mut tx| async move {
-        pre_incident_estimate(&mut tx, id).await
-    })
-    .await
+    let current = move |mut conn: Conn| async move { pre_incident_estimate(&mut conn, id).await };
+    versioned::save_in_one_statement(pool, "assessment_section.save_pre_incident_estimate", update, current).await
 }
-
-versioned::has_version!(Tyre, Estimate, Identification, Damage, VehicleValues, PreIncidentEstimate);
 
 // How each field of each section is checked (the API document states the same).
 

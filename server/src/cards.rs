@@ -453,5 +453,3 @@ mod tests {
         assert!(vcard.ends_with("END:VCARD\r\n"));
     }
 }
-
-versioned::has_version!(Card);

@@ -13,7 +13,7 @@ use crate::audit::Actor;
 use crate::error::{violated_constraint, Error, Result};
 use crate::fields::Rule;
 use crate::retry;
-use crate::versioned::{self, Target, Tx};
+use crate::versioned::{self, Conn};
 
 pub use model::clients::{Client, ClientFields, NewClient};
 
@@ -158,30 +158,41 @@ pub async fn update(
     changes: &ClientFields,
 ) -> Result<Client> {
     let ClientFields { name, email, phone, company } = &validated_fields(changes)?;
-    let target = Target { operation: "client.update", actor, entity: "client", key: id };
-    let update = move |mut tx: Tx| async move {
-        let updated = sqlx::query_as!(
+    let update = move |mut conn: Conn| async move {
+        sqlx::query_as!(
             Client,
-            r#"UPDATE clients SET name = $3, email = $4, phone = $5, company = $6, version = version + 1, updated_at = now()
-               WHERE id = $1 AND version = $2
-               RETURNING id, name, email, phone, company, version,
-                         created_at AS "created_at: DateTime<Utc>", updated_at AS "updated_at: DateTime<Utc>""#,
+            r#"WITH saved AS (
+                   UPDATE clients SET name = $3, email = $4, phone = $5, company = $6, version = version + 1,
+                          updated_at = now()
+                   WHERE id = $1 AND version = $2
+                   RETURNING *
+               ),
+               audited AS (
+                   INSERT INTO audit_log (actor_id, api_key_id, entity, entity_id, action, old_version, new_version)
+                   SELECT $7, $8, 'client', id, 'update', $2, version FROM saved
+               )
+               SELECT id AS "id!", name AS "name!", email AS "email!", phone AS "phone!", company AS "company!",
+                      version AS "version!", created_at AS "created_at!: DateTime<Utc>",
+                      updated_at AS "updated_at!: DateTime<Utc>"
+               FROM saved"#,
             id,
             expected_version,
             name,
             email,
             phone,
             company,
+            actor.user_id(),
+            actor.api_key_id(),
         )
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut *conn)
         .await
         .map_err(|error| match violated_constraint(&error) {
-            Some("clients_email_key") => Error::already_exists("email", "Another client already has this email address."),
+            Some("clients_email_key") => {
+                Error::already_exists("email", "Another client already has this email address.")
+            }
             _ => Error::from(error),
-        })?;
-        Ok((tx, updated))
+        })
     };
-    versioned::save(pool, target, expected_version, update, move |mut tx| async move { find(&mut tx, id).await }).await
+    let current = move |mut conn: Conn| async move { find(&mut conn, id).await };
+    versioned::save_in_one_statement(pool, "client.update", update, current).await
 }
-
-versioned::has_version!(Client);

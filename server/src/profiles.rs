@@ -257,5 +257,3 @@ pub async fn save_professional(
     let section = versioned::save_in_one_statement(pool, "profile.save_professional", update, current).await?;
     Ok(Saved { is_new: expected_version == 0, section })
 }
-
-versioned::has_version!(PersonalInfo, ProfessionalInfo);

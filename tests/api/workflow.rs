@@ -200,6 +200,60 @@ async fn tyre_rows_and_appointments_are_version_checked(pool: sqlx::PgPool) {
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn every_section_save_writes_one_audit_row_in_its_own_statement(pool: sqlx::PgPool) {
+    // The audit row is written by the same statement as the save: one row
+    // per save, naming who and both versions; a stale save writes none.
+    let staff = Staff::new(pool).await;
+    let appointment = appointment_path(&staff).await;
+    let (_, assessment) = staff.post(&format!("{appointment}/assessment"), json!({})).await;
+    let id = assessment["id"].as_str().unwrap();
+    let sections = [
+        ("tyres/front_left", json!({ "make": "Michelin" }), "assessment_tyre", format!("{id}/front_left")),
+        ("estimate", json!({ "labour": "10" }), "assessment_estimate", format!("{id}/estimate")),
+        ("identification", json!({ "colour": "Red" }), "assessment_section", format!("{id}/identification")),
+        ("damage", json!({ "severity": "minor" }), "assessment_section", format!("{id}/damage")),
+        ("vehicle-values", json!({ "market_value": "100" }), "assessment_section", format!("{id}/vehicle_values")),
+        (
+            "pre-incident-estimate",
+            json!({ "value": "90" }),
+            "assessment_section",
+            format!("{id}/pre_incident_estimate"),
+        ),
+    ];
+    let staff_id: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM users WHERE role = 'staff'").fetch_one(&staff.app.pool).await.unwrap();
+    for (path, fields, entity, key) in sections {
+        let path = format!("/api/assessments/{id}/{path}");
+        let mut body = fields.clone();
+        body["version"] = json!(1);
+        let saved = staff.client.put(&path, body.clone()).await;
+        assert_eq!(saved.status, StatusCode::OK, "{path}: {}", saved.body);
+        let stale = staff.client.put(&path, body).await;
+        assert_eq!(stale.status, StatusCode::CONFLICT, "{path}");
+        let rows: Vec<(Option<uuid::Uuid>, String, Option<i32>, Option<i32>)> = sqlx::query_as(
+            "SELECT actor_id, action, old_version, new_version FROM audit_log WHERE entity = $1 AND entity_id = $2",
+        )
+        .bind(entity)
+        .bind(&key)
+        .fetch_all(&staff.app.pool)
+        .await
+        .unwrap();
+        assert_eq!(rows, vec![(Some(staff_id), "update".to_owned(), Some(1), Some(2))], "{path}");
+    }
+    let client = json!({ "version": 1, "name": "Acme Ltd" });
+    assert_eq!(staff.client.put("/api/clients/c-1", client.clone()).await.status, StatusCode::OK);
+    assert_eq!(staff.client.put("/api/clients/c-1", client).await.status, StatusCode::CONFLICT);
+    let rows: Vec<(Option<uuid::Uuid>, Option<i32>, Option<i32>)> = sqlx::query_as(
+        "SELECT actor_id, old_version, new_version FROM audit_log
+         WHERE entity = 'client' AND entity_id = 'c-1' AND action = 'update'",
+    )
+    .fetch_all(&staff.app.pool)
+    .await
+    .unwrap();
+    assert_eq!(rows, vec![(Some(staff_id), Some(1), Some(2))], "the client edit");
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn members_cannot_use_the_workflow(pool: sqlx::PgPool) {
     let app = common::spawn(pool).await;
     let member = common::signed_in_member(&app, "member@example.com").await;
