@@ -75,7 +75,9 @@ pub async fn create(pool: &PgPool, owner: Uuid, fields: CardFields, idempotency_
     let key = IdempotencyKey::optional(owner.to_string(), idempotency_key, &("create_card", &fields))?;
 
     let (card, new) = retry::transaction("card.create", || {
-        idempotency::create_once(pool, key.as_ref(), async |conn: &mut PgConnection| insert(conn, owner, &fields).await)
+        idempotency::create_once_in_one_statement(pool, key.as_ref(), async |conn: &mut PgConnection| {
+            insert(conn, owner, &fields).await
+        })
     })
     .await?;
     Ok(if new { Created::New(card) } else { Created::Replayed(card) })

@@ -127,6 +127,28 @@ pub async fn reap_expired(pool: &PgPool) -> Result<u64> {
     Ok(deleted)
 }
 
+/// [`create_once`] for a `create` that is a single statement. Without a
+/// key it runs on a connection of its own and commits by itself: one round
+/// trip, no BEGIN/COMMIT, since one statement is already atomic. Once sent,
+/// a lost connection leaves its outcome unknown, as a lost COMMIT does.
+/// With a key it needs the transaction (claim, create and store commit
+/// together), so it is [`create_once`].
+pub async fn create_once_in_one_statement<T>(
+    pool: &PgPool,
+    key: Option<&IdempotencyKey>,
+    create: impl AsyncFnOnce(&mut PgConnection) -> Result<T>,
+) -> Result<(T, bool)>
+where
+    T: Serialize + serde::de::DeserializeOwned,
+{
+    if key.is_some() {
+        return create_once(pool, key, create).await;
+    }
+    let mut conn = retry::acquire(pool).await?;
+    let value = create(&mut conn).await.map_err(retry::outcome_unknown_if_sent)?;
+    Ok((value, true))
+}
+
 /// Runs `create` in a transaction at most once per key: with a key seen
 /// before, returns the stored result instead (`false`). Without a key it
 /// simply runs. The result is stored in the same transaction as the work.

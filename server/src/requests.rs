@@ -46,21 +46,29 @@ pub async fn create(
     let new = validated(input)?;
     let key = IdempotencyKey::optional(actor.to_string(), idempotency_key, &("create_request", &new))?;
     let (request, _) = retry::transaction("request.create", || {
-        idempotency::create_once(pool, key.as_ref(), async |conn: &mut PgConnection| {
-            // The audit row goes first (with the id chosen here) and the INSERT
-            // draws its own number: the counter row is then locked only from the
-            // INSERT to the commit, and that span is what limits how many
-            // requests one counter can number per second.
-            let id = Uuid::new_v4();
-            audit::record(&mut *conn, actor, "request", &id.to_string(), Action::Create, None, Some(1)).await?;
+        idempotency::create_once_in_one_statement(pool, key.as_ref(), async |conn: &mut PgConnection| {
+            // One statement: the INSERT draws its own number and the audit
+            // row is written from what it returns. The counter row is then
+            // locked from this statement to its commit only, and that span
+            // is what limits how many requests one counter numbers a second.
             let request = sqlx::query_as!(
                 Request,
-                r#"INSERT INTO requests (id, number, client_id, vehicle_make, vehicle_model, registration, vin,
-                                         claim_reference, notes, created_by)
-                   VALUES ($1, next_document_number($2, now(), $3), $4, $5, $6, $7, $8, $9, $10, $11)
-                   RETURNING id, number, client_id, vehicle_make, vehicle_model, registration, vin, claim_reference,
-                             notes, status, version, created_at AS "created_at: DateTime<Utc>""#,
-                id,
+                r#"WITH request AS (
+                       INSERT INTO requests (number, client_id, vehicle_make, vehicle_model, registration, vin,
+                                             claim_reference, notes, created_by)
+                       VALUES (next_document_number($1, now(), $2), $3, $4, $5, $6, $7, $8, $9, $10)
+                       RETURNING *
+                   ),
+                   audited AS (
+                       INSERT INTO audit_log (actor_id, api_key_id, entity, entity_id, action, new_version)
+                       SELECT $10, $11, 'request', id::text, 'create', version FROM request
+                   )
+                   SELECT id AS "id!", number AS "number!", client_id AS "client_id!",
+                          vehicle_make AS "vehicle_make!", vehicle_model AS "vehicle_model!",
+                          registration AS "registration!", vin AS "vin!", claim_reference AS "claim_reference!",
+                          notes AS "notes!", status AS "status!", version AS "version!",
+                          created_at AS "created_at!: DateTime<Utc>"
+                   FROM request"#,
                 Kind::Request.prefix(),
                 zone.as_str(),
                 new.client_id,
@@ -71,6 +79,7 @@ pub async fn create(
                 new.fields.claim_reference,
                 new.fields.notes,
                 actor.user_id(),
+                actor.api_key_id(),
             )
             .fetch_one(&mut *conn)
             .await
