@@ -18,7 +18,9 @@ bench_cluster() {
 }
 
 bench_cleanup() {
+    if [ -n "${unbatched_pid:-}" ]; then kill "$unbatched_pid" 2>/dev/null || true; fi
     if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+    if [ -d "$work/standby" ]; then pg_cluster_stop "$work/standby"; fi
     pg_cluster_stop "$work/pg"
     rm -rf "$work"
 }

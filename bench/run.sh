@@ -50,6 +50,12 @@ wrk_rps() { # connections script-or-empty url [threads]
     awk '/^Requests\/sec:/ { print $2 }' <<<"$out"
 }
 
+p50_ms() { # script url
+    wrk -t 1 -c 1 -d "${seconds}s" --latency -s "$1" "$2" | awk '$1 == "50%" {
+        v = $2; unit = v; gsub(/[0-9.]/, "", unit); sub(/[a-z]+$/, "", v);
+        if (unit == "us") v /= 1000; else if (unit == "s") v *= 1000; print v }'
+}
+
 # 6. Start to ready on an empty database (migrations applied), no cluster creation.
 say "start to ready"
 startup=()
@@ -134,11 +140,9 @@ replay() { python3 "$ROOT/bench/replay.py" "$work/capture-$1.log" "${@:2}"; }
         --vary 'UPDATE business_cards:3=:version'
     echo '\set version :version + 1'
 } >"$work/replay-card-update.sql"
-{
-    echo '\set n random(1, 4000000000000000000)'
-    replay request-create --vary 'INSERT INTO audit_log:4=md5(:n::text)::uuid::text' \
-        --vary 'INSERT INTO requests:1=md5(:n::text)::uuid'
-} >"$work/replay-request-create.sql"
+# The request's id is the table's default and its number is drawn in the
+# statement, so the replay needs nothing varied.
+replay request-create >"$work/replay-request-create.sql"
 replay card-list >"$work/replay-card-list.sql"
 for script in card-create card-update request-create card-list; do
     echo "    $script sends $(grep -vc '^\\' "$work/replay-$script.sql") statements:"
@@ -246,6 +250,101 @@ for clients in 1 16 64; do
     done
 done
 
+# 12–15. Numbered creates sharing commits (numbers::batches).
+# 12: numbered creates per WAL flush: rows inserted ÷ pg_stat_wal.wal_sync
+# over the load. Backends report their WAL counts when they exit, so the
+# server is stopped (its connections closed) before each reading.
+backends_gone() {
+    [ "$(psql -tAX "$base/bench" -c "SELECT count(*) FROM pg_stat_activity
+        WHERE datname = 'bench' AND pid <> pg_backend_pid()")" = 0 ]
+}
+wal_reading() { # "wal_sync requests", the server restarted
+    stop_server
+    until backends_gone; do sleep 0.05; done
+    psql -tAX -F ' ' "$base/bench" -c "SELECT (SELECT wal_sync FROM pg_stat_wal), (SELECT count(*) FROM requests)"
+    serve bench
+}
+declare -A per_flush batched_rps
+reading="$(wal_reading)"
+for clients in 1 4 16 64; do
+    say "numbered creates sharing commits, $clients clients: creates per WAL flush"
+    for _ in $(seq 1 "$runs"); do
+        rps=$(wrk_rps "$clients" "$work/request.lua" "$target/api/requests")
+        next="$(wal_reading)"
+        per_flush[$clients]+="$(awk -v a="$reading" -v b="$next" 'BEGIN { split(a, x, " "); split(b, y, " ");
+            printf "%.2f\n", (y[2] - x[2]) / (y[1] - x[1]) }') "
+        batched_rps[$clients]+="$rps "
+        reading="$next"
+    done
+done
+# 13: the numbered create vs an un-numbered create of a similar row.
+cat >"$work/client.lua" <<'LUA'
+local cookie = os.getenv("BENCH_STAFF_COOKIE")
+local run = os.getenv("BENCH_RUN")
+local threads = 0
+function setup(thread) threads = threads + 1; thread:set("tid", threads) end
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("POST", "/api/clients", { ["Content-Type"] = "application/json", ["Cookie"] = cookie },
+    '{"id":"bench-' .. run .. '-' .. tid .. '-' .. n .. '","name":"Bench client"}')
+end
+LUA
+say "numbered request create vs client create, 64 clients"
+client_rps=""; request_rps=""; vs_client_ratio=""
+for run in $(seq 1 "$runs"); do
+    c=$(BENCH_RUN="$run" wrk_rps 64 "$work/client.lua" "$target/api/clients")
+    r=$(wrk_rps 64 "$work/request.lua" "$target/api/requests")
+    client_rps+="$c "; request_rps+="$r "; vs_client_ratio+="$(ratio "$r" "$c") "
+done
+# 14: the same binary with batches of one (every create commits on its
+# own) on a second port, against the same database.
+unbatched="http://127.0.0.1:$((app_port + 1))"
+DATABASE_URL="$base/bench" LOCKSTEP_LISTEN="127.0.0.1:$((app_port + 1))" LEPTOS_SITE_ROOT="$ROOT/target/site" \
+    LOCKSTEP_LOG=warn LOCKSTEP_METRICS_LISTEN=off LOCKSTEP_NUMBER_BATCH=1 "$lockstep" serve \
+    >>"$work/server-unbatched.log" 2>&1 &
+unbatched_pid=$!
+until curl -fs "$unbatched/readyz" >/dev/null 2>&1; do
+    kill -0 "$unbatched_pid" 2>/dev/null || { cat "$work/server-unbatched.log"; exit 1; }
+    sleep 0.01
+done
+say "numbered create, batches of up to 64 vs batches of one: p50 at 1 client, req/s at 64"
+p50_batched=""; p50_single=""; p50_ratio=""; rps64_batched=""; rps64_single=""; rps64_ratio=""
+for _ in $(seq 1 "$runs"); do
+    one=$(p50_ms "$work/request.lua" "$unbatched/api/requests")
+    many=$(p50_ms "$work/request.lua" "$target/api/requests")
+    p50_single+="$one "; p50_batched+="$many "; p50_ratio+="$(ratio "$many" "$one") "
+    one=$(wrk_rps 64 "$work/request.lua" "$unbatched/api/requests")
+    many=$(wrk_rps 64 "$work/request.lua" "$target/api/requests")
+    rps64_single+="$one "; rps64_batched+="$many "; rps64_ratio+="$(ratio "$many" "$one") "
+done
+# 15: slow commits. A synchronous standby on this machine confirms each
+# commit only once applied, and applies it recovery_min_apply_delay after
+# the primary committed: every commit waits at least that long, as with a
+# standby that far away. The bound: one client committing one-row updates
+# under the same wait.
+commit_delay="${BENCH_COMMIT_DELAY:-2ms}"
+say "numbered create at 64 clients where commits are slow (synchronous standby, apply delay $commit_delay)"
+mkdir -p "$work/standby"
+if [ "$(id -u)" = 0 ]; then chown postgres: "$work/standby"; fi
+chmod 700 "$work/standby"
+as_pg_owner "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$pg_port" -U lockstep -D "$work/standby" -R -X stream
+pg_cluster_start "$work/standby" $((pg_port + 1)) "recovery_min_apply_delay=$commit_delay"
+psql -q "$base/postgres" -c "ALTER SYSTEM SET synchronous_standby_names = '*'" \
+    -c "ALTER SYSTEM SET synchronous_commit = 'remote_apply'" -c "SELECT pg_reload_conf()" >/dev/null
+slow_bound=""; slow_batched=""; slow_single=""; slow_ratio=""; slow_single_ratio=""
+for _ in $(seq 1 "$runs"); do
+    bound=$(pgbench_tps bench 1 "$work/counter.sql")
+    many=$(wrk_rps 64 "$work/request.lua" "$target/api/requests")
+    one=$(wrk_rps 64 "$work/request.lua" "$unbatched/api/requests")
+    slow_bound+="$bound "; slow_batched+="$many "; slow_single+="$one "
+    slow_ratio+="$(ratio "$many" "$bound") "; slow_single_ratio+="$(ratio "$one" "$bound") "
+done
+psql -q "$base/postgres" -c "ALTER SYSTEM RESET synchronous_standby_names" \
+    -c "ALTER SYSTEM RESET synchronous_commit" -c "SELECT pg_reload_conf()" >/dev/null
+pg_cluster_stop "$work/standby"
+kill "$unbatched_pid"; wait "$unbatched_pid" 2>/dev/null || true
+
 # 4. Server-rendered card list (20 cards) vs a bare handler in the same binary.
 say "card list page vs /healthz"
 page_ratio=""; page_rps=""; hello_rps=""
@@ -283,11 +382,6 @@ request = function()
 end
 EOF
 done
-p50_ms() { # script url
-    wrk -t 1 -c 1 -d "${seconds}s" --latency -s "$1" "$2" | awk '$1 == "50%" {
-        v = $2; unit = v; gsub(/[0-9.]/, "", unit); sub(/[a-z]+$/, "", v);
-        if (unit == "us") v /= 1000; else if (unit == "s") v *= 1000; print v }'
-}
 race_errors() { # script url: "failed/total"
     local out total errors
     out="$(wrk -t 2 -c 32 -d "${seconds}s" -s "$1" "$2")"
@@ -355,13 +449,25 @@ kept="$(awk -v marker="$marker" '$0 == marker { found = 1 } found' "$out" 2>/dev
         replay_row 10 "\`GET /api/cards\` (20 cards)" card-list 0.6
         echo "| 11 | \`/cards\` page vs \`GET /api/cards\` (20 cards), $c clients (req/s) | $(numbers <<<"${list_rps[$c]}" | spread) | $(numbers <<<"${cards_page_rps[$c]}" | spread) | $(numbers <<<"${page_list_ratio[$c]}" | spread) | ≥ 0.5× | $(meets "$(median_of <<<"${page_list_ratio[$c]}")" 0.5 ge) |"
     done
+    for c in 1 4 16 64; do
+        goal=""; verdict=""
+        if [ "$c" = 64 ]; then goal="≥ 3 per flush"; verdict="$(meets "$(median_of <<<"${per_flush[$c]}")" 3 ge)"; fi
+        echo "| 12 | REQ create, $c clients: req/s, and creates per WAL flush (rows ÷ \`pg_stat_wal.wal_sync\`) | | $(numbers <<<"${batched_rps[$c]}" | spread) | $(numbers <<<"${per_flush[$c]}" | spread) | $goal | $verdict |"
+    done
+    echo "| 13 | REQ create vs client create (un-numbered), 64 clients (req/s) | $(numbers <<<"$client_rps" | spread) | $(numbers <<<"$request_rps" | spread) | $(numbers <<<"$vs_client_ratio" | spread) | ≥ 0.9× | $(meets "$(median_of <<<"$vs_client_ratio")" 0.9 ge) |"
+    echo "| 14 | REQ create p50 at 1 client (ms): batches of one vs batches of up to 64 | $(numbers <<<"$p50_single" | spread) | $(numbers <<<"$p50_batched" | spread) | $(numbers <<<"$p50_ratio" | spread) | ≤ 1.1× | $(meets "$(median_of <<<"$p50_ratio")" 1.1 le) |"
+    echo "| 14 | REQ create at 64 clients (req/s): batches of one vs batches of up to 64 | $(numbers <<<"$rps64_single" | spread) | $(numbers <<<"$rps64_batched" | spread) | $(numbers <<<"$rps64_ratio" | spread) | (no goal) | |"
+    echo "| 15 | slow commits (synchronous standby, apply delay $commit_delay): REQ create at 64 clients (req/s) vs one-row commits at 1 client (tps) | $(numbers <<<"$slow_bound" | spread) | $(numbers <<<"$slow_batched" | spread) | $(numbers <<<"$slow_ratio" | spread) | ≥ 2× | $(meets "$(median_of <<<"$slow_ratio")" 2 ge) |"
+    echo "| 15 | the same, batches of one (every create commits on its own) | $(numbers <<<"$slow_bound" | spread) | $(numbers <<<"$slow_single" | spread) | $(numbers <<<"$slow_single_ratio" | spread) | (no goal) | |"
     echo
     echo "Rows 7–10 replay, with \`pgbench -M prepared\`, the statements PostgreSQL logged for one request of each"
     echo "route on a warm instance in this run (\`bench/replay.py\`): per request"
     for script in card-create card-update request-create card-list; do
         echo "$script $(grep -vc '^\\' "$work/replay-$script.sql")"
     done | awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2 } END { print " statements." }'
-    echo "Rows 1, 3 and 4 are the older baselines, kept for history."
+    echo "Rows 1, 3 and 4 are the older baselines, kept for history. Rows 12–15 measure numbered creates sharing"
+    echo "commits (\`server/src/numbers/batches.rs\`); their baseline \"batches of one\" is the same binary with"
+    echo "\`LOCKSTEP_NUMBER_BATCH=1\` on a second port, against the same database."
     echo
     echo "## Statements per request"
     echo

@@ -11,7 +11,8 @@
 # $LOCKSTEP_SOAK_RECOVERY_SECONDS after a fault ended (`fault_begins` and
 # `fault_over` tell soak when; outside faults, the run must never be silent
 # that long):
-#   1. kill -9 the server mid-run, start it again;
+#   1. kill -9 the server mid-run (a batch of numbered creates in flight),
+#      start it again;
 #   5. SIGTERM mid-run: an edit accepted before the signal (held waiting on
 #      a row lock) still gets its answer and is stored, and the server exits 0;
 #   2. end the servers' database connections again and again;
@@ -40,13 +41,30 @@ pg_ensure_database "$pg_port" "$database"
 DATABASE_URL="$base_url" "$bin" migrate >/dev/null
 
 fault_1() {
-say "fault 1: kill -9 the server in the middle of writes, start it again"
+say "fault 1: kill -9 the server in the middle of writes and of a batch of numbered creates, start it again"
 start_soak kill-9 $((soak_seconds + 10)) 3201
+# A session holds this year's request counter, so the server's batch of
+# requests is in flight (its number drawn, waiting for the row) with more
+# creates queued behind it when the server is killed.
+coproc LOCKER { exec psql -h 127.0.0.1 -p "$pg_port" -U lockstep -d "$database" -qtAX 2>&1; }
+locker_pid="$LOCKER_PID"
+echo "SET idle_in_transaction_session_timeout = '60s';
+BEGIN; SELECT pg_backend_pid() FROM document_counters
+WHERE kind = 'REQ' AND year = extract(year FROM now() AT TIME ZONE 'UTC')::int FOR UPDATE;" >&"${LOCKER[1]}"
+local locker=""
+read -r -t 10 locker <&"${LOCKER[0]}" || true
+[[ "$locker" =~ ^[0-9]+$ ]] || fail "could not hold the request counter: '$locker'"
+waiting_for_counter() { [ "$(sql "SELECT count(*) FROM pg_stat_activity WHERE $locker = ANY(pg_blocking_pids(pid))")" -gt 0 ]; }
+wait_until 10 "a batch of requests to wait for the held counter" waiting_for_counter
 fault_begins
 kill -9 "${server_pids[3201]}"
 wait "${server_pids[3201]}" 2>/dev/null || true
 unset "server_pids[3201]"
-echo "    killed the server (SIGKILL) after 100 acknowledged writes; starting it again"
+echo "ROLLBACK;" >&"${LOCKER[1]}"
+eval "exec ${LOCKER[1]}>&-"
+wait "$locker_pid" || true
+locker_pid=""
+echo "    killed the server (SIGKILL) after 100 acknowledged writes, a batch of requests in flight; starting it again"
 start_instance 3201
 fault_over
 finish_soak kill-9

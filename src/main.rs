@@ -164,6 +164,12 @@ mod cli {
         /// the browser used.
         #[arg(long, env = "LOCKSTEP_PUBLIC_URL", value_parser = parse_public_url)]
         public_url: Option<String>,
+
+        /// Most numbered creates of one kind that share a commit (see
+        /// `numbers::batches`); 1 commits every create on its own.
+        #[arg(long, env = "LOCKSTEP_NUMBER_BATCH", default_value_t = server::numbers::MAX_BATCH,
+              value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=server::numbers::MAX_BATCH as u64))]
+        number_batch: usize,
     }
 
     fn parse_public_url(value: &str) -> Result<String, String> {
@@ -531,6 +537,7 @@ mod cli {
             sign_ups_per_address: args.sign_ups_per_address,
             body_timeout: server::web::http::BODY_TIMEOUT,
             public_url: args.public_url.clone(),
+            number_batch: args.number_batch,
         };
         let app = startup::app(pool.clone(), leptos_options, settings).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let listener = tokio::net::TcpListener::bind(args.listen)

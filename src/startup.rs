@@ -30,6 +30,8 @@ pub struct Settings {
     pub body_timeout: std::time::Duration,
     /// The address people reach Lockstep at, for QR codes and handed-out links.
     pub public_url: Option<String>,
+    /// Most numbered creates of one kind that share a commit.
+    pub number_batch: usize,
 }
 
 /// The whole application. Also starts the background reapers (expired
@@ -46,6 +48,11 @@ pub async fn app(pool: PgPool, leptos_options: LeptosOptions, settings: Settings
         pool: pool.clone(),
         leptos_options: leptos_options.clone(),
         time_zone: settings.time_zone.clone(),
+        numbering: server::numbers::Numbering::with_batch_limit(
+            pool.clone(),
+            settings.time_zone.clone(),
+            settings.number_batch,
+        ),
         notices: settings.notices.clone(),
         sign_ups_per_address: settings.sign_ups_per_address,
         secure_cookies: settings.secure_cookies,

@@ -9,7 +9,7 @@ use crate::audit::{self, Action, Actor};
 use crate::error::{violated_constraint, Error, Result};
 use crate::fields::Rule;
 use crate::idempotency::{self, IdempotencyKey};
-use crate::numbers::{self, BusinessTimeZone, Kind};
+use crate::numbers::{self, BusinessTimeZone, Kind, Numbering};
 use crate::retry;
 use crate::versioned::{self, Target, Tx};
 
@@ -29,44 +29,57 @@ pub const LOCATION: Rule = Rule::Line(200);
 /// Books an appointment with the next APT number. With an idempotency key,
 /// a resent form returns the first appointment.
 pub async fn create(
-    pool: &PgPool,
+    numbering: &Numbering,
     actor: Actor,
-    zone: &BusinessTimeZone,
     inspection_id: Uuid,
     schedule: &Schedule,
     idempotency_key: Option<&str>,
 ) -> Result<Appointment> {
-    let location = LOCATION.check("location", &schedule.location)?;
+    let checked = Schedule { location: LOCATION.check("location", &schedule.location)?, ..schedule.clone() };
     let key =
         IdempotencyKey::optional(actor.to_string(), idempotency_key, &("create_appointment", inspection_id, schedule))?;
-    let (appointment, _) = retry::transaction("appointment.create", || {
-        idempotency::create_once(pool, key.as_ref(), async |conn: &mut PgConnection| {
-            // The row is created at the instant its number was drawn for, so
-            // the year in the number is always the year it was created.
-            let created_at = Utc::now();
-            let number = numbers::next(conn, Kind::Appointment, created_at, zone).await?;
-            let appointment = sqlx::query_as!(
-                Appointment,
-                r#"INSERT INTO appointments (number, inspection_id, scheduled_at, location, assessor_id, created_at)
-                   VALUES ($1, $2, $3, $4, $5, $6)
-                   RETURNING id, number, inspection_id, scheduled_at AS "scheduled_at: DateTime<Utc>", location,
-                             assessor_id, status, version"#,
-                number,
-                inspection_id,
-                schedule.scheduled_at as _,
-                location,
-                schedule.assessor_id,
-                created_at as _,
-            )
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(assessor_error)?;
-            audit::record(conn, actor, "appointment", &appointment.id.to_string(), Action::Create, None, Some(1))
-                .await?;
-            Ok(appointment)
+    retry::transaction("appointment.create", || {
+        let (zone, key, schedule) = (numbering.zone().clone(), key.clone(), checked.clone());
+        numbering.create(Kind::Appointment, move |conn| {
+            Box::pin(async move {
+                let create = async |conn: &mut PgConnection| insert(conn, actor, &zone, inspection_id, &schedule).await;
+                Ok(idempotency::create_once_in(conn, key.as_ref(), create).await?.0)
+            })
         })
     })
-    .await?;
+    .await
+}
+
+/// Inserts the appointment with its number (`schedule.location` already
+/// checked) and its audit row, in the caller's transaction.
+async fn insert(
+    conn: &mut PgConnection,
+    actor: Actor,
+    zone: &BusinessTimeZone,
+    inspection_id: Uuid,
+    schedule: &Schedule,
+) -> Result<Appointment> {
+    // The row is created at the instant its number was drawn for, so the
+    // year in the number is always the year it was created.
+    let created_at = Utc::now();
+    let number = numbers::next(&mut *conn, Kind::Appointment, created_at, zone).await?;
+    let appointment = sqlx::query_as!(
+        Appointment,
+        r#"INSERT INTO appointments (number, inspection_id, scheduled_at, location, assessor_id, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6)
+           RETURNING id, number, inspection_id, scheduled_at AS "scheduled_at: DateTime<Utc>", location,
+                     assessor_id, status, version"#,
+        number,
+        inspection_id,
+        schedule.scheduled_at as _,
+        schedule.location,
+        schedule.assessor_id,
+        created_at as _,
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(assessor_error)?;
+    audit::record(conn, actor, "appointment", &appointment.id.to_string(), Action::Create, None, Some(1)).await?;
     Ok(appointment)
 }
 

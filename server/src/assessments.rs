@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::assessment_sections as sections;
 use crate::audit::{self, Action, Actor};
 use crate::error::{Error, Result};
-use crate::numbers::{self, BusinessTimeZone, Kind};
+use crate::numbers::{self, BusinessTimeZone, Kind, Numbering};
 use crate::retry;
 use crate::versioned::{self, Target, Tx};
 
@@ -23,33 +23,35 @@ pub use model::assessments::{Assessment, AssessmentDetail, AssessmentStatus, Rep
 
 /// The appointment's assessment, created (with all its sections) on the
 /// first call; `true` when this call created it.
-pub async fn start(
-    pool: &PgPool,
-    actor: Actor,
-    zone: &BusinessTimeZone,
-    appointment_id: Uuid,
-) -> Result<(AssessmentDetail, bool)> {
-    retry::transaction("assessment.start", move || async move {
-        let mut tx = retry::begin(pool).await?;
-        let started = sqlx::query!(
-            r#"SELECT out_assessment_id AS "id!", out_created AS "created!" FROM start_assessment($1, $2, $3, $4)"#,
-            appointment_id,
-            actor.user_id(),
-            zone.as_str(),
-            actor.api_key_id(),
-        )
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|error| match error.as_database_error().and_then(|db| db.code()).as_deref() {
-            Some("P0002") => Error::NotFound,
-            _ => Error::from(error),
-        })?;
-        retry::commit(tx).await?;
-        let mut conn = pool.acquire().await?;
-        let detail = find(&mut conn, started.id).await?.ok_or(Error::NotFound)?;
-        Ok((detail, started.created))
+pub async fn start(numbering: &Numbering, actor: Actor, appointment_id: Uuid) -> Result<(AssessmentDetail, bool)> {
+    let started = retry::transaction("assessment.start", || {
+        let zone = numbering.zone().clone();
+        numbering.create(Kind::Assessment, move |tx| {
+            Box::pin(async move {
+                let started = sqlx::query!(
+                    r#"SELECT out_assessment_id AS "id!", out_created AS "created!"
+                       FROM start_assessment($1, $2, $3, $4)"#,
+                    appointment_id,
+                    actor.user_id(),
+                    zone.as_str(),
+                    actor.api_key_id(),
+                )
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|error| {
+                    match error.as_database_error().and_then(|db| db.code()).as_deref() {
+                        Some("P0002") => Error::NotFound,
+                        _ => Error::from(error),
+                    }
+                })?;
+                Ok((started.id, started.created))
+            })
+        })
     })
-    .await
+    .await?;
+    let mut conn = numbering.pool().acquire().await?;
+    let detail = find(&mut conn, started.0).await?.ok_or(Error::NotFound)?;
+    Ok((detail, started.1))
 }
 
 pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<AssessmentDetail>> {
@@ -83,43 +85,47 @@ pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Assessment
 
 /// The assessment's report, numbered on the first call; later calls return
 /// it (`false`). Only a completed assessment gets one.
-pub async fn report_for(
-    pool: &PgPool,
+pub async fn report_for(numbering: &Numbering, actor: Actor, assessment_id: Uuid) -> Result<(Report, bool)> {
+    retry::transaction("report.create", || {
+        let zone = numbering.zone().clone();
+        numbering
+            .create(Kind::Report, move |tx| Box::pin(async move { report_in(tx, actor, &zone, assessment_id).await }))
+    })
+    .await
+}
+
+async fn report_in(
+    tx: &mut PgConnection,
     actor: Actor,
     zone: &BusinessTimeZone,
     assessment_id: Uuid,
 ) -> Result<(Report, bool)> {
-    retry::transaction("report.create", move || async move {
-        let mut tx = retry::begin(pool).await?;
-        let status = sqlx::query_scalar!("SELECT status FROM assessments WHERE id = $1 FOR UPDATE", assessment_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(Error::NotFound)?;
-        if let Some(report) = find_report(&mut tx, assessment_id).await? {
-            return Ok((report, false));
-        }
-        if status != AssessmentStatus::Completed.as_str() {
-            return Err(Error::invalid("status", "Complete the assessment before generating its report."));
-        }
-        // Created at the instant its number was drawn for: the number's year is its year.
-        let created_at = Utc::now();
-        let number = numbers::next(&mut tx, Kind::Report, created_at, zone).await?;
-        let report = sqlx::query_as!(
-            Report,
-            r#"INSERT INTO reports (number, assessment_id, created_by, created_at) VALUES ($1, $2, $3, $4)
-               RETURNING id, number, assessment_id, created_at AS "created_at: DateTime<Utc>""#,
-            number,
-            assessment_id,
-            actor.user_id(),
-            created_at as _,
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        audit::record(&mut tx, actor, "report", &report.id.to_string(), Action::Create, None, Some(1)).await?;
-        retry::commit(tx).await?;
-        Ok((report, true))
-    })
-    .await
+    let status = sqlx::query_scalar!("SELECT status FROM assessments WHERE id = $1 FOR UPDATE", assessment_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(Error::NotFound)?;
+    if let Some(report) = find_report(&mut *tx, assessment_id).await? {
+        return Ok((report, false));
+    }
+    if status != AssessmentStatus::Completed.as_str() {
+        return Err(Error::invalid("status", "Complete the assessment before generating its report."));
+    }
+    // Created at the instant its number was drawn for: the number's year is its year.
+    let created_at = Utc::now();
+    let number = numbers::next(&mut *tx, Kind::Report, created_at, zone).await?;
+    let report = sqlx::query_as!(
+        Report,
+        r#"INSERT INTO reports (number, assessment_id, created_by, created_at) VALUES ($1, $2, $3, $4)
+           RETURNING id, number, assessment_id, created_at AS "created_at: DateTime<Utc>""#,
+        number,
+        assessment_id,
+        actor.user_id(),
+        created_at as _,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    audit::record(&mut *tx, actor, "report", &report.id.to_string(), Action::Create, None, Some(1)).await?;
+    Ok((report, true))
 }
 
 /// Marks one tab of the editor complete (`done`) or open again, and makes

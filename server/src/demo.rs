@@ -21,7 +21,7 @@ use crate::audit::Actor;
 use crate::cards::{self, CardFields};
 use crate::clients::{self, ClientFields, NewClient};
 use crate::error::{Error, Result};
-use crate::numbers::BusinessTimeZone;
+use crate::numbers::{BusinessTimeZone, Numbering};
 use crate::requests::{self, NewRequest, RequestFields};
 use crate::scenarios::{self, NewScenario};
 use crate::{assignments, counselors};
@@ -178,6 +178,7 @@ async fn account(
 
 /// One client per stage, from a fresh request to a finished report.
 async fn workflow(pool: &PgPool, zone: &BusinessTimeZone, staff: Actor, seeded: &mut Seeded) -> Result<()> {
+    let numbering = &Numbering::new(pool.clone(), zone.clone());
     for (index, DemoClient { id, name, email, stage, vehicle: (make, model, registration) }) in
         CLIENTS.iter().enumerate()
     {
@@ -211,13 +212,13 @@ async fn workflow(pool: &PgPool, zone: &BusinessTimeZone, staff: Actor, seeded: 
                     },
                 };
                 seeded.documents += 1;
-                requests::create(pool, staff, zone, &new, None).await?
+                requests::create(numbering, staff, &new, None).await?
             }
         };
         if *stage < Stage::Inspected {
             continue;
         }
-        let (inspection, created) = requests::inspection_for(pool, staff, zone, request.id).await?;
+        let (inspection, created) = requests::inspection_for(numbering, staff, request.id).await?;
         seeded.documents += usize::from(created);
         if *stage < Stage::Scheduled {
             continue;
@@ -234,13 +235,13 @@ async fn workflow(pool: &PgPool, zone: &BusinessTimeZone, staff: Actor, seeded: 
                     assessor_id: staff.user_id(),
                 };
                 seeded.documents += 1;
-                appointments::create(pool, staff, zone, inspection.id, &schedule, None).await?.id
+                appointments::create(numbering, staff, inspection.id, &schedule, None).await?.id
             }
         };
         if *stage < Stage::Assessing {
             continue;
         }
-        let (assessment, created) = assessments::start(pool, staff, zone, appointment_id).await?;
+        let (assessment, created) = assessments::start(numbering, staff, appointment_id).await?;
         seeded.documents += usize::from(created);
         if *stage < Stage::Reported {
             continue;
@@ -250,7 +251,7 @@ async fn workflow(pool: &PgPool, zone: &BusinessTimeZone, staff: Actor, seeded: 
             let version = assessments::complete(pool, staff, assessment.id, assessment.version).await?;
             assessment.version = version;
         }
-        let (_, created) = assessments::report_for(pool, staff, zone, assessment.id).await?;
+        let (_, created) = assessments::report_for(numbering, staff, assessment.id).await?;
         seeded.documents += usize::from(created);
     }
     Ok(())

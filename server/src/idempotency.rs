@@ -163,17 +163,30 @@ where
     T: Serialize + serde::de::DeserializeOwned,
 {
     let mut tx = retry::begin(pool).await?;
+    let created = create_once_in(&mut tx, key, create).await?;
+    retry::commit(tx).await?;
+    Ok(created)
+}
+
+/// [`create_once`] in the caller's transaction (a numbered batch's
+/// savepoint), which must commit for the key and the work to count.
+pub async fn create_once_in<T>(
+    tx: &mut PgConnection,
+    key: Option<&IdempotencyKey>,
+    create: impl AsyncFnOnce(&mut PgConnection) -> Result<T>,
+) -> Result<(T, bool)>
+where
+    T: Serialize + serde::de::DeserializeOwned,
+{
     if let Some(key) = key {
-        if let Claim::Replay(stored) = claim(&mut tx, key).await? {
-            retry::commit(tx).await?;
+        if let Claim::Replay(stored) = claim(&mut *tx, key).await? {
             return Ok((serde_json::from_value(stored.body).map_err(Error::internal)?, false));
         }
     }
-    let value = create(&mut tx).await?;
+    let value = create(&mut *tx).await?;
     if let Some(key) = key {
         let body = serde_json::to_value(&value).map_err(Error::internal)?;
-        store(&mut tx, key, &StoredResponse { status: 201, body }).await?;
+        store(&mut *tx, key, &StoredResponse { status: 201, body }).await?;
     }
-    retry::commit(tx).await?;
     Ok((value, true))
 }

@@ -1,12 +1,16 @@
 //! Document numbers like `REQ-2026-0001`: per kind and per year (in the
 //! business time zone), gapless among committed documents. Drawn inside the
-//! transaction that inserts the document (see `next_document_number`).
+//! transaction that inserts the document (see `next_document_number`), and
+//! concurrent creates of one kind share that transaction (see `batches`).
 
 use chrono::{DateTime, LocalResult, TimeZone, Utc};
 use model::time::BusinessTime;
 use sqlx::PgConnection;
 
 use crate::error::{Error, Result};
+
+mod batches;
+pub use batches::{Numbering, MAX_BATCH};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -18,6 +22,8 @@ pub enum Kind {
 }
 
 impl Kind {
+    pub const ALL: [Kind; 5] = [Kind::Request, Kind::Inspection, Kind::Appointment, Kind::Assessment, Kind::Report];
+
     pub fn prefix(self) -> &'static str {
         match self {
             Kind::Request => "REQ",

@@ -5,7 +5,7 @@ use leptos::config::LeptosOptions;
 use sqlx::PgPool;
 
 use crate::notices::Hub;
-use crate::numbers::BusinessTimeZone;
+use crate::numbers::{BusinessTimeZone, Numbering};
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
@@ -13,6 +13,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// Decides the year of document numbers.
     pub time_zone: BusinessTimeZone,
+    /// This instance's batches of numbered creates.
+    pub numbering: Numbering,
     /// Live change notices of this instance.
     pub notices: Hub,
     /// Sign-ups one address may attempt in 15 minutes before waits start.

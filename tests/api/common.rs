@@ -57,6 +57,7 @@ pub async fn spawn_with(pool: PgPool, configure: impl FnOnce(&mut lockstep::star
         sign_ups_per_address: 100_000,
         body_timeout: server::web::http::BODY_TIMEOUT,
         public_url: None,
+        number_batch: server::numbers::MAX_BATCH,
     };
     configure(&mut settings);
     let hub = settings.notices.clone();

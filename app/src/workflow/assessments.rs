@@ -37,8 +37,7 @@ impl From<Estimate> for SectionView {
 #[server(prefix = "/sfn", endpoint = "start_assessment")]
 pub async fn start_assessment(appointment_id: String) -> Result<String, AppError> {
     let (state, user) = ssr::staff().await?;
-    let (detail, _) =
-        server::assessments::start(&state.pool, user.id.into(), &state.time_zone, ssr::uuid(&appointment_id)?).await?;
+    let (detail, _) = server::assessments::start(&state.numbering, user.id.into(), ssr::uuid(&appointment_id)?).await?;
     let id = detail.assessment.id.to_string();
     crate::ssr::redirect(&format!("/staff/assessments/{id}"));
     Ok(id)

@@ -22,8 +22,7 @@ pub struct ReportDetail {
 pub async fn generate_report(assessment_id: String) -> Result<String, AppError> {
     let (state, user) = ssr::staff().await?;
     let assessment_id = ssr::uuid(&assessment_id)?;
-    let (report, _) =
-        server::assessments::report_for(&state.pool, user.id.into(), &state.time_zone, assessment_id).await?;
+    let (report, _) = server::assessments::report_for(&state.numbering, user.id.into(), assessment_id).await?;
     crate::ssr::redirect(&format!("/staff/assessments/{assessment_id}/report"));
     Ok(report.number)
 }

@@ -66,8 +66,7 @@ pub async fn create_request(
 ) -> Result<String, AppError> {
     let (state, user) = ssr::staff().await?;
     let input = server::requests::NewRequest { client_id, fields: request };
-    let created =
-        server::requests::create(&state.pool, user.id.into(), &state.time_zone, &input, Some(&idempotency_key)).await?;
+    let created = server::requests::create(&state.numbering, user.id.into(), &input, Some(&idempotency_key)).await?;
     crate::ssr::redirect(&format!("/staff/requests/{}", created.id));
     Ok(created.id.to_string())
 }
@@ -97,8 +96,7 @@ pub async fn get_request(id: String) -> Result<RequestDetail, AppError> {
 pub async fn create_inspection(request_id: String) -> Result<String, AppError> {
     let (state, user) = ssr::staff().await?;
     let (inspection, _) =
-        server::requests::inspection_for(&state.pool, user.id.into(), &state.time_zone, ssr::uuid(&request_id)?)
-            .await?;
+        server::requests::inspection_for(&state.numbering, user.id.into(), ssr::uuid(&request_id)?).await?;
     Ok(inspection.number)
 }
 
@@ -116,9 +114,8 @@ pub async fn create_appointment(
     let (state, user) = ssr::staff().await?;
     let schedule = schedule(&state.time_zone, &scheduled_at, location, &assessor_id, user.id)?;
     let appointment = server::appointments::create(
-        &state.pool,
+        &state.numbering,
         user.id.into(),
-        &state.time_zone,
         ssr::uuid(&inspection_id)?,
         &schedule,
         Some(&idempotency_key),

@@ -10,7 +10,7 @@ use server::assignments::{self, Step};
 use server::cards::{self, CardChanges, CardFields};
 use server::clients::{self, ClientFields, NewClient};
 use server::invariants::{self, Check};
-use server::numbers::BusinessTimeZone;
+use server::numbers::{BusinessTimeZone, Numbering};
 use server::profiles::{self, PersonalFields};
 use server::requests::{self, NewRequest};
 use server::scenarios::{self, NewScenario};
@@ -37,26 +37,24 @@ async fn made_by_the_application(pool: &PgPool) -> Made {
     let staff = user_with_role(pool, "staff@example.com", "staff").await;
     let member = user(pool, "member@example.com").await;
     let counselor = user_with_role(pool, "counselor@example.com", "counselor").await;
-    let zone = BusinessTimeZone::default();
+    let numbering = &Numbering::new(pool.clone(), BusinessTimeZone::default());
 
     let client =
         NewClient { id: Some("c-1".into()), fields: ClientFields { name: "Acme".into(), ..Default::default() } };
     clients::create(pool, staff.into(), &client).await.unwrap();
     let new_request = NewRequest { client_id: "c-1".into(), fields: Default::default() };
-    let request = requests::create(pool, staff.into(), &zone, &new_request, Some("request-key")).await.unwrap();
+    let request = requests::create(numbering, staff.into(), &new_request, Some("request-key")).await.unwrap();
     for _ in 0..2 {
-        requests::create(pool, staff.into(), &zone, &new_request, None).await.unwrap();
+        requests::create(numbering, staff.into(), &new_request, None).await.unwrap();
     }
-    let (inspection, _) = requests::inspection_for(pool, staff.into(), &zone, request.id).await.unwrap();
+    let (inspection, _) = requests::inspection_for(numbering, staff.into(), request.id).await.unwrap();
     let schedule =
         Schedule { scheduled_at: Utc::now() + Duration::days(1), location: "Depot".into(), assessor_id: Some(staff) };
     let appointment =
-        appointments::create(pool, staff.into(), &zone, inspection.id, &schedule, Some("appointment-key"))
-            .await
-            .unwrap();
-    let (detail, _) = assessments::start(pool, staff.into(), &zone, appointment.id).await.unwrap();
+        appointments::create(numbering, staff.into(), inspection.id, &schedule, Some("appointment-key")).await.unwrap();
+    let (detail, _) = assessments::start(numbering, staff.into(), appointment.id).await.unwrap();
     assessments::complete(pool, staff.into(), detail.assessment.id, detail.assessment.version).await.unwrap();
-    assessments::report_for(pool, staff.into(), &zone, detail.assessment.id).await.unwrap();
+    assessments::report_for(numbering, staff.into(), detail.assessment.id).await.unwrap();
 
     let named = |name: &str| CardFields { name: name.into(), ..CardFields::default() };
     let card = cards::create(pool, member, named("Kept"), Some("card-key")).await.unwrap().into_card();

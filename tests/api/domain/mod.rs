@@ -2,6 +2,7 @@
 //! interleavings held open at the critical point, numbering, idempotency.
 
 mod api_keys;
+mod batches;
 mod cards;
 mod demo;
 mod idempotency;

@@ -5,7 +5,7 @@ use chrono::{Duration, Utc};
 use server::appointments::{self, Schedule};
 use server::assessments;
 use server::clients::{self, ClientFields, NewClient};
-use server::numbers::BusinessTimeZone;
+use server::numbers::{BusinessTimeZone, Numbering};
 use server::requests::{self, NewRequest};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -15,23 +15,22 @@ use super::{behind, user_with_role, End};
 /// A staff user and an appointment ready to be assessed.
 async fn appointment(pool: &PgPool) -> (Uuid, Uuid) {
     let staff = user_with_role(pool, "staff@example.com", "staff").await;
-    let zone = BusinessTimeZone::default();
+    let numbering = &Numbering::new(pool.clone(), BusinessTimeZone::default());
     let client =
         NewClient { id: Some("c-1".into()), fields: ClientFields { name: "Acme".into(), ..Default::default() } };
     clients::create(pool, staff.into(), &client).await.unwrap();
     let request = requests::create(
-        pool,
+        numbering,
         staff.into(),
-        &zone,
         &NewRequest { client_id: "c-1".into(), fields: Default::default() },
         None,
     )
     .await
     .unwrap();
-    let (inspection, _) = requests::inspection_for(pool, staff.into(), &zone, request.id).await.unwrap();
+    let (inspection, _) = requests::inspection_for(numbering, staff.into(), request.id).await.unwrap();
     let schedule =
         Schedule { scheduled_at: Utc::now() + Duration::days(1), location: "Depot".into(), assessor_id: Some(staff) };
-    let appointment = appointments::create(pool, staff.into(), &zone, inspection.id, &schedule, None).await.unwrap();
+    let appointment = appointments::create(numbering, staff.into(), inspection.id, &schedule, None).await.unwrap();
     (staff, appointment.id)
 }
 
@@ -70,7 +69,7 @@ async fn start_behind_an_open_start(pool: &PgPool, end: End) -> (Uuid, (assessme
     let (first, first_id) = open_start(pool, staff, appointment).await;
     let owned = pool.clone();
     let second = behind(pool, first, end, async move {
-        assessments::start(&owned, staff.into(), &BusinessTimeZone::default(), appointment).await
+        assessments::start(&Numbering::new(owned, BusinessTimeZone::default()), staff.into(), appointment).await
     });
     (first_id, second.await.expect("the second start succeeds"))
 }
@@ -96,7 +95,9 @@ async fn a_start_waiting_on_another_start_creates_it_when_that_rolls_back(pool: 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn an_unknown_appointment_is_not_found(pool: PgPool) {
     let (staff, _) = appointment(&pool).await;
-    let outcome = assessments::start(&pool, staff.into(), &BusinessTimeZone::default(), Uuid::new_v4()).await;
+    let outcome =
+        assessments::start(&Numbering::new(pool.clone(), BusinessTimeZone::default()), staff.into(), Uuid::new_v4())
+            .await;
     assert!(matches!(outcome, Err(server::Error::NotFound)), "{outcome:?}");
     assert_eq!(counts(&pool).await, (0, 0, 0, 0), "no number drawn");
 }
@@ -104,17 +105,14 @@ async fn an_unknown_appointment_is_not_found(pool: PgPool) {
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn a_report_needs_a_completed_assessment_and_is_numbered_once(pool: PgPool) {
     let (staff, appointment) = appointment(&pool).await;
-    let zone = BusinessTimeZone::default();
-    let (detail, _) = assessments::start(&pool, staff.into(), &zone, appointment).await.unwrap();
+    let numbering = &Numbering::new(pool.clone(), BusinessTimeZone::default());
+    let (detail, _) = assessments::start(numbering, staff.into(), appointment).await.unwrap();
     let id = detail.assessment.id;
-    assert!(matches!(
-        assessments::report_for(&pool, staff.into(), &zone, id).await,
-        Err(server::Error::Invalid { .. })
-    ));
+    assert!(matches!(assessments::report_for(numbering, staff.into(), id).await, Err(server::Error::Invalid { .. })));
     assessments::complete(&pool, staff.into(), id, 1).await.unwrap();
-    let (first, created) = assessments::report_for(&pool, staff.into(), &zone, id).await.unwrap();
+    let (first, created) = assessments::report_for(numbering, staff.into(), id).await.unwrap();
     assert!(created);
-    let (again, created) = assessments::report_for(&pool, staff.into(), &zone, id).await.unwrap();
+    let (again, created) = assessments::report_for(numbering, staff.into(), id).await.unwrap();
     assert!(!created);
     assert_eq!(first, again);
 }

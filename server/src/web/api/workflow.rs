@@ -78,7 +78,7 @@ fn created_or_found<T>((record, created): (T, bool)) -> (StatusCode, Json<T>) {
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries return the first response")),
     responses((status = 201, body = Request), CreateErrors))]
 async fn create_request(work: Work, key: IdempotencyHeader, JsonBody(input): JsonBody<NewRequest>) -> Created<Request> {
-    let request = requests::create(&work.state.pool, work.actor, &work.state.time_zone, &input, key.as_deref()).await?;
+    let request = requests::create(&work.state.numbering, work.actor, &input, key.as_deref()).await?;
     Ok((StatusCode::CREATED, Json(request)))
 }
 
@@ -86,7 +86,7 @@ async fn create_request(work: Work, key: IdempotencyHeader, JsonBody(input): Jso
 #[utoipa::path(post, path = "/api/requests/{id}/inspection", tag = "workflow", params(("id" = Uuid, Path)),
     responses((status = 201, body = Inspection), (status = 200, description = "It existed", body = Inspection), ReadErrors))]
 async fn create_inspection(work: Work, ApiPath(id): ApiPath<Uuid>) -> Created<Inspection> {
-    Ok(created_or_found(requests::inspection_for(&work.state.pool, work.actor, &work.state.time_zone, id).await?))
+    Ok(created_or_found(requests::inspection_for(&work.state.numbering, work.actor, id).await?))
 }
 
 #[utoipa::path(post, path = "/api/inspections/{id}/appointments", tag = "workflow",
@@ -100,7 +100,7 @@ async fn create_appointment(
     JsonBody(schedule): JsonBody<Schedule>,
 ) -> Created<Appointment> {
     let Work { actor, state } = work;
-    let appointment = appointments::create(&state.pool, actor, &state.time_zone, id, &schedule, key.as_deref()).await?;
+    let appointment = appointments::create(&state.numbering, actor, id, &schedule, key.as_deref()).await?;
     Ok((StatusCode::CREATED, Json(appointment)))
 }
 
@@ -122,7 +122,7 @@ async fn reschedule_appointment(
     responses((status = 201, body = AssessmentDetail), (status = 200, description = "It existed", body = AssessmentDetail),
               ReadErrors))]
 async fn start_assessment(work: Work, ApiPath(id): ApiPath<Uuid>) -> Created<AssessmentDetail> {
-    Ok(created_or_found(assessments::start(&work.state.pool, work.actor, &work.state.time_zone, id).await?))
+    Ok(created_or_found(assessments::start(&work.state.numbering, work.actor, id).await?))
 }
 
 /// Saves one tyre row, if it is still at the version you name.
@@ -184,7 +184,7 @@ async fn complete_assessment(
     responses((status = 201, body = Report), (status = 200, description = "It existed", body = Report), ReadErrors,
               (status = 422, description = "The assessment is not completed", body = ErrorBody)))]
 async fn create_report(work: Work, ApiPath(id): ApiPath<Uuid>) -> Created<Report> {
-    Ok(created_or_found(assessments::report_for(&work.state.pool, work.actor, &work.state.time_zone, id).await?))
+    Ok(created_or_found(assessments::report_for(&work.state.numbering, work.actor, id).await?))
 }
 
 /// The PUT of one assessment section that is saved whole on its own

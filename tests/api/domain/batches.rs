@@ -1,0 +1,140 @@
+//! Numbered creates share commits: what queues while a batch runs is the
+//! next batch, each create in its own savepoint, one commit for all, and
+//! the committed numbers stay gapless whatever fails in between.
+
+use chrono::Utc;
+use server::clients::{self, ClientFields, NewClient};
+use server::numbers::{self, BusinessTimeZone, Kind, Numbering};
+use server::requests::{self, NewRequest, Request};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::{until_a_backend_waits_on_a_lock, user_with_role};
+
+/// A staff member and client `c-1`.
+async fn staff_and_client(pool: &PgPool) -> Uuid {
+    let staff = user_with_role(pool, "staff@example.com", "staff").await;
+    let client =
+        NewClient { id: Some("c-1".into()), fields: ClientFields { name: "Acme".into(), ..Default::default() } };
+    clients::create(pool, staff.into(), &client).await.unwrap();
+    staff
+}
+
+fn for_client(client_id: &str) -> NewRequest {
+    NewRequest { client_id: client_id.into(), fields: Default::default() }
+}
+
+/// Waits until `count` creates of `kind` are queued behind the running batch.
+async fn until_queued(numbering: &Numbering, kind: Kind, count: usize) {
+    let deadline = tokio::time::Instant::now() + super::LOCK_WAIT_DEADLINE;
+    while numbering.queued(kind) < count {
+        assert!(tokio::time::Instant::now() < deadline, "{count} creates were not queued in time");
+        tokio::task::yield_now().await;
+    }
+}
+
+async fn numbers_in_order(pool: &PgPool) -> Vec<String> {
+    sqlx::query_scalar("SELECT number FROM requests ORDER BY number").fetch_all(pool).await.unwrap()
+}
+
+fn expected_numbers(count: usize) -> Vec<String> {
+    let year = Utc::now().format("%Y");
+    (1..=count).map(|n| format!("REQ-{year}-{n:04}")).collect()
+}
+
+/// Holds the REQ counter in a transaction of its own (drawing, and later
+/// giving back, number 1), starts one create, which waits for the counter
+/// in a batch of one, and queues `inputs` behind it. Then lets go: the
+/// first create's answer, and the answers to `inputs`, in order.
+async fn creates_queued_behind_a_batch(
+    pool: &PgPool,
+    numbering: &Numbering,
+    staff: Uuid,
+    inputs: Vec<NewRequest>,
+) -> (server::Result<Request>, Vec<server::Result<Request>>) {
+    let mut holder = pool.begin().await.unwrap();
+    numbers::next(&mut holder, Kind::Request, Utc::now(), &BusinessTimeZone::default()).await.unwrap();
+    let first = tokio::spawn({
+        let numbering = numbering.clone();
+        async move { requests::create(&numbering, staff.into(), &for_client("c-1"), None).await }
+    });
+    until_a_backend_waits_on_a_lock(pool).await;
+    let queued = inputs.len();
+    let rest: Vec<_> = inputs
+        .into_iter()
+        .map(|input| {
+            let numbering = numbering.clone();
+            tokio::spawn(async move { requests::create(&numbering, staff.into(), &input, None).await })
+        })
+        .collect();
+    until_queued(numbering, Kind::Request, queued).await;
+    assert_eq!(numbering.commits(), 0);
+    holder.rollback().await.unwrap();
+    let first = first.await.unwrap();
+    let rest = crate::common::joined(rest).await;
+    (first, rest)
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn creates_that_queue_while_a_batch_runs_share_the_next_commit(pool: PgPool) {
+    let staff = staff_and_client(&pool).await;
+    let numbering = Numbering::new(pool.clone(), BusinessTimeZone::default());
+    let (first, rest) =
+        creates_queued_behind_a_batch(&pool, &numbering, staff, (0..5).map(|_| for_client("c-1")).collect()).await;
+    first.expect("the first create");
+    for answer in rest {
+        answer.expect("a queued create");
+    }
+    assert_eq!(numbers_in_order(&pool).await, expected_numbers(6), "gapless, the held number given back");
+    assert_eq!(numbering.commits(), 2, "the first create alone, then one commit for the five queued behind it");
+    let audited: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE entity = 'request'").fetch_one(&pool).await.unwrap();
+    assert_eq!(audited, 6, "every create audited");
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_create_failing_in_a_batch_rolls_back_alone_and_gives_its_number_back(pool: PgPool) {
+    let staff = staff_and_client(&pool).await;
+    let numbering = Numbering::new(pool.clone(), BusinessTimeZone::default());
+    // Unknown clients fail on the foreign key, after their number was drawn.
+    let inputs = ["c-1", "no-such-client", "c-1", "no-such-client", "c-1"].map(for_client).to_vec();
+    let (first, rest) = creates_queued_behind_a_batch(&pool, &numbering, staff, inputs).await;
+    first.expect("the first create");
+
+    for (index, answer) in rest.iter().enumerate() {
+        match answer {
+            Ok(_) if index % 2 == 0 => {}
+            Err(server::Error::Invalid { field, .. }) if index % 2 == 1 && field == "client_id" => {}
+            other => panic!("create {index}: {other:?}"),
+        }
+    }
+    assert_eq!(numbers_in_order(&pool).await, expected_numbers(4), "the failed creates left no gap");
+    assert_eq!(numbering.commits(), 2, "the three others still shared one commit");
+    let audited: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE entity = 'request'").fetch_one(&pool).await.unwrap();
+    assert_eq!(audited, 4, "no audit row for a create that failed");
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn two_instances_batching_the_same_kind_stay_gapless_and_unique(pool: PgPool) {
+    let staff = staff_and_client(&pool).await;
+    let instances = [
+        Numbering::new(pool.clone(), BusinessTimeZone::default()),
+        Numbering::new(pool.clone(), BusinessTimeZone::default()),
+    ];
+    let answers = crate::common::at_once(120, |i| {
+        let numbering = instances[i % 2].clone();
+        // Every fifth create fails inside whatever batch it lands in.
+        let input = for_client(if i % 5 == 4 { "no-such-client" } else { "c-1" });
+        async move { requests::create(&numbering, staff.into(), &input, None).await }
+    })
+    .await;
+    let created = answers.iter().filter(|answer| answer.is_ok()).count();
+    assert_eq!(
+        created,
+        96,
+        "{:?}",
+        answers.iter().find(|answer| answer.is_err() && !matches!(answer, Err(server::Error::Invalid { .. })))
+    );
+    assert_eq!(numbers_in_order(&pool).await, expected_numbers(96));
+}
