@@ -138,3 +138,63 @@ async fn two_instances_batching_the_same_kind_stay_gapless_and_unique(pool: PgPo
     );
     assert_eq!(numbers_in_order(&pool).await, expected_numbers(96));
 }
+
+/// Ends the connection of the batch in flight (the backend of this test's
+/// database that waits on a lock) and returns once that backend is gone.
+async fn end_the_waiting_batch(pool: &PgPool) {
+    let waiting: Vec<i32> = sqlx::query_scalar(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert_eq!(waiting.len(), 1, "one batch waits: {waiting:?}");
+    let ended: bool =
+        sqlx::query_scalar("SELECT pg_terminate_backend($1)").bind(waiting[0]).fetch_one(pool).await.unwrap();
+    assert!(ended);
+    let deadline = tokio::time::Instant::now() + super::LOCK_WAIT_DEADLINE;
+    loop {
+        let present: bool = sqlx::query_scalar("SELECT EXISTS (SELECT FROM pg_stat_activity WHERE pid = $1)")
+            .bind(waiting[0])
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        if !present {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the ended backend did not go away");
+        tokio::task::yield_now().await;
+    }
+}
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_batch_that_loses_its_connection_is_retried_whole_and_numbered_once(pool: PgPool) {
+    let staff = staff_and_client(&pool).await;
+    let numbering = Numbering::new(pool.clone(), BusinessTimeZone::default());
+    let mut holder = pool.begin().await.unwrap();
+    numbers::next(&mut holder, Kind::Request, Utc::now(), &BusinessTimeZone::default()).await.unwrap();
+    let create = || {
+        let numbering = numbering.clone();
+        tokio::spawn(async move { requests::create(&numbering, staff.into(), &for_client("c-1"), None).await })
+    };
+    // The first batch waits for the counter with four creates queued
+    // behind it; its connection is lost, then the next batch's (the four),
+    // both before their commit.
+    let mut creates = vec![create()];
+    until_a_backend_waits_on_a_lock(&pool).await;
+    creates.extend((0..4).map(|_| create()));
+    until_queued(&numbering, Kind::Request, 4).await;
+    end_the_waiting_batch(&pool).await;
+    until_a_backend_waits_on_a_lock(&pool).await;
+    end_the_waiting_batch(&pool).await;
+    until_a_backend_waits_on_a_lock(&pool).await;
+    holder.rollback().await.unwrap();
+
+    for answer in crate::common::joined(creates).await {
+        answer.expect("a create retried after its batch lost its connection");
+    }
+    assert_eq!(numbers_in_order(&pool).await, expected_numbers(5), "each created once, no gap");
+    let audited: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE entity = 'request'").fetch_one(&pool).await.unwrap();
+    assert_eq!(audited, 5);
+}
