@@ -297,18 +297,18 @@ for run in $(seq 1 "$runs"); do
     r=$(wrk_rps 64 "$work/request.lua" "$target/api/requests")
     client_rps+="$c "; request_rps+="$r "; vs_client_ratio+="$(ratio "$r" "$c") "
 done
-# 14: the same binary with batches of one (every create commits on its
-# own) on a second port, against the same database.
+# 14: the same binary with batching off (each create a transaction of its
+# own request, as before batching) on a second port, same database.
 unbatched="http://127.0.0.1:$((app_port + 1))"
 DATABASE_URL="$base/bench" LOCKSTEP_LISTEN="127.0.0.1:$((app_port + 1))" LEPTOS_SITE_ROOT="$ROOT/target/site" \
-    LOCKSTEP_LOG=warn LOCKSTEP_METRICS_LISTEN=off LOCKSTEP_NUMBER_BATCH=1 "$lockstep" serve \
+    LOCKSTEP_LOG=warn LOCKSTEP_METRICS_LISTEN=off LOCKSTEP_NUMBER_BATCH=0 "$lockstep" serve \
     >>"$work/server-unbatched.log" 2>&1 &
 unbatched_pid=$!
 until curl -fs "$unbatched/readyz" >/dev/null 2>&1; do
     kill -0 "$unbatched_pid" 2>/dev/null || { cat "$work/server-unbatched.log"; exit 1; }
     sleep 0.01
 done
-say "numbered create, batches of up to 64 vs batches of one: p50 at 1 client, req/s at 64"
+say "numbered create, batching on vs off: p50 at 1 client, req/s at 64"
 p50_batched=""; p50_single=""; p50_ratio=""; rps64_batched=""; rps64_single=""; rps64_ratio=""
 for _ in $(seq 1 "$runs"); do
     one=$(p50_ms "$work/request.lua" "$unbatched/api/requests")
@@ -455,10 +455,10 @@ kept="$(awk -v marker="$marker" '$0 == marker { found = 1 } found' "$out" 2>/dev
         echo "| 12 | REQ create, $c clients: req/s, and creates per WAL flush (rows ÷ \`pg_stat_wal.wal_sync\`) | | $(numbers <<<"${batched_rps[$c]}" | spread) | $(numbers <<<"${per_flush[$c]}" | spread) | $goal | $verdict |"
     done
     echo "| 13 | REQ create vs client create (un-numbered), 64 clients (req/s) | $(numbers <<<"$client_rps" | spread) | $(numbers <<<"$request_rps" | spread) | $(numbers <<<"$vs_client_ratio" | spread) | ≥ 0.9× | $(meets "$(median_of <<<"$vs_client_ratio")" 0.9 ge) |"
-    echo "| 14 | REQ create p50 at 1 client (ms): batches of one vs batches of up to 64 | $(numbers <<<"$p50_single" | spread) | $(numbers <<<"$p50_batched" | spread) | $(numbers <<<"$p50_ratio" | spread) | ≤ 1.1× | $(meets "$(median_of <<<"$p50_ratio")" 1.1 le) |"
-    echo "| 14 | REQ create at 64 clients (req/s): batches of one vs batches of up to 64 | $(numbers <<<"$rps64_single" | spread) | $(numbers <<<"$rps64_batched" | spread) | $(numbers <<<"$rps64_ratio" | spread) | (no goal) | |"
+    echo "| 14 | REQ create p50 at 1 client (ms): batching off vs on | $(numbers <<<"$p50_single" | spread) | $(numbers <<<"$p50_batched" | spread) | $(numbers <<<"$p50_ratio" | spread) | ≤ 1.1× | $(meets "$(median_of <<<"$p50_ratio")" 1.1 le) |"
+    echo "| 14 | REQ create at 64 clients (req/s): batching off vs on | $(numbers <<<"$rps64_single" | spread) | $(numbers <<<"$rps64_batched" | spread) | $(numbers <<<"$rps64_ratio" | spread) | (no goal) | |"
     echo "| 15 | slow commits (synchronous standby, apply delay $commit_delay): REQ create at 64 clients (req/s) vs one-row commits at 1 client (tps) | $(numbers <<<"$slow_bound" | spread) | $(numbers <<<"$slow_batched" | spread) | $(numbers <<<"$slow_ratio" | spread) | ≥ 2× | $(meets "$(median_of <<<"$slow_ratio")" 2 ge) |"
-    echo "| 15 | the same, batches of one (every create commits on its own) | $(numbers <<<"$slow_bound" | spread) | $(numbers <<<"$slow_single" | spread) | $(numbers <<<"$slow_single_ratio" | spread) | (no goal) | |"
+    echo "| 15 | the same with batching off (each create commits on its own) | $(numbers <<<"$slow_bound" | spread) | $(numbers <<<"$slow_single" | spread) | $(numbers <<<"$slow_single_ratio" | spread) | (no goal) | |"
     echo
     echo "Rows 7–10 replay, with \`pgbench -M prepared\`, the statements PostgreSQL logged for one request of each"
     echo "route on a warm instance in this run (\`bench/replay.py\`): per request"
@@ -466,8 +466,8 @@ kept="$(awk -v marker="$marker" '$0 == marker { found = 1 } found' "$out" 2>/dev
         echo "$script $(grep -vc '^\\' "$work/replay-$script.sql")"
     done | awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2 } END { print " statements." }'
     echo "Rows 1, 3 and 4 are the older baselines, kept for history. Rows 12–15 measure numbered creates sharing"
-    echo "commits (\`server/src/numbers/batches.rs\`); their baseline \"batches of one\" is the same binary with"
-    echo "\`LOCKSTEP_NUMBER_BATCH=1\` on a second port, against the same database."
+    echo "commits (\`server/src/numbers/batches.rs\`); \"batching off\" is the same binary with"
+    echo "\`LOCKSTEP_NUMBER_BATCH=0\` on a second port, against the same database."
     echo
     echo "## Statements per request"
     echo

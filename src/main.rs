@@ -166,9 +166,10 @@ mod cli {
         public_url: Option<String>,
 
         /// Most numbered creates of one kind that share a commit (see
-        /// `numbers::batches`); 1 commits every create on its own.
+        /// `numbers::batches`); 1 commits every create on its own; 0 turns
+        /// batching off (each create a transaction of its own request).
         #[arg(long, env = "LOCKSTEP_NUMBER_BATCH", default_value_t = server::numbers::MAX_BATCH,
-              value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=server::numbers::MAX_BATCH as u64))]
+              value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=server::numbers::MAX_BATCH as u64))]
         number_batch: usize,
     }
 

@@ -47,6 +47,7 @@ struct Item {
 pub struct Numbering {
     pool: PgPool,
     zone: BusinessTimeZone,
+    /// Empty when batching is off.
     queues: Arc<Vec<mpsc::Sender<Item>>>,
     commits: Arc<AtomicU64>,
 }
@@ -57,12 +58,15 @@ impl Numbering {
         Numbering::with_batch_limit(pool, zone, MAX_BATCH)
     }
 
-    /// [`Numbering::new`] with batches of at most `limit` creates (at
-    /// least 1, at most [`MAX_BATCH`]); 1 commits every create on its own.
+    /// [`Numbering::new`] with batches of at most `limit` creates (at most
+    /// [`MAX_BATCH`]); 1 commits every create on its own, still through the
+    /// queue; 0 turns batching off: each create runs its own transaction
+    /// in the task of the request that asked for it.
     pub fn with_batch_limit(pool: PgPool, zone: BusinessTimeZone, limit: usize) -> Self {
-        let limit = limit.clamp(1, MAX_BATCH);
+        let limit = limit.min(MAX_BATCH);
         let commits = Arc::new(AtomicU64::new(0));
-        let queues = Kind::ALL
+        let kinds = if limit == 0 { &[][..] } else { &Kind::ALL[..] };
+        let queues = kinds
             .iter()
             .map(|kind| {
                 let (queue, queued) = mpsc::channel(QUEUE);
@@ -89,8 +93,7 @@ impl Numbering {
 
     /// Creates of `kind` queued for a batch that has not started.
     pub fn queued(&self, kind: Kind) -> usize {
-        let queue = &self.queues[kind as usize];
-        queue.max_capacity() - queue.capacity()
+        self.queues.get(kind as usize).map_or(0, |queue| queue.max_capacity() - queue.capacity())
     }
 
     /// Runs `create` (which draws one number of `kind`, inserts and audits
@@ -103,11 +106,16 @@ impl Numbering {
         kind: Kind,
         create: impl for<'c> FnOnce(&'c mut PgConnection) -> BoxFuture<'c, Result<T>> + Send + 'static,
     ) -> Result<T> {
+        let Some(queue) = self.queues.get(kind as usize) else {
+            let mut tx = retry::begin(&self.pool).await?;
+            let value = create(&mut tx).await?;
+            retry::commit(tx).await?;
+            return Ok(value);
+        };
         let (answer, answered) = oneshot::channel();
         let job: Job = Box::new(move |conn| {
             Box::pin(async move { create(conn).await.map(|value| Box::new(value) as Box<dyn Any + Send>) })
         });
-        let queue = &self.queues[kind as usize];
         queue.send(Item { job, answer }).await.map_err(|_| Error::internal("the numbering batches have stopped"))?;
         let value = answered.await.map_err(|_| Error::internal("a numbering batch ended without answering"))??;
         value

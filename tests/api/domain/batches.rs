@@ -118,12 +118,14 @@ async fn a_create_failing_in_a_batch_rolls_back_alone_and_gives_its_number_back(
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn two_instances_batching_the_same_kind_stay_gapless_and_unique(pool: PgPool) {
     let staff = staff_and_client(&pool).await;
+    // And a third with batching off, as during a rolling change of the setting.
     let instances = [
         Numbering::new(pool.clone(), BusinessTimeZone::default()),
         Numbering::new(pool.clone(), BusinessTimeZone::default()),
+        Numbering::with_batch_limit(pool.clone(), BusinessTimeZone::default(), 0),
     ];
     let answers = crate::common::at_once(120, |i| {
-        let numbering = instances[i % 2].clone();
+        let numbering = instances[i % 3].clone();
         // Every fifth create fails inside whatever batch it lands in.
         let input = for_client(if i % 5 == 4 { "no-such-client" } else { "c-1" });
         async move { requests::create(&numbering, staff.into(), &input, None).await }
