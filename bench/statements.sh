@@ -49,6 +49,8 @@ ask() {
     "GET /api/cards") curl -fs -o /dev/null -H "Cookie: $member" "$target/api/cards" ;;
     "POST /api/cards") curl -fs -o /dev/null -H "Cookie: $member" -H 'content-type: application/json' \
         -H "Idempotency-Key: count-$n" -d "{\"name\":\"Card $n\"}" "$target/api/cards" ;;
+    "POST /api/cards (no key)") curl -fs -o /dev/null -H "Cookie: $member" -H 'content-type: application/json' \
+        -d "{\"name\":\"Card $n\"}" "$target/api/cards" ;;
     "PATCH /api/cards/{id}")
         curl -fs -o /dev/null -X PATCH -H "Cookie: $member" -H 'content-type: application/json' \
             -d "{\"version\":$card_version,\"tagline\":\"Edit $n\"}" "$target/api/cards/$card_id"
@@ -57,6 +59,8 @@ ask() {
         -d "{\"id\":\"client-$n\",\"name\":\"Client $n\"}" "$target/api/clients" ;;
     "POST /api/requests") curl -fs -o /dev/null -H "Cookie: $staff" -H 'content-type: application/json' \
         -H "Idempotency-Key: count-$n" -d '{"client_id":"counted"}' "$target/api/requests" ;;
+    "POST /api/requests (no key)") curl -fs -o /dev/null -H "Cookie: $staff" -H 'content-type: application/json' \
+        -d '{"client_id":"counted"}' "$target/api/requests" ;;
     "GET /api/clients/{id}") curl -fs -o /dev/null -H "Cookie: $staff" "$target/api/clients/counted" ;;
     "GET /cards (page)") curl -fs -o /dev/null -H "Cookie: $member" -H 'Accept: text/html' "$target/cards" ;;
     "GET /cards/{id} (page)") curl -fs -o /dev/null -H "Cookie: $member" -H 'Accept: text/html' "$target/cards/$card_id" ;;
@@ -73,11 +77,13 @@ counted="dbid = (SELECT oid FROM pg_database WHERE datname = 'bench')
     AND query NOT LIKE '%pg_stat_%' AND query NOT LIKE '%pg_database%'"
 
 # Sent per request at a1da6ae (2026-12-03), before the per-instance caches
-# of sessions, users and devices and the one-statement writes.
+# of sessions, users and devices and the one-statement writes (the routes
+# without a key were not counted then).
 declare -A before=(
     ["GET /api/auth/me"]=3 ["GET /api/cards"]=4 ["POST /api/cards"]=10 ["PATCH /api/cards/{id}"]=7
     ["GET /api/clients/{id}"]=4 ["POST /api/clients"]=7 ["POST /api/requests"]=10 ["GET /cards (page)"]=4
-    ["GET /cards/{id} (page)"]=4 ["GET /profile (page)"]=5 ["GET /staff (page)"]=7 ["GET /c/{slug} (public page)"]=1)
+    ["GET /cards/{id} (page)"]=4 ["GET /profile (page)"]=5 ["GET /staff (page)"]=7 ["GET /c/{slug} (public page)"]=1
+    ["POST /api/cards (no key)"]="–" ["POST /api/requests (no key)"]="–")
 # The statements about who is asking: the session record (tower-sessions),
 # the user (accounts::find_by_id) and the device check (devices.rs).
 asking="query ILIKE '%tower_sessions%' OR query ILIKE '%password_hash%FROM users WHERE id =%'
@@ -85,8 +91,8 @@ asking="query ILIKE '%tower_sessions%' OR query ILIKE '%password_hash%FROM users
 
 echo "| Route | Statements sent per request: before → now | of them BEGIN or COMMIT | of them for who is asking (session, user, device) | Run inside the database too (triggers, foreign-key checks, functions) |"
 echo "| --- | --- | --- | --- | --- |"
-for route in "GET /api/auth/me" "GET /api/cards" "POST /api/cards" "PATCH /api/cards/{id}" "GET /api/clients/{id}" \
-    "POST /api/clients" "POST /api/requests" "GET /cards (page)" "GET /cards/{id} (page)" "GET /profile (page)" \
+for route in "GET /api/auth/me" "GET /api/cards" "POST /api/cards" "POST /api/cards (no key)" "PATCH /api/cards/{id}" \
+    "GET /api/clients/{id}" "POST /api/clients" "POST /api/requests" "POST /api/requests (no key)" "GET /cards (page)" "GET /cards/{id} (page)" "GET /profile (page)" \
     "GET /staff (page)" "GET /c/{slug} (public page)"; do
     ask "$route" || { echo "$route failed" >&2; exit 1; }
     stat "SELECT pg_stat_statements_reset()" >/dev/null
