@@ -258,19 +258,19 @@ backends_gone() {
     [ "$(psql -tAX "$base/bench" -c "SELECT count(*) FROM pg_stat_activity
         WHERE datname = 'bench' AND pid <> pg_backend_pid()")" = 0 ]
 }
-wal_reading() { # "wal_sync requests", the server restarted
+wal_reading() { # sets $wal_now to "wal_sync requests"; restarts the server (not in a subshell)
     stop_server
     until backends_gone; do sleep 0.05; done
-    psql -tAX -F ' ' "$base/bench" -c "SELECT (SELECT wal_sync FROM pg_stat_wal), (SELECT count(*) FROM requests)"
+    wal_now="$(psql -tAX -F ' ' "$base/bench" -c "SELECT (SELECT wal_sync FROM pg_stat_wal), (SELECT count(*) FROM requests)")"
     serve bench
 }
 declare -A per_flush batched_rps
-reading="$(wal_reading)"
+wal_reading; reading="$wal_now"
 for clients in 1 4 16 64; do
     say "numbered creates sharing commits, $clients clients: creates per WAL flush"
     for _ in $(seq 1 "$runs"); do
         rps=$(wrk_rps "$clients" "$work/request.lua" "$target/api/requests")
-        next="$(wal_reading)"
+        wal_reading; next="$wal_now"
         per_flush[$clients]+="$(awk -v a="$reading" -v b="$next" 'BEGIN { split(a, x, " "); split(b, y, " ");
             printf "%.2f\n", (y[2] - x[2]) / (y[1] - x[1]) }') "
         batched_rps[$clients]+="$rps "
@@ -343,7 +343,7 @@ done
 psql -q "$base/postgres" -c "ALTER SYSTEM RESET synchronous_standby_names" \
     -c "ALTER SYSTEM RESET synchronous_commit" -c "SELECT pg_reload_conf()" >/dev/null
 pg_cluster_stop "$work/standby"
-kill "$unbatched_pid"; wait "$unbatched_pid" 2>/dev/null || true
+kill "$unbatched_pid"; wait "$unbatched_pid" 2>/dev/null || true; unbatched_pid=""
 
 # 4. Server-rendered card list (20 cards) vs a bare handler in the same binary.
 say "card list page vs /healthz"

@@ -43,9 +43,10 @@ DATABASE_URL="$base_url" "$bin" migrate >/dev/null
 fault_1() {
 say "fault 1: kill -9 the server in the middle of writes and of a batch of numbered creates, start it again"
 start_soak kill-9 $((soak_seconds + 10)) 3201
-# A session holds this year's request counter, so the server's batch of
-# requests is in flight (its number drawn, waiting for the row) with more
-# creates queued behind it when the server is killed.
+# A session holds this year's request counter, so a batch of requests is
+# in flight (waiting to draw its numbers) and more creates are queued
+# behind it when the server is killed. (That batch is usually of one;
+# tests/api/domain/batches.rs loses the connection of batches of several.)
 coproc LOCKER { exec psql -h 127.0.0.1 -p "$pg_port" -U lockstep -d "$database" -qtAX 2>&1; }
 locker_pid="$LOCKER_PID"
 echo "SET idle_in_transaction_session_timeout = '60s';

@@ -301,9 +301,14 @@ pub fn is_refused_write(error: &sqlx::Error) -> bool {
     error.as_database_error().and_then(|db| db.code()).is_some_and(|code| code == "25006")
 }
 
-/// 40001 serialization_failure and 40P01 deadlock_detected.
+/// 40001 serialization_failure, 40P01 deadlock_detected, and 55P03
+/// lock_not_available (a numbered batch's `lock_timeout`): each rolled back
+/// the statement's work, and running it again may succeed.
 pub fn is_contention(error: &sqlx::Error) -> bool {
-    error.as_database_error().and_then(|db| db.code()).is_some_and(|code| code == "40001" || code == "40P01")
+    error
+        .as_database_error()
+        .and_then(|db| db.code())
+        .is_some_and(|code| code == "40001" || code == "40P01" || code == "55P03")
 }
 
 /// The name of the constraint a database error violated, if any.

@@ -1,7 +1,8 @@
 //! The one retry policy for transactions.
 //!
 //! Some failures mean "the same transaction would succeed if run again":
-//! a serialization failure (40001), a deadlock victim (40P01), or a
+//! a serialization failure (40001), a deadlock victim (40P01), a lock wait
+//! that ran out (55P03, a numbered batch's `lock_timeout`), or a
 //! connection that died *before* the commit was sent (the server rolled the
 //! transaction back with it). Those are retried with exponential backoff and
 //! full jitter, at most [`MAX_RETRIES`] times and never past [`DEADLINE`].

@@ -13,10 +13,13 @@
 //! orders the batches of all instances.
 
 use std::any::Any;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures_util::future::BoxFuture;
+use futures_util::FutureExt;
 use sqlx::{PgConnection, PgPool};
 use tokio::sync::{mpsc, oneshot};
 
@@ -38,7 +41,19 @@ type Job = Box<dyn for<'c> FnOnce(&'c mut PgConnection) -> BoxFuture<'c, Answer>
 struct Item {
     job: Job,
     answer: oneshot::Sender<Answer>,
+    /// [`QUEUED`], then [`STARTED`] by its batch or [`WITHDRAWN`] by its
+    /// caller, whichever comes first.
+    state: Arc<AtomicU8>,
 }
+
+const QUEUED: u8 = 0;
+const STARTED: u8 = 1;
+const WITHDRAWN: u8 = 2;
+
+/// How long a create waits for its batch to start, as long as a request
+/// waits for a pooled connection (`db::connect`): then 503, and since it
+/// never ran, asking again is safe.
+const QUEUE_WAIT: Duration = Duration::from_secs(5);
 
 /// The numbered creates of this instance: one queue and one batch at a
 /// time per kind. Cheap to clone (the queues are shared); the batches stop
@@ -112,12 +127,27 @@ impl Numbering {
             retry::commit(tx).await?;
             return Ok(value);
         };
-        let (answer, answered) = oneshot::channel();
+        let (answer, mut answered) = oneshot::channel();
         let job: Job = Box::new(move |conn| {
             Box::pin(async move { create(conn).await.map(|value| Box::new(value) as Box<dyn Any + Send>) })
         });
-        queue.send(Item { job, answer }).await.map_err(|_| Error::internal("the numbering batches have stopped"))?;
-        let value = answered.await.map_err(|_| Error::internal("a numbering batch ended without answering"))??;
+        let state = Arc::new(AtomicU8::new(QUEUED));
+        let item = Item { job, answer, state: state.clone() };
+        let queued_until = tokio::time::Instant::now() + QUEUE_WAIT;
+        match tokio::time::timeout_at(queued_until, queue.send(item)).await {
+            Ok(sent) => sent.map_err(|_| Error::internal("the numbering batches have stopped"))?,
+            Err(_) => return Err(Error::Unavailable(sqlx::Error::PoolTimedOut)),
+        }
+        let answer = match tokio::time::timeout_at(queued_until, &mut answered).await {
+            Ok(answer) => answer,
+            // Not started yet: withdrawn, so it never runs and asking again
+            // is safe. Already started: its batch decides, so wait for it.
+            Err(_) => match state.compare_exchange(QUEUED, WITHDRAWN, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => return Err(Error::Unavailable(sqlx::Error::PoolTimedOut)),
+                Err(_) => answered.await,
+            },
+        };
+        let value = answer.map_err(|_| Error::internal("a numbering batch ended without answering"))??;
         value
             .downcast::<T>()
             .map(|value| *value)
@@ -136,8 +166,12 @@ async fn serve(pool: PgPool, kind: Kind, mut queued: mpsc::Receiver<Item>, limit
                 Err(_) => break,
             }
         }
-        // A caller that went away (its request was cancelled) is not run.
-        batch.retain(|item| !item.answer.is_closed());
+        // Callers that went away (a cancelled request) or stopped waiting
+        // are not run; the others are started, and can no longer withdraw.
+        batch.retain(|item| {
+            !item.answer.is_closed()
+                && item.state.compare_exchange(QUEUED, STARTED, Ordering::AcqRel, Ordering::Acquire).is_ok()
+        });
         if batch.is_empty() {
             continue;
         }
@@ -145,8 +179,8 @@ async fn serve(pool: PgPool, kind: Kind, mut queued: mpsc::Receiver<Item>, limit
         metrics::counter!("lockstep_number_batches_total", "kind" => kind.prefix()).increment(1);
         metrics::counter!("lockstep_number_batched_creates_total", "kind" => kind.prefix())
             .increment(batch.len() as u64);
-        // A task of its own, so that a create that panics ends its batch
-        // (rolled back, its callers answered with an error), not the queue.
+        // A task of its own, so that whatever goes wrong in one batch ends
+        // that batch (rolled back, its callers answered), never the queue.
         if let Ok(true) = tokio::spawn(run(pool.clone(), batch)).await {
             commits.fetch_add(1, Ordering::Relaxed);
         }
@@ -164,9 +198,20 @@ async fn run(pool: PgPool, batch: Vec<Item>) -> bool {
     };
     // One create needs no savepoint: its failure is the batch's.
     let alone = batch.len() == 1;
+    if !alone {
+        // Once one create has drawn its number the batch holds the counter,
+        // and a later create that waits on a row lock (its request's row,
+        // say, held elsewhere) would hold up every create of this kind, on
+        // every instance, or close a deadlock cycle. It gives up instead, to
+        // be asked again; a batch of one waits as a lone create always did.
+        if let Err(lost) = sqlx::query("SET LOCAL lock_timeout = '500ms'").execute(&mut *tx).await {
+            fail(Vec::new(), batch.into_iter(), &Error::from(lost));
+            return false;
+        }
+    }
     let mut done = Vec::with_capacity(batch.len());
     let mut items = batch.into_iter();
-    while let Some(Item { job, answer }) = items.next() {
+    while let Some(Item { job, answer, .. }) = items.next() {
         if !alone {
             if let Err(lost) = sqlx::query("SAVEPOINT numbered").execute(&mut *tx).await {
                 let lost = Error::from(lost);
@@ -175,7 +220,21 @@ async fn run(pool: PgPool, batch: Vec<Item>) -> bool {
                 return false;
             }
         }
-        match job(&mut tx).await {
+        let outcome = match AssertUnwindSafe(job(&mut tx)).catch_unwind().await {
+            Ok(outcome) => outcome,
+            Err(_) => {
+                // The connection may be mid-statement: drop the whole batch
+                // (rolled back); the others were not at fault and may retry.
+                let _ = answer.send(Err(Error::internal("a numbered create panicked")));
+                fail(
+                    done,
+                    items,
+                    &Error::Unavailable(sqlx::Error::Io(std::io::Error::other("a create in the same batch panicked"))),
+                );
+                return false;
+            }
+        };
+        match outcome {
             Ok(value) => done.push((answer, value)),
             Err(error) if alone => {
                 let _ = answer.send(Err(error));
@@ -201,6 +260,7 @@ async fn run(pool: PgPool, batch: Vec<Item>) -> bool {
             true
         }
         Err(error) => {
+            tracing::warn!(%error, creates = done.len(), "a numbered batch lost its commit");
             for (answer, _) in done {
                 let _ = answer.send(Err(copy(&error)));
             }
@@ -211,7 +271,10 @@ async fn run(pool: PgPool, batch: Vec<Item>) -> bool {
 
 /// Answers every create of a batch that ended before its commit.
 fn fail(done: Vec<(oneshot::Sender<Answer>, Box<dyn Any + Send>)>, rest: impl Iterator<Item = Item>, error: &Error) {
-    for answer in done.into_iter().map(|(answer, _)| answer).chain(rest.map(|item| item.answer)) {
+    let answers: Vec<_> = done.into_iter().map(|(answer, _)| answer).chain(rest.map(|item| item.answer)).collect();
+    // Each caller gets a copy; the cause is logged here, once.
+    tracing::warn!(error = ?error, creates = answers.len(), "a numbered batch failed before its commit");
+    for answer in answers {
         let _ = answer.send(Err(copy(error)));
     }
 }

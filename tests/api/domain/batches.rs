@@ -200,3 +200,48 @@ async fn a_batch_that_loses_its_connection_is_retried_whole_and_numbered_once(po
         sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE entity = 'request'").fetch_one(&pool).await.unwrap();
     assert_eq!(audited, 5);
 }
+
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn a_create_whose_row_is_held_elsewhere_holds_up_neither_its_batch_nor_the_counter(pool: PgPool) {
+    let staff = staff_and_client(&pool).await;
+    let numbering = Numbering::new(pool.clone(), BusinessTimeZone::default());
+    let mut requests = Vec::new();
+    for _ in 0..3 {
+        requests.push(requests::create(&numbering, staff.into(), &for_client("c-1"), None).await.unwrap().id);
+    }
+    let inspect = |request: Uuid| {
+        let numbering = numbering.clone();
+        tokio::spawn(async move { requests::inspection_for(&numbering, staff.into(), request).await })
+    };
+    // The first inspection waits for the held INS counter in a batch of
+    // one; the second request's row is held by another transaction.
+    let mut holder = pool.begin().await.unwrap();
+    numbers::next(&mut holder, Kind::Inspection, Utc::now(), &BusinessTimeZone::default()).await.unwrap();
+    let first = inspect(requests[0]);
+    until_a_backend_waits_on_a_lock(&pool).await;
+    let mut row_holder = pool.begin().await.unwrap();
+    sqlx::query("SELECT id FROM requests WHERE id = $1 FOR UPDATE")
+        .bind(requests[1])
+        .execute(&mut *row_holder)
+        .await
+        .unwrap();
+    let blocked = inspect(requests[1]);
+    let third = inspect(requests[2]);
+    until_queued(&numbering, Kind::Inspection, 2).await;
+    holder.rollback().await.unwrap();
+
+    // The next batch holds [second, third]: the second gives up its wait
+    // (to be asked again), so the third commits while the row is still held.
+    let (first, _) = first.await.unwrap().expect("the first inspection");
+    let third = tokio::time::timeout(super::LOCK_WAIT_DEADLINE, third).await;
+    let (third, _) = third.expect("the third inspection, not held up by the second's row").unwrap().unwrap();
+    let year = Utc::now().format("%Y");
+    assert_eq!(
+        (first.number.as_str(), third.number.as_str()),
+        (&*format!("INS-{year}-0001"), &*format!("INS-{year}-0002"))
+    );
+    row_holder.rollback().await.unwrap();
+    let (second, created) = blocked.await.unwrap().expect("the second inspection, once its row is free");
+    assert!(created);
+    assert_eq!(second.number, format!("INS-{year}-0003"), "no gap");
+}
