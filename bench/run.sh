@@ -328,7 +328,8 @@ say "numbered create at 64 clients where commits are slow (synchronous standby, 
 mkdir -p "$work/standby"
 if [ "$(id -u)" = 0 ]; then chown postgres: "$work/standby"; fi
 chmod 700 "$work/standby"
-as_pg_owner "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$pg_port" -U lockstep -D "$work/standby" -R -X stream
+as_pg_owner "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$pg_port" -U lockstep -D "$work/standby" -R -X stream \
+    --checkpoint=fast
 pg_cluster_start "$work/standby" $((pg_port + 1)) "recovery_min_apply_delay=$commit_delay"
 psql -q "$base/postgres" -c "ALTER SYSTEM SET synchronous_standby_names = '*'" \
     -c "ALTER SYSTEM SET synchronous_commit = 'remote_apply'" -c "SELECT pg_reload_conf()" >/dev/null

@@ -9,12 +9,31 @@ use sqlx::PgPool;
 /// Every migration in `migrations/`, embedded in the binary.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
 
+/// A pooled connection idle longer than this is pinged before it is
+/// handed out; one in steady use is not.
+const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(1);
+
 /// Opens a pool and proves the database answers, so a wrong URL fails at
 /// start-up with its real cause instead of at the first request.
+///
+/// sqlx pings every connection it hands out by default: a round trip per
+/// request, more than the one statement most requests send. Only a
+/// connection that sat idle is pinged, since that is the one a restart or
+/// a failover may have killed unnoticed; one that died while busy fails
+/// its statement either way, and the retry policy takes it from there.
 pub async fn connect(database_url: &str, max_connections: u32) -> Result<PgPool, sqlx::Error> {
     PgPoolOptions::new()
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(5))
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_WHEN_IDLE_FOR {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
         .connect(database_url)
         .await
 }
