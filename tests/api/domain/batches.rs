@@ -9,7 +9,7 @@ use server::requests::{self, NewRequest, Request};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{until_a_backend_waits_on_a_lock, user_with_role};
+use super::{until, until_a_backend_waits_on_a_lock, user_with_role};
 
 /// A staff member and client `c-1`.
 async fn staff_and_client(pool: &PgPool) -> Uuid {
@@ -26,11 +26,7 @@ fn for_client(client_id: &str) -> NewRequest {
 
 /// Waits until `count` creates of `kind` are queued behind the running batch.
 async fn until_queued(numbering: &Numbering, kind: Kind, count: usize) {
-    let deadline = tokio::time::Instant::now() + super::LOCK_WAIT_DEADLINE;
-    while numbering.queued(kind) < count {
-        assert!(tokio::time::Instant::now() < deadline, "{count} creates were not queued in time");
-        tokio::task::yield_now().await;
-    }
+    until(&format!("{count} creates queued"), || async { numbering.queued(kind) >= count }).await
 }
 
 async fn numbers_in_order(pool: &PgPool) -> Vec<String> {
@@ -154,19 +150,15 @@ async fn end_the_waiting_batch(pool: &PgPool) {
     let ended: bool =
         sqlx::query_scalar("SELECT pg_terminate_backend($1)").bind(waiting[0]).fetch_one(pool).await.unwrap();
     assert!(ended);
-    let deadline = tokio::time::Instant::now() + super::LOCK_WAIT_DEADLINE;
-    loop {
+    until("the ended backend going away", || async {
         let present: bool = sqlx::query_scalar("SELECT EXISTS (SELECT FROM pg_stat_activity WHERE pid = $1)")
             .bind(waiting[0])
             .fetch_one(pool)
             .await
             .unwrap();
-        if !present {
-            return;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "the ended backend did not go away");
-        tokio::task::yield_now().await;
-    }
+        !present
+    })
+    .await
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]

@@ -23,28 +23,32 @@ use uuid::Uuid;
 /// instead of hanging it.
 const LOCK_WAIT_DEADLINE: Duration = Duration::from_secs(10);
 
+/// Returns once `holds` is true, asking again as soon as the runtime lets
+/// it; panics saying `what` did not happen within [`LOCK_WAIT_DEADLINE`],
+/// so a regression fails the test instead of hanging it.
+pub async fn until<F: std::future::Future<Output = bool>>(what: &str, mut holds: impl FnMut() -> F) {
+    let deadline = tokio::time::Instant::now() + LOCK_WAIT_DEADLINE;
+    while !holds().await {
+        assert!(tokio::time::Instant::now() < deadline, "{what} did not happen within {LOCK_WAIT_DEADLINE:?}");
+        tokio::task::yield_now().await;
+    }
+}
+
 /// Returns once some backend of this test's database is blocked on a lock,
 /// i.e. the write a test spawned is now waiting for the transaction it
 /// holds open. Observed in pg_stat_activity, never guessed with sleeps.
 /// Panics when none does within [`LOCK_WAIT_DEADLINE`].
 pub async fn until_a_backend_waits_on_a_lock(pool: &PgPool) {
-    let deadline = tokio::time::Instant::now() + LOCK_WAIT_DEADLINE;
-    loop {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no backend waited on a lock within {LOCK_WAIT_DEADLINE:?}: the write did not block as it should"
-        );
+    until("a backend waiting on a lock (the write did not block as it should)", || async {
         let waiting: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
         )
         .fetch_one(pool)
         .await
         .expect("read pg_stat_activity");
-        if waiting > 0 {
-            return;
-        }
-        tokio::task::yield_now().await;
-    }
+        waiting > 0
+    })
+    .await
 }
 
 /// A member inserted directly: the hash is never checked, these tests do
