@@ -404,8 +404,9 @@ say "statements per request (bench/statements.sh)"
 "$ROOT/bench/statements.sh" >"$work/statements.md"
 
 # 5. The browser bundle.
-wasm="$ROOT/target/site/pkg/lockstep.wasm"
-js="$ROOT/target/site/pkg/lockstep.js"
+# Named after their contents (hash-files): lockstep.<hash>.wasm.
+wasm="$(ls "$ROOT"/target/site/pkg/lockstep*.wasm)"
+js="$(ls "$ROOT"/target/site/pkg/lockstep*.js)"
 wasm_raw=$(stat -c %s "$wasm"); wasm_gz=$(gzip -9 -c "$wasm" | wc -c)
 js_raw=$(stat -c %s "$js"); js_gz=$(gzip -9 -c "$js" | wc -c)
 

@@ -39,7 +39,8 @@ size_row() {
         gzip=$((gzip + $(gzip -9 -c "$wasm" | wc -c)))
         br=$((br + $(brotli -c -q 11 "$wasm" | wc -c)))
     done
-    main_br=$(brotli -c -q 11 "$pkg/lockstep.wasm" | wc -c)
+    # lockstep.wasm, or lockstep.<hash>.wasm in a build with hashed names.
+    main_br=$(brotli -c -q 11 "$pkg"/lockstep*.wasm | wc -c)
     printf '| %s | `%s` | %s | %s | %s | %s | %s |\n' "$1" "$(git -C "$ROOT" rev-parse --short "$2")" "$files" \
         "$((raw / 1024))" "$((gzip / 1024))" "$((br / 1024))" "$((main_br / 1024))"
 }

@@ -44,6 +44,9 @@ build_site() {
     fi
     # `|| return` throughout: a caller on the left of `||` turns `set -e` off.
     (cd "$ROOT" && cargo leptos build --release --precompress --split "$@") || return
+    # The hashed names of pkg/'s files, written beside the binary; the server
+    # reads them from the site (src/main.rs), so they travel with it.
+    cp "$CARGO_TARGET_DIR/release/hash.txt" "$ROOT/target/site/hash.txt" || return
     rm -rf "$cache"
     # Kept only when nothing changed while it was built.
     [ "$(site_inputs_digest "$@")" = "$digest" ] || return 0

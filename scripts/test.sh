@@ -168,17 +168,37 @@ if [ "$public_metrics" != 404 ]; then
     echo "error: /metrics answered $public_metrics on the public address" >&2
     exit 1
 fi
-say "assets: the WASM bundle is sent precompressed"
-echo "/pkg/lockstep.wasm uncompressed: $(curl -fs -o /dev/null -w '%{size_download}' "http://127.0.0.1:${instance_ports[0]}/pkg/lockstep.wasm") bytes"
+say "assets: the WASM bundle is sent precompressed, named after its content, kept for good"
+main_wasm="/pkg/lockstep.$(sed -n 's/^wasm: *//p' "$ROOT/target/site/hash.txt").wasm"
+echo "$main_wasm uncompressed: $(curl -fs -o /dev/null -w '%{size_download}' "http://127.0.0.1:${instance_ports[0]}$main_wasm") bytes"
 for encoding in br gzip; do
     sent="$(curl -fs -o /dev/null -H "Accept-Encoding: $encoding" -w '%{content_type} %header{content-encoding} %{size_download}' \
-        "http://127.0.0.1:${instance_ports[0]}/pkg/lockstep.wasm")"
-    echo "/pkg/lockstep.wasm with Accept-Encoding $encoding: $sent"
+        "http://127.0.0.1:${instance_ports[0]}$main_wasm")"
+    echo "$main_wasm with Accept-Encoding $encoding: $sent"
     [[ "$sent" == "application/wasm $encoding "* ]] ||
         { echo "error: the WASM bundle is not sent as $encoding: $sent" >&2; exit 1; }
 done
-cache_control="$(curl -fs -o /dev/null -w '%header{cache-control}' "http://127.0.0.1:${instance_ports[0]}/pkg/lockstep.wasm")"
-[ "$cache_control" = no-cache ] || { echo "error: /pkg/lockstep.wasm has Cache-Control '$cache_control'" >&2; exit 1; }
+# Kept for good only when the name holds the MD5 of the bytes sent; every
+# other file (cargo-leptos rewrites names inside the main JS and the main
+# module after naming them) is revalidated.
+kept=0 revalidated=0
+while read -r file; do
+    path="/pkg/${file#"$ROOT/target/site/pkg/"}"
+    cache_control="$(curl -fs -o /dev/null -w '%header{cache-control}' "http://127.0.0.1:${instance_ports[0]}$path")"
+    hash="$(openssl dgst -md5 -binary "$file" | basenc --base64url | tr -d '=')"
+    case "$cache_control" in
+    "public, max-age=31536000, immutable")
+        [[ "$path" == *".$hash."* ]] ||
+            { echo "error: $path is kept for good but its name does not hold its content's hash $hash" >&2; exit 1; }
+        kept=$((kept + 1)) ;;
+    no-cache) revalidated=$((revalidated + 1)) ;;
+    *) echo "error: $path has Cache-Control '$cache_control'" >&2; exit 1 ;;
+    esac
+done < <(find "$ROOT/target/site/pkg" -type f ! -name '*.br' ! -name '*.gz')
+echo "pkg/: $kept files kept for good (named after their bytes), $revalidated revalidated before reuse"
+[ "$kept" -gt 0 ] || { echo "error: no file under pkg/ is kept for good" >&2; exit 1; }
+page="$(curl -fs "http://127.0.0.1:${instance_ports[0]}/login")"
+[[ "$page" == *"$main_wasm"* ]] || { echo "error: /login does not name $main_wasm" >&2; exit 1; }
 split_parts="$(find "$ROOT/target/site/pkg" -name '*.wasm' | wc -l)"
 echo "the WASM is split into $split_parts files (lazily loaded pages and their shared parts)"
 [ "$split_parts" -gt 1 ] || { echo "error: the site was built without its lazily loaded parts" >&2; exit 1; }

@@ -522,12 +522,20 @@ mod cli {
     }
 
     async fn serve(pool: PgPool, args: ServeArgs, time_zone: server::numbers::BusinessTimeZone) -> anyhow::Result<()> {
+        // A release site names its files after their contents and lists the
+        // names in hash.txt beside pkg/ (scripts/env.sh, build_site). Leptos
+        // looks for that list beside the executable unless given an absolute
+        // path, so it travels with the site, wherever the binary is.
+        let hash_file = std::path::absolute(std::path::Path::new(&args.site_root).join("hash.txt"))
+            .with_context(|| format!("cannot resolve the site folder {}", args.site_root))?;
         let leptos_options = LeptosOptions::builder()
             .output_name("lockstep")
             .site_root(args.site_root.as_str())
             .site_pkg_dir("pkg")
             .site_addr(args.listen)
             .env(Env::PROD)
+            .hash_files(hash_file.exists())
+            .hash_file(std::sync::Arc::from(hash_file.to_string_lossy().as_ref()))
             .build();
         let notices = server::notices::Hub::new();
         let settings = startup::Settings {

@@ -1,6 +1,14 @@
 //! Builds the HTTP application: pages and server functions (Leptos), the
 //! REST API, health endpoints, and the layers around all of them.
 
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
 use axum::routing::get;
 use axum::{middleware, Router};
 use leptos::config::LeptosOptions;
@@ -85,7 +93,7 @@ pub async fn app(pool: PgPool, leptos_options: LeptosOptions, settings: Settings
         .layer(auth::layer(pool, store, settings.notices.sessions().clone(), settings.secure_cookies))
         .layer(middleware::from_fn(http::session_outage_is_unavailable))
         .layer(middleware::from_fn_with_state(
-            http::TrustedProxies(std::sync::Arc::new(settings.trusted_proxies.clone())),
+            http::TrustedProxies(Arc::new(settings.trusted_proxies.clone())),
             http::behind_proxies,
         ))
         .layer(middleware::from_fn(http::refuse_cross_origin))
@@ -104,12 +112,16 @@ pub async fn app(pool: PgPool, leptos_options: LeptosOptions, settings: Settings
     // Built with `cargo leptos build --release -P`: each file has a `.br`
     // and a `.gz` beside it, sent to browsers that accept them (the WASM
     // bundle is about a quarter of its size in brotli).
+    let caching = AssetCaching {
+        named: ContentNamedAssets::find(Path::new(&pkg_dir)),
+        pkg_prefix: Arc::from(format!("/{}", leptos_options.site_pkg_dir)),
+    };
     let assets = Router::new()
         .nest_service(
             &format!("/{}", leptos_options.site_pkg_dir),
-            ServeDir::new(pkg_dir).precompressed_br().precompressed_gzip(),
+            ServeDir::new(&pkg_dir).precompressed_br().precompressed_gzip(),
         )
-        .layer(middleware::map_response(revalidate_before_reuse));
+        .layer(middleware::from_fn_with_state(caching, cache_assets));
     Ok(assets
         .merge(router)
         // A panic anywhere answers 500 instead of dropping the connection
@@ -118,12 +130,88 @@ pub async fn app(pool: PgPool, leptos_options: LeptosOptions, settings: Settings
         .layer(middleware::from_fn(server::web::headers::protect)))
 }
 
-/// The bundle's file names carry no content hash (the split parts are
-/// `chunk_N.wasm`), so a browser must ask before reusing a copy (answered
-/// 304 from its Last-Modified while unchanged): after a deploy, new HTML is
-/// never hydrated with the previous build's WASM.
-async fn revalidate_before_reuse(mut response: axum::response::Response) -> axum::response::Response {
-    response.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-cache"));
+/// The files under pkg/ a browser may keep for good: those whose name
+/// carries the hash of the very bytes sent (`chunk_7.<hash>.wasm`), by
+/// their path below pkg/. Every other file is revalidated before each reuse
+/// (`no-cache`: 304 while unchanged), so new HTML never runs old code.
+///
+/// A name is not taken at its word. cargo-leptos' `hash-files` names each
+/// file after its content and only then rewrites, inside the main JS and
+/// the main module, the names they refer to (the split loader's), so those
+/// two keep a name that no longer says what they hold: a build that
+/// changes only a lazily loaded page can keep the main JS's name while its
+/// content now imports another loader, and a browser keeping the old one
+/// for a year would load the previous build's parts. So each file is
+/// hashed once at start-up as cargo-leptos hashes it (MD5, unpadded
+/// base64url) and kept for good only when its name holds that hash. A
+/// development build has no hashed names: nothing is kept.
+#[derive(Clone, Default)]
+struct ContentNamedAssets(Arc<HashSet<String>>);
+
+impl ContentNamedAssets {
+    fn find(pkg_dir: &Path) -> Self {
+        match Self::hash_names(pkg_dir) {
+            Ok(named) => Self(Arc::new(named)),
+            // Only an optimisation lost: every asset is revalidated.
+            Err(error) => {
+                if error.kind() != std::io::ErrorKind::NotFound {
+                    tracing::warn!(%error, folder = %pkg_dir.display(), "cannot read the site's files; none is cached for good");
+                }
+                Self::default()
+            }
+        }
+    }
+
+    fn hash_names(pkg_dir: &Path) -> std::io::Result<HashSet<String>> {
+        use base64::Engine as _;
+        use md5::Digest as _;
+        let mut named = HashSet::new();
+        let mut folders = vec![pkg_dir.to_path_buf()];
+        while let Some(folder) = folders.pop() {
+            for entry in std::fs::read_dir(&folder)? {
+                let path = entry?.path();
+                if path.is_dir() {
+                    folders.push(path);
+                    continue;
+                }
+                let Some(name) = path.file_name().and_then(|name| name.to_str()) else { continue };
+                // `x.br` and `x.gz` are sent for `x` and share its headers.
+                if name.ends_with(".br") || name.ends_with(".gz") {
+                    continue;
+                }
+                let hash =
+                    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(md5::Md5::digest(std::fs::read(&path)?));
+                if name.contains(&format!(".{hash}.")) {
+                    if let Some(below_pkg) = path.strip_prefix(pkg_dir).ok().and_then(|below| below.to_str()) {
+                        named.insert(below_pkg.to_owned());
+                    }
+                }
+            }
+        }
+        Ok(named)
+    }
+
+    fn holds(&self, request_path: &str, pkg_prefix: &str) -> bool {
+        let below_pkg = request_path.strip_prefix(pkg_prefix).unwrap_or(request_path).trim_start_matches('/');
+        self.0.contains(below_pkg)
+    }
+}
+
+#[derive(Clone)]
+struct AssetCaching {
+    named: ContentNamedAssets,
+    /// `/pkg`, in case the path still has it (it is stripped when nested).
+    pkg_prefix: Arc<str>,
+}
+
+async fn cache_assets(State(caching): State<AssetCaching>, request: Request, next: Next) -> Response {
+    let content_named = caching.named.holds(request.uri().path(), &caching.pkg_prefix);
+    let mut response = next.run(request).await;
+    // A missing file is not kept either: the next build may have it. A 304
+    // repeats the headers, or it would turn the kept copy into a revalidated one.
+    let found = response.status().is_success() || response.status() == axum::http::StatusCode::NOT_MODIFIED;
+    let value = if content_named && found { "public, max-age=31536000, immutable" } else { "no-cache" };
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
     response
 }
 
@@ -164,4 +252,49 @@ fn bench_routes() -> Router<AppState> {
 #[cfg(not(feature = "bench-unsafe"))]
 fn bench_routes() -> Router<AppState> {
     Router::new()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A site folder of its own under the system's temporary folder.
+    fn site_with(files: &[(&str, &[u8])]) -> std::path::PathBuf {
+        let pkg = std::env::temp_dir().join(format!("lockstep-pkg-{}", uuid::Uuid::new_v4()));
+        for (name, bytes) in files {
+            let path = pkg.join(name);
+            std::fs::create_dir_all(path.parent().expect("a file in a folder")).expect("temporary folder");
+            std::fs::write(path, bytes).expect("temporary file");
+        }
+        pkg
+    }
+
+    #[test]
+    fn only_files_named_after_their_own_bytes_are_kept_for_good() {
+        // MD5 of "wasm", unpadded base64url, as cargo-leptos names files.
+        use base64::Engine as _;
+        use md5::Digest as _;
+        let hash = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(md5::Md5::digest(b"wasm"));
+        let named = format!("lockstep.{hash}.wasm");
+        let pkg = site_with(&[
+            (&named, b"wasm"),
+            (&format!("{named}.br"), b"compressed"),
+            // Named after bytes it had before its references were rewritten.
+            (&format!("lockstep.{hash}.js"), b"rewritten"),
+            ("snippets/app/inline0.js", b"wasm"),
+        ]);
+        let assets = ContentNamedAssets::find(&pkg);
+        assert!(assets.holds(&format!("/{named}"), "/pkg"), "the path as nested");
+        assert!(assets.holds(&format!("/pkg/{named}"), "/pkg"), "the path in full");
+        assert!(!assets.holds(&format!("/lockstep.{hash}.js"), "/pkg"));
+        assert!(!assets.holds("/snippets/app/inline0.js", "/pkg"));
+        assert!(!assets.holds("/lockstep.wasm", "/pkg"));
+        std::fs::remove_dir_all(pkg).expect("temporary folder removed");
+    }
+
+    #[test]
+    fn a_site_without_files_keeps_nothing() {
+        let assets = ContentNamedAssets::find(Path::new("/nonexistent/lockstep/pkg"));
+        assert!(!assets.holds("/lockstep.wasm", "/pkg"));
+    }
 }

@@ -22,7 +22,7 @@ pub mod training;
 pub mod workflow;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::{path, Lazy, SsrMode};
 
@@ -46,6 +46,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <script src="/share.js" defer=true></script>
+                <HashedStylesheet id="leptos" options=options.clone() />
                 {hydrated.then(|| view! { <HydrationScripts options /> })}
                 <MetaTags />
             </head>
@@ -113,7 +114,6 @@ pub fn App() -> impl IntoView {
     provide_context(session);
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/lockstep.css" />
         <Title formatter=|title: String| {
             if title.is_empty() { "Lockstep".to_owned() } else { format!("{title} · Lockstep") }
         } />

@@ -283,7 +283,7 @@ test('a lazily loaded page is double-submit safe while its code is still on the 
   const heldParts: string[] = [];
   let release!: () => void;
   const released = new Promise<void>((resolve) => (release = resolve));
-  const mainModule = page.waitForResponse((response) => response.url().endsWith('/pkg/lockstep.wasm'));
+  const mainModule = page.waitForResponse((response) => /\/pkg\/lockstep(\.[\w-]+)?\.wasm$/.test(response.url()));
   await page.route(/\/pkg\/(chunk_|split_)[^/]*\.wasm$/, async (route) => {
     heldParts.push(route.request().url());
     await released;
