@@ -18,20 +18,27 @@ use crate::scenarios;
 
 pub use model::training::{Assignment, AssignmentStatus, BulkOutcome};
 
-pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Assignment>> {
-    Ok(sqlx::query_as!(
-        Assignment,
-        r#"SELECT a.id, a.counselor_id, u.display_name AS counselor_name, u.external_id AS counselor_external_id,
+/// `sqlx::query_as!(Assignment, …)` over assignments with their counselor
+/// and scenario, narrowed by `$filter`: the columns and joins written once,
+/// still one literal for sqlx to check.
+macro_rules! query_assignments {
+    ($filter:tt $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            Assignment,
+            r#"SELECT a.id, a.counselor_id, u.display_name AS counselor_name, u.external_id AS counselor_external_id,
                   a.scenario_id, s.title AS scenario_title, a.source, a.status AS "status: AssignmentStatus",
                   a.due_date AS "due_date: NaiveDate", a.started_at AS "started_at: DateTime<Utc>",
                   a.completed_at AS "completed_at: DateTime<Utc>", a.version,
                   a.created_at AS "created_at: DateTime<Utc>", a.updated_at AS "updated_at: DateTime<Utc>"
-           FROM assignments a JOIN users u ON u.id = a.counselor_id JOIN scenarios s ON s.id = a.scenario_id
-           WHERE a.id = $1"#,
-        id
-    )
-    .fetch_optional(conn)
-    .await?)
+               FROM assignments a JOIN users u ON u.id = a.counselor_id JOIN scenarios s ON s.id = a.scenario_id
+            "# + $filter
+            $(, $arg)*
+        )
+    };
+}
+
+pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Assignment>> {
+    Ok(query_assignments!("WHERE a.id = $1", id).fetch_optional(conn).await?)
 }
 
 /// The active assignment of this counselor for this scenario, if any.
@@ -52,17 +59,10 @@ pub async fn find_active(conn: &mut PgConnection, counselor: Uuid, scenario: Uui
 /// Assignments of a scenario (`scenario`) or of a counselor (`counselor`),
 /// newest first.
 pub async fn list(conn: &mut PgConnection, scenario: Option<Uuid>, counselor: Option<Uuid>) -> Result<Vec<Assignment>> {
-    Ok(sqlx::query_as!(
-        Assignment,
-        r#"SELECT a.id, a.counselor_id, u.display_name AS counselor_name, u.external_id AS counselor_external_id,
-                  a.scenario_id, s.title AS scenario_title, a.source, a.status AS "status: AssignmentStatus",
-                  a.due_date AS "due_date: NaiveDate", a.started_at AS "started_at: DateTime<Utc>",
-                  a.completed_at AS "completed_at: DateTime<Utc>", a.version,
-                  a.created_at AS "created_at: DateTime<Utc>", a.updated_at AS "updated_at: DateTime<Utc>"
-           FROM assignments a JOIN users u ON u.id = a.counselor_id JOIN scenarios s ON s.id = a.scenario_id
-           WHERE ($1::uuid IS NULL OR a.scenario_id = $1) AND ($2::uuid IS NULL OR a.counselor_id = $2)
-           ORDER BY a.status = 'completed', a.created_at DESC
-           LIMIT 500"#,
+    Ok(query_assignments!(
+        "WHERE ($1::uuid IS NULL OR a.scenario_id = $1) AND ($2::uuid IS NULL OR a.counselor_id = $2)
+         ORDER BY a.status = 'completed', a.created_at DESC
+         LIMIT 500",
         scenario,
         counselor,
     )

@@ -18,6 +18,25 @@ pub use model::cards::{Card, CardChanges, CardFields, LAYOUTS, TEMPLATES};
 
 const ENTITY: &str = "business_card";
 
+/// `sqlx::query_as!(Card, …)` for a statement with a card's columns
+/// between `$head` and `$tail`: the columns written once, still one literal
+/// for sqlx to check. Each is marked non-null (`!`) because a CTE's
+/// columns, unlike a table's, are not known to be.
+macro_rules! query_card {
+    ($head:tt, $tail:tt $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            Card,
+            $head + r#" id AS "id!", slug AS "slug!", version AS "version!", name AS "name!",
+                template AS "template!", full_name AS "full_name!", job_title AS "job_title!",
+                company AS "company!", email AS "email!", phone AS "phone!", website AS "website!",
+                address AS "address!", tagline AS "tagline!", accent_color AS "accent_color!",
+                layout AS "layout!", created_at AS "created_at!: DateTime<Utc>",
+                updated_at AS "updated_at!: DateTime<Utc>" "# + $tail
+            $(, $arg)*
+        )
+    };
+}
+
 /// Every field checked and normalised; the first bad one is the error.
 pub fn validated(fields: CardFields) -> Result<CardFields> {
     fields.try_map(|field, value| field_rule(field).check(field, &value))
@@ -99,20 +118,14 @@ pub async fn insert_with_attempts(
 ) -> Result<Card> {
     let base_slug = slugs::from_name(&fields.name);
     let card_json = serde_json::to_value(fields).map_err(Error::internal)?;
-    let card = sqlx::query_as!(
-        Card,
-        r#"WITH card AS (SELECT * FROM create_business_card($1, $2, $3, $4)),
-           audited AS (
-               INSERT INTO audit_log (actor_id, entity, entity_id, action, new_version)
-               SELECT $1, $5, id::text, 'create', version FROM card
-           )
-           SELECT id AS "id!", slug AS "slug!", version AS "version!", name AS "name!",
-                  template AS "template!", full_name AS "full_name!", job_title AS "job_title!",
-                  company AS "company!", email AS "email!", phone AS "phone!", website AS "website!",
-                  address AS "address!", tagline AS "tagline!", accent_color AS "accent_color!",
-                  layout AS "layout!", created_at AS "created_at!: DateTime<Utc>",
-                  updated_at AS "updated_at!: DateTime<Utc>"
-           FROM card"#,
+    let card = query_card!(
+        "WITH card AS (SELECT * FROM create_business_card($1, $2, $3, $4)),
+         audited AS (
+             INSERT INTO audit_log (actor_id, entity, entity_id, action, new_version)
+             SELECT $1, $5, id::text, 'create', version FROM card
+         )
+         SELECT",
+        "FROM card",
         owner,
         base_slug,
         card_json,
@@ -140,9 +153,8 @@ pub async fn insert_with_attempts(
 pub async fn update(pool: &PgPool, owner: Uuid, id: Uuid, expected_version: i32, changes: CardChanges) -> Result<Card> {
     let changes = &validated_changes(changes)?;
     let update = move |mut conn: Conn| async move {
-        sqlx::query_as!(
-            Card,
-            r#"WITH updated AS (
+        query_card!(
+            "WITH updated AS (
                    UPDATE business_cards SET
                        name = COALESCE($4, name), slug = COALESCE($5, slug), template = COALESCE($6, template),
                        full_name = COALESCE($7, full_name), job_title = COALESCE($8, job_title),
@@ -158,13 +170,8 @@ pub async fn update(pool: &PgPool, owner: Uuid, id: Uuid, expected_version: i32,
                    INSERT INTO audit_log (actor_id, entity, entity_id, action, old_version, new_version)
                    SELECT $2, $17, id::text, 'update', $3, version FROM updated
                )
-               SELECT id AS "id!", slug AS "slug!", version AS "version!", name AS "name!",
-                      template AS "template!", full_name AS "full_name!", job_title AS "job_title!",
-                      company AS "company!", email AS "email!", phone AS "phone!", website AS "website!",
-                      address AS "address!", tagline AS "tagline!", accent_color AS "accent_color!",
-                      layout AS "layout!", created_at AS "created_at!: DateTime<Utc>",
-                      updated_at AS "updated_at!: DateTime<Utc>"
-               FROM updated"#,
+               SELECT",
+            "FROM updated",
             id,
             owner,
             expected_version,
@@ -225,45 +232,21 @@ async fn missing_or_conflict(conn: &mut PgConnection, owner: Uuid, id: Uuid) -> 
 
 /// One of `owner`'s cards.
 pub async fn find(conn: &mut PgConnection, owner: Uuid, id: Uuid) -> Result<Option<Card>> {
-    Ok(sqlx::query_as!(
-        Card,
-        r#"SELECT id, slug, version, name, template, full_name, job_title, company, email, phone,
-                  website, address, tagline, accent_color, layout,
-                  created_at AS "created_at: DateTime<Utc>", updated_at AS "updated_at: DateTime<Utc>"
-           FROM business_cards WHERE id = $1 AND owner_id = $2"#,
-        id,
-        owner
-    )
-    .fetch_optional(conn)
-    .await?)
+    Ok(query_card!("SELECT", "FROM business_cards WHERE id = $1 AND owner_id = $2", id, owner)
+        .fetch_optional(conn)
+        .await?)
 }
 
 /// `owner`'s cards, newest first.
 pub async fn list(conn: &mut PgConnection, owner: Uuid) -> Result<Vec<Card>> {
-    Ok(sqlx::query_as!(
-        Card,
-        r#"SELECT id, slug, version, name, template, full_name, job_title, company, email, phone,
-                  website, address, tagline, accent_color, layout,
-                  created_at AS "created_at: DateTime<Utc>", updated_at AS "updated_at: DateTime<Utc>"
-           FROM business_cards WHERE owner_id = $1 ORDER BY created_at DESC, id"#,
-        owner
-    )
-    .fetch_all(conn)
-    .await?)
+    Ok(query_card!("SELECT", "FROM business_cards WHERE owner_id = $1 ORDER BY created_at DESC, id", owner)
+        .fetch_all(conn)
+        .await?)
 }
 
 /// Any card by its public slug (for `/c/{slug}`).
 pub async fn find_by_slug(conn: &mut PgConnection, slug: &str) -> Result<Option<Card>> {
-    Ok(sqlx::query_as!(
-        Card,
-        r#"SELECT id, slug, version, name, template, full_name, job_title, company, email, phone,
-                  website, address, tagline, accent_color, layout,
-                  created_at AS "created_at: DateTime<Utc>", updated_at AS "updated_at: DateTime<Utc>"
-           FROM business_cards WHERE slug = $1"#,
-        slug
-    )
-    .fetch_optional(conn)
-    .await?)
+    Ok(query_card!("SELECT", "FROM business_cards WHERE slug = $1", slug).fetch_optional(conn).await?)
 }
 
 /// Database errors a card write can cause by the user's doing, as field errors.

@@ -20,6 +20,12 @@ use sqlx::{PgConnection, PgPool};
 use crate::error::{Error, Result};
 use crate::retry;
 
+/// What a create may return under a key: stored with the key as JSON in
+/// the create's transaction, and read back for a replay.
+pub trait Replayable: Serialize + serde::de::DeserializeOwned {}
+
+impl<T: Serialize + serde::de::DeserializeOwned> Replayable for T {}
+
 /// How long a stored response is replayed.
 pub const KEY_LIFETIME_HOURS: i32 = 24;
 
@@ -133,14 +139,11 @@ pub async fn reap_expired(pool: &PgPool) -> Result<u64> {
 /// a lost connection leaves its outcome unknown, as a lost COMMIT does.
 /// With a key it needs the transaction (claim, create and store commit
 /// together), so it is [`create_once`].
-pub async fn create_once_in_one_statement<T>(
+pub async fn create_once_in_one_statement<T: Replayable>(
     pool: &PgPool,
     key: Option<&IdempotencyKey>,
     create: impl AsyncFnOnce(&mut PgConnection) -> Result<T>,
-) -> Result<(T, bool)>
-where
-    T: Serialize + serde::de::DeserializeOwned,
-{
+) -> Result<(T, bool)> {
     if key.is_some() {
         return create_once(pool, key, create).await;
     }
@@ -154,14 +157,11 @@ where
 /// simply runs. The result is stored in the same transaction as the work.
 /// Callers run it under `retry::transaction`, so one request may run it
 /// more than once, but at most one run commits.
-pub async fn create_once<T>(
+pub async fn create_once<T: Replayable>(
     pool: &PgPool,
     key: Option<&IdempotencyKey>,
     create: impl AsyncFnOnce(&mut PgConnection) -> Result<T>,
-) -> Result<(T, bool)>
-where
-    T: Serialize + serde::de::DeserializeOwned,
-{
+) -> Result<(T, bool)> {
     let mut tx = retry::begin(pool).await?;
     let created = create_once_in(&mut tx, key, create).await?;
     retry::commit(tx).await?;
@@ -170,14 +170,11 @@ where
 
 /// [`create_once`] in the caller's transaction (a numbered batch's
 /// savepoint), which must commit for the key and the work to count.
-pub async fn create_once_in<T>(
+pub async fn create_once_in<T: Replayable>(
     tx: &mut PgConnection,
     key: Option<&IdempotencyKey>,
     create: impl AsyncFnOnce(&mut PgConnection) -> Result<T>,
-) -> Result<(T, bool)>
-where
-    T: Serialize + serde::de::DeserializeOwned,
-{
+) -> Result<(T, bool)> {
     if let Some(key) = key {
         if let Claim::Replay(stored) = claim(&mut *tx, key).await? {
             return Ok((serde_json::from_value(stored.body).map_err(Error::internal)?, false));

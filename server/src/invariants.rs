@@ -87,6 +87,21 @@ impl Violation {
     }
 }
 
+/// One `check` violation per row, named and described by `found`.
+fn each<R, S, D>(check: Check, rows: Vec<R>, mut found: impl FnMut(R) -> (S, D)) -> Result<Vec<Violation>>
+where
+    S: Into<String>,
+    D: Into<String>,
+{
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let (subject, detail) = found(row);
+            Violation::new(check, subject, detail)
+        })
+        .collect())
+}
+
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}: {}", self.check, self.subject, self.detail)
@@ -116,12 +131,7 @@ async fn malformed_numbers(conn: &mut PgConnection) -> Result<Vec<Violation>> {
     )
     .fetch_all(conn)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            Violation::new(Check::NumberFormat, r.number, format!("is not a {} number (document {})", r.kind, r.id))
-        })
-        .collect())
+    each(Check::NumberFormat, rows, |r| (r.number, format!("is not a {} number (document {})", r.kind, r.id)))
 }
 
 /// Per kind and year, committed numbers are exactly 1…n: each run of
@@ -139,17 +149,14 @@ async fn number_gaps(conn: &mut PgConnection) -> Result<Vec<Violation>> {
     )
     .fetch_all(conn)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let missing = if r.first_missing == r.last_missing {
-                format!("{:04} is missing", r.first_missing)
-            } else {
-                format!("{:04}…{:04} are missing", r.first_missing, r.last_missing)
-            };
-            Violation::new(Check::NumberGap, format!("{}-{}", r.kind, r.year), missing)
-        })
-        .collect())
+    each(Check::NumberGap, rows, |r| {
+        let missing = if r.first_missing == r.last_missing {
+            format!("{:04} is missing", r.first_missing)
+        } else {
+            format!("{:04}…{:04} are missing", r.first_missing, r.last_missing)
+        };
+        (format!("{}-{}", r.kind, r.year), missing)
+    })
 }
 
 async fn duplicate_numbers(conn: &mut PgConnection) -> Result<Vec<Violation>> {
@@ -160,10 +167,7 @@ async fn duplicate_numbers(conn: &mut PgConnection) -> Result<Vec<Violation>> {
     )
     .fetch_all(conn)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Violation::new(Check::NumberDuplicate, r.number, format!("is on documents {}", r.ids.join(", "))))
-        .collect())
+    each(Check::NumberDuplicate, rows, |r| (r.number, format!("is on documents {}", r.ids.join(", "))))
 }
 
 /// Each counter equals the highest committed number of its kind and year;
@@ -182,16 +186,11 @@ async fn counter_mismatches(conn: &mut PgConnection) -> Result<Vec<Violation>> {
     .fetch_all(conn)
     .await?;
     let shown = |value: Option<i32>| value.map_or_else(|| "none".to_owned(), |v| v.to_string());
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            Violation::new(
-                Check::CounterMismatch,
-                format!("{}-{}", r.kind, r.year),
-                format!("the counter is at {}, the highest committed number is {}", shown(r.counter), shown(r.highest)),
-            )
-        })
-        .collect())
+    each(Check::CounterMismatch, rows, |r| {
+        let detail =
+            format!("the counter is at {}, the highest committed number is {}", shown(r.counter), shown(r.highest));
+        (format!("{}-{}", r.kind, r.year), detail)
+    })
 }
 
 async fn numbers_in_the_wrong_year(conn: &mut PgConnection, zone: &BusinessTimeZone) -> Result<Vec<Violation>> {
@@ -205,16 +204,9 @@ async fn numbers_in_the_wrong_year(conn: &mut PgConnection, zone: &BusinessTimeZ
     )
     .fetch_all(conn)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            Violation::new(
-                Check::NumberYear,
-                r.number,
-                format!("document {} was created in {} ({})", r.id, r.created_in, zone.as_str()),
-            )
-        })
-        .collect())
+    each(Check::NumberYear, rows, |r| {
+        (r.number, format!("document {} was created in {} ({})", r.id, r.created_in, zone.as_str()))
+    })
 }
 
 /// Every assessment has its identification, five tyres, damage, vehicle
@@ -239,27 +231,24 @@ async fn assessments_without_sections(conn: &mut PgConnection) -> Result<Vec<Vio
     )
     .fetch_all(conn)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let mut missing = Vec::new();
-            if r.tyres != 5 {
-                missing.push(format!("tyres ({} of 5)", r.tyres));
+    each(Check::AssessmentSections, rows, |r| {
+        let mut missing = Vec::new();
+        if r.tyres != 5 {
+            missing.push(format!("tyres ({} of 5)", r.tyres));
+        }
+        for (present, section) in [
+            (r.identification, "identification"),
+            (r.damage, "damage"),
+            (r.vehicle_values, "vehicle values"),
+            (r.pre_incident, "pre-incident estimate"),
+            (r.estimate, "estimate"),
+        ] {
+            if !present {
+                missing.push(section.to_owned());
             }
-            for (present, section) in [
-                (r.identification, "identification"),
-                (r.damage, "damage"),
-                (r.vehicle_values, "vehicle values"),
-                (r.pre_incident, "pre-incident estimate"),
-                (r.estimate, "estimate"),
-            ] {
-                if !present {
-                    missing.push(section.to_owned());
-                }
-            }
-            Violation::new(Check::AssessmentSections, r.number, format!("lacks {}", missing.join(", ")))
-        })
-        .collect())
+        }
+        (r.number, format!("lacks {}", missing.join(", ")))
+    })
 }
 
 /// No counselor has two active assignments for one scenario.
@@ -272,16 +261,10 @@ async fn duplicate_active_assignments(conn: &mut PgConnection) -> Result<Vec<Vio
     )
     .fetch_all(conn)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            Violation::new(
-                Check::DuplicateActiveAssignment,
-                format!("counselor {} scenario {}", r.counselor_id, r.scenario_id),
-                format!("active assignments {}", r.ids.join(", ")),
-            )
-        })
-        .collect())
+    each(Check::DuplicateActiveAssignment, rows, |r| {
+        let subject = format!("counselor {} scenario {}", r.counselor_id, r.scenario_id);
+        (subject, format!("active assignments {}", r.ids.join(", ")))
+    })
 }
 
 /// A key stores its create's response in the create's transaction, so the
@@ -312,16 +295,9 @@ async fn idempotency_orphans(conn: &mut PgConnection) -> Result<Vec<Violation>> 
     )
     .fetch_all(conn)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            Violation::new(
-                Check::IdempotencyOrphan,
-                format!("key {:?} of {}", r.key, r.scope),
-                format!("names record {}, which does not exist", r.id),
-            )
-        })
-        .collect())
+    each(Check::IdempotencyOrphan, rows, |r| {
+        (format!("key {:?} of {}", r.key, r.scope), format!("names record {}, which does not exist", r.id))
+    })
 }
 
 /// Every versioned write audits the version it made, in its transaction:
@@ -347,17 +323,10 @@ async fn versions_not_audited(conn: &mut PgConnection) -> Result<Vec<Violation>>
     )
     .fetch_all(conn)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let audited = r.audited.map_or_else(|| "no version".to_owned(), |v| format!("version {v}"));
-            Violation::new(
-                Check::VersionAudit,
-                format!("{} {}", r.entity, r.key),
-                format!("is at version {}, its audit rows record {audited}", r.version),
-            )
-        })
-        .collect())
+    each(Check::VersionAudit, rows, |r| {
+        let audited = r.audited.map_or_else(|| "no version".to_owned(), |v| format!("version {v}"));
+        (format!("{} {}", r.entity, r.key), format!("is at version {}, its audit rows record {audited}", r.version))
+    })
 }
 
 // Counts that scenario checks compare with what clients were told.

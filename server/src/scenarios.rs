@@ -14,6 +14,20 @@ use crate::versioned::{self, Target, Tx};
 
 pub use model::training::{NewScenario, Scenario};
 
+/// `sqlx::query_as!(Scenario, …)` for a statement with a scenario's
+/// columns between `$head` and `$tail`: the columns written once, still
+/// one literal for sqlx to check.
+macro_rules! query_scenario {
+    ($head:tt, $tail:tt $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            Scenario,
+            $head + r#" id, title, description, active, version,
+                created_at AS "created_at: DateTime<Utc>", updated_at AS "updated_at: DateTime<Utc>" "# + $tail
+            $(, $arg)*
+        )
+    };
+}
+
 /// Creates a scenario. With an idempotency key, a resent form returns the
 /// scenario the first submission created.
 pub async fn create(
@@ -27,11 +41,9 @@ pub async fn create(
     let key = IdempotencyKey::optional(format!("scenario:{actor}"), idempotency_key, input)?;
     retry::transaction("scenario.create", || {
         idempotency::create_once(pool, key.as_ref(), async |tx| {
-            let scenario = sqlx::query_as!(
-                Scenario,
-                r#"INSERT INTO scenarios (title, description, created_by) VALUES ($1, $2, $3)
-                   RETURNING id, title, description, active, version,
-                             created_at AS "created_at: DateTime<Utc>", updated_at AS "updated_at: DateTime<Utc>""#,
+            let scenario = query_scenario!(
+                "INSERT INTO scenarios (title, description, created_by) VALUES ($1, $2, $3) RETURNING",
+                "",
                 title,
                 description,
                 actor,
@@ -49,27 +61,12 @@ pub async fn create(
 }
 
 pub async fn find(conn: &mut PgConnection, id: Uuid) -> Result<Option<Scenario>> {
-    Ok(sqlx::query_as!(
-        Scenario,
-        r#"SELECT id, title, description, active, version,
-                  created_at AS "created_at: DateTime<Utc>", updated_at AS "updated_at: DateTime<Utc>"
-           FROM scenarios WHERE id = $1"#,
-        id
-    )
-    .fetch_optional(conn)
-    .await?)
+    Ok(query_scenario!("SELECT", "FROM scenarios WHERE id = $1", id).fetch_optional(conn).await?)
 }
 
 /// Every scenario, active ones first, by title.
 pub async fn list(conn: &mut PgConnection) -> Result<Vec<Scenario>> {
-    Ok(sqlx::query_as!(
-        Scenario,
-        r#"SELECT id, title, description, active, version,
-                  created_at AS "created_at: DateTime<Utc>", updated_at AS "updated_at: DateTime<Utc>"
-           FROM scenarios ORDER BY NOT active, lower(title)"#
-    )
-    .fetch_all(conn)
-    .await?)
+    Ok(query_scenario!("SELECT", "FROM scenarios ORDER BY NOT active, lower(title)").fetch_all(conn).await?)
 }
 
 /// Activates or deactivates the scenario if it is still at `expected_version`.
@@ -77,12 +74,10 @@ pub async fn set_active(pool: &PgPool, actor: Uuid, id: Uuid, expected_version: 
     let key = id.to_string();
     let target = Target { operation: "scenario.set_active", actor: actor.into(), entity: "scenario", key: &key };
     let update = move |mut tx: Tx| async move {
-        let updated = sqlx::query_as!(
-            Scenario,
-            r#"UPDATE scenarios SET active = $3, version = version + 1, updated_at = now()
-               WHERE id = $1 AND version = $2
-               RETURNING id, title, description, active, version,
-                         created_at AS "created_at: DateTime<Utc>", updated_at AS "updated_at: DateTime<Utc>""#,
+        let updated = query_scenario!(
+            "UPDATE scenarios SET active = $3, version = version + 1, updated_at = now()
+             WHERE id = $1 AND version = $2 RETURNING",
+            "",
             id,
             expected_version,
             active,

@@ -52,6 +52,14 @@ async fn attempted(
 
 /// The work committed after `expected` attempts, and only the one that
 /// committed left its hit.
+/// A write that may have committed: 503 `outcome_unknown` after one attempt.
+fn assert_unknown_and_not_retried<T: std::fmt::Debug>(result: Result<T, Error>, attempts: usize) {
+    let error = result.unwrap_err();
+    assert!(matches!(error, Error::OutcomeUnknown(_)), "{error:?}");
+    assert_eq!(error.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(attempts, 1, "not tried again");
+}
+
 async fn assert_committed_once(pool: &PgPool, result: Result<(), Error>, attempts: usize, expected: usize) {
     assert!(result.is_ok(), "{result:?}");
     assert_eq!(attempts, expected);
@@ -154,10 +162,7 @@ async fn a_connection_lost_while_committing_is_reported_unknown_and_not_retried(
         Ok(())
     })
     .await;
-    let error = result.unwrap_err();
-    assert!(matches!(error, Error::OutcomeUnknown(_)), "{error:?}");
-    assert_eq!(error.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(attempts, 1);
+    assert_unknown_and_not_retried(result, attempts);
 }
 
 /// During a failover a pooled connection can still reach the old primary
@@ -223,10 +228,7 @@ async fn one_statement(
 async fn a_connection_lost_during_a_one_statement_write_is_reported_unknown_and_not_retried(pool: PgPool) {
     probe_table(&pool).await;
     let (result, attempts) = one_statement(&pool, async |conn| kill_backend_of(&pool, conn).await).await;
-    let error = result.unwrap_err();
-    assert!(matches!(error, Error::OutcomeUnknown(_)), "{error:?}");
-    assert_eq!(error.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(attempts, 1);
+    assert_unknown_and_not_retried(result, attempts);
 }
 
 /// A standby's refusal says for certain nothing was written: retried.

@@ -44,6 +44,17 @@ async fn other_device_id(app: &TestApp, client: &reqwest::Client) -> String {
     other["device"]["id"].as_str().expect("an id").to_owned()
 }
 
+/// Ada signed in on `a` from a laptop and a phone, the phone's session
+/// already cached by the `others`.
+async fn laptop_and_phone_signed_in(a: &TestApp, others: &[TestApp]) -> (reqwest::Client, reqwest::Client) {
+    a.create_user("ada@example.com", PASSWORD, Role::Member).await;
+    let (laptop, phone) = (a.device(), a.device());
+    assert_eq!(a.api_login(&laptop, "ada@example.com", PASSWORD).await, StatusCode::OK);
+    assert_eq!(a.api_login(&phone, "ada@example.com", PASSWORD).await, StatusCode::OK);
+    warm(others, &phone).await;
+    (laptop, phone)
+}
+
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn a_log_out_on_one_instance_is_refused_at_once_on_the_others(pool: sqlx::PgPool) {
     let [a, b, c] = three_instances(pool).await;
@@ -61,11 +72,7 @@ async fn a_log_out_on_one_instance_is_refused_at_once_on_the_others(pool: sqlx::
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn a_device_revoked_on_one_instance_is_refused_at_once_on_the_others(pool: sqlx::PgPool) {
     let [a, b, c] = three_instances(pool).await;
-    a.create_user("ada@example.com", PASSWORD, Role::Member).await;
-    let (laptop, phone) = (a.device(), a.device());
-    assert_eq!(a.api_login(&laptop, "ada@example.com", PASSWORD).await, StatusCode::OK);
-    assert_eq!(a.api_login(&phone, "ada@example.com", PASSWORD).await, StatusCode::OK);
-    warm(&[b.clone(), c.clone()], &phone).await;
+    let (laptop, phone) = laptop_and_phone_signed_in(&a, &[b.clone(), c.clone()]).await;
 
     let phone_id = other_device_id(&a, &laptop).await;
     a.server_fn_ok(&laptop, "revoke_device", &[("id", &phone_id)]).await;
@@ -78,11 +85,7 @@ async fn a_device_revoked_on_one_instance_is_refused_at_once_on_the_others(pool:
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn a_password_changed_on_one_instance_signs_the_other_devices_out_at_once_everywhere(pool: sqlx::PgPool) {
     let [a, b, c] = three_instances(pool).await;
-    a.create_user("ada@example.com", PASSWORD, Role::Member).await;
-    let (laptop, phone) = (a.device(), a.device());
-    assert_eq!(a.api_login(&laptop, "ada@example.com", PASSWORD).await, StatusCode::OK);
-    assert_eq!(a.api_login(&phone, "ada@example.com", PASSWORD).await, StatusCode::OK);
-    warm(&[b.clone(), c.clone()], &phone).await;
+    let (laptop, phone) = laptop_and_phone_signed_in(&a, &[b.clone(), c.clone()]).await;
 
     let form = [("current_password", PASSWORD), ("new_password", "a new passphrase")];
     a.server_fn_ok(&laptop, "change_password", &form).await;

@@ -255,6 +255,32 @@ fn BulkResult(bulk: ServerAction<BulkAssign>) -> impl IntoView {
     }
 }
 
+/// One of the counselor's assignments, with the button for its next step.
+fn my_assignment_row(row: Assignment, advance: ServerAction<AdvanceAssignment>) -> impl IntoView {
+    let step = match row.status {
+        AssignmentStatus::Pending => Some(("start", "Start", "Starting…")),
+        AssignmentStatus::InProgress => Some(("complete", "Complete", "Completing…")),
+        AssignmentStatus::Completed => None,
+    };
+    view! {
+        <tr data-testid="my-assignment" data-scenario=row.scenario_title.clone() data-status=row.status.as_str()>
+            <td>{row.scenario_title.clone()}</td>
+            <td><span class=format!("status status-{}", row.status.as_str())>{row.status.label()}</span></td>
+            <td>{row.due()}</td>
+            <td>
+                {step.map(|(step, label, busy_label)| view! {
+                    <ActionForm action=advance attr:class="inline-form">
+                        <input type="hidden" name="id" value=row.id.to_string() />
+                        <input type="hidden" name="version" value=row.version />
+                        <input type="hidden" name="step" value=step />
+                        <SubmitButton pending=advance.pending() label busy_label class="button small primary" />
+                    </ActionForm>
+                })}
+            </td>
+        </tr>
+    }
+}
+
 #[component]
 pub fn MyAssignmentsPage() -> AnyView {
     let advance = ServerAction::<AdvanceAssignment>::new();
@@ -277,30 +303,7 @@ pub fn MyAssignmentsPage() -> AnyView {
         }
         view! {
             <Table class="table panel" testid="my-assignments" columns=&["Scenario", "Status", "Due", ""]>
-                {rows.into_iter().map(|row| {
-                    let step = match row.status {
-                        AssignmentStatus::Pending => Some(("start", "Start", "Starting…")),
-                        AssignmentStatus::InProgress => Some(("complete", "Complete", "Completing…")),
-                        AssignmentStatus::Completed => None,
-                    };
-                    view! {
-                        <tr data-testid="my-assignment" data-scenario=row.scenario_title.clone() data-status=row.status.as_str()>
-                            <td>{row.scenario_title.clone()}</td>
-                            <td><span class=format!("status status-{}", row.status.as_str())>{row.status.label()}</span></td>
-                            <td>{row.due()}</td>
-                            <td>
-                                {step.map(|(step, label, busy_label)| view! {
-                                    <ActionForm action=advance attr:class="inline-form">
-                                        <input type="hidden" name="id" value=row.id.to_string() />
-                                        <input type="hidden" name="version" value=row.version />
-                                        <input type="hidden" name="step" value=step />
-                                        <SubmitButton pending=advance.pending() label busy_label class="button small primary" />
-                                    </ActionForm>
-                                })}
-                            </td>
-                        </tr>
-                    }
-                }).collect_view()}
+                {rows.into_iter().map(|row| my_assignment_row(row, advance)).collect_view()}
             </Table>
         }
         .into_any()

@@ -327,43 +327,43 @@ pub async fn buffer_body(request: Request, max: usize, timeout: std::time::Durat
     Ok(Request::from_parts(parts, axum::body::Body::from(bytes)))
 }
 
-/// A REST path's parameters. One that does not parse (an id that is not a
-/// UUID, a tyre position there is none of) names no record: 404 with the
-/// API's JSON error, where axum would answer a plain-text 400.
-pub struct ApiPath<T>(pub T);
+/// A REST extractor: axum's `$inner`, its rejection answered in the API's
+/// JSON error by `$reject` (axum would answer a plain-text 400).
+macro_rules! api_extractor {
+    ($(#[$doc:meta])* $name:ident wraps $inner:ident, $reject:expr) => {
+        $(#[$doc])*
+        pub struct $name<T>(pub T);
 
-impl<S, T> axum::extract::FromRequestParts<S> for ApiPath<T>
-where
-    T: serde::de::DeserializeOwned + Send,
-    S: Send + Sync,
-{
-    type Rejection = Error;
+        impl<S, T> axum::extract::FromRequestParts<S> for $name<T>
+        where
+            T: serde::de::DeserializeOwned + Send,
+            S: Send + Sync,
+        {
+            type Rejection = Error;
 
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Path(value)) => Ok(ApiPath(value)),
-            Err(_) => Err(Error::NotFound),
+            async fn from_request_parts(
+                parts: &mut axum::http::request::Parts,
+                state: &S,
+            ) -> Result<Self, Self::Rejection> {
+                match axum::extract::$inner::<T>::from_request_parts(parts, state).await {
+                    Ok(axum::extract::$inner(value)) => Ok($name(value)),
+                    Err(rejection) => Err($reject(rejection)),
+                }
+            }
         }
-    }
+    };
 }
 
-/// A REST query string; one that does not parse is a 422 naming `query`,
-/// in the API's JSON error (axum would answer a plain-text 400).
-pub struct ApiQuery<T>(pub T);
+api_extractor! {
+    /// A REST path's parameters. One that does not parse (an id that is not
+    /// a UUID, a tyre position there is none of) names no record: 404.
+    ApiPath wraps Path, |_| Error::NotFound
+}
 
-impl<S, T> axum::extract::FromRequestParts<S> for ApiQuery<T>
-where
-    T: serde::de::DeserializeOwned + Send,
-    S: Send + Sync,
-{
-    type Rejection = Error;
-
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Query(value)) => Ok(ApiQuery(value)),
-            Err(rejection) => Err(Error::invalid("query", rejection.body_text())),
-        }
-    }
+api_extractor! {
+    /// A REST query string; one that does not parse is a 422 naming `query`.
+    ApiQuery wraps Query,
+    |rejection: axum::extract::rejection::QueryRejection| Error::invalid("query", rejection.body_text())
 }
 
 /// A JSON request body whose problems (not JSON, wrong shape, missing

@@ -20,6 +20,11 @@ async fn staff_and_client(pool: &PgPool) -> Uuid {
     staff
 }
 
+/// [`staff_and_client`] and one instance's numbering.
+async fn staff_client_and_numbering(pool: &PgPool) -> (Uuid, Numbering) {
+    (staff_and_client(pool).await, Numbering::new(pool.clone(), BusinessTimeZone::default()))
+}
+
 fn for_client(client_id: &str) -> NewRequest {
     NewRequest { client_id: client_id.into(), fields: Default::default() }
 }
@@ -31,6 +36,11 @@ async fn until_queued(numbering: &Numbering, kind: Kind, count: usize) {
 
 async fn numbers_in_order(pool: &PgPool) -> Vec<String> {
     sqlx::query_scalar("SELECT number FROM requests ORDER BY number").fetch_all(pool).await.unwrap()
+}
+
+/// Audit rows of request creates: one per create that committed.
+async fn audited_requests(pool: &PgPool) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE entity = 'request'").fetch_one(pool).await.unwrap()
 }
 
 fn expected_numbers(count: usize) -> Vec<String> {
@@ -73,8 +83,7 @@ async fn creates_queued_behind_a_batch(
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn creates_that_queue_while_a_batch_runs_share_the_next_commit(pool: PgPool) {
-    let staff = staff_and_client(&pool).await;
-    let numbering = Numbering::new(pool.clone(), BusinessTimeZone::default());
+    let (staff, numbering) = staff_client_and_numbering(&pool).await;
     let (first, rest) =
         creates_queued_behind_a_batch(&pool, &numbering, staff, (0..5).map(|_| for_client("c-1")).collect()).await;
     first.expect("the first create");
@@ -83,15 +92,12 @@ async fn creates_that_queue_while_a_batch_runs_share_the_next_commit(pool: PgPoo
     }
     assert_eq!(numbers_in_order(&pool).await, expected_numbers(6), "gapless, the held number given back");
     assert_eq!(numbering.commits(), 2, "the first create alone, then one commit for the five queued behind it");
-    let audited: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE entity = 'request'").fetch_one(&pool).await.unwrap();
-    assert_eq!(audited, 6, "every create audited");
+    assert_eq!(audited_requests(&pool).await, 6, "every create audited");
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn a_create_failing_in_a_batch_rolls_back_alone_and_gives_its_number_back(pool: PgPool) {
-    let staff = staff_and_client(&pool).await;
-    let numbering = Numbering::new(pool.clone(), BusinessTimeZone::default());
+    let (staff, numbering) = staff_client_and_numbering(&pool).await;
     // Unknown clients fail on the foreign key, after their number was drawn.
     let inputs = ["c-1", "no-such-client", "c-1", "no-such-client", "c-1"].map(for_client).to_vec();
     let (first, rest) = creates_queued_behind_a_batch(&pool, &numbering, staff, inputs).await;
@@ -106,9 +112,7 @@ async fn a_create_failing_in_a_batch_rolls_back_alone_and_gives_its_number_back(
     }
     assert_eq!(numbers_in_order(&pool).await, expected_numbers(4), "the failed creates left no gap");
     assert_eq!(numbering.commits(), 2, "the three others still shared one commit");
-    let audited: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE entity = 'request'").fetch_one(&pool).await.unwrap();
-    assert_eq!(audited, 4, "no audit row for a create that failed");
+    assert_eq!(audited_requests(&pool).await, 4, "no audit row for a create that failed");
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
@@ -163,8 +167,7 @@ async fn end_the_waiting_batch(pool: &PgPool) {
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn a_batch_that_loses_its_connection_is_retried_whole_and_numbered_once(pool: PgPool) {
-    let staff = staff_and_client(&pool).await;
-    let numbering = Numbering::new(pool.clone(), BusinessTimeZone::default());
+    let (staff, numbering) = staff_client_and_numbering(&pool).await;
     let mut holder = pool.begin().await.unwrap();
     numbers::next(&mut holder, Kind::Request, Utc::now(), &BusinessTimeZone::default()).await.unwrap();
     let create = || {
@@ -188,15 +191,12 @@ async fn a_batch_that_loses_its_connection_is_retried_whole_and_numbered_once(po
         answer.expect("a create retried after its batch lost its connection");
     }
     assert_eq!(numbers_in_order(&pool).await, expected_numbers(5), "each created once, no gap");
-    let audited: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE entity = 'request'").fetch_one(&pool).await.unwrap();
-    assert_eq!(audited, 5);
+    assert_eq!(audited_requests(&pool).await, 5);
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn a_create_whose_row_is_held_elsewhere_holds_up_neither_its_batch_nor_the_counter(pool: PgPool) {
-    let staff = staff_and_client(&pool).await;
-    let numbering = Numbering::new(pool.clone(), BusinessTimeZone::default());
+    let (staff, numbering) = staff_client_and_numbering(&pool).await;
     let mut requests = Vec::new();
     for _ in 0..3 {
         requests.push(requests::create(&numbering, staff.into(), &for_client("c-1"), None).await.unwrap().id);
