@@ -1,4 +1,4 @@
-import { expect, type Locator, type Page } from '@playwright/test';
+import { expect, type ConsoleMessage, type Locator, type Page, type Request, type Response } from '@playwright/test';
 import { randomUUID } from 'node:crypto';
 
 /** An email no other test (or earlier run on the same database) uses. */
@@ -8,10 +8,37 @@ export function uniqueEmail(prefix = 'user'): string {
 
 export const PASSWORD = 'correct horse battery';
 
-/** Opens a page and waits until the WASM bundle has hydrated it. */
+/**
+ * Opens a page and waits until the WASM bundle has hydrated it. A page that
+ * never hydrates fails with what the browser saw go wrong meanwhile (errors
+ * and panics on the console, failed or refused requests), so a rare failure
+ * says why.
+ */
 export async function openHydrated(page: Page, path: string): Promise<void> {
-  await page.goto(path);
-  await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  const seen: string[] = [];
+  const onConsole = (message: ConsoleMessage) => {
+    if (message.type() === 'error') seen.push(`console: ${message.text()}`);
+  };
+  const onPageError = (error: Error) => seen.push(`page error: ${error.message}`);
+  const onFailed = (request: Request) => seen.push(`failed: ${request.url()} ${request.failure()?.errorText ?? ''}`);
+  const onResponse = (response: Response) => {
+    if (response.status() >= 400) seen.push(`${response.status()}: ${response.url()}`);
+  };
+  page.on('console', onConsole);
+  page.on('pageerror', onPageError);
+  page.on('requestfailed', onFailed);
+  page.on('response', onResponse);
+  try {
+    await page.goto(path);
+    await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
+  } catch (error) {
+    throw new Error(`${path} did not hydrate; the browser saw: ${seen.join('; ') || 'nothing wrong'}`, { cause: error });
+  } finally {
+    page.off('console', onConsole);
+    page.off('pageerror', onPageError);
+    page.off('requestfailed', onFailed);
+    page.off('response', onResponse);
+  }
 }
 
 /** Fills the sign-up form already open on the page, without sending it. */
