@@ -44,8 +44,12 @@ if [ -n "$baseline" ]; then
     git -C "$ROOT" worktree add -q --detach "$work/baseline" "$baseline"
     forget_workspace_crates
     holds_baseline=true
+    rm -f "$CARGO_TARGET_DIR/release/hash.txt"
     (cd "$work/baseline" && cargo leptos build --release --precompress >"$work/baseline-build.log" 2>&1) ||
         { tail -n 30 "$work/baseline-build.log" >&2; exit 1; }
+    # A baseline built with hashed names (hash-files) reads them from its site,
+    # as build_site arranges for this checkout.
+    [ ! -f "$CARGO_TARGET_DIR/release/hash.txt" ] || cp "$CARGO_TARGET_DIR/release/hash.txt" "$work/baseline/target/site/"
     cp "$CARGO_TARGET_DIR/release/lockstep" "$work/baseline-lockstep"
 fi
 say "building this checkout's release site" >&2

@@ -191,16 +191,21 @@ impl ContentNamedAssets {
         Ok(named)
     }
 
+    /// Whether `request_path` (as the layer sees it, `/pkg/…`: axum strips
+    /// a nested service's prefix inside the route, after its layers) names
+    /// one of these files.
     fn holds(&self, request_path: &str, pkg_prefix: &str) -> bool {
-        let below_pkg = request_path.strip_prefix(pkg_prefix).unwrap_or(request_path).trim_start_matches('/');
-        self.0.contains(below_pkg)
+        request_path
+            .strip_prefix(pkg_prefix)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .is_some_and(|below_pkg| self.0.contains(below_pkg))
     }
 }
 
 #[derive(Clone)]
 struct AssetCaching {
     named: ContentNamedAssets,
-    /// `/pkg`, in case the path still has it (it is stripped when nested).
+    /// `/pkg`.
     pkg_prefix: Arc<str>,
 }
 
@@ -284,17 +289,17 @@ mod tests {
             ("snippets/app/inline0.js", b"wasm"),
         ]);
         let assets = ContentNamedAssets::find(&pkg);
-        assert!(assets.holds(&format!("/{named}"), "/pkg"), "the path as nested");
-        assert!(assets.holds(&format!("/pkg/{named}"), "/pkg"), "the path in full");
-        assert!(!assets.holds(&format!("/lockstep.{hash}.js"), "/pkg"));
-        assert!(!assets.holds("/snippets/app/inline0.js", "/pkg"));
-        assert!(!assets.holds("/lockstep.wasm", "/pkg"));
+        assert!(assets.holds(&format!("/pkg/{named}"), "/pkg"));
+        assert!(!assets.holds(&format!("/{named}"), "/pkg"), "only below /pkg");
+        assert!(!assets.holds(&format!("/pkg/lockstep.{hash}.js"), "/pkg"));
+        assert!(!assets.holds("/pkg/snippets/app/inline0.js", "/pkg"));
+        assert!(!assets.holds("/pkg/lockstep.wasm", "/pkg"));
         std::fs::remove_dir_all(pkg).expect("temporary folder removed");
     }
 
     #[test]
     fn a_site_without_files_keeps_nothing() {
         let assets = ContentNamedAssets::find(Path::new("/nonexistent/lockstep/pkg"));
-        assert!(!assets.holds("/lockstep.wasm", "/pkg"));
+        assert!(!assets.holds("/pkg/lockstep.wasm", "/pkg"));
     }
 }
