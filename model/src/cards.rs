@@ -77,13 +77,18 @@ impl CardFields {
     }
 }
 
+/// The name a card shows in big letters: the person's, else the card's.
+pub fn display_name<'a>(full_name: &'a str, name: &'a str) -> &'a str {
+    if full_name.is_empty() {
+        name
+    } else {
+        full_name
+    }
+}
+
 impl Card {
     /// The name the card shows in big letters: the person's, else the card's.
     pub fn display_name(&self) -> &str {
-        if self.full_name.is_empty() {
-            &self.name
-        } else {
-            &self.full_name
-        }
+        display_name(&self.full_name, &self.name)
     }
 }

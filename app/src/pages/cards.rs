@@ -325,39 +325,33 @@ fn ShareCard(slug: Signal<String>) -> impl IntoView {
 /// The card itself, in its template: the live preview and the public page.
 #[component]
 pub fn CardPreview(values: Signal<Values>, #[prop(optional)] compact: bool) -> AnyView {
-    let get = move |field: &'static str| move || values.with(|v| v.get(field).cloned().unwrap_or_default());
+    // The form's values read as a card's fields, so a renamed field is a
+    // compile error here rather than an empty line on the card.
+    let card = Memo::new(move |_| values.with(CardFields::from_values));
+    let text = move |field: fn(&CardFields) -> &String| move || card.with(|c| field(c).clone());
+    let has = move |field: fn(&CardFields) -> &String| move || card.with(|c| !field(c).is_empty());
     let class = move || {
-        values.with(|v| {
-            let template = v.get("template").map(String::as_str).unwrap_or("classic");
-            let layout = v.get("layout").map(String::as_str).unwrap_or("left");
+        card.with(|c| {
+            let template = if c.template.is_empty() { TEMPLATES[0].0 } else { c.template.as_str() };
+            let layout = if c.layout.is_empty() { LAYOUTS[0].0 } else { c.layout.as_str() };
             format!("business-card template-{template} layout-{layout}{}", if compact { " compact" } else { "" })
         })
     };
-    let style = move || format!("--accent: {}", get("accent_color")());
-    let has = move |field: &'static str| move || values.with(|v| v.get(field).is_some_and(|s| !s.is_empty()));
-    let display_name = move || {
-        values.with(|v| {
-            let full = v.get("full_name").cloned().unwrap_or_default();
-            if full.is_empty() {
-                v.get("name").cloned().unwrap_or_default()
-            } else {
-                full
-            }
-        })
-    };
+    let style = move || card.with(|c| format!("--accent: {}", c.accent_color));
+    let display_name = move || card.with(|c| model::cards::display_name(&c.full_name, &c.name).to_owned());
     view! {
         <article class=class style=style data-testid="card-preview">
             <div class="business-card-band" aria-hidden="true"></div>
             <div class="business-card-body">
                 <h2 class="business-card-name">{display_name}</h2>
-                <Show when=has("job_title")><p class="business-card-title">{get("job_title")}</p></Show>
-                <Show when=has("company")><p class="business-card-company">{get("company")}</p></Show>
-                <Show when=has("tagline")><p class="business-card-tagline">{get("tagline")}</p></Show>
+                <Show when=has(|c| &c.job_title)><p class="business-card-title">{text(|c| &c.job_title)}</p></Show>
+                <Show when=has(|c| &c.company)><p class="business-card-company">{text(|c| &c.company)}</p></Show>
+                <Show when=has(|c| &c.tagline)><p class="business-card-tagline">{text(|c| &c.tagline)}</p></Show>
                 <ul class="business-card-contact">
-                    <Show when=has("email")><li>{get("email")}</li></Show>
-                    <Show when=has("phone")><li>{get("phone")}</li></Show>
-                    <Show when=has("website")><li>{get("website")}</li></Show>
-                    <Show when=has("address")><li>{get("address")}</li></Show>
+                    <Show when=has(|c| &c.email)><li>{text(|c| &c.email)}</li></Show>
+                    <Show when=has(|c| &c.phone)><li>{text(|c| &c.phone)}</li></Show>
+                    <Show when=has(|c| &c.website)><li>{text(|c| &c.website)}</li></Show>
+                    <Show when=has(|c| &c.address)><li>{text(|c| &c.address)}</li></Show>
                 </ul>
             </div>
         </article>
