@@ -131,6 +131,9 @@ fault_7() {
     kill -STOP "$sender"
     sleep 2 # how far the standby falls behind, not a wait for anything
     ha_kill_node "$leader"
+    # Its stopped processes go with the machine (stopped, they would never
+    # see their postmaster die, and outlive the test run).
+    kill -KILL "$archiver" "$sender" 2>/dev/null || true
     mv "$HA_DIR/$leader/data" "$HA_DIR/$leader/data.lost"
     fault_over
     echo "    $leader is gone; waiting for $survivor to be promoted"
