@@ -28,11 +28,17 @@ export async function openHydrated(page: Page, path: string): Promise<void> {
   page.on('pageerror', onPageError);
   page.on('requestfailed', onFailed);
   page.on('response', onResponse);
+  let document: Response | null = null;
   try {
-    await page.goto(path);
+    document = await page.goto(path);
     await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
   } catch (error) {
-    throw new Error(`${path} did not hydrate; the browser saw: ${seen.join('; ') || 'nothing wrong'}`, { cause: error });
+    // The page's own answer too: which policy it came with, and its request id.
+    const headers = document?.headers() ?? {};
+    const answer = `${document?.status()} csp="${headers['content-security-policy'] ?? ''}" id=${headers['x-request-id'] ?? ''}`;
+    throw new Error(`${path} did not hydrate (${answer}); the browser saw: ${seen.join('; ') || 'nothing wrong'}`, {
+      cause: error,
+    });
   } finally {
     page.off('console', onConsole);
     page.off('pageerror', onPageError);
