@@ -12,7 +12,6 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::{middleware, Router};
 use leptos::config::LeptosOptions;
-use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use sqlx::PgPool;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -68,6 +67,7 @@ pub async fn app(pool: PgPool, leptos_options: LeptosOptions, settings: Settings
     };
     let routes = generate_route_list(App);
     let context_state = state.clone();
+    let fallback_state = state.clone();
 
     let router = Router::new()
         .route("/healthz", get(http::healthz))
@@ -76,11 +76,14 @@ pub async fn app(pool: PgPool, leptos_options: LeptosOptions, settings: Settings
         .route("/c/{slug}/qr.svg", get(server::cards::qr_code))
         .merge(server::web::api::router())
         .merge(bench_routes())
-        .leptos_routes_with_context(&state, routes, move || provide_context(context_state.clone()), {
+        .leptos_routes_with_context(&state, routes, move || app::ssr::provide_request_context(context_state.clone()), {
             let options = leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            move || app::ssr::provide_request_context(fallback_state.clone()),
+            shell,
+        ))
         // Layers run outside-in from the last one added.
         .layer(middleware::from_fn(http::mark_reached_route))
         .layer(middleware::from_fn_with_state(
@@ -127,7 +130,8 @@ pub async fn app(pool: PgPool, leptos_options: LeptosOptions, settings: Settings
         // A panic anywhere answers 500 instead of dropping the connection
         // with no answer at all (inside `protect`, so it gets the headers).
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
-        .layer(middleware::from_fn(server::web::headers::protect)))
+        .layer(middleware::from_fn(server::web::headers::protect))
+        .layer(middleware::from_fn(server::web::render_owner::per_request)))
 }
 
 /// The files under pkg/ a browser may keep for good: those whose name

@@ -32,8 +32,6 @@ use error::AppError;
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    ssr::send_page_policy();
     // A static page is complete as HTML and CSS: it is sent without the
     // hydration script, so the browser downloads no WASM for it.
     let hydrated = !is_static_page();

@@ -103,17 +103,16 @@ pub async fn member() -> Result<(AppState, server::accounts::User), AppError> {
     Ok((state()?, signed_in_user().await?))
 }
 
-/// Sends this page's Content-Security-Policy, naming the nonce Leptos put
-/// on the page's inline hydration and resource scripts: no other inline
-/// script can run, whatever ends up in the HTML.
-pub fn send_page_policy() {
-    let nonce = leptos::nonce::use_nonce();
-    let response = leptos::prelude::use_context::<leptos_axum::ResponseOptions>();
-    if let (Some(nonce), Some(response)) = (nonce, response) {
-        match axum::http::HeaderValue::from_str(&server::web::headers::page_policy(&nonce)) {
-            Ok(policy) => response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, policy),
-            Err(error) => tracing::error!(%error, "the page policy is not a valid header"),
-        }
+/// What every page render and server function gets beside Leptos' own
+/// context: the shared state, and the nonce `server::web::headers::protect`
+/// made for this request, in place of the one Leptos made, so the inline
+/// scripts carry the nonce that the page's policy names.
+pub fn provide_request_context(state: AppState) {
+    use leptos::prelude::{provide_context, use_context};
+    provide_context(state);
+    match use_context::<axum::http::request::Parts>().and_then(|parts| server::web::headers::request_nonce(&parts)) {
+        Some(nonce) => provide_context(nonce),
+        None => tracing::error!("the request has no nonce: is server::web::headers::protect the outermost layer?"),
     }
 }
 

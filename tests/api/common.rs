@@ -40,11 +40,20 @@ pub async fn spawn_with_trusted_proxies(pool: PgPool, trusted_proxies: Vec<std::
 /// comes from 127.0.0.1, so sign-ups per address are not limited unless a
 /// test says so.
 pub async fn spawn_with(pool: PgPool, configure: impl FnOnce(&mut lockstep::startup::Settings)) -> TestApp {
+    spawn_serving(pool, "target/site", configure).await
+}
+
+/// The app serving the site's files (favicon, scripts) from `site_root`.
+pub async fn spawn_serving(
+    pool: PgPool,
+    site_root: &str,
+    configure: impl FnOnce(&mut lockstep::startup::Settings),
+) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
     let address = listener.local_addr().expect("local address");
     let options = LeptosOptions::builder()
         .output_name("lockstep")
-        .site_root("target/site")
+        .site_root(site_root)
         .site_pkg_dir("pkg")
         .site_addr(address)
         .env(Env::PROD)

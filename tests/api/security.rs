@@ -450,6 +450,33 @@ async fn long_and_malformed_input_is_a_4xx_never_a_5xx(pool: sqlx::PgPool) {
 
 // 9. Protective headers.
 
+/// The nonce a page's policy names, after checking that the policy is the
+/// page policy and that every inline script of `html` carries that nonce
+/// and no other nonce appears: the scripts the page needs can run, nothing
+/// else can.
+fn page_policy_nonce(path: &str, policy: &str, html: &str) -> String {
+    let nonce = policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .unwrap_or_else(|| panic!("{path}: the policy of a page names a nonce: {policy}"));
+    assert!(policy.contains("form-action 'self'") && policy.contains("frame-ancestors 'none'"), "{path}: {policy}");
+    assert!(policy.contains("object-src 'none'"), "{path}: {policy}");
+    assert!(!policy.split(';').any(|d| d.trim().starts_with("script-src") && d.contains("unsafe-inline")), "{policy}");
+    let scripts: Vec<&str> = html.split("<script").skip(1).map(|rest| rest.split('>').next().unwrap_or("")).collect();
+    let inline: Vec<&&str> = scripts.iter().filter(|attributes| !attributes.contains("src=")).collect();
+    assert!(!inline.is_empty(), "{path}: a page has inline scripts (hydration or resources)");
+    for attributes in inline {
+        assert!(attributes.contains(&format!("nonce=\"{nonce}\"")), "{path}: <script{attributes}> lacks nonce {nonce}");
+    }
+    assert_eq!(
+        html.matches("nonce=\"").count(),
+        html.matches(&format!("nonce=\"{nonce}\"")).count(),
+        "{path}: the page names a nonce its policy does not"
+    );
+    nonce.to_owned()
+}
+
 #[sqlx::test(migrator = "server::db::MIGRATOR")]
 async fn pages_carry_a_nonce_policy_and_frame_protection(pool: sqlx::PgPool) {
     let app = common::spawn(pool).await;
@@ -457,12 +484,7 @@ async fn pages_carry_a_nonce_policy_and_frame_protection(pool: sqlx::PgPool) {
     let headers = response.headers().clone();
     let policy = headers[CONTENT_SECURITY_POLICY].to_str().unwrap().to_owned();
     let html = response.text().await.unwrap();
-    let nonce =
-        policy.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).expect("the page policy names a nonce");
-    assert!(html.contains(&format!("nonce=\"{nonce}\"")), "the hydration script carries the policy's nonce");
-    assert!(policy.contains("frame-ancestors 'none'") && policy.contains("object-src 'none'"), "{policy}");
-    assert!(!policy.contains("'unsafe-inline'; ") || policy.contains("style-src-attr 'unsafe-inline'"), "{policy}");
-    assert!(!policy.split(';').any(|d| d.trim().starts_with("script-src") && d.contains("unsafe-inline")), "{policy}");
+    page_policy_nonce("/login", &policy, &html);
     assert_eq!(headers["x-frame-options"], "DENY");
     assert_eq!(headers["x-content-type-options"], "nosniff");
     assert_eq!(headers["referrer-policy"], "same-origin");
@@ -475,6 +497,61 @@ async fn pages_carry_a_nonce_policy_and_frame_protection(pool: sqlx::PgPool) {
     let api = reqwest::get(app.url("/api/auth/me")).await.unwrap();
     assert!(api.headers()[CONTENT_SECURITY_POLICY].to_str().unwrap().starts_with("default-src 'none'"));
     assert_eq!(api.headers()["x-content-type-options"], "nosniff");
+}
+
+/// Every kind of page (a route for visitors, pages for members, the page
+/// of an address that does not exist), many at once on one session and
+/// among requests for the site's files: each page gets the page policy,
+/// with a nonce of its own that is the one on its own inline scripts, and
+/// each file the policy that allows nothing. Leptos 0.8 leaves the owner
+/// of a page being rendered as the thread's current one, and its handler
+/// for files takes the response headers of whatever owner is current:
+/// a favicon fetched while another page rendered carried away that page's
+/// policy (and would carry its cookies), and the page arrived without it
+/// and could not load its styles or scripts, nor post its forms.
+#[sqlx::test(migrator = "server::db::MIGRATOR")]
+async fn every_page_gets_the_policy_of_its_own_nonce_even_many_at_once(pool: sqlx::PgPool) {
+    let site = std::env::temp_dir().join(format!("lockstep-site-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&site).expect("site directory");
+    std::fs::write(site.join("favicon.svg"), "<svg xmlns=\"http://www.w3.org/2000/svg\"/>").expect("favicon");
+    std::fs::write(site.join("share.js"), "// share").expect("script");
+    let app = common::spawn_serving(pool, site.to_str().expect("a UTF-8 path"), |_| {}).await;
+    let cookie = common::signed_in_cookie(&app, "ada@example.com").await;
+    let paths = [
+        "/profile",
+        "/favicon.svg",
+        "/cards",
+        "/share.js",
+        "/profile/sessions",
+        "/favicon.svg",
+        "/no-such-page",
+        "/login",
+    ];
+    let replies = common::at_once(96, |i| {
+        let (client, path) = (common::client_with_cookie(&cookie), paths[i % paths.len()]);
+        let url = app.url(path);
+        async move {
+            let response = client.get(url).header("Accept", "text/html").send().await.expect("request");
+            let status = response.status();
+            let headers = response.headers().clone();
+            (path, status, headers, response.text().await.unwrap_or_default())
+        }
+    })
+    .await;
+    std::fs::remove_dir_all(&site).ok();
+    let mut nonces = std::collections::HashSet::new();
+    for (path, status, headers, html) in replies {
+        let policy = headers.get(CONTENT_SECURITY_POLICY).and_then(|v| v.to_str().ok()).unwrap_or("(none)");
+        if path.ends_with(".svg") || path.ends_with(".js") {
+            assert_eq!(status, StatusCode::OK, "{path}: {}", &html[..html.len().min(300)]);
+            assert!(policy.starts_with("default-src 'none'"), "{path} carries another response's policy: {policy}");
+            assert!(cookies_of(&headers).is_empty(), "{path} carries cookies: {:?}", cookies_of(&headers));
+            continue;
+        }
+        let expected = if path == "/no-such-page" { StatusCode::NOT_FOUND } else { StatusCode::OK };
+        assert_eq!(status, expected, "{path}");
+        assert!(nonces.insert(page_policy_nonce(path, policy, &html)), "{path}: a nonce was sent twice");
+    }
 }
 
 #[sqlx::test(migrator = "server::db::MIGRATOR")]

@@ -9,3 +9,4 @@ pub mod form_errors;
 pub mod handover;
 pub mod headers;
 pub mod http;
+pub mod render_owner;
