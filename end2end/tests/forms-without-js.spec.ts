@@ -14,6 +14,7 @@ import {
   type APIRequestContext,
   type BrowserContext,
   type BrowserContextOptions,
+  type ConsoleMessage,
   type Locator,
   type Page,
   type Request,
@@ -1271,10 +1272,22 @@ async function postPlainForm(page: Page, submit: Locator, c: FormCase): Promise<
     (r) => r.request().isNavigationRequest() && r.frame() === page.mainFrame() && (r.status() < 300 || r.status() >= 400),
     { timeout: 15_000 },
   );
+  // A post the browser refuses (a policy without `form-action 'self'`)
+  // says so only on the console.
+  const refusals: string[] = [];
+  const onConsole = (message: ConsoleMessage) => {
+    if (message.type() === 'error') refusals.push(message.text());
+  };
+  page.on('console', onConsole);
   await submit.click();
-  const landing = await landed.catch((error: Error) => {
-    throw new Error(`${form} posted ${action}, but the browser did not land on any page: ${error.message}`);
-  });
+  const landing = await landed
+    .catch((error: Error) => {
+      throw new Error(
+        `${form} posted ${action}, but the browser did not land on any page: ${error.message}; ` +
+          `the browser said: ${refusals.join('; ') || 'nothing'}`,
+      );
+    })
+    .finally(() => page.off('console', onConsole));
   const chain: Request[] = [];
   for (let request: Request | null = landing.request(); request; request = request.redirectedFrom()) chain.unshift(request);
   const hops = await Promise.all(
