@@ -112,7 +112,7 @@ pub fn provide_request_context(state: AppState) {
     provide_context(state);
     match use_context::<axum::http::request::Parts>().and_then(|parts| server::web::headers::request_nonce(&parts)) {
         Some(nonce) => provide_context(nonce),
-        None => tracing::error!("the request has no nonce: is server::web::headers::protect the outermost layer?"),
+        None => tracing::error!("the request has no nonce: is the server::web::headers::protect layer installed?"),
     }
 }
 
