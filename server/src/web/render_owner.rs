@@ -18,7 +18,6 @@
 
 use std::future::{poll_fn, Future};
 use std::pin::pin;
-use std::task::Poll;
 
 use axum::extract::Request;
 use axum::middleware::Next;
@@ -38,10 +37,7 @@ pub async fn with_own_current_owner<F: Future>(future: F) -> F::Output {
         let others = make_current(own.take().and_then(|owner| owner.upgrade()));
         let poll = future.as_mut().poll(cx);
         own = make_current(others).map(|owner| owner.downgrade());
-        match poll {
-            Poll::Ready(output) => Poll::Ready(output),
-            Poll::Pending => Poll::Pending,
-        }
+        poll
     })
     .await
 }
@@ -64,25 +60,34 @@ fn make_current(owner: Option<Owner>) -> Option<Owner> {
 mod tests {
     use super::*;
     use leptos::prelude::{provide_context, use_context};
+    use std::task::Poll;
 
-    /// What a request started after another request's render began sees.
-    #[tokio::test]
-    async fn a_request_never_sees_the_owner_another_request_left_current() {
-        let started = with_own_current_owner(async {
+    /// A page render under way (its owner made, waiting on the database),
+    /// then another request on the same thread: what that one finds.
+    async fn found_while_a_page_renders(isolated: bool) -> Option<&'static str> {
+        let (release, database) = tokio::sync::oneshot::channel::<()>();
+        let render = async move {
             let page = Owner::new_root(None);
             page.with(|| provide_context("the page's headers"));
-            page
-        })
-        .await;
-        let seen = with_own_current_owner(async { Owner::new().with(use_context::<&str>) }).await;
-        assert_eq!(seen, None, "a request's new owner found another request's context");
+            database.await.ok();
+            drop(page);
+        };
+        let mut render: std::pin::Pin<Box<dyn Future<Output = ()>>> =
+            if isolated { Box::pin(with_own_current_owner(render)) } else { Box::pin(render) };
+        let under_way = poll_fn(|cx| Poll::Ready(render.as_mut().poll(cx).is_pending())).await;
+        assert!(under_way, "the render waits for the database");
+        let file = async { Owner::new().with(use_context::<&'static str>) };
+        let found = if isolated { with_own_current_owner(file).await } else { file.await };
+        release.send(()).ok();
+        render.await;
+        found
+    }
 
-        // Without the layer, the page's root stays current and is found.
-        let page = Owner::new_root(None);
-        page.with(|| provide_context("the page's headers"));
-        assert_eq!(Owner::new().with(use_context::<&str>), Some("the page's headers"));
-        page.unset();
-        drop(started);
+    #[tokio::test]
+    async fn a_request_never_sees_the_owner_another_request_left_current() {
+        assert_eq!(found_while_a_page_renders(true).await, None, "a request found another request's context");
+        // What Leptos does without the layer: the page's headers are found.
+        assert_eq!(found_while_a_page_renders(false).await, Some("the page's headers"));
     }
 
     /// A request whose render set its owner finds it again at its next poll.
