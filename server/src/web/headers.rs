@@ -64,5 +64,6 @@ fn is_html(headers: &axum::http::HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.trim_start().to_ascii_lowercase().starts_with("text/html"))
+        .and_then(|value| value.trim_start().get(.."text/html".len()))
+        .is_some_and(|kind| kind.eq_ignore_ascii_case("text/html"))
 }
