@@ -462,6 +462,7 @@ fn page_policy_nonce(path: &str, policy: &str, html: &str) -> String {
         .unwrap_or_else(|| panic!("{path}: the policy of a page names a nonce: {policy}"));
     assert!(policy.contains("form-action 'self'") && policy.contains("frame-ancestors 'none'"), "{path}: {policy}");
     assert!(policy.contains("object-src 'none'"), "{path}: {policy}");
+    assert!(!policy.contains("'unsafe-inline'; ") || policy.contains("style-src-attr 'unsafe-inline'"), "{policy}");
     assert!(!policy.split(';').any(|d| d.trim().starts_with("script-src") && d.contains("unsafe-inline")), "{policy}");
     let scripts: Vec<&str> = html.split("<script").skip(1).map(|rest| rest.split('>').next().unwrap_or("")).collect();
     let inline: Vec<&&str> = scripts.iter().filter(|attributes| !attributes.contains("src=")).collect();
